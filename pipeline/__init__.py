@@ -1,0 +1,3 @@
+"""conken-intake: scanned-application intake and certification decisions."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""The ``conken`` console script.
+
+Each command group lives in its own module under ``pipeline.cli`` and exposes
+``app``; this module only assembles them and maps errors to exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from pipeline.errors import ConkenError
+
+app = typer.Typer(
+    name="conken",
+    help="conken-intake: scanned certification applications in, decisions out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# (module, command name, one-line help) — order is the order of --help.
+_GROUPS: list[tuple[str, str, str]] = [
+    ("config_cmd", "config", "Show the effective settings (secrets masked)."),
+    ("db", "db", "Database migrations and status."),
+]
+
+
+def _register() -> None:
+    for module_name, command, help_text in _GROUPS:
+        module = importlib.import_module(f"pipeline.cli.{module_name}")
+        group = module.app
+        if getattr(module, "SINGLE_COMMAND", False):
+            app.command(name=command, help=help_text)(group)
+        else:
+            app.add_typer(group, name=command, help=help_text)
+
+
+_register()
+
+
+def run() -> None:
+    """Entry point: run the CLI, turning our errors into one line and an exit code."""
+    from pipeline.logging_setup import configure_logging
+
+    configure_logging()
+    try:
+        app(standalone_mode=False)
+    except ConkenError as e:
+        typer.echo(f"conken: error: {e.message}", err=True)
+        sys.exit(e.exit_code)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        typer.echo("conken: aborted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        typer.echo("conken: interrupted", err=True)
+        sys.exit(130)
+    except Exception as e:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Exit):
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    run()

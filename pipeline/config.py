@@ -1,0 +1,249 @@
+"""The one settings object.
+
+Values come, in increasing priority, from the defaults below, an optional TOML
+file (``CONKEN_CONFIG_FILE`` or ``conken.toml`` in the working directory) and
+environment variables prefixed ``CONKEN_``. Every default works with no
+configuration: SQLite under the data root, Asia/Tokyo, 300 dpi.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pipeline.errors import ConfigurationError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_ROOT = PROJECT_ROOT / "data"
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads a flat TOML table (keys as field names, optional [conken] table)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, Any] = {}
+        if path is None:
+            return
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise ConfigurationError(f"settings file not found: {path}") from e
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigurationError(f"settings file {path} is not valid TOML: {e}") from e
+        self._values = raw.get("conken", raw)
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._values.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._values.items() if k in self.settings_cls.model_fields}
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("CONKEN_CONFIG_FILE")
+    if explicit:
+        return Path(explicit)
+    local = Path.cwd() / "conken.toml"
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Effective configuration of conken-intake."""
+
+    model_config = SettingsConfigDict(env_prefix="CONKEN_", extra="ignore", validate_default=True)
+
+    # where things live
+    data_root: Path = Field(DEFAULT_DATA_ROOT, description="Root of all runtime data.")
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file conken.db under the data root."
+    )
+    registry_path: Path | None = Field(
+        None, description="Passers register CSV(s); default: <data_root>/registry/."
+    )
+    statements_path: Path | None = Field(
+        None, description="Incoming bank statements; default: <data_root>/statements/."
+    )
+
+    # OCR and imaging
+    ocr_dpi: int = Field(300, ge=100, le=600, description="Rasterisation DPI.")
+    workers: int = Field(
+        default_factory=lambda: max(1, os.cpu_count() or 1),
+        ge=1,
+        description="Parallel workers for page extraction.",
+    )
+    tesseract_cmd: str = Field("tesseract", description="Path or name of the tesseract binary.")
+    max_image_pixels: int = Field(
+        120_000_000, ge=1_000_000, description="Images above this many pixels are refused."
+    )
+    max_pages_per_file: int = Field(
+        1000, ge=1, description="Documents longer than this are refused."
+    )
+
+    # review thresholds (calibrated in the extraction benchmark)
+    field_ok_confidence: float = Field(
+        0.90, ge=0, le=1, description="A field is ok only at or above this confidence."
+    )
+    field_review_confidence: float = Field(
+        0.50, ge=0, le=1, description="Below this the value is treated as unreadable."
+    )
+    alignment_max_residual_mm: float = Field(
+        2.0, gt=0, description="Pages aligned worse than this go to review."
+    )
+    payment_name_min_score: float = Field(
+        85.0, ge=0, le=100, description="Fuzzy name score needed to match a payer name."
+    )
+    payment_name_only_min_score: float = Field(
+        95.0, ge=0, le=100, description="Score needed to propose a match with no 4 digits."
+    )
+
+    # business parameters from the manual
+    fee_yen: int = Field(11_000, gt=0, description="Application fee (10,000 + 10% tax).")
+    unpaid_wait_days: int = Field(
+        14, ge=0, description="Days before an unpaid application is an exception."
+    )
+    unmatched_payment_wait_days: int = Field(
+        14, ge=0, description="Days before an unmatched payment is an exception."
+    )
+    audit_sample_share: float = Field(
+        0.05, ge=0, le=1, description="Share of straight-through approvals sent to audit."
+    )
+    certificate_number_format: str = Field(
+        "{qualification}-{year}-{seq:05d}", description="Certificate number format."
+    )
+    timezone: str = Field("Asia/Tokyo", description="Business timezone.")
+
+    # orchestration
+    schedule_cron: str = Field("0 2 * * *", description="Nightly run schedule (cron, local time).")
+    dask_address: str | None = Field(None, description="Existing Dask scheduler for scale-out.")
+
+    # review app
+    review_host: str = Field("127.0.0.1", description="Review app bind address.")
+    review_port: int = Field(8000, ge=1, le=65535, description="Review app port.")
+    secret_key: SecretStr | None = Field(
+        None, description="Session signing key; default: generated once under the data root."
+    )
+
+    log_level: str = Field("INFO", description="Log level for the console.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, _config_file()))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as e:
+            raise ValueError(f"unknown timezone {value!r}") from e
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return upper
+
+    # derived locations -------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_root / 'conken.db'}"
+
+    def dir(self, name: str) -> Path:
+        """A named folder under the data root (inbox, archive, quarantine, store, ...)."""
+        return self.data_root / name
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.dir("inbox")
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.dir("archive")
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.dir("quarantine")
+
+    @property
+    def store_dir(self) -> Path:
+        """Page images and field crops."""
+        return self.dir("store")
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.dir("reports")
+
+    @property
+    def effective_registry_path(self) -> Path:
+        return self.registry_path or self.dir("registry")
+
+    @property
+    def effective_statements_path(self) -> Path:
+        return self.statements_path or self.dir("statements")
+
+    def masked(self) -> dict[str, Any]:
+        """Effective settings for display, with secrets and URL passwords masked."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            out[name] = value
+        out["database_url"] = _mask_url(self.effective_database_url)
+        return out
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "********"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; call ``get_settings.cache_clear()`` after changing env."""
+    try:
+        return Settings()
+    except ConfigurationError:
+        raise
+    except Exception as e:  # pydantic.ValidationError: make it one readable line
+        raise ConfigurationError(f"invalid settings: {_one_line(e)}") from e
+
+
+def _one_line(error: Exception) -> str:
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors()]
+        return "; ".join(parts)
+    return str(error)

@@ -1,0 +1,1 @@
+"""Persistence: ORM models, sessions, migrations and the audit log."""
