@@ -1,0 +1,1 @@
+"""The exception queue (review items) and, later, the staff web app."""
