@@ -25,6 +25,7 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 
 
@@ -47,27 +48,10 @@ def run() -> None:
 
     configure_logging()
     try:
-        app(standalone_mode=False)
+        app()  # standalone: click handles usage errors (exit 2) and exits itself
     except ConkenError as e:
         typer.echo(f"conken: error: {e.message}", err=True)
         sys.exit(e.exit_code)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        typer.echo("conken: aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("conken: interrupted", err=True)
-        sys.exit(130)
-    except Exception as e:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Exit):
-            sys.exit(e.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -81,12 +81,21 @@ def _alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations up to ``revision``."""
+    _migrate(url, command.upgrade, revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base`` empties the schema)."""
+    _migrate(url, command.downgrade, revision)
+
+
+def _migrate(url: str, step: Callable[[AlembicConfig, str], None], revision: str) -> None:
     cfg = _alembic_config(url)
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+            step(cfg, revision)
     except OperationalError as e:
         raise StorageError(f"cannot reach the database: {e.orig}") from e
     finally:
