@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     max_pages_per_file: int = Field(
         1000, ge=1, description="Documents longer than this are refused."
     )
+    inbox_settle_seconds: float = Field(
+        5.0, ge=0, description="Inbox files modified more recently than this wait for the next run."
+    )
 
     # review thresholds (calibrated in the extraction benchmark)
     field_ok_confidence: float = Field(

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -184,7 +185,10 @@ class Envelope(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     original_name: Mapped[str] = mapped_column(String(512))
-    size_bytes: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    # The inbox file's mtime: tells a leftover (crash before the inbox file was
+    # removed) from the same scan delivered twice.
+    source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
     media_type: Mapped[str | None] = mapped_column(String(64))
     archive_path: Mapped[str | None] = mapped_column(String(512))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

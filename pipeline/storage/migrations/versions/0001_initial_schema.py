@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 01:00:29.184724
+Create Date: 2026-11-28 01:05:16.421191
 """
 
 from __future__ import annotations
@@ -144,7 +144,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("original_name", sa.String(length=512), nullable=False),
-        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("source_mtime_ns", sa.BigInteger(), nullable=True),
         sa.Column("media_type", sa.String(length=64), nullable=True),
         sa.Column("archive_path", sa.String(length=512), nullable=True),
         sa.Column("received_at", pipeline.storage.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,1 @@
+"""Taking scanned files in: inbox, validation, archive, quarantine, duplicates."""
