@@ -1,0 +1,1 @@
+"""Page images: rasterising, identifying, turning upright and aligning to a template."""

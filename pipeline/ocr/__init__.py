@@ -1,0 +1,1 @@
+"""OCR: the one module that talks to Tesseract, and how crops are batched for it."""
