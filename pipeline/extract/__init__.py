@@ -1,0 +1,1 @@
+"""Field extraction: crops, marks, OCR reads, normalisation, cross-checks."""

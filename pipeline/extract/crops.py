@@ -1,0 +1,113 @@
+"""Cutting a field out of an aligned page and cleaning it for OCR.
+
+Every position comes from the template (mm); this module only converts to
+pixels at the aligned page's DPI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.forms.schema import Box
+
+MM_PER_INCH = 25.4
+
+
+def mm_to_px(value_mm: float, dpi: float) -> int:
+    return round(value_mm / MM_PER_INCH * dpi)
+
+
+def box_to_px(box: Box, dpi: float, margin_mm: float = 0.0) -> tuple[int, int, int, int]:
+    x = mm_to_px(box.x - margin_mm, dpi)
+    y = mm_to_px(box.y - margin_mm, dpi)
+    w = mm_to_px(box.w + 2 * margin_mm, dpi)
+    h = mm_to_px(box.h + 2 * margin_mm, dpi)
+    return x, y, w, h
+
+
+def cut(page: np.ndarray, box: Box, dpi: float, margin_mm: float = 0.0) -> np.ndarray:
+    x, y, w, h = box_to_px(box, dpi, margin_mm)
+    x0, y0 = max(0, x), max(0, y)
+    x1, y1 = min(page.shape[1], x + w), min(page.shape[0], y + h)
+    if x1 <= x0 or y1 <= y0:
+        return np.full((max(1, h), max(1, w)), 255, dtype=np.uint8)
+    return page[y0:y1, x0:x1].copy()
+
+
+@dataclass(frozen=True)
+class CleanCrop:
+    image: np.ndarray  # binary uint8, black ink on white, padded
+    ink_ratio: float  # share of ink pixels in the unpadded crop after cleaning
+    lines_removed: int
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Ink as 255 on 0, robust to dither and speckle (Otsu, with a floor for blank crops)."""
+    smoothed = cv2.medianBlur(gray, 3)
+    otsu, _ = cv2.threshold(smoothed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # On a blank crop Otsu splits paper noise; never call light grey ink.
+    threshold = min(otsu, 160.0)
+    return (smoothed < threshold).astype(np.uint8) * 255
+
+
+def remove_rulings(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
+    """Remove printed ruling lines (long horizontal/vertical runs), keep handwriting and type."""
+    h, w = ink.shape
+    removed = 0
+    result = ink.copy()
+    min_h_len = max(mm_to_px(8, dpi), int(w * 0.5))
+    horiz = cv2.morphologyEx(
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_h_len, 1))
+    )
+    # Dashed cell separators: close the gaps vertically before looking for long runs.
+    closed = cv2.morphologyEx(
+        ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (1, mm_to_px(1.2, dpi)))
+    )
+    min_v_len = max(3, int(h * 0.8))
+    vert = cv2.morphologyEx(
+        closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_v_len))
+    )
+    vert = cv2.bitwise_and(vert, ink)
+    for lines in (horiz, vert):
+        if cv2.countNonZero(lines):
+            removed += 1
+            grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
+            result = cv2.bitwise_and(result, cv2.bitwise_not(grown))
+    return result, removed
+
+
+def clean_text_crop(gray: np.ndarray, dpi: float, *, pad: int = 12) -> CleanCrop:
+    """Binarise, remove rulings and specks, pad: ready for Tesseract."""
+    ink = ink_mask(gray)
+    ink, removed = remove_rulings(ink, dpi)
+    ink = _drop_specks(ink, min_area=max(4, mm_to_px(0.25, dpi) ** 2))
+    ratio = float(cv2.countNonZero(ink)) / float(ink.size or 1)
+    image = cv2.bitwise_not(ink)
+    if dpi < 290:
+        # Tesseract reads best around 30-40 px per line; enlarge low-resolution crops.
+        factor = 300.0 / dpi
+        image = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        image = cv2.threshold(image, 127, 255, cv2.THRESH_BINARY)[1]
+    image = cv2.copyMakeBorder(image, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    return CleanCrop(image, ratio, removed)
+
+
+def _drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return ink
+    keep = np.zeros(count, dtype=bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:
+    """Share of the crop covered by ink (after removing rulings and specks)."""
+    ink = ink_mask(gray)
+    if remove_lines:
+        ink, _ = remove_rulings(ink, dpi)
+    ink = _drop_specks(ink, min_area=max(3, mm_to_px(0.2, dpi) ** 2))
+    return float(cv2.countNonZero(ink)) / float(ink.size or 1)

@@ -1,0 +1,64 @@
+"""Checkboxes, signatures and seals: judged by ink, not OCR.
+
+Each judgement returns a value, a confidence and whether it is certain. The
+band between "clearly empty" and "clearly marked" is uncertain on purpose:
+a faint smudge or a stray stroke goes to a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.extract.crops import cut, ink_ratio
+from pipeline.forms.schema import Box
+
+
+@dataclass(frozen=True)
+class MarkThresholds:
+    """Ink ratios: below ``empty`` → absent, above ``marked`` → present, between → review."""
+
+    empty: float
+    marked: float
+
+
+CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
+SIGNATURE = MarkThresholds(empty=0.002, marked=0.010)
+SEAL = MarkThresholds(empty=0.004, marked=0.020)
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    present: bool
+    confidence: float  # 0..1
+    certain: bool
+    ink_ratio: float
+
+
+def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
+    if ratio <= thresholds.empty:
+        # Confidence grows with distance from the uncertain band.
+        conf = 1.0 - 0.5 * (ratio / thresholds.empty if thresholds.empty else 0.0)
+        return MarkRead(False, conf, True, ratio)
+    if ratio >= thresholds.marked:
+        conf = min(1.0, 0.5 + 0.5 * min(1.0, ratio / (2 * thresholds.marked)))
+        return MarkRead(True, conf, True, ratio)
+    middle = (ratio - thresholds.empty) / (thresholds.marked - thresholds.empty)
+    return MarkRead(middle >= 0.5, 0.5 * abs(middle - 0.5) * 2 * 0.5, False, ratio)
+
+
+def read_checkbox(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
+    # Inset: the printed square lies just outside box_mm; keep its edge out of the count.
+    crop = cut(page, box.inset(0.35), dpi)
+    return judge(ink_ratio(crop, dpi, remove_lines=False), CHECKBOX)
+
+
+def read_signature(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
+    crop = cut(page, box.inset(0.5), dpi)
+    return judge(ink_ratio(crop, dpi, remove_lines=True), SIGNATURE)
+
+
+def read_seal(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
+    crop = cut(page, box.inset(0.5), dpi)
+    return judge(ink_ratio(crop, dpi, remove_lines=True), SEAL)
