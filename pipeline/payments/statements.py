@@ -29,6 +29,7 @@ from pipeline.payments.profiles import Profile, builtin_profiles
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 MAX_PAYER_CHARS = 256
+MAX_DESCRIPTION_CHARS = 128
 _SNIFF_BYTES = 64 * 1024
 _AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)")
 
@@ -201,6 +202,9 @@ def _parse_row(
     payer = _cell(cells, header, cols.payer) or ""
     if len(payer) > MAX_PAYER_CHARS:
         raise _RowError(f"payer name longer than {MAX_PAYER_CHARS} characters")
+    description = _cell(cells, header, cols.description) or None
+    if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
+        raise _RowError(f"description longer than {MAX_DESCRIPTION_CHARS} characters")
     deposit, withdrawal = _amounts(cells, header, profile)
     balance_text = _cell(cells, header, cols.balance)
     balance = parse_amount(balance_text, cols.balance or "") if balance_text else None
@@ -208,7 +212,7 @@ def _parse_row(
         source=source,
         line=line,
         booked_on=booked_on,
-        description=_cell(cells, header, cols.description) or None,
+        description=description,
         payer_raw=payer,
         deposit_yen=deposit,
         withdrawal_yen=withdrawal,
