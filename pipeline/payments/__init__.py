@@ -1,0 +1,1 @@
+"""Application-fee reconciliation: bank statements in, payment status out."""

@@ -1,0 +1,394 @@
+"""Staff actions on payments, for the review app.
+
+Each action takes the transaction's ``version`` the person saw and refuses
+with ``ConcurrencyError`` if it changed since (optimistic locking); writes an
+audit event; re-computes the payment status of every application it touched;
+and closes the transaction's review item. ``confirm_match`` and ``reassign``
+remember the payer name → pass number pair in ``payer_aliases`` so later
+statements match by alias (not for company payers, who pay for many people).
+
+The manual: once an application is accepted (its fee received) the fee is not
+refunded, so ``mark_refund`` only returns money beyond the fee (a duplicate,
+an excess) or a deposit that pays no application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.config import Settings, get_settings
+from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.payments.matching import classify_amount
+from pipeline.payments.names import parse_payer
+from pipeline.payments.store import (
+    COUNTED_STATES,
+    apply_payment_statuses,
+    payment_statuses,
+)
+from pipeline.review.queue import close_if_open
+from pipeline.storage.audit import record_event
+from pipeline.storage.models import (
+    Application,
+    BankTransaction,
+    MatchStatus,
+    PayerAlias,
+    PaymentMatch,
+)
+from pipeline.storage.types import utcnow
+
+
+def _transaction(session: Session, transaction_id: int, version: int) -> BankTransaction:
+    txn = session.get(BankTransaction, transaction_id)
+    if txn is None:
+        raise ValidationError(f"no bank transaction with id {transaction_id}")
+    if txn.version != version:
+        raise ConcurrencyError(
+            f"transaction {transaction_id} changed since it was read "
+            f"(version {txn.version}, not {version}); reload and try again"
+        )
+    if txn.deposit_yen <= 0:
+        raise ValidationError(f"transaction {transaction_id} is a withdrawal, not a payment")
+    return txn
+
+
+def _application(session: Session, application_id: int) -> Application:
+    app = session.get(Application, application_id)
+    if app is None:
+        raise ValidationError(f"no application with id {application_id}")
+    return app
+
+
+def _net_paid(session: Session, application_id: int, excluding: int | None = None) -> int:
+    total = 0
+    for m in session.scalars(
+        select(PaymentMatch).where(PaymentMatch.application_id == application_id)
+    ):
+        if m.id == excluding:
+            continue
+        if m.status in COUNTED_STATES:
+            total += m.amount_yen
+        elif m.status == MatchStatus.REFUND.value:
+            total -= m.amount_yen
+    return total
+
+
+def _retire(session: Session, txn: BankTransaction, actor: str, states: Sequence[str]) -> set[int]:
+    """Reject the transaction's matches in ``states``; returns the applications they named."""
+    touched: set[int] = set()
+    for m in session.scalars(
+        select(PaymentMatch).where(
+            PaymentMatch.transaction_id == txn.id, PaymentMatch.status.in_(list(states))
+        )
+    ):
+        m.status = MatchStatus.REJECTED.value
+        m.decided_by = actor
+        m.decided_at = utcnow()
+        if m.application_id is not None:
+            touched.add(m.application_id)
+        touched.update(c["application_id"] for c in m.candidates if c.get("implicated"))
+    return touched
+
+
+def _remember_alias(session: Session, txn: BankTransaction, app: Application, actor: str) -> None:
+    payer = parse_payer(txn.payer_raw)
+    if payer.is_company or not payer.name_key or not app.pass_number:
+        return
+    exists = session.scalars(
+        select(PayerAlias).where(
+            PayerAlias.payer_normalized == payer.alias_key,
+            PayerAlias.pass_number == app.pass_number,
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            PayerAlias(
+                payer_normalized=payer.alias_key, pass_number=app.pass_number, created_by=actor
+            )
+        )
+
+
+def _finish(
+    session: Session,
+    txn: BankTransaction,
+    touched: set[int],
+    *,
+    actor: str,
+    action: str,
+    after: dict[str, object],
+    reason: str | None,
+    settings: Settings,
+) -> None:
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="bank_transaction",
+        entity_id=txn.id,
+        after=after,
+        reason=reason,
+    )
+    if touched:
+        statuses = payment_statuses(session, settings.fee_yen, touched)
+        apply_payment_statuses(session, statuses, actor=actor)
+    close_if_open(session, f"payment:txn:{txn.id}", resolution=action, actor=actor)
+    session.flush()
+
+
+def _new_match(
+    session: Session,
+    txn: BankTransaction,
+    app: Application,
+    amount: int,
+    *,
+    rule: str,
+    actor: str,
+    settings: Settings,
+) -> PaymentMatch:
+    outcome = classify_amount(_net_paid(session, app.id), amount, settings.fee_yen)
+    match = PaymentMatch(
+        transaction_id=txn.id,
+        application_id=app.id,
+        rule=rule,
+        score=100.0,
+        candidates=[],
+        amount_yen=amount,
+        outcome=outcome,
+        status=MatchStatus.CONFIRMED.value,
+        created_by=actor,
+        decided_by=actor,
+        decided_at=utcnow(),
+    )
+    session.add(match)
+    session.flush()
+    return match
+
+
+def confirm_match(
+    session: Session,
+    match_id: int,
+    *,
+    actor: str,
+    transaction_version: int,
+    reason: str | None = None,
+    settings: Settings | None = None,
+) -> PaymentMatch:
+    """Confirm a proposed (or accepted) match to its application."""
+    settings = settings or get_settings()
+    match = session.get(PaymentMatch, match_id)
+    if match is None:
+        raise ValidationError(f"no payment match with id {match_id}")
+    if match.status not in (MatchStatus.PROPOSED.value, MatchStatus.ACCEPTED.value):
+        raise ValidationError(f"payment match {match_id} is {match.status}; nothing to confirm")
+    if match.application_id is None:
+        raise ValidationError(
+            f"payment match {match_id} names no application: re-assign or split it instead"
+        )
+    txn = _transaction(session, match.transaction_id, transaction_version)
+    app = _application(session, match.application_id)
+    touched = _retire(session, txn, actor, [MatchStatus.PROPOSED.value])
+    match.status = MatchStatus.CONFIRMED.value  # _retire rejected it with the others
+    match.outcome = classify_amount(
+        _net_paid(session, app.id, excluding=match.id), match.amount_yen, settings.fee_yen
+    )
+    match.decided_by = actor
+    match.decided_at = utcnow()
+    txn.status = "matched"
+    _remember_alias(session, txn, app, actor)
+    _finish(
+        session,
+        txn,
+        touched | {app.id},
+        actor=actor,
+        action="payment.confirmed",
+        after={"match_id": match.id, "application_id": app.id, "outcome": match.outcome},
+        reason=reason,
+        settings=settings,
+    )
+    return match
+
+
+def reassign(
+    session: Session,
+    transaction_id: int,
+    application_id: int,
+    *,
+    actor: str,
+    transaction_version: int,
+    reason: str | None = None,
+    settings: Settings | None = None,
+) -> PaymentMatch:
+    """Assign the whole deposit to ``application_id``, replacing any earlier match."""
+    settings = settings or get_settings()
+    txn = _transaction(session, transaction_id, transaction_version)
+    app = _application(session, application_id)
+    active = [MatchStatus.PROPOSED.value, *COUNTED_STATES]
+    touched = _retire(session, txn, actor, active)
+    session.flush()
+    match = _new_match(
+        session, txn, app, txn.deposit_yen, rule="manual", actor=actor, settings=settings
+    )
+    txn.status = "matched"
+    _remember_alias(session, txn, app, actor)
+    _finish(
+        session,
+        txn,
+        touched | {app.id},
+        actor=actor,
+        action="payment.reassigned",
+        after={"match_id": match.id, "application_id": app.id, "outcome": match.outcome},
+        reason=reason,
+        settings=settings,
+    )
+    return match
+
+
+def split_bulk(
+    session: Session,
+    transaction_id: int,
+    allocations: Sequence[tuple[int, int]],
+    *,
+    actor: str,
+    transaction_version: int,
+    reason: str | None = None,
+    settings: Settings | None = None,
+) -> list[PaymentMatch]:
+    """Split a deposit across applications: ``allocations`` = [(application_id, yen), ...],
+    summing to the deposit."""
+    settings = settings or get_settings()
+    txn = _transaction(session, transaction_id, transaction_version)
+    ids = [a for a, _ in allocations]
+    if len(allocations) < 2 or len(set(ids)) != len(ids):
+        raise ValidationError("a split needs at least two different applications")
+    if any(amount <= 0 for _, amount in allocations):
+        raise ValidationError("every part of a split must be a positive amount")
+    total = sum(amount for _, amount in allocations)
+    if total != txn.deposit_yen:
+        raise ValidationError(
+            f"the parts add up to {total:,} yen but the deposit is {txn.deposit_yen:,} yen"
+        )
+    apps = [_application(session, a) for a in ids]
+    touched = _retire(session, txn, actor, [MatchStatus.PROPOSED.value, *COUNTED_STATES])
+    session.flush()
+    matches = [
+        _new_match(session, txn, app, amount, rule="manual_split", actor=actor, settings=settings)
+        for app, (_, amount) in zip(apps, allocations, strict=True)
+    ]
+    txn.status = "matched"
+    _finish(
+        session,
+        txn,
+        touched | set(ids),
+        actor=actor,
+        action="payment.split",
+        after={"parts": [{"application_id": a, "amount_yen": y} for a, y in allocations]},
+        reason=reason,
+        settings=settings,
+    )
+    return matches
+
+
+def refundable_yen(session: Session, txn: BankTransaction, fee_yen: int) -> dict[int | None, int]:
+    """How much of the deposit may be refunded, by application (None: the part applied to none).
+
+    Only money beyond an application's fee is refundable (the manual: no
+    refund once accepted), and only up to what this deposit gave it.
+    """
+    counted = [
+        m
+        for m in session.scalars(select(PaymentMatch).where(PaymentMatch.transaction_id == txn.id))
+        if m.status in COUNTED_STATES and m.application_id is not None
+    ]
+    refunded_free = sum(
+        m.amount_yen
+        for m in session.scalars(
+            select(PaymentMatch).where(
+                PaymentMatch.transaction_id == txn.id,
+                PaymentMatch.status == MatchStatus.REFUND.value,
+                PaymentMatch.application_id.is_(None),
+            )
+        )
+    )
+    out: dict[int | None, int] = {}
+    free = txn.deposit_yen - sum(m.amount_yen for m in counted) - refunded_free
+    if free > 0:
+        out[None] = free
+    for m in counted:
+        assert m.application_id is not None
+        excess = _net_paid(session, m.application_id) - fee_yen
+        if excess > 0:
+            out[m.application_id] = min(excess, m.amount_yen)
+    return out
+
+
+def mark_refund(
+    session: Session,
+    transaction_id: int,
+    *,
+    actor: str,
+    transaction_version: int,
+    reason: str,
+    amount_yen: int | None = None,
+    settings: Settings | None = None,
+) -> list[PaymentMatch]:
+    """Record that (part of) a deposit is refunded; by default all that is refundable."""
+    settings = settings or get_settings()
+    txn = _transaction(session, transaction_id, transaction_version)
+    available = refundable_yen(session, txn, settings.fee_yen)
+    limit = sum(available.values())
+    wanted = limit if amount_yen is None else amount_yen
+    if wanted <= 0 or wanted > limit:
+        raise ValidationError(
+            f"{wanted:,} yen cannot be refunded from transaction {transaction_id}: at most "
+            f"{limit:,} yen is beyond a fee (the manual: no refund once an application is accepted)"
+        )
+    rows: list[PaymentMatch] = []
+    left = wanted
+    for app_id, amount in sorted(available.items(), key=lambda kv: kv[0] is not None):
+        part = min(left, amount)
+        if part <= 0:
+            break
+        rows.append(
+            PaymentMatch(
+                transaction_id=txn.id,
+                application_id=app_id,
+                rule="manual_refund",
+                score=100.0,
+                candidates=[],
+                amount_yen=part,
+                outcome="refund",
+                status=MatchStatus.REFUND.value,
+                created_by=actor,
+                decided_by=actor,
+                decided_at=utcnow(),
+            )
+        )
+        left -= part
+    session.add_all(rows)
+    touched = {r.application_id for r in rows if r.application_id is not None}
+    pays_nothing = not any(
+        m.status in COUNTED_STATES
+        for m in session.scalars(select(PaymentMatch).where(PaymentMatch.transaction_id == txn.id))
+    )
+    if pays_nothing and wanted == limit:
+        touched |= _retire(session, txn, actor, [MatchStatus.PROPOSED.value])
+        txn.status = "refund"
+    _finish(
+        session,
+        txn,
+        touched,
+        actor=actor,
+        action="payment.refund_marked",
+        after={
+            "amount_yen": wanted,
+            "parts": [
+                {"application_id": r.application_id, "amount_yen": r.amount_yen} for r in rows
+            ],
+        },
+        reason=reason,
+        settings=settings,
+    )
+    return rows

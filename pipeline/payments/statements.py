@@ -1,0 +1,286 @@
+"""Reading a bank statement file into typed rows.
+
+``read_statement`` decodes the file with a profile (given, or the first
+built-in profile whose header it finds), parses each row into a
+``StatementRow`` and reports each malformed row as a ``RowProblem`` with file
+and line number; a bad row never stops the others. Whole-file problems raise:
+``InputFileError`` (unreadable, too large, binary, undecodable) or
+``ValidationError`` (no header with the profile's columns). Cells are kept as
+text and never evaluated (a payer name starting with ``=`` is just a name).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputFileError, ValidationError
+from pipeline.payments.keys import assign_keys
+from pipeline.payments.profiles import Profile, builtin_profiles
+
+MAX_STATEMENT_BYTES = 50 * 1024 * 1024
+MAX_PAYER_CHARS = 256
+MAX_DESCRIPTION_CHARS = 128
+_SNIFF_BYTES = 64 * 1024
+_AMOUNT = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)")
+
+
+@dataclass(frozen=True)
+class StatementRow:
+    """One transaction as the bank listed it; amounts in yen, withdrawal/deposit >= 0."""
+
+    source: str
+    line: int
+    booked_on: date
+    description: str | None
+    payer_raw: str
+    deposit_yen: int
+    withdrawal_yen: int
+    balance_yen: int | None
+    memo: str | None
+    txn_key: str = ""
+
+    @property
+    def is_deposit(self) -> bool:
+        return self.deposit_yen > 0
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    source: str
+    line: int
+    message: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.source, "line": self.line, "message": self.message}
+
+
+@dataclass
+class ParsedStatement:
+    source: str
+    sha256: str
+    profile: str
+    rows: list[StatementRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.rows) + len(self.problems)
+
+
+class _RowError(Exception):
+    """A malformed cell; becomes a RowProblem."""
+
+
+def read_statement(path: Path, profile: Profile | None = None) -> ParsedStatement:
+    """Parse a statement file (see the module docstring)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_STATEMENT_BYTES:
+            raise InputFileError(
+                f"{path}: {size} bytes is larger than a statement can be "
+                f"({MAX_STATEMENT_BYTES} bytes); split the download"
+            )
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise InputFileError(f"{path}: no such file") from e
+    except IsADirectoryError as e:
+        raise InputFileError(f"{path}: is a directory, not a statement file") from e
+    except PermissionError as e:
+        raise InputFileError(f"{path}: not readable ({e.strerror})") from e
+    return parse_statement_bytes(data, str(path), profile)
+
+
+def parse_statement_bytes(
+    data: bytes, source: str, profile: Profile | None = None
+) -> ParsedStatement:
+    """Parse statement bytes; ``source`` names the file in problems and errors."""
+    if len(data) > MAX_STATEMENT_BYTES:
+        raise InputFileError(f"{source}: larger than {MAX_STATEMENT_BYTES} bytes")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        raise InputFileError(f"{source}: binary data, not a CSV statement")
+    candidates = (profile,) if profile is not None else _ordered_profiles(data)
+    decoded_any = False
+    last_error: ValidationError | None = None
+    for candidate in candidates:
+        try:
+            text = data.decode(candidate.encoding)
+        except UnicodeDecodeError:
+            continue
+        decoded_any = True
+        try:
+            _, header, reader = _find_header(text, candidate, source)
+        except ValidationError as e:
+            last_error = e
+            continue
+        parsed = ParsedStatement(
+            source=source, sha256=hashlib.sha256(data).hexdigest(), profile=candidate.name
+        )
+        _parse_rows(reader, header, candidate, parsed)
+        _set_keys(parsed)
+        return parsed
+    if not decoded_any:
+        encodings = ", ".join(dict.fromkeys(p.encoding for p in candidates))
+        raise InputFileError(f"{source}: cannot be decoded as {encodings}; is it a statement?")
+    assert last_error is not None
+    raise last_error
+
+
+def _ordered_profiles(data: bytes) -> Sequence[Profile]:
+    profiles = builtin_profiles()
+    if data.startswith(codecs.BOM_UTF8):
+        return sorted(profiles, key=lambda p: not p.encoding.lower().startswith("utf"))
+    return profiles
+
+
+def _find_header(text: str, profile: Profile, source: str) -> tuple[int, dict[str, int], Any]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=profile.delimiter)
+    wanted = profile.columns.required()
+    try:
+        for _ in range(profile.header_search_lines):
+            row = next(reader, None)
+            if row is None:
+                break
+            cells = [c.strip().lstrip("\ufeff") for c in row]
+            if all(w in cells for w in wanted):
+                return reader.line_num, {c: i for i, c in enumerate(cells) if c}, reader
+    except csv.Error as e:
+        raise ValidationError(f"{source}: not a CSV statement ({e})") from e
+    raise ValidationError(
+        f"{source}: no header with the columns of profile {profile.name!r} "
+        f"({', '.join(wanted)}) in the first {profile.header_search_lines} lines"
+    )
+
+
+def _parse_rows(
+    reader: Any,  # csv reader (has line_num)
+    header: dict[str, int],
+    profile: Profile,
+    parsed: ParsedStatement,
+) -> None:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            parsed.problems.append(RowProblem(parsed.source, reader.line_num, f"bad CSV: {e}"))
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        try:
+            row = _parse_row(cells, header, profile, parsed.source, reader.line_num)
+        except _RowError as e:
+            parsed.problems.append(RowProblem(parsed.source, reader.line_num, str(e)))
+            continue
+        parsed.rows.append(row)
+
+
+def _cell(cells: list[str], header: dict[str, int], column: str | None) -> str | None:
+    if column is None:
+        return None
+    index = header[column]
+    if index >= len(cells):
+        raise _RowError(f"row has {len(cells)} columns; column {column!r} is missing")
+    return cells[index].strip()
+
+
+def _parse_row(
+    cells: list[str], header: dict[str, int], profile: Profile, source: str, line: int
+) -> StatementRow:
+    cols = profile.columns
+    booked_on = parse_date(_cell(cells, header, cols.date) or "", profile.date_formats)
+    payer = _cell(cells, header, cols.payer) or ""
+    if len(payer) > MAX_PAYER_CHARS:
+        raise _RowError(f"payer name longer than {MAX_PAYER_CHARS} characters")
+    description = _cell(cells, header, cols.description) or None
+    if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
+        raise _RowError(f"description longer than {MAX_DESCRIPTION_CHARS} characters")
+    deposit, withdrawal = _amounts(cells, header, profile)
+    balance_text = _cell(cells, header, cols.balance)
+    balance = parse_amount(balance_text, cols.balance or "") if balance_text else None
+    return StatementRow(
+        source=source,
+        line=line,
+        booked_on=booked_on,
+        description=description,
+        payer_raw=payer,
+        deposit_yen=deposit,
+        withdrawal_yen=withdrawal,
+        balance_yen=balance,
+        memo=_cell(cells, header, cols.memo) or None,
+    )
+
+
+def _amounts(cells: list[str], header: dict[str, int], profile: Profile) -> tuple[int, int]:
+    cols = profile.columns
+    if cols.amount is not None:
+        text = _cell(cells, header, cols.amount) or ""
+        if not text:
+            raise _RowError(f"amount column {cols.amount!r} is blank")
+        value = parse_amount(text, cols.amount)
+        if value == 0:
+            raise _RowError(f"amount column {cols.amount!r} is zero")
+        return (value, 0) if value > 0 else (0, -value)
+    dep_text = _cell(cells, header, cols.deposit) or ""
+    wd_text = _cell(cells, header, cols.withdrawal) or ""
+    deposit = parse_amount(dep_text, cols.deposit or "") if dep_text else 0
+    withdrawal = parse_amount(wd_text, cols.withdrawal or "") if wd_text else 0
+    if deposit < 0 or withdrawal < 0:
+        raise _RowError("negative amount in a deposit/withdrawal column")
+    direction = _direction(cells, header, profile)
+    if direction == "deposit" and deposit == 0:
+        raise _RowError(f"deposit row with a blank or zero {cols.deposit!r}")
+    if direction == "withdrawal" and withdrawal == 0:
+        raise _RowError(f"withdrawal row with a blank or zero {cols.withdrawal!r}")
+    if (deposit > 0) == (withdrawal > 0):
+        raise _RowError("a row needs exactly one of deposit and withdrawal amounts")
+    return deposit, withdrawal
+
+
+def _direction(cells: list[str], header: dict[str, int], profile: Profile) -> str | None:
+    text = _cell(cells, header, profile.columns.direction)
+    if text is None or not profile.direction_values:
+        return None
+    for direction, values in profile.direction_values.items():
+        if text in values:
+            return direction
+    raise _RowError(f"unknown {profile.columns.direction!r} value {text!r}")
+
+
+def parse_amount(text: str, column: str) -> int:
+    """``"11,000"``, ``１１，０００``, ``¥11000``, ``11000円`` → 11000.
+
+    Anything else (``1,1000``, blank, text) is a row problem."""
+    value = unicodedata.normalize("NFKC", text).strip().lstrip("¥\\").removesuffix("円").strip()
+    if not _AMOUNT.fullmatch(value):
+        raise _RowError(f"amount {text!r} in column {column!r} is not a number of yen")
+    return int(value.replace(",", ""))
+
+
+def parse_date(text: str, formats: Sequence[str]) -> date:
+    """The first of ``formats`` that reads ``text``; a row problem otherwise."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    for fmt in formats:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise _RowError(f"date {text!r} does not match {' or '.join(formats)}")
+
+
+def _set_keys(parsed: ParsedStatement) -> None:
+    keys = assign_keys(parsed.rows)
+    parsed.rows = [
+        StatementRow(**{**row.__dict__, "txn_key": key})
+        for row, key in zip(parsed.rows, keys, strict=True)
+    ]

@@ -1,0 +1,1 @@
+"""Text normalisation shared by the stages (katakana names, widths, dashes)."""

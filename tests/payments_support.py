@@ -1,0 +1,87 @@
+"""Helpers for the payments tests: MUFG statements and stored applications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from pipeline.storage.models import Applicant, Application, Envelope, RegistryEntry
+
+MUFG_HEADER = "日付,摘要,摘要内容,支払い金額,預かり金額,差引残高,メモ,未資金化区分,入払区分"
+
+
+@dataclass(frozen=True)
+class Txn:
+    """One statement line; ``deposit`` > 0 for 入金, ``withdrawal`` > 0 for 出金."""
+
+    day: date
+    payer: str
+    deposit: int = 0
+    withdrawal: int = 0
+    description: str = "振込"
+
+
+def _yen(value: int) -> str:
+    return f'"{value:,}"' if value else ""
+
+
+def mufg_csv(txns: Sequence[Txn], *, opening_balance: int = 1_000_000) -> bytes:
+    """A MUFG 入出金明細 file as the bank writes it: cp932, non-padded dates,
+    quoted amounts with thousands separators, a running balance."""
+    balance = opening_balance
+    lines = [MUFG_HEADER]
+    for t in txns:
+        balance += t.deposit - t.withdrawal
+        kind = "入金" if t.deposit else "出金"
+        lines.append(
+            f"{t.day.year}/{t.day.month}/{t.day.day},{t.description},{t.payer},"
+            f"{_yen(t.withdrawal)},{_yen(t.deposit)},{_yen(balance)},,,{kind}"
+        )
+    return ("\r\n".join(lines) + "\r\n").encode("cp932")
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def add_application(
+    session: Session,
+    pass_number: str,
+    kana: str | None,
+    *,
+    register_kana: str | None = None,
+    received_on: date = date(2023, 4, 20),
+) -> Application:
+    """An application with its envelope, applicant (form A kana) and optionally a register line."""
+    envelope = Envelope(sha256=pass_number.rjust(64, "0"), original_name="a.pdf", size_bytes=1)
+    session.add(envelope)
+    session.flush()
+    applicant = Applicant(kana=kana) if kana else None
+    if applicant is not None:
+        session.add(applicant)
+        session.flush()
+    app = Application(
+        envelope_id=envelope.id,
+        applicant_id=applicant.id if applicant else None,
+        pass_number=pass_number,
+        qualification="OMP",
+        received_on=received_on,
+    )
+    session.add(app)
+    if register_kana:
+        session.add(
+            RegistryEntry(
+                pass_number=pass_number,
+                name="x",
+                kana=register_kana,
+                exam_type="OMP",
+                result="pass",
+            )
+        )
+    session.flush()
+    return app
