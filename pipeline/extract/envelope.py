@@ -1,0 +1,186 @@
+"""One envelope: every page identified, aligned and read; forms found and missing.
+
+``read_page`` handles one page and is what the flow fans out; ``assemble``
+puts the pages of an envelope together. Neither touches the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.extract.fields import FieldRead, Thresholds, read_page_fields
+from pipeline.extract.identify import (
+    PageIdentity,
+    PageKind,
+    TemplateKey,
+    blank_reference,
+    identify_page,
+)
+from pipeline.forms.schema import FormTemplate
+from pipeline.imaging.raster import PageImage, page_images
+
+log = logging.getLogger(__name__)
+
+REQUIRED_FORMS: tuple[str, ...] = ("R", "A", "B", "C", "D")
+FORM_NAMES_JA = {
+    "R": "試験結果レポート（写し）",
+    "A": "(A) 資格認定申請書",
+    "B": "(B) 業務経歴証明書",
+    "C": "(C) 上司もしくは監督者による証明",
+    "D": "(D) 宣誓書",
+}
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    work_dpi: int
+    max_residual_mm: float
+    thresholds: Thresholds
+    max_pixels: int
+    ocr_cmd: str = "tesseract"
+
+
+@dataclass
+class PageResult:
+    index: int
+    kind: PageKind
+    form_code: str | None
+    form_page: int | None
+    version: str | None
+    identified_by: str | None
+    rotation: int
+    alignment_method: str | None
+    residual_mm: float | None
+    note: str
+    fields: list[FieldRead] = field(default_factory=list)
+    image: np.ndarray | None = field(
+        default=None, repr=False
+    )  # aligned if aligned, else as scanned
+
+    @property
+    def key(self) -> TemplateKey | None:
+        if self.form_code is None or self.form_page is None:
+            return None
+        return (self.form_code, self.form_page)
+
+
+@dataclass(frozen=True)
+class PageProblem:
+    kind: str  # unidentified / unaligned / duplicate_page
+    page_index: int
+    detail: str
+
+
+@dataclass
+class EnvelopeExtraction:
+    pages: list[PageResult]
+    documents: dict[str, list[int]]
+    missing_forms: list[str]
+    extra_pages: list[int]
+    problems: list[PageProblem]
+    fields: list[FieldRead]
+
+    def field_map(self) -> dict[str, list[FieldRead]]:
+        out: dict[str, list[FieldRead]] = {}
+        for f in self.fields:
+            out.setdefault(f.key, []).append(f)
+        return out
+
+    def first(self, key: str) -> FieldRead | None:
+        found = self.field_map().get(key)
+        return found[0] if found else None
+
+
+def read_page(
+    page: PageImage, templates: dict[TemplateKey, FormTemplate], options: ExtractOptions
+) -> PageResult:
+    """Identify, align and read one page; never raises for a page we cannot use."""
+    identity: PageIdentity = identify_page(
+        page.image,
+        page.dpi,
+        templates,
+        work_dpi=options.work_dpi,
+        max_residual_mm=options.max_residual_mm,
+    )
+    template = identity.template
+    alignment = identity.alignment
+    result = PageResult(
+        index=page.index,
+        kind=identity.kind,
+        form_code=template.form_code if template else None,
+        form_page=template.page if template else None,
+        version=template.version if template else None,
+        identified_by=identity.identified_by,
+        rotation=alignment.rotation if alignment else 0,
+        alignment_method=alignment.method if alignment else None,
+        residual_mm=round(alignment.residual_mm, 3) if alignment else None,
+        note=identity.note,
+    )
+    if identity.kind == PageKind.FORM and template is not None and alignment is not None:
+        aligned = alignment.warp(page.image, template.page_size_mm)
+        result.fields = read_page_fields(
+            aligned,
+            template,
+            options.work_dpi,
+            blank=blank_reference(template, options.work_dpi),
+            thresholds=options.thresholds,
+            page_index=page.index,
+            ocr_cmd=options.ocr_cmd,
+        )
+        result.image = aligned
+    elif alignment is not None and template is None:
+        result.image = alignment.warp(page.image, next(iter(templates.values())).page_size_mm)
+    else:
+        result.image = page.image
+    log.debug(
+        "page %s: %s %s via %s", page.index, identity.kind, identity.key, identity.identified_by
+    )
+    return result
+
+
+def iter_pages(
+    path: Path, media_type: str, templates: dict[TemplateKey, FormTemplate], options: ExtractOptions
+) -> Iterator[PageResult]:
+    """Read the pages of one file in order, rasterising one page at a time."""
+    for page in page_images(path, media_type, dpi=options.work_dpi, max_pixels=options.max_pixels):
+        yield read_page(page, templates, options)
+
+
+def assemble(pages: list[PageResult]) -> EnvelopeExtraction:
+    """Forms found, missing and extra, and page-level problems, from the pages read."""
+    documents: dict[str, list[int]] = {}
+    extra: list[int] = []
+    problems: list[PageProblem] = []
+    seen: dict[TemplateKey, int] = {}
+    fields: list[FieldRead] = []
+    for page in sorted(pages, key=lambda p: p.index):
+        if page.kind == PageKind.EXTRA:
+            extra.append(page.index)
+            continue
+        if page.kind == PageKind.UNIDENTIFIED:
+            problems.append(PageProblem("unidentified", page.index, page.note))
+            continue
+        if page.kind == PageKind.UNALIGNED:
+            problems.append(PageProblem("unaligned", page.index, page.note))
+        key = page.key
+        if key is None:
+            continue
+        documents.setdefault(key[0], []).append(page.index)
+        if key in seen:
+            problems.append(
+                PageProblem(
+                    "duplicate_page",
+                    page.index,
+                    f"same form page as page {seen[key] + 1}: {key[0]}-{key[1]}",
+                )
+            )
+            continue
+        seen[key] = page.index
+        fields.extend(page.fields)
+    missing = [code for code in REQUIRED_FORMS if code not in documents]
+    return EnvelopeExtraction(pages, documents, missing, extra, problems, fields)

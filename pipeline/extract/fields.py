@@ -1,0 +1,195 @@
+"""Reading every field of one aligned page.
+
+Marks (checkboxes, signatures, seals) are judged by ink above what the blank
+form prints there. Text fields are cleaned, grouped by OCR settings and read
+in one tesseract process per group, then normalised by the field's
+validator. Every field keeps its raw text, confidence, status and crop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.extract import marks
+from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
+from pipeline.extract.normalize import FieldInvalid, normalize
+from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
+from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
+from pipeline.storage.models import FieldStatus
+
+MARK_KINDS = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
+CROP_MARGIN_MM = 1.5  # what staff see around a field
+EMPTY_INK_RATIO = 0.0025  # below this a text box is blank
+
+
+@dataclass
+class FieldRead:
+    """One field as read from one page."""
+
+    form_code: str
+    form_page: int
+    name: str
+    label_ja: str
+    kind: str
+    decides: bool
+    required: bool
+    row: int | None
+    group: str | None
+    value: str | None
+    raw_text: str
+    confidence: float
+    status: FieldStatus
+    reason: str | None = None
+    page_index: int | None = None
+    crop: np.ndarray | None = field(default=None, repr=False)
+    confirmed_by: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.form_code}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    ok_confidence: float
+    review_confidence: float
+
+
+def _blank_ratios(template: FormTemplate, blank: np.ndarray, dpi: float) -> dict[str, float]:
+    """Ink the blank form itself prints inside each mark field (guides such as 印)."""
+    ratios: dict[str, float] = {}
+    for spec in template.fields:
+        if spec.kind in MARK_KINDS:
+            ratios[spec.name] = _mark_ratio(blank, spec, dpi)
+    return ratios
+
+
+def _mark_ratio(page: np.ndarray, spec: FieldSpec, dpi: float) -> float:
+    if spec.kind == FieldKind.CHECKBOX:
+        return ink_ratio(cut(page, spec.box_mm.inset(0.35), dpi), dpi, remove_lines=False)
+    return ink_ratio(cut(page, spec.box_mm.inset(0.5), dpi), dpi, remove_lines=True)
+
+
+_THRESHOLDS = {
+    FieldKind.CHECKBOX: marks.CHECKBOX,
+    FieldKind.SIGNATURE: marks.SIGNATURE,
+    FieldKind.SEAL: marks.SEAL,
+}
+
+
+def read_page_fields(
+    aligned: np.ndarray,
+    template: FormTemplate,
+    dpi: float,
+    *,
+    blank: np.ndarray,
+    thresholds: Thresholds,
+    page_index: int | None = None,
+    ocr_cmd: str = "tesseract",
+) -> list[FieldRead]:
+    """Every field of ``template`` read from ``aligned`` (a page warped onto the template)."""
+    baseline = _blank_ratios(template, blank, dpi)
+    reads: dict[str, FieldRead] = {}
+    pending: dict[OcrRequest, list[tuple[FieldSpec, CleanCrop]]] = defaultdict(list)
+
+    for spec in template.fields:
+        crop = cut(aligned, spec.box_mm, dpi, margin_mm=CROP_MARGIN_MM)
+        if spec.kind in MARK_KINDS:
+            ratio = max(0.0, _mark_ratio(aligned, spec, dpi) - baseline.get(spec.name, 0.0))
+            judged = marks.judge(ratio, _THRESHOLDS[FieldKind(spec.kind)])
+            status = FieldStatus.OK if judged.certain else FieldStatus.LOW_CONFIDENCE
+            reason = (
+                None if judged.certain else f"記入の有無が判別しにくい（インク比率 {ratio:.3f}）"
+            )
+            reads[spec.name] = _make(
+                spec,
+                template,
+                "true" if judged.present else "false",
+                f"ink={ratio:.4f}",
+                judged.confidence,
+                status,
+                reason,
+                crop,
+                page_index,
+            )
+            continue
+        cleaned = clean_text_crop(cut(aligned, spec.box_mm, dpi), dpi)
+        if cleaned.ink_ratio < EMPTY_INK_RATIO:
+            reads[spec.name] = _make(
+                spec,
+                template,
+                None,
+                "",
+                1.0,
+                FieldStatus.MISSING,
+                "未記入" if spec.required else None,
+                crop,
+                page_index,
+            )
+            continue
+        assert spec.ocr is not None  # the schema requires it for text kinds
+        request = OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)
+        pending[request].append((spec, cleaned))
+        reads[spec.name] = _make(
+            spec, template, None, "", 0.0, FieldStatus.LOW_CONFIDENCE, None, crop, page_index
+        )
+
+    for request, items in pending.items():
+        lines = read_lines([c.image for _, c in items], request, cmd=ocr_cmd)
+        for (spec, _cleaned), line in zip(items, lines, strict=True):
+            _apply_text(reads[spec.name], spec, line, thresholds)
+    return [reads[spec.name] for spec in template.fields]
+
+
+def _apply_text(read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Thresholds) -> None:
+    read.raw_text = line.text
+    read.confidence = line.confidence
+    if not line.text.strip():
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.reason = "記入はあるが文字として読み取れません（手書きの可能性）"
+        return
+    try:
+        read.value = normalize(spec.validator, line.text)
+    except FieldInvalid as e:
+        read.status = FieldStatus.INVALID
+        read.reason = str(e)
+        return
+    if line.confidence >= thresholds.ok_confidence:
+        read.status = FieldStatus.OK
+    else:
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.reason = f"読み取りの確信度が低い（{line.confidence:.2f}）"
+
+
+def _make(
+    spec: FieldSpec,
+    template: FormTemplate,
+    value: str | None,
+    raw: str,
+    confidence: float,
+    status: FieldStatus,
+    reason: str | None,
+    crop: np.ndarray,
+    page_index: int | None,
+) -> FieldRead:
+    return FieldRead(
+        form_code=template.form_code,
+        form_page=template.page,
+        name=spec.name,
+        label_ja=spec.label_ja,
+        kind=str(spec.kind),
+        decides=spec.decides,
+        required=spec.required,
+        row=spec.row,
+        group=spec.group,
+        value=value,
+        raw_text=raw,
+        confidence=confidence,
+        status=status,
+        reason=reason,
+        page_index=page_index,
+        crop=crop,
+    )

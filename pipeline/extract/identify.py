@@ -1,0 +1,225 @@
+"""Which form page is this, which way up, and how does it map onto its template?
+
+Order of evidence: the registration marks (alignment, any rotation), then the
+QR code read where the template prints it; if the marks fail, the QR code on
+the raw page and a feature-based homography against that form's blank; last,
+OCR of the title line. A page with neither marks nor QR code is an extra page
+(a cover letter); a page with marks we cannot identify is unidentified.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+import cv2
+import numpy as np
+from rapidfuzz import fuzz
+
+from pipeline.extract.crops import cut
+from pipeline.forms.render import render_blank_page_image
+from pipeline.forms.schema import Box, FormTemplate, parse_qr_payload
+from pipeline.imaging.align import (
+    Alignment,
+    AlignmentFailed,
+    MarkerLayout,
+    align_by_features,
+    align_by_markers,
+    sanity_problems,
+)
+from pipeline.ocr.tesseract import OcrRequest, read_words
+
+log = logging.getLogger(__name__)
+
+TemplateKey = tuple[str, int]
+
+
+class PageKind(StrEnum):
+    FORM = "form"  # identified and aligned
+    EXTRA = "extra"  # no marks, no QR: not one of our forms (cover letter)
+    UNIDENTIFIED = "unidentified"  # looks like our form, but which one is unknown
+    UNALIGNED = "unaligned"  # identified, but no trustworthy alignment
+
+
+@dataclass(frozen=True)
+class PageIdentity:
+    kind: PageKind
+    template: FormTemplate | None
+    alignment: Alignment | None
+    identified_by: str | None  # qr / qr_raw / title_ocr
+    note: str = ""
+
+    @property
+    def key(self) -> TemplateKey | None:
+        return self.template.key if self.template else None
+
+
+def layout_of(template: FormTemplate) -> MarkerLayout:
+    markers = {m.id: (m.center_mm[0], m.center_mm[1], m.size_mm) for m in template.markers}
+    dictionary = getattr(cv2.aruco, template.aruco_dictionary)
+    return MarkerLayout(markers, template.page_size_mm, dictionary)
+
+
+def decode_qr(image: np.ndarray) -> str | None:
+    """Decode one QR code, trying a few cleanups for bitonal and dithered scans."""
+    detector = cv2.QRCodeDetector()
+    candidates = [image, cv2.medianBlur(image, 3)]
+    small = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    candidates.append(cv2.threshold(small, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1])
+    candidates.append(cv2.morphologyEx(image, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+    for candidate in candidates:
+        try:
+            text, _points, _ = detector.detectAndDecode(candidate)
+        except cv2.error:
+            continue
+        if text:
+            return text
+    return None
+
+
+def _template_from_qr(
+    text: str | None, templates: dict[TemplateKey, FormTemplate]
+) -> FormTemplate | None:
+    if not text:
+        return None
+    parsed = parse_qr_payload(text)
+    if parsed is None:
+        return None
+    form_code, page, _version = parsed
+    return templates.get((form_code, page))
+
+
+def _title_match(
+    aligned: np.ndarray, dpi: float, templates: dict[TemplateKey, FormTemplate]
+) -> FormTemplate | None:
+    """The template whose title the page's title line reads as (unique best match only)."""
+    first = next(iter(templates.values()))
+    crop = cut(aligned, first.title_box, dpi)
+    words = read_words(crop, OcrRequest(lang="jpn", psm=7))
+    text = "".join(w.text for w in words)
+    if not text:
+        return None
+    scored = sorted(
+        ((fuzz.ratio(text, t.title_ja), t) for t in templates.values()), key=lambda st: -st[0]
+    )
+    best_score, best = scored[0]
+    same_title = [t for s, t in scored if s == best_score]
+    if best_score < 80 or len({t.title_ja for t in same_title}) > 1 or len(same_title) > 1:
+        return None  # several pages share a title (C): the page number stays unknown
+    return best
+
+
+_BLANKS: dict[tuple[str, int, str, int], np.ndarray] = {}
+
+
+def blank_reference(template: FormTemplate, dpi: int) -> np.ndarray:
+    """The blank form rendered at ``dpi`` (cached per process)."""
+    key = (template.form_code, template.page, template.version, dpi)
+    if key not in _BLANKS:
+        _BLANKS[key] = render_blank_page_image(template, dpi)
+    return _BLANKS[key]
+
+
+def identify_page(
+    image: np.ndarray,
+    source_dpi: float,
+    templates: dict[TemplateKey, FormTemplate],
+    *,
+    work_dpi: int,
+    max_residual_mm: float,
+) -> PageIdentity:
+    """Identify ``image`` among ``templates`` and align it at ``work_dpi``."""
+    layouts: dict[tuple[object, ...], tuple[MarkerLayout, list[FormTemplate]]] = {}
+    for template in templates.values():
+        layout = layout_of(template)
+        signature = (tuple(sorted(layout.markers.items())), layout.page_mm, layout.dictionary)
+        layouts.setdefault(signature, (layout, []))[1].append(template)
+
+    marker_failure = ""
+    for layout, members in layouts.values():
+        try:
+            alignment = align_by_markers(image, layout, work_dpi)
+        except AlignmentFailed as e:
+            marker_failure = str(e)
+            continue
+        problems = sanity_problems(alignment, image.shape, source_dpi)
+        if problems:
+            marker_failure = "; ".join(problems)
+            continue
+        aligned = alignment.warp(image, layout.page_mm)
+        member_map = {t.key: t for t in members}
+        template = _qr_in_template_box(aligned, work_dpi, members, member_map)
+        identified_by = "qr"
+        if template is None:
+            template = _title_match(aligned, work_dpi, member_map)
+            identified_by = "title_ocr"
+        if template is None:
+            return PageIdentity(
+                PageKind.UNIDENTIFIED,
+                None,
+                alignment,
+                None,
+                "registration marks found, but neither QR code nor title readable",
+            )
+        return _checked(
+            PageIdentity(PageKind.FORM, template, alignment, identified_by), max_residual_mm
+        )
+
+    # No marks: try the QR code on the raw page, then features against that form's blank.
+    template = _template_from_qr(decode_qr(_downscaled(image, source_dpi)), templates)
+    if template is None:
+        note = (
+            f"no registration marks ({marker_failure}) and no QR code"
+            if marker_failure
+            else "no QR code"
+        )
+        return PageIdentity(PageKind.EXTRA, None, None, None, note)
+    try:
+        alignment = align_by_features(image, blank_reference(template, work_dpi), work_dpi)
+    except AlignmentFailed as e:
+        return PageIdentity(
+            PageKind.UNALIGNED, template, None, "qr_raw", f"marks: {marker_failure}; features: {e}"
+        )
+    problems = sanity_problems(alignment, image.shape, source_dpi)
+    if problems:
+        return PageIdentity(PageKind.UNALIGNED, template, alignment, "qr_raw", "; ".join(problems))
+    return _checked(
+        PageIdentity(PageKind.FORM, template, alignment, "qr_raw", f"marks: {marker_failure}"),
+        max_residual_mm,
+    )
+
+
+def _checked(identity: PageIdentity, max_residual_mm: float) -> PageIdentity:
+    assert identity.alignment is not None
+    if identity.alignment.residual_mm > max_residual_mm:
+        return PageIdentity(
+            PageKind.UNALIGNED,
+            identity.template,
+            identity.alignment,
+            identity.identified_by,
+            f"alignment residual {identity.alignment.residual_mm:.2f} mm exceeds {max_residual_mm} mm",
+        )
+    return identity
+
+
+def _qr_in_template_box(
+    aligned: np.ndarray,
+    dpi: float,
+    members: list[FormTemplate],
+    member_map: dict[TemplateKey, FormTemplate],
+) -> FormTemplate | None:
+    boxes = {t.qr.box_mm for t in members}
+    for box in boxes:
+        crop = cut(aligned, Box(box.x - 3, box.y - 3, box.w + 6, box.h + 6), dpi)
+        found = _template_from_qr(decode_qr(crop), member_map)
+        if found is not None:
+            return found
+    return None
+
+
+def _downscaled(image: np.ndarray, source_dpi: float, target_dpi: float = 200) -> np.ndarray:
+    if source_dpi <= target_dpi:
+        return image
+    factor = target_dpi / source_dpi
+    return cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)

@@ -1,0 +1,184 @@
+"""From raw OCR text to a typed value, by the template's named validator.
+
+``normalize(validator, raw)`` returns the canonical value (dates ISO, year-
+months ``YYYY-MM`` or ``present``, katakana full width) or raises
+``FieldInvalid`` with a reason staff can read. OCR noise that cannot change
+the meaning (spaces inside digits, full-width forms, look-alike dashes) is
+cleaned; anything that could is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from pipeline.text.dates import (
+    DateParseError,
+    parse_date,
+    parse_year_month,
+    parse_year_month_or_present,
+)
+from pipeline.text.kana import DASHES, hiragana_to_katakana, normalize_spaces, unify_long_vowels
+
+
+class FieldInvalid(ValueError):  # noqa: N818 - a value judgement, not a program error
+    """The text does not satisfy the field's validator."""
+
+
+_DASH_CLASS = "[" + re.escape("".join(sorted(DASHES))) + "]"
+EXAM_TYPES = ("CAP", "OMP", "SV", "OP", "EN")
+_EXAM_NAMES = {
+    "CAP": ("コンタクトセンターアーキテクチャ", "アーキテクチャ"),
+    "OMP": ("オペレーションマネジメント", "マネジメント"),
+    "SV": ("スーパーバイザー",),
+    "OP": ("オペレーター",),
+    "EN": ("エントリー",),
+}
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _digits_only(text: str) -> str:
+    return re.sub(r"\s+", "", _nfkc(text))
+
+
+def pass_number(raw: str) -> str:
+    text = _digits_only(raw)
+    if not re.fullmatch(r"\d{10}", text):
+        raise FieldInvalid(f"合格者番号は10桁の数字です（読み取り: {raw!r}）")
+    return text
+
+
+def date_iso(raw: str) -> str:
+    try:
+        return parse_date(raw).isoformat()
+    except DateParseError as e:
+        raise FieldInvalid(f"日付として読めません（{e}）") from e
+
+
+def yearmonth(raw: str) -> str:
+    try:
+        year, month = parse_year_month(raw)
+    except DateParseError as e:
+        raise FieldInvalid(f"年月として読めません（{e}）") from e
+    return f"{year:04d}-{month:02d}"
+
+
+def yearmonth_or_present(raw: str) -> str:
+    try:
+        return parse_year_month_or_present(raw)
+    except DateParseError as e:
+        raise FieldInvalid(f"年月または「現在」として読めません（{e}）") from e
+
+
+_KATAKANA = re.compile(r"^[\u30a1-\u30fa\u30fc ]+$")
+
+
+def katakana(raw: str) -> str:
+    text = hiragana_to_katakana(_nfkc(raw))
+    text = unify_long_vowels(normalize_spaces(text, "single")).strip()
+    if not text or not _KATAKANA.match(text):
+        raise FieldInvalid(f"カタカナ以外の文字があります（読み取り: {raw!r}）")
+    return text
+
+
+def postcode(raw: str) -> str:
+    text = re.sub(_DASH_CLASS, "-", _digits_only(raw)).lstrip("〒")
+    digits = text.replace("-", "")
+    if not re.fullmatch(r"\d{7}", digits) or (
+        ("-" in text) and not re.fullmatch(r"\d{3}-\d{4}", text)
+    ):
+        raise FieldInvalid(f"郵便番号は7桁（123-4567）です（読み取り: {raw!r}）")
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def phone(raw: str) -> str:
+    text = re.sub(_DASH_CLASS, "-", _digits_only(raw))
+    text = text.replace("(", "-").replace(")", "-").strip("-")
+    text = re.sub("-+", "-", text)
+    digits = text.replace("-", "")
+    if not re.fullmatch(r"0\d{9,10}", digits) or not re.fullmatch(r"[\d-]+", text):
+        raise FieldInvalid(f"電話番号として読めません（読み取り: {raw!r}）")
+    return text
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+
+
+def email(raw: str) -> str:
+    text = re.sub(r"\s+", "", _nfkc(raw))
+    if not _EMAIL.match(text):
+        raise FieldInvalid(f"メールアドレスとして読めません（読み取り: {raw!r}）")
+    return text.lower()
+
+
+def exam_type(raw: str) -> str:
+    text = _nfkc(raw).upper().replace(" ", "")
+    codes = [code for code in EXAM_TYPES if re.search(rf"(?<![A-Z]){code}(?![A-Z])", text)]
+    if len(codes) == 1:
+        return codes[0]
+    names = [code for code, words in _EXAM_NAMES.items() if any(w in text for w in words[:1])]
+    if len(names) == 1:
+        return names[0]
+    raise FieldInvalid(f"試験種別（CAP/OMP/SV/OP/EN）として読めません（読み取り: {raw!r}）")
+
+
+def exam_result(raw: str) -> str:
+    """``pass`` for 合格, ``fail`` for 不合格."""
+    text = _nfkc(raw).replace(" ", "")
+    if "不合格" in text:
+        return "fail"
+    if text == "合格" or (text.endswith("合格") and len(text) <= 3):
+        return "pass"
+    raise FieldInvalid(f"結果（合格／不合格）として読めません（読み取り: {raw!r}）")
+
+
+def substitution_years(raw: str) -> str:
+    text = _digits_only(raw).removesuffix("年")
+    if not re.fullmatch(r"\d(\.\d)?", text):
+        raise FieldInvalid(f"代替年数として読めません（読み取り: {raw!r}）")
+    value = float(text)
+    if not 0 < value <= 5:
+        raise FieldInvalid(f"代替年数 {value} は範囲外です")
+    return text
+
+
+def row_number(raw: str) -> str:
+    text = _digits_only(raw)
+    if not re.fullmatch(r"\d{1,2}", text) or not 1 <= int(text) <= 16:
+        raise FieldInvalid(f"経歴番号として読めません（読み取り: {raw!r}）")
+    return str(int(text))
+
+
+def nonempty(raw: str) -> str:
+    text = re.sub(r"\s+", " ", _nfkc(raw)).strip()
+    if not text:
+        raise FieldInvalid("空欄です")
+    return text
+
+
+NORMALIZERS: dict[str, Callable[[str], str]] = {
+    "pass_number": pass_number,
+    "date": date_iso,
+    "yearmonth": yearmonth,
+    "yearmonth_or_present": yearmonth_or_present,
+    "katakana": katakana,
+    "postcode": postcode,
+    "phone": phone,
+    "email": email,
+    "exam_type": exam_type,
+    "exam_result": exam_result,
+    "substitution_years": substitution_years,
+    "row_number": row_number,
+    "nonempty": nonempty,
+}
+
+
+def normalize(validator: str | None, raw: str) -> str:
+    """The canonical value for ``raw`` under ``validator`` (None: trimmed text)."""
+    if validator is None:
+        return nonempty(raw)
+    return NORMALIZERS[validator](raw)
