@@ -1,0 +1,100 @@
+"""Evaluate one application: run the checks, decide, compute the dates. No I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from pipeline.rules.checks import CERTIFICATION_CHECKS, check_qualification
+from pipeline.rules.checks.completeness import absent_documents
+from pipeline.rules.dates import CertificationDates, certification_dates
+from pipeline.rules.decide import decide
+from pipeline.rules.facts import DOCUMENT_PREFIXES, ApplicationFacts
+from pipeline.rules.findings import Finding
+from pipeline.rules.readings import DOCUMENT_NAMES, Readings
+from pipeline.storage.models import DecisionOutcome, FindingOutcome
+
+
+class Evaluation(BaseModel):
+    """The decision for one application, with every finding and the dates."""
+
+    application_id: int | None = None
+    ruleset_version: str
+    outcome: DecisionOutcome
+    reasons: list[str]
+    findings: list[Finding]
+    dates: CertificationDates | None = None
+    received_on: date
+    evaluated_on: date
+    letters: list[str] = Field(default_factory=list)
+
+
+def hold_back_for_absent_documents(findings: list[Finding], absent: list[str]) -> list[Finding]:
+    """A rule that is uncertain only because its document has not arrived does not apply yet.
+
+    Its inputs are missing because the whole form is missing; the completeness
+    finding already asks for the form (pending), so the rule waits instead of
+    sending the application to review.
+    """
+    if not absent:
+        return findings
+    prefixes = tuple(DOCUMENT_PREFIXES[k] for k in absent)
+    names = "、".join(DOCUMENT_NAMES[k] for k in absent)
+    out = []
+    for finding in findings:
+        uncertain = [finding.facts[n].field_id or "" for n in finding.uncertain_facts()]
+        if (
+            finding.outcome == FindingOutcome.REVIEW
+            and uncertain
+            and all(fid.startswith(prefixes) for fid in uncertain)
+        ):
+            finding = finding.model_copy(
+                update={
+                    "outcome": FindingOutcome.NOT_APPLICABLE,
+                    "message_ja": f"書類未着（{names}）のため、到着後に判定します。",
+                    "details": {**finding.details, "held_back_for": absent},
+                }
+            )
+        out.append(finding)
+    return out
+
+
+def evaluate(
+    app: ApplicationFacts, readings: Readings, *, today: date, wait_days: int
+) -> Evaluation:
+    """Decide one application as of ``today`` (``wait_days``: how long to wait for items)."""
+    first = check_qualification(app, readings)
+    findings = [first]
+    if first.outcome != FindingOutcome.NOT_APPLICABLE:
+        findings += [check(app, readings) for check in CERTIFICATION_CHECKS]
+        findings = hold_back_for_absent_documents(findings, absent_documents(app))
+    decided = decide(
+        findings,
+        readings,
+        received_on=app.effective_received_on,
+        today=today,
+        wait_days=wait_days,
+    )
+    return Evaluation(
+        application_id=app.application_id,
+        ruleset_version=readings.ruleset_version,
+        outcome=decided.outcome,
+        reasons=list(decided.reasons),
+        findings=findings,
+        dates=_dates(app, readings, decided.outcome),
+        received_on=app.effective_received_on,
+        evaluated_on=today,
+        letters=sorted({f.letter_kind for f in findings if f.letter_kind}),
+    )
+
+
+def _dates(
+    app: ApplicationFacts, readings: Readings, outcome: DecisionOutcome
+) -> CertificationDates | None:
+    """Dates follow from a confident issue date of a qualification needing certification."""
+    if outcome == DecisionOutcome.NOT_REQUIRED or not app.exam_report.issue_date.confident:
+        return None
+    issued = app.exam_report.issue_date.value
+    assert issued is not None
+    return certification_dates(issued, readings)
