@@ -118,7 +118,8 @@ def check_matches_register(app: ApplicationFacts, readings: Readings) -> Finding
             RULE_REGISTER,
             FindingOutcome.REVIEW,
             SECTION_EXAM,
-            f"合格者名簿に合格者番号 {number} が見つかりません。番号の読取りと名簿を確認してください。",
+            f"合格者名簿に合格者番号 {number} が見つかりません。"
+            "番号の読取りと名簿を確認してください。",
         )
     differences = []
     if _norm(entry.pass_number) != _norm(number):
