@@ -76,7 +76,7 @@ class Used:
             value=jsonable(item.value),
             field_id=item.field_id,
             confidence=item.confidence,
-            status=item.status.value,
+            status=str(item.status),
         )
         return item.value
 
