@@ -455,3 +455,47 @@ def test_review_message_names_the_uncertain_field() -> None:
     assert "R.issue_date" in message
     assert "信頼度が低い" in message
     assert evaluation.dates is None
+
+
+def test_missing_form_b_holds_back_experience_instead_of_failing_it() -> None:
+    # no form B: no rows were read, which must not read as "0 months of experience"
+    app = with_(base_app(), experience=[], documents={"B": False})
+    evaluation = run(app)
+    for rule in (
+        "experience.total_months",
+        "experience.field_count",
+        "experience.required_field_months",
+    ):
+        held = finding(evaluation, rule)
+        assert held.outcome == "not_applicable"
+        assert held.details["held_back_for"] == ["B"]
+    assert evaluation.outcome == "pending"
+    assert finding(evaluation, "completeness.documents").details["missing_documents"] == ["B"]
+
+
+def test_missing_form_a_is_pending_not_not_required() -> None:
+    app = with_(base_app(), qualification=None, documents={"A": False})
+    evaluation = run(app)
+    held = finding(evaluation, "qualification.needs_certification")
+    assert held.outcome == "not_applicable"
+    assert held.details["held_back_for"] == ["A"]
+    # held back is not "no certification needed": the application waits for form A
+    assert evaluation.outcome == "pending"
+    assert "no_certification_needed" not in evaluation.letters
+    assert evaluation.letters == ["missing_documents"]
+
+
+def test_missing_report_copy_waits_for_it() -> None:
+    app = base_app()
+    app["exam_report"] = {
+        "pass_number": None,
+        "exam_type": None,
+        "result": None,
+        "issue_date": None,
+    }
+    app["documents"] = {"report": False}
+    evaluation = run(app)
+    assert outcome_of(evaluation, "exam.passed") == "not_applicable"
+    assert outcome_of(evaluation, "exam.valid_on_receipt") == "not_applicable"
+    assert evaluation.outcome == "pending"
+    assert evaluation.dates is None

@@ -3,8 +3,8 @@
 Precedence (first matching row wins)::
 
     #  condition                                                   decision
-    1  qualification.needs_certification is not_applicable        not_required
-       (a confident SV / OP / EN: exam pass alone grants it)
+    1  qualification.needs_certification says a confident SV /    not_required
+       OP / EN needs no certification (exam pass alone grants it)
     2  any finding is review (an uncertain input, a different      review
        attesting organisation, an unknown substitution, a
        register miss, the payments stage unsure, …)
@@ -40,6 +40,15 @@ class Decided:
     reasons: tuple[str, ...]
 
 
+def is_not_required(finding: Finding) -> bool:
+    """The qualification finding saying a confident SV / OP / EN needs no certification."""
+    return (
+        finding.rule_id == RULE_QUALIFICATION
+        and finding.outcome == FindingOutcome.NOT_APPLICABLE
+        and finding.details.get("certification_required") is False
+    )
+
+
 def _line(finding: Finding) -> str:
     return f"{finding.rule_id}: {finding.message_ja}"
 
@@ -57,9 +66,9 @@ def decide(
     for finding in findings:
         by_outcome[finding.outcome].append(finding)
 
-    qualification = [f for f in findings if f.rule_id == RULE_QUALIFICATION]
-    if qualification and qualification[0].outcome == FindingOutcome.NOT_APPLICABLE:
-        return Decided(DecisionOutcome.NOT_REQUIRED, (_line(qualification[0]),))
+    not_required = [f for f in findings if is_not_required(f)]
+    if not_required:
+        return Decided(DecisionOutcome.NOT_REQUIRED, (_line(not_required[0]),))
 
     reviews = by_outcome[FindingOutcome.REVIEW]
     if reviews:

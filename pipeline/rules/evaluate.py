@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from pipeline.rules.checks import CERTIFICATION_CHECKS, check_qualification
 from pipeline.rules.checks.completeness import absent_documents
 from pipeline.rules.dates import CertificationDates, certification_dates
-from pipeline.rules.decide import decide
-from pipeline.rules.facts import DOCUMENT_PREFIXES, ApplicationFacts
+from pipeline.rules.decide import decide, is_not_required
+from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding
 from pipeline.rules.readings import DOCUMENT_NAMES, Readings
 from pipeline.storage.models import DecisionOutcome, FindingOutcome
@@ -30,30 +30,34 @@ class Evaluation(BaseModel):
     letters: list[str] = Field(default_factory=list)
 
 
-def hold_back_for_absent_documents(findings: list[Finding], absent: list[str]) -> list[Finding]:
-    """A rule that is uncertain only because its document has not arrived does not apply yet.
+def hold_back_for_absent_documents(
+    findings: list[Finding], absent: list[str], readings: Readings
+) -> list[Finding]:
+    """A rule whose document has not arrived does not apply yet.
 
-    Its inputs are missing because the whole form is missing; the completeness
-    finding already asks for the form (pending), so the rule waits instead of
-    sending the application to review.
+    Its inputs are missing (or empty) because the whole document is missing; the
+    completeness finding already asks for it (pending), so the rule waits instead
+    of failing or sending the application to review. A rule that passes anyway
+    keeps its pass.
     """
     if not absent:
         return findings
-    prefixes = tuple(DOCUMENT_PREFIXES[k] for k in absent)
-    names = "、".join(DOCUMENT_NAMES[k] for k in absent)
     out = []
     for finding in findings:
-        uncertain = [finding.facts[n].field_id or "" for n in finding.uncertain_facts()]
-        if (
-            finding.outcome == FindingOutcome.REVIEW
-            and uncertain
-            and all(fid.startswith(prefixes) for fid in uncertain)
-        ):
+        reads = readings.rule_documents.get(finding.rule_id, ())
+        waiting_for = [k for k in reads if k in absent]
+        if waiting_for and finding.outcome != FindingOutcome.PASS:
+            names = "、".join(DOCUMENT_NAMES[k] for k in waiting_for)
             finding = finding.model_copy(
                 update={
                     "outcome": FindingOutcome.NOT_APPLICABLE,
                     "message_ja": f"書類未着（{names}）のため、到着後に判定します。",
-                    "details": {**finding.details, "held_back_for": absent},
+                    "details": {
+                        **finding.details,
+                        "held_back_for": waiting_for,
+                        "outcome_before_hold": finding.outcome.value,
+                    },
+                    "letter_kind": None,
                 }
             )
         out.append(finding)
@@ -66,9 +70,9 @@ def evaluate(
     """Decide one application as of ``today`` (``wait_days``: how long to wait for items)."""
     first = check_qualification(app, readings)
     findings = [first]
-    if first.outcome != FindingOutcome.NOT_APPLICABLE:
+    if not is_not_required(first):
         findings += [check(app, readings) for check in CERTIFICATION_CHECKS]
-        findings = hold_back_for_absent_documents(findings, absent_documents(app))
+        findings = hold_back_for_absent_documents(findings, absent_documents(app), readings)
     decided = decide(
         findings,
         readings,

@@ -10,8 +10,8 @@ Values that did not come from a scan (the envelope's received date, the staff
 override, the passers register entry, the payments stage's outcome) are plain.
 
 Field-id prefixes name the document a fact was read from: ``R.`` the exam result
-report copy, ``A.``–``D.`` the four forms. The evaluator uses them to hold back
-rules whose input sits on a document that has not arrived.
+report copy, ``A.``–``D.`` the four forms (``envelope.has_X`` says whether the
+document is in the envelope at all).
 
 JSON form (APP.json, see ``pipeline/cli/rules.py`` for the whole schema): a fact
 is either a bare value (typed by a person: status ``confirmed``, confidence 1.0)

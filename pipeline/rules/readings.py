@@ -39,6 +39,9 @@ Readings
   2023-04-01) for three fiscal years (1 April – 31 March), so to 31 March three years
   on. Renewal applications are accepted「3ヶ月前から1ヶ月前(1月～2月末)」: from 1 January
   to the last day of February before expiry (29 February in a leap year).
+* Missing documents — while a document is known to be missing, the rules that read
+  it (``Readings.rule_documents``) are held back (not applicable) unless they pass:
+  the completeness finding asks for the document and the application waits.
 * Outstanding items — a failed fee, completeness, oath or attestation-present check is
   something the applicant (or the payments desk) can still supply: the application
   waits (pending) for ``unpaid_wait_days`` from its received date, then goes to review.
@@ -137,6 +140,24 @@ class Readings:
     waiting_statuses: frozenset[str] = frozenset({"unpaid", "underpaid", "duplicate", "bulk"})
     outstanding_rules: frozenset[str] = frozenset(
         {"fee.paid", "completeness.documents", "oath.signed", "attestation.present"}
+    )
+    # Which documents each rule reads. While one of them is known to be missing from
+    # the envelope, a rule that does not pass is held back (not_applicable): the
+    # completeness finding asks for the document and the application waits.
+    rule_documents: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            "qualification.needs_certification": ("A",),
+            "exam.passed": ("report", "A"),
+            "exam.valid_on_receipt": ("report",),
+            "exam.matches_register": ("report",),
+            "experience.total_months": ("B",),
+            "experience.field_count": ("B",),
+            "experience.required_field_months": ("A", "B"),
+            "experience.substitution_recognised": ("B",),
+            "attestation.present": ("B", "C"),
+            "attestation.same_organisation": ("B", "C"),
+            "oath.signed": ("D",),
+        }
     )
     substitutions: tuple[SubstitutionItem, ...] = ()
     substitutions_digest: str = "none"

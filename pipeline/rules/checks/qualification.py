@@ -33,6 +33,7 @@ def check_needs_certification(app: ApplicationFacts, readings: Readings) -> Find
             SECTION_QUALIFICATION,
             f"{qualification} は検定試験の合格のみで資格を取得できるため、認定申請は不要です。"
             "申請者に認定不要の案内を送付してください。",
+            details={"certification_required": False},
             letter_kind=LETTER_NO_CERTIFICATION_NEEDED,
         )
     return used.finding(
