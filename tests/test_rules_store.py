@@ -38,7 +38,14 @@ def _new_application(session: Session, n: int = 1, qualification: str = "CAP") -
     return application
 
 
-def test_save_evaluation_stores_findings_and_one_current_decision(session: Session) -> None:
+@pytest.fixture
+def any_session(any_engine: Engine):  # type: ignore[no-untyped-def]
+    with sessionmaker(bind=any_engine, expire_on_commit=False)() as s:
+        yield s
+
+
+def test_save_evaluation_stores_findings_and_one_current_decision(any_session: Session) -> None:
+    session = any_session
     application = _new_application(session)
     first = run(with_(base_app(), payment={"status": "unpaid"}))
     second = run(base_app())
@@ -87,7 +94,8 @@ def test_letter_kind_is_stored(session: Session) -> None:
     assert oath.letter_kind == "unsigned_oath"
 
 
-def test_explain_round_trip(session: Session) -> None:
+def test_explain_round_trip(any_session: Session) -> None:
+    session = any_session
     application = _new_application(session)
     app = base_app()
     app["exam_report"]["issue_date"] = {"value": "2023-04-01", "confidence": 0.97}
@@ -119,7 +127,8 @@ def test_explain_of_unknown_or_unevaluated_application(session: Session) -> None
         load_trace(session, application.id)
 
 
-def test_approve_numbers_per_qualification_and_year(session: Session) -> None:
+def test_approve_numbers_per_qualification_and_year(any_session: Session) -> None:
+    session = any_session
     apps = [_new_application(session, n) for n in (1, 2)]
     omp = _new_application(session, 3, qualification="OMP")
     omp_facts = with_(base_app(), qualification="OMP")
