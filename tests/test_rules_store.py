@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.errors import ConfigurationError, ValidationError
+from pipeline.errors import ConcurrencyError, ConfigurationError, ValidationError
 from pipeline.rules.certificates import allocate_certificate_number, format_certificate_number
 from pipeline.rules.explain import load_trace, render
 from pipeline.rules.store import approve, reject, save_evaluation
@@ -227,3 +227,29 @@ def test_concurrent_allocations_are_unique_and_gap_free(any_engine: Engine) -> N
     expected = {f"OMP-2024-{i:05d}" for i in range(1, per_thread * threads + 1)}
     assert len(numbers) == per_thread * threads
     assert set(numbers) == expected
+
+
+def test_concurrent_evaluation_of_one_application_is_refused(engine: Engine) -> None:
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as s:
+        app_id = _new_application(s).id
+        s.commit()
+    first, second = factory(), factory()
+    try:
+        # both evaluators hold the application as read at version 1 (the identity map is
+        # weak: keep references, as a real evaluator does while it computes)
+        held = [first.get(Application, app_id), second.get(Application, app_id)]
+        assert [a.version for a in held] == [1, 1]  # type: ignore[union-attr]
+        save_evaluation(first, app_id, run(base_app()))
+        first.commit()
+        with pytest.raises(ConcurrencyError, match="changed while it was being decided"):
+            save_evaluation(second, app_id, run(base_app()))
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    with factory() as s:
+        current = s.scalars(
+            select(Decision).where(Decision.application_id == app_id, Decision.is_current)
+        ).all()
+        assert len(current) == 1

@@ -13,17 +13,22 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from pipeline.errors import ValidationError
+from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.rules.certificates import allocate_certificate_number
 from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, Decision, DecisionOutcome, RuleFinding
+from pipeline.storage.types import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def get_application(session: Session, application_id: int) -> Application:
@@ -45,13 +50,22 @@ def current_decision(session: Session, application_id: int) -> Decision | None:
 def _make_current(
     session: Session, application: Application, decision: Decision, *, actor: str, action: str
 ) -> None:
-    previous = current_decision(session, application.id)
+    application_id = application.id
+    previous = current_decision(session, application_id)
     if previous is not None:
         previous.is_current = False
     session.add(decision)
     before = {"decision": application.decision}
     application.decision = decision.outcome
-    session.flush()
+    # Always UPDATE the application (even with an unchanged decision) so that its
+    # version column catches a concurrent evaluation of the same application.
+    application.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise ConcurrencyError(
+            f"application {application_id} changed while it was being decided; run again"
+        ) from e
     record_event(
         session,
         actor=actor,
@@ -110,6 +124,13 @@ def save_evaluation(
         run_id=run_id,
     )
     _make_current(session, application, decision, actor=actor, action="decision.evaluated")
+    log.info(
+        "application %s evaluated: %s (ruleset %s, evaluation %s)",
+        application.id,
+        decision.outcome,
+        decision.ruleset_version,
+        evaluation_id,
+    )
     return decision
 
 
