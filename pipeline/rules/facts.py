@@ -129,11 +129,6 @@ class Fact(BaseModel, Generic[T]):
         return self.status in CONFIDENT_STATUSES and self.value is not None
 
 
-def fact(value: Any, field_id: str | None = None, **kw: Any) -> Fact[Any]:
-    """A confirmed fact (tests and callers that build facts in code)."""
-    return Fact[Any].model_validate({"value": value, "field_id": field_id, **kw})
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
