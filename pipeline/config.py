@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     audit_sample_share: float = Field(
         0.05, ge=0, le=1, description="Share of straight-through approvals sent to audit."
     )
+    rules_substitutions_path: Path | None = Field(
+        None,
+        description="Recognised substitutions table (YAML); default: the bundled "
+        "pipeline/rules/substitutions.yaml.",
+    )
     certificate_number_format: str = Field(
         "{qualification}-{year}-{seq:05d}", description="Certificate number format."
     )

@@ -25,6 +25,7 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 

@@ -428,6 +428,10 @@ class RuleFinding(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     ruleset_version: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # computed figures (months, thresholds, differences) behind the message
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
+    # the letter staff should send because of this finding (missing_documents, ...)
+    letter_kind: Mapped[str | None] = mapped_column(String(32))
 
 
 class Decision(Base):

@@ -1,0 +1,104 @@
+"""Evaluate one application: run the checks, decide, compute the dates. No I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from pipeline.rules.checks import CERTIFICATION_CHECKS, check_qualification
+from pipeline.rules.checks.completeness import absent_documents
+from pipeline.rules.dates import CertificationDates, certification_dates
+from pipeline.rules.decide import decide, is_not_required
+from pipeline.rules.facts import ApplicationFacts
+from pipeline.rules.findings import Finding
+from pipeline.rules.readings import DOCUMENT_NAMES, Readings
+from pipeline.storage.models import DecisionOutcome, FindingOutcome
+
+
+class Evaluation(BaseModel):
+    """The decision for one application, with every finding and the dates."""
+
+    application_id: int | None = None
+    ruleset_version: str
+    outcome: DecisionOutcome
+    reasons: list[str]
+    findings: list[Finding]
+    dates: CertificationDates | None = None
+    received_on: date
+    evaluated_on: date
+    letters: list[str] = Field(default_factory=list)
+
+
+def hold_back_for_absent_documents(
+    findings: list[Finding], absent: list[str], readings: Readings
+) -> list[Finding]:
+    """A rule whose document has not arrived does not apply yet.
+
+    Its inputs are missing (or empty) because the whole document is missing; the
+    completeness finding already asks for it (pending), so the rule waits instead
+    of failing or sending the application to review. A rule that passes anyway
+    keeps its pass.
+    """
+    if not absent:
+        return findings
+    out = []
+    for finding in findings:
+        reads = readings.rule_documents.get(finding.rule_id, ())
+        waiting_for = [k for k in reads if k in absent]
+        if waiting_for and finding.outcome != FindingOutcome.PASS:
+            names = "、".join(DOCUMENT_NAMES[k] for k in waiting_for)
+            finding = finding.model_copy(
+                update={
+                    "outcome": FindingOutcome.NOT_APPLICABLE,
+                    "message_ja": f"書類未着（{names}）のため、到着後に判定します。",
+                    "details": {
+                        **finding.details,
+                        "held_back_for": waiting_for,
+                        "outcome_before_hold": finding.outcome.value,
+                    },
+                    "letter_kind": None,
+                }
+            )
+        out.append(finding)
+    return out
+
+
+def evaluate(
+    app: ApplicationFacts, readings: Readings, *, today: date, wait_days: int
+) -> Evaluation:
+    """Decide one application as of ``today`` (``wait_days``: how long to wait for items)."""
+    first = check_qualification(app, readings)
+    findings = [first]
+    if not is_not_required(first):
+        findings += [check(app, readings) for check in CERTIFICATION_CHECKS]
+        findings = hold_back_for_absent_documents(findings, absent_documents(app), readings)
+    decided = decide(
+        findings,
+        readings,
+        received_on=app.effective_received_on,
+        today=today,
+        wait_days=wait_days,
+    )
+    return Evaluation(
+        application_id=app.application_id,
+        ruleset_version=readings.ruleset_version,
+        outcome=decided.outcome,
+        reasons=list(decided.reasons),
+        findings=findings,
+        dates=_dates(app, readings, decided.outcome),
+        received_on=app.effective_received_on,
+        evaluated_on=today,
+        letters=sorted({f.letter_kind for f in findings if f.letter_kind}),
+    )
+
+
+def _dates(
+    app: ApplicationFacts, readings: Readings, outcome: DecisionOutcome
+) -> CertificationDates | None:
+    """Dates follow from a confident issue date of a qualification needing certification."""
+    if outcome == DecisionOutcome.NOT_REQUIRED or not app.exam_report.issue_date.confident:
+        return None
+    issued = app.exam_report.issue_date.value
+    assert issued is not None
+    return certification_dates(issued, readings)

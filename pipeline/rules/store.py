@@ -1,0 +1,209 @@
+"""Persist evaluations and a person's confirmation of them (the only I/O in rules).
+
+* :func:`save_evaluation` writes one ``rule_findings`` row per finding (one
+  ``evaluation_id``, the rule set's version), a new current ``decisions`` row
+  (the previous current one is unset), ``applications.decision`` and an audit
+  event — all in the caller's transaction.
+* :func:`approve` turns an eligible decision into an approval: a certificate
+  number (gap-free per qualification and year), the validity period, a new
+  current decision ``approved`` by the given actor.
+* :func:`reject` records a person's confirmation of an ``ineligible_proposed``
+  decision: nothing is rejected without one.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.rules.certificates import allocate_certificate_number
+from pipeline.rules.evaluate import Evaluation
+from pipeline.storage.audit import record_event
+from pipeline.storage.models import Application, Decision, DecisionOutcome, RuleFinding
+from pipeline.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def get_application(session: Session, application_id: int) -> Application:
+    application = session.get(Application, application_id)
+    if application is None:
+        raise ValidationError(f"no application with id {application_id}")
+    return application
+
+
+def current_decision(session: Session, application_id: int) -> Decision | None:
+    stmt = (
+        select(Decision)
+        .where(Decision.application_id == application_id, Decision.is_current.is_(True))
+        .order_by(Decision.id.desc())
+    )
+    return session.scalars(stmt).first()
+
+
+def _make_current(
+    session: Session, application: Application, decision: Decision, *, actor: str, action: str
+) -> None:
+    application_id = application.id
+    previous = current_decision(session, application_id)
+    if previous is not None:
+        previous.is_current = False
+    session.add(decision)
+    before = {"decision": application.decision}
+    application.decision = decision.outcome
+    # Always UPDATE the application (even with an unchanged decision) so that its
+    # version column catches a concurrent evaluation of the same application.
+    application.updated_at = utcnow()
+    try:
+        session.flush()
+    except StaleDataError as e:
+        raise ConcurrencyError(
+            f"application {application_id} changed while it was being decided; run again"
+        ) from e
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="application",
+        entity_id=application.id,
+        before=before,
+        after={
+            "decision": decision.outcome,
+            "decision_id": decision.id,
+            "evaluation_id": decision.evaluation_id,
+            "ruleset_version": decision.ruleset_version,
+        },
+        reason=decision.reason,
+        run_id=decision.run_id,
+    )
+
+
+def save_evaluation(
+    session: Session,
+    application_id: int,
+    evaluation: Evaluation,
+    *,
+    actor: str = "system",
+    run_id: int | None = None,
+) -> Decision:
+    """Store an evaluation's findings and make its decision the current one."""
+    application = get_application(session, application_id)
+    evaluation_id = str(uuid.uuid4())
+    for finding in evaluation.findings:
+        session.add(
+            RuleFinding(
+                application_id=application.id,
+                evaluation_id=evaluation_id,
+                rule_id=finding.rule_id,
+                outcome=finding.outcome.value,
+                message_ja=finding.message_ja,
+                manual_section=finding.manual_section,
+                facts={k: v.model_dump(mode="json") for k, v in finding.facts.items()},
+                details=finding.details,
+                letter_kind=finding.letter_kind,
+                ruleset_version=evaluation.ruleset_version,
+            )
+        )
+    dates = evaluation.dates
+    decision = Decision(
+        application_id=application.id,
+        evaluation_id=evaluation_id,
+        outcome=evaluation.outcome.value,
+        ruleset_version=evaluation.ruleset_version,
+        decided_by=actor,
+        reason="\n".join(evaluation.reasons),
+        is_current=True,
+        valid_from=dates.valid_from if dates else None,
+        valid_to=dates.valid_to if dates else None,
+        run_id=run_id,
+    )
+    _make_current(session, application, decision, actor=actor, action="decision.evaluated")
+    log.info(
+        "application %s evaluated: %s (ruleset %s, evaluation %s)",
+        application.id,
+        decision.outcome,
+        decision.ruleset_version,
+        evaluation_id,
+    )
+    return decision
+
+
+def approve(
+    session: Session,
+    application_id: int,
+    *,
+    actor: str,
+    on: date,
+    number_format: str,
+    reason: str | None = None,
+) -> Application:
+    """Approve an eligible application: certificate number, validity, current decision."""
+    application = get_application(session, application_id)
+    current = current_decision(session, application_id)
+    if current is None or current.outcome != DecisionOutcome.ELIGIBLE:
+        state = current.outcome if current else "not evaluated"
+        raise ValidationError(
+            f"application {application_id} cannot be approved: its decision is {state}, "
+            "not eligible"
+        )
+    if current.valid_from is None or current.valid_to is None:
+        raise ValidationError(f"application {application_id} has no certification dates")
+    if not application.qualification:
+        raise ValidationError(f"application {application_id} has no qualification")
+    number = allocate_certificate_number(session, application.qualification, on.year, number_format)
+    application.certificate_number = number
+    application.valid_from = current.valid_from
+    application.valid_to = current.valid_to
+    decision = Decision(
+        application_id=application.id,
+        evaluation_id=current.evaluation_id,
+        outcome=DecisionOutcome.APPROVED.value,
+        ruleset_version=current.ruleset_version,
+        decided_by=actor,
+        reason=reason or f"認定（認定番号 {number}）",
+        is_current=True,
+        valid_from=current.valid_from,
+        valid_to=current.valid_to,
+    )
+    _make_current(session, application, decision, actor=actor, action="decision.approved")
+    return application
+
+
+def reject(session: Session, application_id: int, *, actor: str, reason: str) -> Decision:
+    """A person confirms an ``ineligible_proposed`` decision."""
+    if not actor.startswith("user:"):
+        raise ValidationError("only a person (actor user:<id>) can reject an application")
+    application = get_application(session, application_id)
+    current = current_decision(session, application_id)
+    if current is None or current.outcome != DecisionOutcome.INELIGIBLE_PROPOSED:
+        state = current.outcome if current else "not evaluated"
+        raise ValidationError(
+            f"application {application_id} cannot be rejected: its decision is {state}, "
+            "not ineligible_proposed"
+        )
+    decision = Decision(
+        application_id=application.id,
+        evaluation_id=current.evaluation_id,
+        outcome=DecisionOutcome.REJECTED.value,
+        ruleset_version=current.ruleset_version,
+        decided_by=actor,
+        reason=reason,
+        is_current=True,
+    )
+    _make_current(session, application, decision, actor=actor, action="decision.rejected")
+    return decision
+
+
+def stored_findings(session: Session, evaluation_id: str) -> list[RuleFinding]:
+    stmt = (
+        select(RuleFinding)
+        .where(RuleFinding.evaluation_id == evaluation_id)
+        .order_by(RuleFinding.id)
+    )
+    return list(session.scalars(stmt))
