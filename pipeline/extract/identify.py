@@ -167,7 +167,11 @@ def identify_page(
         )
 
     # No marks: try the QR code on the raw page, then features against that form's blank.
-    template = _template_from_qr(decode_qr(_downscaled(image, source_dpi)), templates)
+    raw = _downscaled(image, source_dpi)
+    # A scanner may cut the QR code's quiet zone off at the page edge: give it one back.
+    margin = max(8, raw.shape[1] // 20)
+    raw = cv2.copyMakeBorder(raw, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255)
+    template = _template_from_qr(decode_qr(raw), templates)
     if template is None:
         note = (
             f"no registration marks ({marker_failure}) and no QR code"

@@ -162,7 +162,7 @@ def detect_markers_in_corners(
         for marker_id, quad in region_found.items():
             found.setdefault(marker_id, quad + np.array([x, y], dtype=np.float64))
         used.update(filter(None, name.split("+")))
-    if len(found) < 3:
+    if len(found) < len(layout.markers):
         whole, name = detect_markers(image, layout)
         for marker_id, quad in whole.items():
             found.setdefault(marker_id, quad)
@@ -172,15 +172,26 @@ def detect_markers_in_corners(
 
 
 def align_by_markers(image: np.ndarray, layout: MarkerLayout, dpi: float) -> Alignment:
+    """Homography from the marks found (three or four); a similarity transform from two.
+
+    Two marks happen when the scanner cut a corner off: their eight corners
+    still fix rotation, scale and shift, which is all a flatbed scan adds.
+    """
     found, prep_name = detect_markers_in_corners(image, layout)
-    if len(found) < 3:
+    if len(found) < 2:
         raise AlignmentFailed(
             f"only {len(found)} of {len(layout.markers)} registration marks found"
         )
     px_per_mm = dpi / MM_PER_INCH
     src = np.concatenate([found[i] for i in sorted(found)])
     dst = np.concatenate([layout.corners_mm(i) for i in sorted(found)]) * px_per_mm
-    homography, _mask = cv2.findHomography(src, dst, 0)
+    if len(found) >= 3:
+        homography, _mask = cv2.findHomography(src, dst, 0)
+        method = "aruco"
+    else:
+        affine, _inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.LMEDS)
+        homography = None if affine is None else np.vstack([affine, [0.0, 0.0, 1.0]])
+        method = "aruco_partial"
     if homography is None:
         raise AlignmentFailed("the registration marks give no homography")
     residual = _rms_mm(homography, src, dst, px_per_mm)
@@ -191,7 +202,7 @@ def align_by_markers(image: np.ndarray, layout: MarkerLayout, dpi: float) -> Ali
     return Alignment(
         homography,
         dpi,
-        "aruco",
+        method,
         residual,
         rotation_of(homography),
         tuple(sorted(found)),

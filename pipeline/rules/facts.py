@@ -106,10 +106,11 @@ class Fact(BaseModel, Generic[T]):
     def _accept_bare_value(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, Fact):
             return data
-        if isinstance(data, dict) and ("value" in data or "status" in data):
-            obj = dict(data)
-        else:
-            obj = {"value": data}
+        obj = (
+            dict(data)
+            if isinstance(data, dict) and ("value" in data or "status" in data)
+            else {"value": data}
+        )
         threshold = (info.context or {}).get("ok_confidence", DEFAULT_OK_CONFIDENCE)
         if "status" not in obj:
             if obj.get("value") is None:

@@ -45,8 +45,7 @@ def _clean(text: str) -> str:
     # NFKC turns full-width digits and slashes half-width, and ㍻ into 平成.
     t = unicodedata.normalize("NFKC", text)
     t = re.sub(r"\s+", "", t)
-    t = re.sub(r"元(?=年|[./\-])", "1", t)  # 令和元年, R元.5.1
-    return t
+    return re.sub(r"元(?=年|[./\-])", "1", t)  # 令和元年, R元.5.1
 
 
 def _era_and_rest(t: str) -> tuple[Era | None, str]:
