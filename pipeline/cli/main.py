@@ -25,6 +25,8 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("payments", "payments", "Import bank statements and reconcile the application fee."),
+    ("bench", "bench", "Benchmarks (payments)."),
 ]
 
 

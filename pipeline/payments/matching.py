@@ -186,32 +186,44 @@ def _blocks(key: str) -> tuple[str, ...]:
 
 
 class _BlockIndex:
-    """Keys grouped by their first and last two characters, for fuzzy look-ups."""
+    """Keys grouped by their first and last two characters, for fuzzy look-ups.
+
+    Each distinct key is compared once however many applications share it
+    (homonyms are common), and each distinct query is answered once.
+    """
 
     def __init__(self) -> None:
-        self._blocks: dict[str, list[tuple[str, AppId]]] = defaultdict(list)
+        self._apps: dict[str, list[AppId]] = defaultdict(list)
+        self._blocks: dict[str, list[str]] = defaultdict(list)
+        self._memo: dict[tuple[str, float], dict[AppId, float]] = {}
 
     def add(self, key: str, app_id: AppId) -> None:
-        if key:
+        if not key:
+            return
+        if key not in self._apps:
             for block in _blocks(key):
-                self._blocks[block].append((key, app_id))
+                self._blocks[block].append(key)
+        self._apps[key].append(app_id)
+        self._memo.clear()
 
     def search(self, key: str, cutoff: float) -> dict[AppId, float]:
         """Best score per application among keys sharing a block with ``key``."""
         if not key:
             return {}
-        ordered = list(
-            dict.fromkeys(e for block in _blocks(key) for e in self._blocks.get(block, ()))
-        )
-        if not ordered:
-            return {}
-        hits = process.extract(
-            key, [k for k, _ in ordered], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-        )
+        memo = self._memo.get((key, cutoff))
+        if memo is not None:
+            return memo
         best: dict[AppId, float] = {}
-        for _, score, index in hits:
-            app_id = ordered[index][1]
-            best[app_id] = max(best.get(app_id, 0.0), float(score))
+        for block in _blocks(key):
+            choices = self._blocks.get(block)
+            if not choices:
+                continue
+            for found, score, _ in process.extract(
+                key, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            ):
+                for app_id in self._apps[found]:
+                    best[app_id] = max(best.get(app_id, 0.0), float(score))
+        self._memo[(key, cutoff)] = best
         return best
 
 
@@ -246,19 +258,29 @@ class ApplicationIndex:
 # --- phase 1: who ---------------------------------------------------------------------
 
 
-@dataclass
 class _Evidence:
-    scores: dict[AppId, float] = field(default_factory=dict)
-    via: dict[AppId, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Candidates seen for one deposit: best score and the ways each was found."""
+
+    def __init__(self) -> None:
+        self.scores: dict[AppId, float] = {}
+        self.via: dict[AppId, list[str]] = {}
 
     def add(self, app_id: AppId, score: float, via: str) -> None:
-        self.scores[app_id] = max(self.scores.get(app_id, 0.0), score)
+        old = self.scores.get(app_id)
+        if old is None:
+            self.scores[app_id] = score
+            self.via[app_id] = [via]
+            return
+        if score > old:
+            self.scores[app_id] = score
         if via not in self.via[app_id]:
             self.via[app_id].append(via)
 
     def candidates(
         self, index: ApplicationIndex, implicated: Iterable[AppId] = ()
     ) -> tuple[Candidate, ...]:
+        if not self.scores:
+            return ()
         marked = set(implicated)
         ordered = sorted(self.scores, key=lambda a: (-self.scores[a], repr(a)))
         chosen = [a for a in ordered if a in marked] + [a for a in ordered if a not in marked]
@@ -478,7 +500,14 @@ def match_payments(
 ) -> MatchRun:
     """Match ``deposits`` (open ones only) to ``applications``; see the module docstring."""
     index = ApplicationIndex(applications)
-    decided = [_decide(d, parse_payer(d.payer_raw), index, aliases or {}, cfg) for d in deposits]
+    decided = []
+    memo: dict[tuple[str, int], MatchResult] = {}  # the decision depends on payer and amount only
+    for d in deposits:
+        known = memo.get((d.payer_raw, d.amount_yen))
+        if known is None:
+            known = _decide(d, parse_payer(d.payer_raw), index, aliases or {}, cfg)
+            memo[(d.payer_raw, d.amount_yen)] = known
+        decided.append(known if known.deposit is d else replace(known, deposit=d))
     decided.sort(key=_order)
 
     history: dict[AppId, list[AppliedPayment]] = defaultdict(list)

@@ -38,19 +38,17 @@ DASHES = frozenset(
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe63\uff0d\u2500\u2501\u30fc\uff70\u2e3a"
 )
 LONG_VOWEL = "ー"
+_ANY_DASH = re.compile("[" + re.escape("".join(sorted(DASHES))) + "]")
 _WHITESPACE = re.compile(r"\s+")
+_PLAIN = re.compile("[\u30a1-\u30fa0-9A-Za-z]*")
+
+
+_HIRA_TO_KATA = {c: c + 0x60 for c in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 
 
 def hiragana_to_katakana(text: str) -> str:
     """Hiragana (ぁ..ゖ, ゝ, ゞ) to the corresponding katakana; everything else unchanged."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0x3041 <= code <= 0x3096 or code in (0x309D, 0x309E):
-            out.append(chr(code + 0x60))
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_HIRA_TO_KATA)
 
 
 def halfwidth_to_fullwidth(text: str) -> str:
@@ -98,6 +96,8 @@ def unify_long_vowels(text: str) -> str:
     So コ−ヒ−, コ－ヒ－, ｺｰﾋｰ (once widened) and コ‐ヒ‐ all read コーヒー,
     while a dash between digits or at the start stays an ASCII hyphen.
     """
+    if not _ANY_DASH.search(text):
+        return text
     out: list[str] = []
     previous = ""
     for char in text:
@@ -131,8 +131,15 @@ def normalize_kana(text: str, *, spaces: SpaceMode = "single", nfkc: bool = True
 def kana_match_key(text: str) -> str:
     """A key for comparing names: ``normalize_kana`` without spaces, long vowels,
     punctuation or symbols, case-folded. コンケン・タロウ, こんけん たろう and
-    ｺﾝｹﾝ ﾀﾛｰ-less variants compare equal; digits and letters are kept."""
-    text = normalize_kana(text, spaces="remove")
+    ｺﾝｹﾝﾀﾛｳ compare equal; digits and letters are kept."""
+    return match_key_of_normalized(normalize_kana(text, spaces="remove"))
+
+
+def match_key_of_normalized(text: str) -> str:
+    """``kana_match_key`` of a text already passed through ``normalize_kana``."""
+    plain = _WHITESPACE.sub("", text).replace(LONG_VOWEL, "")
+    if _PLAIN.fullmatch(plain):  # the common case: katakana, digits, ASCII letters
+        return plain.casefold()
     kept = [
         c
         for c in text
