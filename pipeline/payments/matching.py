@@ -86,7 +86,7 @@ class ApplicationRecord:
 
     @property
     def suffix(self) -> str:
-        digits = "".join(c for c in self.pass_number if c.isdigit())
+        digits = "".join(c for c in self.pass_number if "0" <= c <= "9")
         return digits[-4:]
 
 
@@ -306,8 +306,9 @@ def _decide(
 ) -> MatchResult:
     ev = _Evidence()
     suffix_apps = [a for s in payer.suffixes for a in index.by_suffix.get(s, ())]
+    name_scores = {a.id: index.name_score(payer.name_key, a) for a in suffix_apps}
     for app in suffix_apps:
-        ev.add(app.id, index.name_score(payer.name_key, app), "suffix")
+        ev.add(app.id, name_scores[app.id], "suffix")
     name_hits = index.names.search(payer.name_key, cfg.name_min_score)
     for app_id, score in name_hits.items():
         ev.add(app_id, score, "name")
@@ -360,8 +361,8 @@ def _decide(
 
     suffix_ids = {a.id for a in suffix_apps}
     if suffix_apps:
-        fitting = [a for a in suffix_apps if ev.scores[a.id] >= cfg.name_min_score]
-        best = max((ev.scores[a.id] for a in fitting), default=0.0)
+        fitting = [a for a in suffix_apps if name_scores[a.id] >= cfg.name_min_score]
+        best = max((name_scores[a.id] for a in fitting), default=0.0)
         others = [
             a for a, s in name_hits.items() if a not in suffix_ids and s >= cfg.name_min_score
         ]

@@ -56,7 +56,7 @@ _COMPANY_WORDS = re.compile(
 )
 #: Kanji markers and spelled-out entity types, as the bank abbreviation.
 _CANONICAL_MARKER = {"株": "カ", "有": "ユ", "カブ": "カ", "ユウ": "ユ", "ゴウ": "ド", "合同": "ド"}
-_DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 SUFFIX_LENGTH = 4
 
 

@@ -87,7 +87,7 @@ def normalize_spaces(text: str, mode: SpaceMode = "single") -> str:
 
 
 def _is_kana(char: str) -> bool:
-    return "\u30a1" <= char <= "\u30fa" or char in "ーヽヾ"
+    return bool(char) and ("\u30a1" <= char <= "\u30fa" or char in "ーヽヾ")
 
 
 def unify_long_vowels(text: str) -> str:
@@ -125,6 +125,8 @@ def normalize_kana(text: str, *, spaces: SpaceMode = "single", nfkc: bool = True
     text = small_to_large(text)
     text = _COMBINING_MARKS.sub("", text)
     text = normalize_spaces(text, spaces)
+    if spaces == "remove":  # marks that spaces kept apart may now need reordering
+        text = unicodedata.normalize("NFC", text)
     return unify_long_vowels(text)
 
 
@@ -140,9 +142,12 @@ def match_key_of_normalized(text: str) -> str:
     plain = _WHITESPACE.sub("", text).replace(LONG_VOWEL, "")
     if _PLAIN.fullmatch(plain):  # the common case: katakana, digits, ASCII letters
         return plain.casefold()
-    kept = [
-        c
-        for c in text
-        if c != LONG_VOWEL and not unicodedata.category(c).startswith(("P", "S", "Z", "C"))
-    ]
-    return "".join(kept).casefold()
+    # Arbitrary text: keep letters and digits only, case-folded and NFKC, until stable
+    # (case folding or removing a mark can make NFKC compose something new).
+    for _ in range(5):
+        folded = unicodedata.normalize("NFKC", plain.casefold())
+        kept = "".join(c for c in folded if c != LONG_VOWEL and unicodedata.category(c)[0] in "LN")
+        if kept == plain:
+            break
+        plain = kept
+    return plain
