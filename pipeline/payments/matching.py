@@ -352,7 +352,9 @@ def _decide(
             outcome=PaymentOutcome.BULK.value,
         )
 
-    alias_apps = [a for pn in sorted(aliases.get(payer.alias_key, ())) for a in index.by_pass[pn]]
+    alias_apps = [
+        a for pn in sorted(aliases.get(payer.alias_key, ())) for a in index.by_pass.get(pn, ())
+    ]
     if payer.suffixes:
         alias_apps = [a for a in alias_apps if a.suffix in payer.suffixes]
     if len(alias_apps) == 1:
