@@ -6,11 +6,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
-from pipeline.payments.statements import read_statement
+from pipeline.payments.statements import parse_statement_bytes, read_statement
 from pipeline.payments.store import import_statement, reconcile
 from pipeline.storage import db
 from pipeline.storage.models import (
@@ -186,3 +188,36 @@ def test_unpaid_application_becomes_an_exception_after_the_wait(sqlite_url: str,
             f"unpaid:app:{item.application_id}",
         )
         assert "未入金" in item.title_ja
+
+
+_ROWS = st.lists(
+    st.builds(
+        Txn,
+        day=st.dates(min_value=date(2023, 4, 1), max_value=date(2023, 4, 30)),
+        payer=st.text(alphabet="0123456789アイウエオカキクｱｲｳ　ー－=+-@ ", max_size=14),
+        deposit=st.sampled_from([10_560, 11_000, 22_000, 1]),
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_ROWS, cut=st.integers(0, 20))
+def test_importing_twice_or_overlapping_changes_nothing(sqlite_url: str, rows: list[Txn], cut: int):
+    engine = db.make_engine(sqlite_url)
+    full = mufg_csv(rows)
+    head = mufg_csv(rows[:cut])
+    with db.session_scope(engine) as s:
+        import_statement(s, parse_statement_bytes(head, "head.csv"))
+        import_statement(s, parse_statement_bytes(full, "full.csv"))
+        count = s.scalar(select(func.count()).select_from(BankTransaction))
+        keys = set(s.scalars(select(BankTransaction.txn_key)))
+        again = import_statement(s, parse_statement_bytes(full, "full.csv"))
+        assert again.rows_new == 0 and again.rows_duplicate == len(rows)
+        assert s.scalar(select(func.count()).select_from(BankTransaction)) == count
+        assert set(s.scalars(select(BankTransaction.txn_key))) == keys
+        assert keys >= {r.txn_key for r in parse_statement_bytes(full, "x").rows}
+    engine.dispose()

@@ -25,7 +25,9 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
+    ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 

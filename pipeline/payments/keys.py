@@ -15,41 +15,31 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
 from datetime import date
-from typing import Protocol
 
 from pipeline.text.kana import normalize_spaces
-
-
-class KeyedFields(Protocol):
-    @property
-    def booked_on(self) -> date: ...
-    @property
-    def deposit_yen(self) -> int: ...
-    @property
-    def withdrawal_yen(self) -> int: ...
-    @property
-    def balance_yen(self) -> int | None: ...
-    @property
-    def description(self) -> str | None: ...
-    @property
-    def payer_raw(self) -> str: ...
 
 
 def _text(value: str | None) -> str:
     return normalize_spaces(unicodedata.normalize("NFKC", value or ""))
 
 
-def content_of(row: KeyedFields) -> tuple[str, ...]:
+def content_of(
+    booked_on: date,
+    deposit_yen: int,
+    withdrawal_yen: int,
+    balance_yen: int | None,
+    description: str | None,
+    payer_raw: str,
+) -> tuple[str, ...]:
     """What identifies a transaction apart from its ordinal."""
     return (
-        row.booked_on.isoformat(),
-        str(row.deposit_yen),
-        str(row.withdrawal_yen),
-        "" if row.balance_yen is None else str(row.balance_yen),
-        _text(row.description),
-        _text(row.payer_raw),
+        booked_on.isoformat(),
+        str(deposit_yen),
+        str(withdrawal_yen),
+        "" if balance_yen is None else str(balance_yen),
+        _text(description),
+        _text(payer_raw),
     )
 
 
@@ -59,12 +49,13 @@ def transaction_key(content: tuple[str, ...], ordinal: int) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def assign_keys(rows: Iterable[KeyedFields]) -> list[str]:
-    """Keys for the rows of one file, in the rows' order."""
-    seen: Counter[tuple[str, ...]] = Counter()
-    keys = []
-    for row in rows:
-        content = content_of(row)
-        keys.append(transaction_key(content, seen[content]))
-        seen[content] += 1
-    return keys
+class KeyAssigner:
+    """Gives the rows of one file their keys, counting identical rows."""
+
+    def __init__(self) -> None:
+        self._seen: Counter[tuple[str, ...]] = Counter()
+
+    def key(self, content: tuple[str, ...]) -> str:
+        ordinal = self._seen[content]
+        self._seen[content] += 1
+        return transaction_key(content, ordinal)

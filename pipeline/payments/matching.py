@@ -65,9 +65,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
-from pipeline.payments.names import ParsedPayer, employer_key, name_key, parse_payer
+from pipeline.payments.index import ApplicationIndex
+from pipeline.payments.names import ParsedPayer, parse_payer
 from pipeline.storage.models import MatchStatus, PaymentOutcome
 
 AppId = Hashable
@@ -86,7 +85,7 @@ class ApplicationRecord:
 
     @property
     def suffix(self) -> str:
-        digits = "".join(c for c in self.pass_number if c.isdigit())
+        digits = "".join(c for c in self.pass_number if "0" <= c <= "9")
         return digits[-4:]
 
 
@@ -176,89 +175,32 @@ class MatchRun:
     statuses: dict[AppId, str] = field(default_factory=dict)
 
 
-# --- the index ------------------------------------------------------------------------
-
-
-def _blocks(key: str) -> tuple[str, ...]:
-    if len(key) < 2:
-        return (f"w:{key}",)
-    return (f"p:{key[:2]}", f"s:{key[-2:]}")
-
-
-class _BlockIndex:
-    """Keys grouped by their first and last two characters, for fuzzy look-ups."""
-
-    def __init__(self) -> None:
-        self._blocks: dict[str, list[tuple[str, AppId]]] = defaultdict(list)
-
-    def add(self, key: str, app_id: AppId) -> None:
-        if key:
-            for block in _blocks(key):
-                self._blocks[block].append((key, app_id))
-
-    def search(self, key: str, cutoff: float) -> dict[AppId, float]:
-        """Best score per application among keys sharing a block with ``key``."""
-        if not key:
-            return {}
-        ordered = list(
-            dict.fromkeys(e for block in _blocks(key) for e in self._blocks.get(block, ()))
-        )
-        if not ordered:
-            return {}
-        hits = process.extract(
-            key, [k for k, _ in ordered], scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
-        )
-        best: dict[AppId, float] = {}
-        for _, score, index in hits:
-            app_id = ordered[index][1]
-            best[app_id] = max(best.get(app_id, 0.0), float(score))
-        return best
-
-
-class ApplicationIndex:
-    """Applications by suffix, by pass number, and by name and employer blocks."""
-
-    def __init__(self, applications: Iterable[ApplicationRecord]) -> None:
-        self.by_id: dict[AppId, ApplicationRecord] = {}
-        self.by_suffix: dict[str, list[ApplicationRecord]] = defaultdict(list)
-        self.by_pass: dict[str, list[ApplicationRecord]] = defaultdict(list)
-        self.name_keys: dict[AppId, tuple[str, ...]] = {}
-        self.names = _BlockIndex()
-        self.employers = _BlockIndex()
-        for app in applications:
-            self.by_id[app.id] = app
-            if app.suffix:
-                self.by_suffix[app.suffix].append(app)
-            self.by_pass[app.pass_number].append(app)
-            keys = tuple(dict.fromkeys(k for k in (name_key(n) for n in app.kana) if k))
-            self.name_keys[app.id] = keys
-            for key in keys:
-                self.names.add(key, app.id)
-            if app.employer:
-                self.employers.add(employer_key(app.employer), app.id)
-
-    def name_score(self, key: str, app: ApplicationRecord) -> float:
-        if not key:
-            return 0.0
-        return max((float(fuzz.ratio(key, k)) for k in self.name_keys[app.id]), default=0.0)
-
-
 # --- phase 1: who ---------------------------------------------------------------------
 
 
-@dataclass
 class _Evidence:
-    scores: dict[AppId, float] = field(default_factory=dict)
-    via: dict[AppId, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Candidates seen for one deposit: best score and the ways each was found."""
+
+    def __init__(self) -> None:
+        self.scores: dict[AppId, float] = {}
+        self.via: dict[AppId, list[str]] = {}
 
     def add(self, app_id: AppId, score: float, via: str) -> None:
-        self.scores[app_id] = max(self.scores.get(app_id, 0.0), score)
+        old = self.scores.get(app_id)
+        if old is None:
+            self.scores[app_id] = score
+            self.via[app_id] = [via]
+            return
+        if score > old:
+            self.scores[app_id] = score
         if via not in self.via[app_id]:
             self.via[app_id].append(via)
 
     def candidates(
         self, index: ApplicationIndex, implicated: Iterable[AppId] = ()
     ) -> tuple[Candidate, ...]:
+        if not self.scores:
+            return ()
         marked = set(implicated)
         ordered = sorted(self.scores, key=lambda a: (-self.scores[a], repr(a)))
         chosen = [a for a in ordered if a in marked] + [a for a in ordered if a not in marked]
@@ -284,8 +226,9 @@ def _decide(
 ) -> MatchResult:
     ev = _Evidence()
     suffix_apps = [a for s in payer.suffixes for a in index.by_suffix.get(s, ())]
+    name_scores = {a.id: index.name_score(payer.name_key, a) for a in suffix_apps}
     for app in suffix_apps:
-        ev.add(app.id, index.name_score(payer.name_key, app), "suffix")
+        ev.add(app.id, name_scores[app.id], "suffix")
     name_hits = index.names.search(payer.name_key, cfg.name_min_score)
     for app_id, score in name_hits.items():
         ev.add(app_id, score, "name")
@@ -329,7 +272,9 @@ def _decide(
             outcome=PaymentOutcome.BULK.value,
         )
 
-    alias_apps = [a for pn in sorted(aliases.get(payer.alias_key, ())) for a in index.by_pass[pn]]
+    alias_apps = [
+        a for pn in sorted(aliases.get(payer.alias_key, ())) for a in index.by_pass.get(pn, ())
+    ]
     if payer.suffixes:
         alias_apps = [a for a in alias_apps if a.suffix in payer.suffixes]
     if len(alias_apps) == 1:
@@ -338,8 +283,8 @@ def _decide(
 
     suffix_ids = {a.id for a in suffix_apps}
     if suffix_apps:
-        fitting = [a for a in suffix_apps if ev.scores[a.id] >= cfg.name_min_score]
-        best = max((ev.scores[a.id] for a in fitting), default=0.0)
+        fitting = [a for a in suffix_apps if name_scores[a.id] >= cfg.name_min_score]
+        best = max((name_scores[a.id] for a in fitting), default=0.0)
         others = [
             a for a, s in name_hits.items() if a not in suffix_ids and s >= cfg.name_min_score
         ]
@@ -478,7 +423,14 @@ def match_payments(
 ) -> MatchRun:
     """Match ``deposits`` (open ones only) to ``applications``; see the module docstring."""
     index = ApplicationIndex(applications)
-    decided = [_decide(d, parse_payer(d.payer_raw), index, aliases or {}, cfg) for d in deposits]
+    decided = []
+    memo: dict[tuple[str, int], MatchResult] = {}  # the decision depends on payer and amount only
+    for d in deposits:
+        known = memo.get((d.payer_raw, d.amount_yen))
+        if known is None:
+            known = _decide(d, parse_payer(d.payer_raw), index, aliases or {}, cfg)
+            memo[(d.payer_raw, d.amount_yen)] = known
+        decided.append(known if known.deposit is d else replace(known, deposit=d))
     decided.sort(key=_order)
 
     history: dict[AppId, list[AppliedPayment]] = defaultdict(list)

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from pipeline.text.kana import kana_match_key, normalize_kana
+from pipeline.text.kana import (
+    kana_match_key,
+    match_key_of_normalized,
+    normalize_kana,
+    normalize_spaces,
+)
 
 #: Prefixes some banks put in front of the payer's name.
 BANK_PREFIXES = ("デンシンフリコミ", "テレフリコミ", "フリコミ", "振込み", "振込")
@@ -50,7 +56,7 @@ _COMPANY_WORDS = re.compile(
 )
 #: Kanji markers and spelled-out entity types, as the bank abbreviation.
 _CANONICAL_MARKER = {"株": "カ", "有": "ユ", "カブ": "カ", "ユウ": "ユ", "ゴウ": "ド", "合同": "ド"}
-_DIGIT_RUN = re.compile(r"\d+")
+_DIGIT_RUN = re.compile(r"[0-9]+")
 SUFFIX_LENGTH = 4
 
 
@@ -115,13 +121,14 @@ def _suffixes(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(longer))
 
 
+@lru_cache(maxsize=65_536)
 def parse_payer(raw: str) -> ParsedPayer:
-    """Take a transfer name apart (see ``ParsedPayer``)."""
+    """Take a transfer name apart (see ``ParsedPayer``); pure, so cached."""
     normalized = normalize_kana(raw)
     rest, prefix = _strip_prefix(normalized)
     rest, marker = _find_company(rest)
     suffixes = _suffixes(rest)
-    name = normalize_kana(_DIGIT_RUN.sub(" ", rest))
+    name = normalize_spaces(_DIGIT_RUN.sub(" ", rest))
     return ParsedPayer(
         raw=raw,
         normalized=normalized,
@@ -129,7 +136,7 @@ def parse_payer(raw: str) -> ParsedPayer:
         company_marker=marker,
         suffixes=suffixes,
         name=name,
-        name_key=kana_match_key(name),
+        name_key=match_key_of_normalized(name),
     )
 
 

@@ -20,11 +20,12 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputFileError, ValidationError
-from pipeline.payments.keys import assign_keys
+from pipeline.payments.keys import KeyAssigner, content_of
 from pipeline.payments.profiles import Profile, builtin_profiles
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
@@ -47,7 +48,7 @@ class StatementRow:
     withdrawal_yen: int
     balance_yen: int | None
     memo: str | None
-    txn_key: str = ""
+    txn_key: str
 
     @property
     def is_deposit(self) -> bool:
@@ -126,7 +127,6 @@ def parse_statement_bytes(
             source=source, sha256=hashlib.sha256(data).hexdigest(), profile=candidate.name
         )
         _parse_rows(reader, header, candidate, parsed)
-        _set_keys(parsed)
         return parsed
     if not decoded_any:
         encodings = ", ".join(dict.fromkeys(p.encoding for p in candidates))
@@ -167,6 +167,7 @@ def _parse_rows(
     profile: Profile,
     parsed: ParsedStatement,
 ) -> None:
+    keys = KeyAssigner()
     while True:
         try:
             cells = next(reader)
@@ -178,7 +179,7 @@ def _parse_rows(
         if not any(c.strip() for c in cells):
             continue
         try:
-            row = _parse_row(cells, header, profile, parsed.source, reader.line_num)
+            row = _parse_row(cells, header, profile, parsed.source, reader.line_num, keys)
         except _RowError as e:
             parsed.problems.append(RowProblem(parsed.source, reader.line_num, str(e)))
             continue
@@ -195,7 +196,12 @@ def _cell(cells: list[str], header: dict[str, int], column: str | None) -> str |
 
 
 def _parse_row(
-    cells: list[str], header: dict[str, int], profile: Profile, source: str, line: int
+    cells: list[str],
+    header: dict[str, int],
+    profile: Profile,
+    source: str,
+    line: int,
+    keys: KeyAssigner,
 ) -> StatementRow:
     cols = profile.columns
     booked_on = parse_date(_cell(cells, header, cols.date) or "", profile.date_formats)
@@ -208,6 +214,8 @@ def _parse_row(
     deposit, withdrawal = _amounts(cells, header, profile)
     balance_text = _cell(cells, header, cols.balance)
     balance = parse_amount(balance_text, cols.balance or "") if balance_text else None
+    memo = _cell(cells, header, cols.memo) or None
+    content = content_of(booked_on, deposit, withdrawal, balance, description, payer)
     return StatementRow(
         source=source,
         line=line,
@@ -217,7 +225,8 @@ def _parse_row(
         deposit_yen=deposit,
         withdrawal_yen=withdrawal,
         balance_yen=balance,
-        memo=_cell(cells, header, cols.memo) or None,
+        memo=memo,
+        txn_key=keys.key(content),
     )
 
 
@@ -267,20 +276,19 @@ def parse_amount(text: str, column: str) -> int:
     return int(value.replace(",", ""))
 
 
-def parse_date(text: str, formats: Sequence[str]) -> date:
-    """The first of ``formats`` that reads ``text``; a row problem otherwise."""
-    value = unicodedata.normalize("NFKC", text).strip()
+@lru_cache(maxsize=4096)
+def _read_date(value: str, formats: tuple[str, ...]) -> date | None:
     for fmt in formats:
         try:
             return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+    return None
+
+
+def parse_date(text: str, formats: Sequence[str]) -> date:
+    """The first of ``formats`` that reads ``text``; a row problem otherwise."""
+    found = _read_date(unicodedata.normalize("NFKC", text).strip(), tuple(formats))
+    if found is not None:
+        return found
     raise _RowError(f"date {text!r} does not match {' or '.join(formats)}")
-
-
-def _set_keys(parsed: ParsedStatement) -> None:
-    keys = assign_keys(parsed.rows)
-    parsed.rows = [
-        StatementRow(**{**row.__dict__, "txn_key": key})
-        for row, key in zip(parsed.rows, keys, strict=True)
-    ]

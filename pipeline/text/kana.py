@@ -38,19 +38,17 @@ DASHES = frozenset(
     "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u2043\ufe63\uff0d\u2500\u2501\u30fc\uff70\u2e3a"
 )
 LONG_VOWEL = "ー"
+_ANY_DASH = re.compile("[" + re.escape("".join(sorted(DASHES))) + "]")
 _WHITESPACE = re.compile(r"\s+")
+_PLAIN = re.compile("[\u30a1-\u30fa0-9A-Za-z]*")
+
+
+_HIRA_TO_KATA = {c: c + 0x60 for c in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 
 
 def hiragana_to_katakana(text: str) -> str:
     """Hiragana (ぁ..ゖ, ゝ, ゞ) to the corresponding katakana; everything else unchanged."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0x3041 <= code <= 0x3096 or code in (0x309D, 0x309E):
-            out.append(chr(code + 0x60))
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_HIRA_TO_KATA)
 
 
 def halfwidth_to_fullwidth(text: str) -> str:
@@ -89,7 +87,7 @@ def normalize_spaces(text: str, mode: SpaceMode = "single") -> str:
 
 
 def _is_kana(char: str) -> bool:
-    return "\u30a1" <= char <= "\u30fa" or char in "ーヽヾ"
+    return bool(char) and ("\u30a1" <= char <= "\u30fa" or char in "ーヽヾ")
 
 
 def unify_long_vowels(text: str) -> str:
@@ -98,6 +96,8 @@ def unify_long_vowels(text: str) -> str:
     So コ−ヒ−, コ－ヒ－, ｺｰﾋｰ (once widened) and コ‐ヒ‐ all read コーヒー,
     while a dash between digits or at the start stays an ASCII hyphen.
     """
+    if not _ANY_DASH.search(text):
+        return text
     out: list[str] = []
     previous = ""
     for char in text:
@@ -125,17 +125,29 @@ def normalize_kana(text: str, *, spaces: SpaceMode = "single", nfkc: bool = True
     text = small_to_large(text)
     text = _COMBINING_MARKS.sub("", text)
     text = normalize_spaces(text, spaces)
+    if spaces == "remove":  # marks that spaces kept apart may now need reordering
+        text = unicodedata.normalize("NFC", text)
     return unify_long_vowels(text)
 
 
 def kana_match_key(text: str) -> str:
     """A key for comparing names: ``normalize_kana`` without spaces, long vowels,
     punctuation or symbols, case-folded. コンケン・タロウ, こんけん たろう and
-    ｺﾝｹﾝ ﾀﾛｰ-less variants compare equal; digits and letters are kept."""
-    text = normalize_kana(text, spaces="remove")
-    kept = [
-        c
-        for c in text
-        if c != LONG_VOWEL and not unicodedata.category(c).startswith(("P", "S", "Z", "C"))
-    ]
-    return "".join(kept).casefold()
+    ｺﾝｹﾝﾀﾛｳ compare equal; digits and letters are kept."""
+    return match_key_of_normalized(normalize_kana(text, spaces="remove"))
+
+
+def match_key_of_normalized(text: str) -> str:
+    """``kana_match_key`` of a text already passed through ``normalize_kana``."""
+    plain = _WHITESPACE.sub("", text).replace(LONG_VOWEL, "")
+    if _PLAIN.fullmatch(plain):  # the common case: katakana, digits, ASCII letters
+        return plain.casefold()
+    # Arbitrary text: keep letters and digits only, case-folded and NFKC, until stable
+    # (case folding or removing a mark can make NFKC compose something new).
+    for _ in range(5):
+        folded = unicodedata.normalize("NFKC", plain.casefold())
+        kept = "".join(c for c in folded if c != LONG_VOWEL and unicodedata.category(c)[0] in "LN")
+        if kept == plain:
+            break
+        plain = kept
+    return plain
