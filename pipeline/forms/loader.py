@@ -15,12 +15,13 @@ from pipeline.forms.schema import FormTemplate
 DEFAULT_TEMPLATE_DIR = PROJECT_ROOT / "templates_ocr"
 
 TemplateKey = tuple[str, int]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_template_file(path: Path) -> FormTemplate:
     """One template file, validated; raises TemplateError naming the file and the problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe loader
     except OSError as e:
         raise TemplateError(f"{path}: cannot read template: {e}") from e
     except yaml.YAMLError as e:

@@ -202,12 +202,9 @@ def blank_pdf_bytes(template: FormTemplate) -> bytes:
     return buf.getvalue()
 
 
-def rasterize_pdf(pdf: bytes, dpi: int, *, gray: bool = True) -> list[np.ndarray]:
-    """Every page of a PDF as a uint8 image (grayscale or RGB) via poppler's pdftoppm."""
-    args = ["pdftoppm", "-r", str(dpi)]
-    args.append("-gray" if gray else "-png")
-    if not gray:
-        args = ["pdftoppm", "-r", str(dpi)]
+def rasterize_pdf(pdf: bytes, dpi: int) -> list[np.ndarray]:
+    """Every page of a PDF as a uint8 grayscale image via poppler's pdftoppm."""
+    args = ["pdftoppm", "-r", str(dpi), "-gray"]
     try:
         proc = subprocess.run(args, input=pdf, capture_output=True, check=True, timeout=300)
     except FileNotFoundError as e:
