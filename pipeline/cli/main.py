@@ -25,6 +25,8 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("forms", "forms", "Form definitions: print blank forms, check templates."),
+    ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
 ]
 
 

@@ -28,6 +28,8 @@ NO_LINE_START = set("、。，．）」』・ーっゃゅょァィゥェォッ�
 
 def new_canvas(target: str | Path | io.BytesIO, title: str) -> Canvas:
     """A reportlab canvas with fixed metadata so the same input gives identical bytes."""
+    if isinstance(target, Path):
+        target = str(target)
     c = Canvas(target, pagesize=(210 * mm, 297 * mm), invariant=1, pageCompression=1)
     c.setTitle(title)
     c.setAuthor("一般社団法人 日本コンタクトセンター教育検定協会")
@@ -109,14 +111,28 @@ def draw_static(c: Canvas, item: StaticItem, page_h: float) -> None:
         if item.kind == "rect":
             if item.fill_gray is not None:
                 c.setFillGray(item.fill_gray)
-            c.rect(box.x * mm, (page_h - box.bottom) * mm, box.w * mm, box.h * mm,
-                   stroke=1 if item.line_width > 0 else 0, fill=item.fill_gray is not None)
+            c.rect(
+                box.x * mm,
+                (page_h - box.bottom) * mm,
+                box.w * mm,
+                box.h * mm,
+                stroke=1 if item.line_width > 0 else 0,
+                fill=item.fill_gray is not None,
+            )
         elif item.kind in ("text", "paragraph"):
-            draw_text_in_box(c, item.text or "", box, page_h, font=font_for(item.font),
-                             size=item.size_pt, align=item.align,
-                             valign=item.valign if item.kind == "paragraph" else "middle",
-                             leading=item.leading, bold=item.bold,
-                             wrap=item.kind == "paragraph")
+            draw_text_in_box(
+                c,
+                item.text or "",
+                box,
+                page_h,
+                font=font_for(item.font),
+                size=item.size_pt,
+                align=item.align,
+                valign=item.valign if item.kind == "paragraph" else "middle",
+                leading=item.leading,
+                bold=item.bold,
+                wrap=item.kind == "paragraph",
+            )
         elif item.kind == "checkbox_square":
             c.rect(box.x * mm, (page_h - box.bottom) * mm, box.w * mm, box.h * mm)
         elif item.kind == "seal_mark":
@@ -187,8 +203,11 @@ def draw_blank_page(c: Canvas, template: FormTemplate) -> None:
     draw_qr(c, template.qr.payload, template.qr.box_mm, page_h)
 
 
-def render_blank_pdf(templates: Iterable[FormTemplate], target: str | Path | io.BytesIO,
-                     title: str = "資格認定申請フォーム") -> None:
+def render_blank_pdf(
+    templates: Iterable[FormTemplate],
+    target: str | Path | io.BytesIO,
+    title: str = "資格認定申請フォーム",
+) -> None:
     c = new_canvas(target, title)
     for template in templates:
         draw_blank_page(c, template)

@@ -19,8 +19,17 @@ from datetime import date, timedelta
 from pipeline.synth import people
 from pipeline.synth.records import ApplicantRecord
 
-HEADER = ["日付", "摘要", "摘要内容", "支払い金額", "預かり金額", "差引残高", "メモ", "未資金化区分",
-          "入払区分"]
+HEADER = [
+    "日付",
+    "摘要",
+    "摘要内容",
+    "支払い金額",
+    "預かり金額",
+    "差引残高",
+    "メモ",
+    "未資金化区分",
+    "入払区分",
+]
 SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
 FULLWIDTH_DIGITS = str.maketrans("0123456789", "０１２３４５６７８９")
 BANK_PREFIXES = ["ユウチヨ　", "ラクテン　", "ＡＴＭ　", "デンシ　"]
@@ -98,11 +107,19 @@ class Statement:
         balance = self.opening_balance
         for r in self.ordered():
             balance += r.in_yen - r.out_yen
-            w.writerow([
-                f"{r.day.year}/{r.day.month}/{r.day.day}", r.summary, r.detail,
-                f"{r.out_yen:,}" if r.out_yen else "", f"{r.in_yen:,}" if r.in_yen else "",
-                f"{balance:,}", r.memo, "", "入金" if r.in_yen else "支払い",
-            ])
+            w.writerow(
+                [
+                    f"{r.day.year}/{r.day.month}/{r.day.day}",
+                    r.summary,
+                    r.detail,
+                    f"{r.out_yen:,}" if r.out_yen else "",
+                    f"{r.in_yen:,}" if r.in_yen else "",
+                    f"{balance:,}",
+                    r.memo,
+                    "",
+                    "入金" if r.in_yen else "支払い",
+                ]
+            )
         return buf.getvalue().encode("cp932")
 
     def row_numbers(self) -> dict[int, int]:
@@ -110,8 +127,7 @@ class Statement:
         return {id(r): i for i, r in enumerate(self.ordered(), start=1)}
 
 
-def add_noise(statement: Statement, rng: random.Random, start: date, end: date,
-              count: int) -> None:
+def add_noise(statement: Statement, rng: random.Random, start: date, end: date, count: int) -> None:
     """Unrelated deposits and withdrawals over the period."""
     span = max(1, (end - start).days)
     for _ in range(count):
@@ -120,19 +136,41 @@ def add_noise(statement: Statement, rng: random.Random, start: date, end: date,
         if kind < 0.35:
             org = rng.choice(people.ORGS)
             amount = rng.choice([5_500, 22_000, 33_000, 55_000, 110_000, 4_400])
-            statement.add(StatementRow(day, "振込", bank_kana(people.bank_name_of(org[0]),
-                                                               rng.choice(LONG_VOWELS)),
-                                       in_yen=amount))
+            statement.add(
+                StatementRow(
+                    day,
+                    "振込",
+                    bank_kana(people.bank_name_of(org[0]), rng.choice(LONG_VOWELS)),
+                    in_yen=amount,
+                )
+            )
         elif kind < 0.5:
-            fam, giv, fk, gk = people.pick_person(rng)
-            statement.add(StatementRow(day, "振込", bank_kana(f"{fk}　{gk}", "ー"),
-                                       in_yen=rng.choice([3_300, 5_500, 8_800])))
+            _, _, fk, gk = people.pick_person(rng)
+            statement.add(
+                StatementRow(
+                    day,
+                    "振込",
+                    bank_kana(f"{fk}　{gk}", "ー"),
+                    in_yen=rng.choice([3_300, 5_500, 8_800]),
+                )
+            )
         elif kind < 0.7:
-            statement.add(StatementRow(day, "口座振替", rng.choice(
-                ["ＮＴＴファイナンス", "トウキヨウデンリヨク", "ミツビシＵＦＪニコス"]),
-                out_yen=rng.randint(3_000, 80_000)))
+            payee = rng.choice(
+                ["ＮＴＴファイナンス", "トウキョウデンリョク", "ミツビシＵＦＪニコス"]
+            )
+            statement.add(
+                StatementRow(
+                    day, "口座振替", bank_kana(payee, "ー"), out_yen=rng.randint(3_000, 80_000)
+                )
+            )
         elif kind < 0.85:
-            statement.add(StatementRow(day, "振込", "カ）オデツセイコミユニケ－シヨンズ",
-                                       out_yen=rng.choice([165_000, 330_000, 220_000])))
+            statement.add(
+                StatementRow(
+                    day,
+                    "振込",
+                    "カ）オデツセイコミユニケ－シヨンズ",
+                    out_yen=rng.choice([165_000, 330_000, 220_000]),
+                )
+            )
         else:
             statement.add(StatementRow(day, "手数料", "振込手数料", out_yen=rng.choice([440, 660])))

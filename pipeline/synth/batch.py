@@ -37,24 +37,38 @@ from pipeline.synth.values import page_plan
 log = logging.getLogger(__name__)
 
 DEFAULT_FIRST_RECEIVED = date(2024, 6, 3)
-TEXT_KINDS = {FieldKind.TEXT, FieldKind.KATAKANA, FieldKind.DIGITS, FieldKind.DATE,
-              FieldKind.YEARMONTH, FieldKind.TABLE_CELL, FieldKind.EMAIL, FieldKind.PHONE,
-              FieldKind.POSTCODE}
+TEXT_KINDS = {
+    FieldKind.TEXT,
+    FieldKind.KATAKANA,
+    FieldKind.DIGITS,
+    FieldKind.DATE,
+    FieldKind.YEARMONTH,
+    FieldKind.TABLE_CELL,
+    FieldKind.EMAIL,
+    FieldKind.PHONE,
+    FieldKind.POSTCODE,
+}
 
 
-def make_records(count: int, seed: int, *, handwriting_share: float = 0.15,
-                 mix: DegradationMix | None = None,
-                 first_received: date = DEFAULT_FIRST_RECEIVED) -> list[ApplicantRecord]:
+def make_records(
+    count: int,
+    seed: int,
+    *,
+    handwriting_share: float = 0.15,
+    mix: DegradationMix | None = None,
+    first_received: date = DEFAULT_FIRST_RECEIVED,
+) -> list[ApplicantRecord]:
     """``count`` applicant records; the first len(SCENARIOS) cover every scenario once."""
     mix = mix or DegradationMix.default()
-    rng = random.Random(f"batch:{seed}")
+    rng = random.Random(f"batch:{seed}")  # noqa: S311 - synthetic data, not security
     names = list(SCENARIOS)
     records = []
     for i in range(count):
         scenario = names[i] if i < len(names) and count >= 4 else pick_scenario(rng)
         received = first_received + timedelta(days=rng.randint(0, 11))
-        record = build_record(rng, f"E{seed}-{i + 1:04d}", scenario, received,
-                              handwriting_share=handwriting_share)
+        record = build_record(
+            rng, f"E{seed}-{i + 1:04d}", scenario, received, handwriting_share=handwriting_share
+        )
         choose_handwriting(record, rng, handwriting_share)
         choose_upside_down(record, rng, mix.upside_down_share)
         records.append(record)
@@ -104,9 +118,11 @@ def group_bulk_payers(records: list[ApplicantRecord], rng: random.Random) -> Non
             r.payment.bulk_group = f"BULK{n}"
 
 
-def build_statement(records: list[ApplicantRecord], seed: int | str,
-                    ) -> tuple[bank.Statement, dict[str, PaymentTruth], date, date]:
-    rng = random.Random(f"statement:{seed}")
+def build_statement(
+    records: list[ApplicantRecord],
+    seed: int | str,
+) -> tuple[bank.Statement, dict[str, PaymentTruth], date, date]:
+    rng = random.Random(f"statement:{seed}")  # noqa: S311 - synthetic data, not security
     start = min(r.application_date for r in records) - timedelta(days=10)
     end = max(r.received_date for r in records) + timedelta(days=7)
     st = bank.Statement(opening_balance=rng.randint(800_000, 2_400_000))
@@ -114,7 +130,9 @@ def build_statement(records: list[ApplicantRecord], seed: int | str,
     fee = 11_000
     groups: dict[str, list[ApplicantRecord]] = {}
     for r in records:
-        day = min(end, max(start, r.application_date + timedelta(days=r.payment.days_after_application)))
+        day = min(
+            end, max(start, r.application_date + timedelta(days=r.payment.days_after_application))
+        )
         kind = r.payment.kind
         if kind == "bulk" and r.payment.bulk_group:
             groups.setdefault(r.payment.bulk_group, []).append(r)
@@ -128,17 +146,22 @@ def build_statement(records: list[ApplicantRecord], seed: int | str,
         st.add(row)
         placed[r.envelope_id] = [row]
         if kind == "double":
-            again = bank.StatementRow(day + timedelta(days=rng.randint(0, 6)), "振込",
-                                      bank.payer_text(r, r.payment.name_style, rng),
-                                      in_yen=fee, owners=[r.envelope_id])
+            again = bank.StatementRow(
+                day + timedelta(days=rng.randint(0, 6)),
+                "振込",
+                bank.payer_text(r, r.payment.name_style, rng),
+                in_yen=fee,
+                owners=[r.envelope_id],
+            )
             st.add(again)
             placed[r.envelope_id].append(again)
     for members in groups.values():
         lead = members[0]
         day = min(end, lead.application_date + timedelta(days=rng.randint(0, 5)))
         text = bank.payer_text(lead, "company", rng)
-        row = bank.StatementRow(day, "振込", text, in_yen=fee * len(members),
-                                owners=[m.envelope_id for m in members])
+        row = bank.StatementRow(
+            day, "振込", text, in_yen=fee * len(members), owners=[m.envelope_id for m in members]
+        )
         st.add(row)
         for m in members:
             placed[m.envelope_id] = [row]
@@ -150,26 +173,37 @@ def build_statement(records: list[ApplicantRecord], seed: int | str,
         rows = placed.get(r.envelope_id, [])
         truths[r.envelope_id] = PaymentTruth(
             expected_outcome=bank.expected_outcome(r.payment.kind, r.payment.name_style),  # type: ignore[arg-type]
-            kind=r.payment.kind, name_style=r.payment.name_style,
+            kind=r.payment.kind,
+            name_style=r.payment.name_style,
             statement=name if rows else None,
             rows=[numbers[id(row)] for row in rows],
             amounts=[row.in_yen for row in rows],
             payer_texts=[row.detail.encode("cp932").decode("cp932") for row in rows],
             bulk_group=r.payment.bulk_group,
-            bulk_members=sorted({o for row in rows for o in row.owners}) if r.payment.bulk_group
+            bulk_members=sorted({o for row in rows for o in row.owners})
+            if r.payment.bulk_group
             else [],
         )
     return st, truths, start, end
 
 
-def _render_one(args: tuple[ApplicantRecord, Path, int | str, bool, DegradationMix]) -> EnvelopeTruth:
+def _render_one(
+    args: tuple[ApplicantRecord, Path, int | str, bool, DegradationMix],
+) -> EnvelopeTruth:
     record, out, seed, clean, mix = args
     return render_envelope(record, out, seed, clean=clean, mix=mix)
 
 
-def render_records(records: list[ApplicantRecord], out_dir: Path, seed: int | str, *,
-                   clean: bool = False, mix: DegradationMix | None = None,
-                   workers: int = 1, register_filler: int = 200) -> list[EnvelopeTruth]:
+def render_records(
+    records: list[ApplicantRecord],
+    out_dir: Path,
+    seed: int | str,
+    *,
+    clean: bool = False,
+    mix: DegradationMix | None = None,
+    workers: int = 1,
+    register_filler: int = 200,
+) -> list[EnvelopeTruth]:
     """Render given records with their register and statement; writes everything to out_dir."""
     if not records:
         raise ValidationError("no applicant records to render")
@@ -189,7 +223,7 @@ def render_records(records: list[ApplicantRecord], out_dir: Path, seed: int | st
     statement, payments, start, end = build_statement(records, seed)
     stmt_name = f"mufg_{start:%Y%m%d}_{end:%Y%m%d}.csv"
     (out_dir / "statements" / stmt_name).write_bytes(statement.to_csv())
-    reg = registry.register_csv(records, random.Random(f"register:{seed}"), register_filler)
+    reg = registry.register_csv(records, random.Random(f"register:{seed}"), register_filler)  # noqa: S311 - synthetic data, not security
     (out_dir / "register" / "passers.csv").write_bytes(reg)
     for t in truths:
         t.payment = payments[t.envelope_id]
@@ -199,9 +233,16 @@ def render_records(records: list[ApplicantRecord], out_dir: Path, seed: int | st
     return truths
 
 
-def generate_batch(out_dir: Path, count: int, seed: int, *, clean: bool = False,
-                   mix: DegradationMix | None = None, handwriting_share: float = 0.15,
-                   workers: int = 1) -> list[EnvelopeTruth]:
+def generate_batch(
+    out_dir: Path,
+    count: int,
+    seed: int,
+    *,
+    clean: bool = False,
+    mix: DegradationMix | None = None,
+    handwriting_share: float = 0.15,
+    workers: int = 1,
+) -> list[EnvelopeTruth]:
     """A reproducible batch of ``count`` envelopes (see module docstring for the layout)."""
     if count < 1:
         raise ValidationError("count must be at least 1")
@@ -212,8 +253,9 @@ def generate_batch(out_dir: Path, count: int, seed: int, *, clean: bool = False,
     return render_records(records, out_dir, seed, clean=clean, mix=mix, workers=workers)
 
 
-def _write_index(out_dir: Path, seed: int | str, truths: list[EnvelopeTruth],
-                 statement: str) -> None:
+def _write_index(
+    out_dir: Path, seed: int | str, truths: list[EnvelopeTruth], statement: str
+) -> None:
     index = {
         "seed": str(seed),
         "count": len(truths),
@@ -221,18 +263,23 @@ def _write_index(out_dir: Path, seed: int | str, truths: list[EnvelopeTruth],
         "statements": [f"statements/{statement}"],
         "scenarios": dict(sorted(Counter(t.scenario for t in truths).items())),
         "outcomes": dict(sorted(Counter(t.eligibility.outcome for t in truths).items())),
-        "payments": dict(sorted(Counter(t.payment.expected_outcome for t in truths
-                                        if t.payment).items())),
+        "payments": dict(
+            sorted(Counter(t.payment.expected_outcome for t in truths if t.payment).items())
+        ),
         "envelopes": [
-            {"envelope_id": t.envelope_id, "files": {k: [f"envelopes/{f}" for f in v]
-                                                     for k, v in t.files.items()},
-             "truth": f"truth/{t.envelope_id}.truth.json", "scenario": t.scenario,
-             "outcome": t.eligibility.outcome}
+            {
+                "envelope_id": t.envelope_id,
+                "files": {k: [f"envelopes/{f}" for f in v] for k, v in t.files.items()},
+                "truth": f"truth/{t.envelope_id}.truth.json",
+                "scenario": t.scenario,
+                "outcome": t.eligibility.outcome,
+            }
             for t in truths
         ],
     }
-    (out_dir / "batch.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n",
-                                        encoding="utf-8")
+    (out_dir / "batch.json").write_text(
+        json.dumps(index, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
 
 def load_records(path: Path) -> list[ApplicantRecord]:
@@ -253,5 +300,7 @@ def load_records(path: Path) -> list[ApplicantRecord]:
     except PydanticValidationError as e:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise ValidationError(f"{path}: invalid applicant record at {loc}: {first['msg']} "
-                              f"({e.error_count()} problem(s))") from e
+        raise ValidationError(
+            f"{path}: invalid applicant record at {loc}: {first['msg']} "
+            f"({e.error_count()} problem(s))"
+        ) from e

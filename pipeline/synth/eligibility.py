@@ -29,8 +29,13 @@ MAX_SUBSTITUTION_MONTHS = 24
 MIN_REQUIRED_MONTHS = 24
 MIN_FIELDS = 2
 
-INELIGIBLE = ("exam_expired", "exam_not_passed", "short_total_months", "single_field",
-              "short_required_field_months")
+INELIGIBLE = (
+    "exam_expired",
+    "exam_not_passed",
+    "short_total_months",
+    "single_field",
+    "short_required_field_months",
+)
 INCOMPLETE = ("attestation_missing", "oath_unsigned", "document_missing")
 REVIEW = ("attestation_other_org",)
 
@@ -89,9 +94,14 @@ def assess(record: ApplicantRecord, pages_present: set[str]) -> Eligibility:
     )
     total = len(union) + sub_months
     result = Eligibility(
-        outcome="eligible", reasons=[], experience_months=len(union),
-        substitution_months=sub_months, total_months=total, required_field_months=len(required),
-        fields=sorted(fields), exam_valid_until=valid_until,
+        outcome="eligible",
+        reasons=[],
+        experience_months=len(union),
+        substitution_months=sub_months,
+        total_months=total,
+        required_field_months=len(required),
+        fields=sorted(fields),
+        exam_valid_until=valid_until,
     )
     if report.exam_type not in ("CAP", "OMP"):
         result.outcome, result.reasons = "not_required", ["not_required"]

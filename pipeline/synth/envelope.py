@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,12 @@ def assemble(record: ApplicantRecord, rng: random.Random) -> tuple[list[Slot], l
     return slots, left_out
 
 
-def render_clean_pdf(record: ApplicantRecord, slots: list[Slot],
-                     templates: dict[TemplateKey, FormTemplate],
-                     rng: random.Random) -> tuple[bytes, dict[int, list[str]]]:
+def render_clean_pdf(
+    record: ApplicantRecord,
+    slots: list[Slot],
+    templates: dict[TemplateKey, FormTemplate],
+    rng: random.Random,
+) -> tuple[bytes, dict[int, list[str]]]:
     """The filled pages as a PDF (upright); returns handwritten field names per slot index."""
     buf = io.BytesIO()
     c = new_canvas(buf, f"envelope {record.envelope_id}")
@@ -64,15 +68,21 @@ def render_clean_pdf(record: ApplicantRecord, slots: list[Slot],
     return buf.getvalue(), handwritten
 
 
-def render_envelope(record: ApplicantRecord, out_dir: Path, seed: int | str, *,
-                    clean: bool = False, mix: scan.DegradationMix | None = None,
-                    templates: dict[TemplateKey, FormTemplate] | None = None) -> EnvelopeTruth:
+def render_envelope(
+    record: ApplicantRecord,
+    out_dir: Path,
+    seed: int | str,
+    *,
+    clean: bool = False,
+    mix: scan.DegradationMix | None = None,
+    templates: dict[TemplateKey, FormTemplate] | None = None,
+) -> EnvelopeTruth:
     """Render, scan and write one envelope; returns its truth (payment not yet set)."""
     mix = mix or scan.DegradationMix.default()
     templates = templates or default_templates()
     out_dir.mkdir(parents=True, exist_ok=True)
     key = f"{seed}:{record.envelope_id}"
-    rng = random.Random(key)
+    rng = random.Random(key)  # noqa: S311 - synthetic data, not security
     nrng = np.random.default_rng([int(b) for b in key.encode()])
     slots, left_out = assemble(record, rng)
     pdf, handwritten = render_clean_pdf(record, slots, templates, rng)
@@ -83,21 +93,32 @@ def render_envelope(record: ApplicantRecord, out_dir: Path, seed: int | str, *,
         photocopy = slot.plan is not None and slot.plan.form_code == "R"
         motions.append(scan.draw_motion(nrng, mix, upside_down=upside, photocopy=photocopy))
     pages = scan.scan_pdf(pdf, motions, settings, nrng)
-    files = scan.write_outputs(pages, settings, out_dir, record.envelope_id, mix.formats)
+    scanned_at = datetime.combine(record.received_date, time(9, 0)) + timedelta(
+        minutes=rng.randint(0, 480)
+    )
+    files = scan.write_outputs(
+        pages, settings, out_dir, record.envelope_id, mix.formats, scanned_at
+    )
     clean_name = None
     if clean:
         clean_name = f"{record.envelope_id}.clean.pdf"
         (out_dir / clean_name).write_bytes(pdf)
     present = {s.plan.form_code for s in slots if s.plan is not None}
     return EnvelopeTruth(
-        envelope_id=record.envelope_id, scenario=record.scenario, seed=str(seed),
-        received_date=record.received_date, files=files, clean_pdf=clean_name, scan=settings,
+        envelope_id=record.envelope_id,
+        scenario=record.scenario,
+        seed=str(seed),
+        received_date=record.received_date,
+        files=files,
+        clean_pdf=clean_name,
+        scan=settings,
         pages=_page_truths(slots, motions),
         forms_present=[f"{s.plan.form_code}:{s.plan.page}" for s in slots if s.plan],
         forms_missing=left_out,
         extra_pages=[i for i, s in enumerate(slots) if s.plan is None],
         fields=_field_truths(slots, motions, handwritten, templates),
-        eligibility=assess(record, present), record=record,
+        eligibility=assess(record, present),
+        record=record,
     )
 
 
@@ -107,14 +128,24 @@ def _page_truths(slots: list[Slot], motions: list[scan.PageMotion]) -> list[Page
         if slot.plan is None:
             out.append(PageTruth(index=i, kind=COVER, motion=motion))
         else:
-            out.append(PageTruth(index=i, kind="form", form_code=slot.plan.form_code,
-                                 page=slot.plan.page, motion=motion))
+            out.append(
+                PageTruth(
+                    index=i,
+                    kind="form",
+                    form_code=slot.plan.form_code,
+                    page=slot.plan.page,
+                    motion=motion,
+                )
+            )
     return out
 
 
-def _field_truths(slots: list[Slot], motions: list[scan.PageMotion],
-                  handwritten: dict[int, list[str]],
-                  templates: dict[TemplateKey, FormTemplate]) -> list[FieldTruth]:
+def _field_truths(
+    slots: list[Slot],
+    motions: list[scan.PageMotion],
+    handwritten: dict[int, list[str]],
+    templates: dict[TemplateKey, FormTemplate],
+) -> list[FieldTruth]:
     out: list[FieldTruth] = []
     ordered = sorted(
         (i for i, s in enumerate(slots) if s.plan is not None),
@@ -126,11 +157,18 @@ def _field_truths(slots: list[Slot], motions: list[scan.PageMotion],
         template = templates[(plan.form_code, plan.page)]
         values = full_truth(plan, template)
         for spec in template.fields:
-            out.append(FieldTruth(
-                form_code=plan.form_code, page=plan.page, field=spec.name, kind=spec.kind.value,
-                value=values[spec.name],
-                handwritten=spec.name in handwritten.get(i, [])
-                and spec.kind not in (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL),
-                decides=spec.decides, scan_page=i, rotation=motions[i].rotation,
-            ))
+            out.append(
+                FieldTruth(
+                    form_code=plan.form_code,
+                    page=plan.page,
+                    field=spec.name,
+                    kind=spec.kind.value,
+                    value=values[spec.name],
+                    handwritten=spec.name in handwritten.get(i, [])
+                    and spec.kind not in (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL),
+                    decides=spec.decides,
+                    scan_page=i,
+                    rotation=motions[i].rotation,
+                )
+            )
     return out

@@ -63,8 +63,9 @@ def draw_typed(c: Canvas, spec: FieldSpec, text: str, page_h: float, font: str) 
     draw_text_in_box(c, text, inner, page_h, font=font, size=size, align=spec.align)
 
 
-def fill_page(c: Canvas, template: FormTemplate, plan: PagePlan, record: ApplicantRecord,
-              rng: random.Random) -> list[str]:
+def fill_page(
+    c: Canvas, template: FormTemplate, plan: PagePlan, record: ApplicantRecord, rng: random.Random
+) -> list[str]:
     """Draw the blank page and its values; returns the names of handwritten text fields."""
     draw_blank_page(c, template)
     page_h = template.page_size_mm[1]
@@ -94,8 +95,16 @@ def fill_page(c: Canvas, template: FormTemplate, plan: PagePlan, record: Applica
             continue
         text = str(value)
         if is_handwritten(record, template.form_code, spec.name):
-            hw.draw_hand_text(c, text, spec.box_mm, page_h, font=writer.hand_font,
-                              size=spec.font_pt, rng=rng, ink=writer.ink)
+            hw.draw_hand_text(
+                c,
+                text,
+                spec.box_mm,
+                page_h,
+                font=writer.hand_font,
+                size=spec.font_pt,
+                rng=rng,
+                ink=writer.ink,
+            )
             handwritten.append(spec.name)
         else:
             draw_typed(c, spec, text, page_h, typed_font)
@@ -130,7 +139,10 @@ def draw_cover_letter(c: Canvas, record: ApplicantRecord, rng: random.Random) ->
         ("資格認定申請書類送付のご案内", "center"),
         ("", "left"),
         ("拝啓　時下ますますご清栄のこととお慶び申し上げます。", "left"),
-        (f"さて、プロフェッショナル資格（{qual}）の認定申請にあたり、下記の書類を送付いたします。", "left"),
+        (
+            f"さて、プロフェッショナル資格（{qual}）の認定申請にあたり、下記の書類を送付いたします。",
+            "left",
+        ),
         ("ご査収のほど、よろしくお願い申し上げます。", "left"),
         ("敬具", "right"),
         ("記", "center"),
@@ -143,8 +155,9 @@ def draw_cover_letter(c: Canvas, record: ApplicantRecord, rng: random.Random) ->
     for text, align in lines_top:
         if text:
             size = 14 if align == "center" and "ご案内" in text else 10.5
-            draw_text_in_box(c, text, Box(25.0, y, 160.0, 8.0), 297.0, font=font, size=size,
-                             align=align)
+            draw_text_in_box(
+                c, text, Box(25.0, y, 160.0, 8.0), 297.0, font=font, size=size, align=align
+            )
             texts.append(text)
         y += 9.0
     c.setLineWidth(0.3)

@@ -32,8 +32,17 @@ def writer_font(index: int) -> str:
     return fonts[index % len(fonts)] if fonts else GOTHIC
 
 
-def draw_hand_text(c: Canvas, text: str, box: Box, page_h: float, *, font: str,
-                   size: float, rng: random.Random, ink: tuple[float, float, float]) -> None:
+def draw_hand_text(
+    c: Canvas,
+    text: str,
+    box: Box,
+    page_h: float,
+    *,
+    font: str,
+    size: float,
+    rng: random.Random,
+    ink: tuple[float, float, float],
+) -> None:
     jitter = 1.0 if font != GOTHIC else 1.6
     size = size * rng.uniform(1.12, 1.3)
     width = sum(stringWidth(ch, font, size) * 1.06 for ch in text)
@@ -59,8 +68,14 @@ def draw_hand_text(c: Canvas, text: str, box: Box, page_h: float, *, font: str,
     c.restoreState()
 
 
-def draw_check(c: Canvas, box: Box, page_h: float, rng: random.Random,
-               ink: tuple[float, float, float], style: str) -> None:
+def draw_check(
+    c: Canvas,
+    box: Box,
+    page_h: float,
+    rng: random.Random,
+    ink: tuple[float, float, float],
+    style: str,
+) -> None:
     cx, cy = box.x + box.w / 2, box.y + box.h / 2
     s = box.w * rng.uniform(0.9, 1.25)
 
@@ -93,8 +108,15 @@ def draw_check(c: Canvas, box: Box, page_h: float, rng: random.Random,
     c.restoreState()
 
 
-def draw_signature(c: Canvas, name: str, box: Box, page_h: float, rng: random.Random,
-                   hand_font: str, ink: tuple[float, float, float]) -> None:
+def draw_signature(
+    c: Canvas,
+    name: str,
+    box: Box,
+    page_h: float,
+    rng: random.Random,
+    hand_font: str,
+    ink: tuple[float, float, float],
+) -> None:
     if rng.random() < 0.2:
         _draw_scribble(c, box, page_h, rng, ink)
         return
@@ -106,14 +128,23 @@ def draw_signature(c: Canvas, name: str, box: Box, page_h: float, rng: random.Ra
     w, h = right - left + 40, bottom - top + 40
     img = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(img)
-    draw.text((20 - left, 20 - top), text, font=font, fill=255,
-              stroke_width=rng.choice([0, 1, 2]), stroke_fill=255)
+    draw.text(
+        (20 - left, 20 - top),
+        text,
+        font=font,
+        fill=255,
+        stroke_width=rng.choice([0, 1, 2]),
+        stroke_fill=255,
+    )
     shear = rng.uniform(-0.25, 0.05)
-    img = img.transform((w + int(abs(shear) * h), h), Image.Transform.AFFINE,
-                        (1, shear, -abs(shear) * h if shear < 0 else 0, 0, 1, 0),
-                        resample=Image.Resampling.BILINEAR)
+    img = img.transform(
+        (w + int(abs(shear) * h), h),
+        Image.Transform.AFFINE,
+        (1, shear, -abs(shear) * h if shear < 0 else 0, 0, 1, 0),
+        resample=Image.Resampling.BILINEAR,
+    )
     img = img.rotate(rng.uniform(-4, 4), resample=Image.Resampling.BILINEAR, expand=True)
-    rgba = Image.new("RGBA", img.size, tuple(int(v * 255) for v in ink) + (0,))
+    rgba = Image.new("RGBA", img.size, (*(int(v * 255) for v in ink), 0))
     rgba.putalpha(img)
     target_h = box.h * rng.uniform(0.7, 0.95)
     target_w = target_h * img.width / img.height
@@ -125,12 +156,19 @@ def draw_signature(c: Canvas, name: str, box: Box, page_h: float, rng: random.Ra
     buf = io.BytesIO()
     rgba.save(buf, format="PNG")
     buf.seek(0)
-    c.drawImage(ImageReader(buf), x * mm, (page_h - y - target_h) * mm, target_w * mm,
-                target_h * mm, mask="auto")
+    c.drawImage(
+        ImageReader(buf),
+        x * mm,
+        (page_h - y - target_h) * mm,
+        target_w * mm,
+        target_h * mm,
+        mask="auto",
+    )
 
 
-def _draw_scribble(c: Canvas, box: Box, page_h: float, rng: random.Random,
-                   ink: tuple[float, float, float]) -> None:
+def _draw_scribble(
+    c: Canvas, box: Box, page_h: float, rng: random.Random, ink: tuple[float, float, float]
+) -> None:
     c.saveState()
     c.setStrokeColorRGB(*ink)
     c.setLineWidth(rng.uniform(0.7, 1.2))
@@ -143,9 +181,14 @@ def _draw_scribble(c: Canvas, box: Box, page_h: float, rng: random.Random,
     while x < end:
         step = rng.uniform(4, 9)
         amp = box.h * rng.uniform(0.15, 0.4)
-        path.curveTo((x + step * 0.3) * mm, (page_h - mid + amp) * mm,
-                     (x + step * 0.7) * mm, (page_h - mid - amp) * mm,
-                     (x + step) * mm, (page_h - mid + rng.uniform(-2, 2)) * mm)
+        path.curveTo(
+            (x + step * 0.3) * mm,
+            (page_h - mid + amp) * mm,
+            (x + step * 0.7) * mm,
+            (page_h - mid - amp) * mm,
+            (x + step) * mm,
+            (page_h - mid + rng.uniform(-2, 2)) * mm,
+        )
         x += step
     c.drawPath(path, stroke=1, fill=0)
     c.restoreState()

@@ -128,7 +128,8 @@ class RenderOptions(_Model):
     cover_letter: bool = False
     shuffle: bool = False
     upside_down: list[int] = Field(
-        default_factory=list, description="Indexes (in the final order) of pages put in upside down."
+        default_factory=list,
+        description="Indexes (in the final order) of pages put in upside down.",
     )
     typed_font: Literal["gothic", "mincho"] = "gothic"
     date_style: Literal["kanji", "slash", "padded"] = "kanji"
@@ -173,6 +174,8 @@ class ApplicantRecord(_Model):
     def _rows_exist(self) -> ApplicantRecord:
         for att in self.attestations:
             if att.row > max(len(self.experiences), 1):
-                raise ValueError(f"attestation for row {att.row} but only "
-                                 f"{len(self.experiences)} experience rows")
+                raise ValueError(
+                    f"attestation for row {att.row} but only "
+                    f"{len(self.experiences)} experience rows"
+                )
         return self

@@ -23,13 +23,23 @@ def _d(d: date) -> str:
     return f"{d.year}/{d.month:02d}/{d.day:02d}"
 
 
-def register_rows(records: list[ApplicantRecord], rng: random.Random,
-                  filler: int) -> list[list[str]]:
+def register_rows(
+    records: list[ApplicantRecord], rng: random.Random, filler: int
+) -> list[list[str]]:
     rows = []
     for r in records:
         rep = r.report
-        rows.append([rep.pass_number, r.name_kanji, r.name_kana, rep.exam_type,
-                     _d(rep.exam_date), _d(rep.issue_date), "合格" if rep.passed else "不合格"])
+        rows.append(
+            [
+                rep.pass_number,
+                r.name_kanji,
+                r.name_kana,
+                rep.exam_type,
+                _d(rep.exam_date),
+                _d(rep.issue_date),
+                "合格" if rep.passed else "不合格",
+            ]
+        )
     used = {row[0] for row in rows}
     while len(rows) < len(records) + filler:
         fam, giv, fk, gk = people.pick_person(rng)
@@ -40,9 +50,17 @@ def register_rows(records: list[ApplicantRecord], rng: random.Random,
             continue
         used.add(number)
         passed = rng.random() < 0.75
-        rows.append([number, f"{fam}　{giv}", f"{fk}　{gk}", exam, _d(exam_date),
-                     _d(exam_date + timedelta(days=rng.randint(21, 45))),
-                     "合格" if passed else "不合格"])
+        rows.append(
+            [
+                number,
+                f"{fam}　{giv}",
+                f"{fk}　{gk}",
+                exam,
+                _d(exam_date),
+                _d(exam_date + timedelta(days=rng.randint(21, 45))),
+                "合格" if passed else "不合格",
+            ]
+        )
     rows.sort(key=lambda row: row[0])
     return rows
 

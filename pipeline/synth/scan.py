@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -44,7 +45,7 @@ class DegradationMix:
     bitonal_share: float = 0.35
     max_skew_deg: float = 3.0
     max_shift_mm: float = 4.0
-    max_scale_delta: float = 0.015
+    max_scale_delta: float = 0.01
     max_perspective: float = 0.003
     blur_sigma: tuple[float, float] = (0.0, 1.1)
     noise_sigma: tuple[float, float] = (1.0, 4.0)
@@ -72,21 +73,14 @@ class ScanSettings(BaseModel):
     white_point: int
 
 
-@dataclass
-class ScanResult:
-    files: dict[str, list[str]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return asdict(self)["files"]
-
-
 def draw_settings(rng: np.random.Generator, mix: DegradationMix) -> ScanSettings:
     dpis = [d for d, _ in mix.dpis]
     weights = np.array([w for _, w in mix.dpis], dtype=float)
     dpi = int(dpis[int(rng.choice(len(dpis), p=weights / weights.sum()))])
     mode: ScanMode = "bitonal" if rng.random() < mix.bitonal_share else "gray"
     return ScanSettings(
-        dpi=dpi, mode=mode,
+        dpi=dpi,
+        mode=mode,
         blur_sigma=round(float(rng.uniform(*mix.blur_sigma)), 3),
         noise_sigma=round(float(rng.uniform(*mix.noise_sigma)), 3),
         jpeg_quality=int(rng.integers(mix.jpeg_quality[0], mix.jpeg_quality[1] + 1)),
@@ -95,21 +89,30 @@ def draw_settings(rng: np.random.Generator, mix: DegradationMix) -> ScanSettings
     )
 
 
-def draw_motion(rng: np.random.Generator, mix: DegradationMix, *, upside_down: bool,
-                photocopy: bool) -> PageMotion:
+def _bounded_normal(rng: np.random.Generator, limit: float) -> float:
+    """Mostly small, now and then up to the limit (sd = limit / 3, clipped)."""
+    return float(np.clip(rng.normal(0, limit / 3), -limit, limit))
+
+
+def draw_motion(
+    rng: np.random.Generator, mix: DegradationMix, *, upside_down: bool, photocopy: bool
+) -> PageMotion:
     return PageMotion(
         rotation=180 if upside_down else 0,
-        skew_deg=round(float(rng.uniform(-mix.max_skew_deg, mix.max_skew_deg)), 3),
-        shift_mm=(round(float(rng.uniform(-mix.max_shift_mm, mix.max_shift_mm)), 2),
-                  round(float(rng.uniform(-mix.max_shift_mm, mix.max_shift_mm)), 2)),
+        skew_deg=round(_bounded_normal(rng, mix.max_skew_deg), 3),
+        shift_mm=(
+            round(_bounded_normal(rng, mix.max_shift_mm), 2),
+            round(_bounded_normal(rng, mix.max_shift_mm), 2),
+        ),
         scale=round(1 + float(rng.uniform(-mix.max_scale_delta, mix.max_scale_delta)), 4),
         perspective=round(float(rng.uniform(0, mix.max_perspective)), 5),
         photocopy=photocopy,
     )
 
 
-def page_homography(w: int, h: int, motion: PageMotion, dpi: int,
-                    rng: np.random.Generator) -> np.ndarray:
+def page_homography(
+    w: int, h: int, motion: PageMotion, dpi: int, rng: np.random.Generator
+) -> np.ndarray:
     """Maps clean-page pixels to scan pixels (same canvas size)."""
     cx, cy = w / 2, h / 2
     a = math.radians(motion.skew_deg + motion.rotation)
@@ -117,9 +120,13 @@ def page_homography(w: int, h: int, motion: PageMotion, dpi: int,
     dx = motion.shift_mm[0] * dpi / 25.4
     dy = motion.shift_mm[1] * dpi / 25.4
     cos, sin = math.cos(a) * s, math.sin(a) * s
-    affine = np.array([[cos, -sin, cx - cos * cx + sin * cy + dx],
-                       [sin, cos, cy - sin * cx - cos * cy + dy],
-                       [0.0, 0.0, 1.0]])
+    affine = np.array(
+        [
+            [cos, -sin, cx - cos * cx + sin * cy + dx],
+            [sin, cos, cy - sin * cx - cos * cy + dy],
+            [0.0, 0.0, 1.0],
+        ]
+    )
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     jitter = rng.uniform(-1, 1, size=(4, 2)) * motion.perspective * np.array([w, h])
     dst = (src + jitter).astype(np.float32)
@@ -127,8 +134,9 @@ def page_homography(w: int, h: int, motion: PageMotion, dpi: int,
     return affine @ persp
 
 
-def degrade_page(clean: np.ndarray, motion: PageMotion, settings: ScanSettings,
-                 rng: np.random.Generator) -> np.ndarray:
+def degrade_page(
+    clean: np.ndarray, motion: PageMotion, settings: ScanSettings, rng: np.random.Generator
+) -> np.ndarray:
     """A grayscale uint8 scan (0/255 only when bitonal) of one clean page image."""
     h, w = clean.shape
     matrix = page_homography(w, h, motion, settings.dpi, rng)
@@ -137,8 +145,14 @@ def degrade_page(clean: np.ndarray, motion: PageMotion, settings: ScanSettings,
     ink = float(rng.uniform(8, 30)) if not motion.photocopy else float(rng.uniform(25, 55))
     lut = np.clip(ink + np.arange(256, dtype=np.float32) / 255.0 * (paper - ink), 0, 255)
     img = cv2.LUT(clean, lut.astype(np.uint8))
-    img = cv2.warpPerspective(img, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=int(paper))
+    img = cv2.warpPerspective(
+        img,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=int(paper),
+    )
     if settings.blur_sigma > 0.05:
         img = cv2.GaussianBlur(img, (0, 0), settings.blur_sigma * settings.dpi / 300)
     if motion.photocopy:
@@ -160,8 +174,9 @@ def degrade_page(clean: np.ndarray, motion: PageMotion, settings: ScanSettings,
     return img
 
 
-def _specks(rng: np.random.Generator, shape: tuple[int, ...], dpi: int,
-            density: float) -> np.ndarray:
+def _specks(
+    rng: np.random.Generator, shape: tuple[int, ...], dpi: int, density: float
+) -> np.ndarray:
     mask = np.zeros(shape[:2], dtype=np.float32)
     n = int(shape[0] * shape[1] * density * (300 / dpi) ** 2)
     ys = rng.integers(0, shape[0], size=n)
@@ -171,8 +186,9 @@ def _specks(rng: np.random.Generator, shape: tuple[int, ...], dpi: int,
     return cv2.dilate(mask, np.ones((k, k), np.uint8))
 
 
-def scan_pdf(clean_pdf: bytes, motions: list[PageMotion], settings: ScanSettings,
-             rng: np.random.Generator) -> list[np.ndarray]:
+def scan_pdf(
+    clean_pdf: bytes, motions: list[PageMotion], settings: ScanSettings, rng: np.random.Generator
+) -> list[np.ndarray]:
     pages = rasterize_pdf(clean_pdf, settings.dpi)
     if len(pages) != len(motions):
         raise ValueError(f"{len(pages)} pages rendered but {len(motions)} motions given")
@@ -184,9 +200,17 @@ def _pil(page: np.ndarray, settings: ScanSettings) -> Image.Image:
     return img.convert("1", dither=Image.Dither.NONE) if settings.mode == "bitonal" else img
 
 
-def write_outputs(pages: list[np.ndarray], settings: ScanSettings, out_dir: Path, stem: str,
-                  formats: tuple[str, ...]) -> dict[str, list[str]]:
-    """Write the scan as PDF / TIFF / JPEG; returns file names (relative to out_dir) by format."""
+def write_outputs(
+    pages: list[np.ndarray],
+    settings: ScanSettings,
+    out_dir: Path,
+    stem: str,
+    formats: tuple[str, ...],
+    scanned_at: datetime,
+) -> dict[str, list[str]]:
+    """Write the scan as PDF / TIFF / JPEG; returns file names (relative to out_dir) by format.
+
+    ``scanned_at`` is written as the PDF's dates, so the same input gives the same bytes."""
     images = [_pil(p, settings) for p in pages]
     files: dict[str, list[str]] = {}
     res = float(settings.dpi)
@@ -194,8 +218,17 @@ def write_outputs(pages: list[np.ndarray], settings: ScanSettings, out_dir: Path
         name = f"{stem}.pdf"
         buf = io.BytesIO()
         extra = {"quality": settings.jpeg_quality} if settings.mode == "gray" else {}
-        images[0].save(buf, format="PDF", save_all=True, append_images=images[1:],
-                       resolution=res, **extra)
+        images[0].save(
+            buf,
+            format="PDF",
+            save_all=True,
+            append_images=images[1:],
+            resolution=res,
+            creationDate=scanned_at.timetuple(),
+            modDate=scanned_at.timetuple(),
+            producer="conken-intake scan simulator",
+            **extra,
+        )
         (out_dir / name).write_bytes(buf.getvalue())
         files["pdf"] = [name]
     if "tiff" in formats:
@@ -205,15 +238,20 @@ def write_outputs(pages: list[np.ndarray], settings: ScanSettings, out_dir: Path
         if compression == "jpeg":
             kwargs["quality"] = settings.jpeg_quality
         fresh = [im.copy() for im in images]  # PDF saving leaves encoder state on images
-        fresh[0].save(out_dir / name, format="TIFF", save_all=True, append_images=fresh[1:],
-                       **kwargs)
+        fresh[0].save(
+            out_dir / name, format="TIFF", save_all=True, append_images=fresh[1:], **kwargs
+        )
         files["tiff"] = [name]
     if "jpeg" in formats:
         names = []
         for i, img in enumerate(images, start=1):
             name = f"{stem}_p{i:02d}.jpg"
-            img.convert("L").save(out_dir / name, format="JPEG", quality=settings.jpeg_quality,
-                                  dpi=(settings.dpi, settings.dpi))
+            img.convert("L").save(
+                out_dir / name,
+                format="JPEG",
+                quality=settings.jpeg_quality,
+                dpi=(settings.dpi, settings.dpi),
+            )
             names.append(name)
         files["jpeg"] = names
     return files

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from pipeline.errors import ValidationError
 from pipeline.synth import people
 from pipeline.synth.eligibility import assess
 from pipeline.synth.records import (
@@ -83,9 +84,17 @@ def _fields_for(rng: random.Random, need: set[int], with_required: bool, k: int)
     return sorted(chosen)
 
 
-def _history(rng: random.Random, received: date, qual: str, total: int, *,
-             required_months: int, jobs: int, overlap: int = 0,
-             single_field: int | None = None) -> list[Experience]:
+def _history(
+    rng: random.Random,
+    received: date,
+    qual: str,
+    total: int,
+    *,
+    required_months: int,
+    jobs: int,
+    overlap: int = 0,
+    single_field: int | None = None,
+) -> list[Experience]:
     """Jobs back from the received month: ``total`` months in all, the most recent
     ``required_months`` of them in periods that include a required field."""
     need = {"OMP": {4, 5}, "CAP": {6, 7}}[qual]
@@ -106,18 +115,34 @@ def _history(rng: random.Random, received: date, qual: str, total: int, *,
         org, _ = people.pick_org(rng, used)
         used.add(org)
         ov = overlap if (i == 1 and overlap) else 0
-        out.append(Experience(org=org, dept=rng.choice(people.DEPTS), start=ym(start),
-                              end="present" if (i == 0 and cursor == received.year * 12
-                                                + received.month - 1 and rng.random() < 0.8)
-                              else ym(cursor + ov), fields=fields))
+        out.append(
+            Experience(
+                org=org,
+                dept=rng.choice(people.DEPTS),
+                start=ym(start),
+                end="present"
+                if (
+                    i == 0
+                    and cursor == received.year * 12 + received.month - 1
+                    and rng.random() < 0.8
+                )
+                else ym(cursor + ov),
+                fields=fields,
+            )
+        )
         cursor = start - 1 - rng.choice([0, 0, 0, 1, 3])
     out.reverse()
     return out
 
 
-def _attest(rng: random.Random, record_exps: list[Experience], app_date: date,
-            other_org_row: int | None = None, skip_row: int | None = None,
-            unsigned_row: int | None = None) -> list[Attestation]:
+def _attest(
+    rng: random.Random,
+    record_exps: list[Experience],
+    app_date: date,
+    other_org_row: int | None = None,
+    skip_row: int | None = None,
+    unsigned_row: int | None = None,
+) -> list[Attestation]:
     out: list[Attestation] = []
     for i, exp in enumerate(record_exps, start=1):
         if i == skip_row:
@@ -125,40 +150,57 @@ def _attest(rng: random.Random, record_exps: list[Experience], app_date: date,
         fam, giv, _, _ = people.pick_person(rng)
         org = exp.org
         if i == other_org_row:
-            org = record_exps[-1].org if record_exps[-1].org != exp.org else people.pick_org(
-                rng, {exp.org})[0]
-        post, _, phone = people.pick_address(rng)
+            org = (
+                record_exps[-1].org
+                if record_exps[-1].org != exp.org
+                else people.pick_org(rng, {exp.org})[0]
+            )
+        _, _, phone = people.pick_address(rng)
         current = org if rng.random() < 0.7 else people.pick_org(rng)[0]
-        out.append(Attestation(
-            row=i, org=org, start=exp.start, end=exp.end, attester_name=f"{fam}　{giv}",
-            attester_title=rng.choice(people.TITLES),
-            attester_contact=f"{current} {phone}",
-            signed=i != unsigned_row, date=app_date - timedelta(days=rng.randint(0, 20)),
-        ))
+        out.append(
+            Attestation(
+                row=i,
+                org=org,
+                start=exp.start,
+                end=exp.end,
+                attester_name=f"{fam}　{giv}",
+                attester_title=rng.choice(people.TITLES),
+                attester_contact=f"{current} {phone}",
+                signed=i != unsigned_row,
+                date=app_date - timedelta(days=rng.randint(0, 20)),
+            )
+        )
     return out
 
 
-def build_record(rng: random.Random, envelope_id: str, scenario: str,
-                 received: date, *, handwriting_share: float = 0.15) -> ApplicantRecord:
+def build_record(
+    rng: random.Random,
+    envelope_id: str,
+    scenario: str,
+    received: date,
+    *,
+    handwriting_share: float = 0.15,
+) -> ApplicantRecord:
     """A record showing ``scenario`` (see SCENARIOS); retries draws until it does."""
     if scenario not in SCENARIOS:
-        raise KeyError(scenario)
+        raise ValidationError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     want = SCENARIOS[scenario][1]
     for _ in range(200):
         record = _draw(rng, envelope_id, scenario, received, handwriting_share)
         truth = assess(record, ALL_FORMS - set(record.render.missing_forms))
-        if want in truth.reasons and (want != "eligible" or truth.outcome == "eligible"):
-            if scenario.startswith("eligible") or _only_intended(truth.reasons, want):
-                return record
-    raise RuntimeError(f"could not draw a record for scenario {scenario}")
+        shows = want in truth.reasons and (want != "eligible" or truth.outcome == "eligible")
+        if shows and (scenario.startswith("eligible") or _only_intended(truth.reasons, want)):
+            return record
+    raise ValidationError(f"could not draw a record for scenario {scenario} in 200 tries")
 
 
 def _only_intended(reasons: list[str], want: str) -> bool:
     return reasons == [want] or (want == "document_missing" and reasons[0] == want)
 
 
-def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date,
-          handwriting_share: float) -> ApplicantRecord:
+def _draw(
+    rng: random.Random, envelope_id: str, scenario: str, received: date, handwriting_share: float
+) -> ApplicantRecord:
     fam, giv, fam_k, giv_k = people.pick_person(rng)
     post, address, phone = people.pick_address(rng)
     exam_type = rng.choice(["CAP", "OMP", "OMP"])
@@ -171,8 +213,13 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date,
         issue = received - timedelta(days=3 * 365 + rng.randint(3, 200))
     exam_date = issue - timedelta(days=rng.randint(21, 45))
     pass_number = f"{exam_date.year % 100:02d}{EXAM_CODES[exam_type]}{rng.randint(0, 999999):06d}"
-    report = ExamReport(pass_number=pass_number, exam_type=exam_type,
-                        passed=scenario != "not_passed", exam_date=exam_date, issue_date=issue)
+    report = ExamReport(
+        pass_number=pass_number,
+        exam_type=exam_type,
+        passed=scenario != "not_passed",
+        exam_date=exam_date,
+        issue_date=issue,
+    )
     q = qual or "OMP"
     jobs = rng.choice([1, 2, 2, 3, 3, 4])
     subs: list[Substitution] = []
@@ -188,12 +235,19 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date,
     elif scenario == "eligible_substitution":
         total, req = rng.randint(40, 58), rng.randint(24, 36)
         years = rng.choice([1.0, 1.5, 2.0])
-        subs = [Substitution(name=rng.choice(people.TRAININGS),
-                             date=ym(received.year * 12 - rng.randint(12, 60)), years=years)]
+        subs = [
+            Substitution(
+                name=rng.choice(people.TRAININGS),
+                date=ym(received.year * 12 - rng.randint(12, 60)),
+                years=years,
+            )
+        ]
     elif scenario == "substitution_capped":
         total, req = rng.randint(30, 35), rng.randint(24, 30)
-        subs = [Substitution(name=n, date=ym(received.year * 12 - rng.randint(12, 60)), years=y)
-                for n, y in zip(rng.sample(people.TRAININGS, 2), [2.0, 1.0], strict=True)]
+        subs = [
+            Substitution(name=n, date=ym(received.year * 12 - rng.randint(12, 60)), years=y)
+            for n, y in zip(rng.sample(people.TRAININGS, 2), [2.0, 1.0], strict=True)
+        ]
     elif scenario == "sv_applicant":
         total, req = rng.randint(12, 40), 12
     else:
@@ -201,15 +255,29 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date,
     if scenario in ("eligible_overlap", "overlap_short"):
         jobs = max(jobs, 2)
         overlap = rng.randint(6, 18)
-    exps = _history(rng, received, q, total, required_months=min(req, total), jobs=jobs,
-                    overlap=overlap, single_field=single)
+    exps = _history(
+        rng,
+        received,
+        q,
+        total,
+        required_months=min(req, total),
+        jobs=jobs,
+        overlap=overlap,
+        single_field=single,
+    )
     if scenario == "sv_applicant" and rng.random() < 0.5:
         exps = exps[:1]
     other = rng.randint(1, len(exps)) if scenario == "attestation_other_org" else None
     if other is not None and len(exps) == 1:
-        exps.append(Experience(org=people.pick_org(rng, {exps[0].org})[0], dept="",
-                               start=ym(received.year * 12 - 140),
-                               end=ym(received.year * 12 - 130), fields=[2]))
+        exps.append(
+            Experience(
+                org=people.pick_org(rng, {exps[0].org})[0],
+                dept="",
+                start=ym(received.year * 12 - 140),
+                end=ym(received.year * 12 - 130),
+                fields=[2],
+            )
+        )
         exps.sort(key=lambda e: e.start)
         other = 1
     skip = rng.randint(1, len(exps)) if scenario == "attestation_missing" else None
@@ -223,19 +291,37 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date,
     if scenario == "sv_applicant":
         kind = rng.choice(["exact", "none"])
     return ApplicantRecord(
-        envelope_id=envelope_id, received_date=received, qualification=qual,
-        family_kanji=fam, given_kanji=giv, family_kana=fam_k, given_kana=giv_k,
+        envelope_id=envelope_id,
+        received_date=received,
+        qualification=qual,
+        family_kanji=fam,
+        given_kanji=giv,
+        family_kana=fam_k,
+        given_kana=giv_k,
         birth_date=date(rng.randint(1965, 1996), rng.randint(1, 12), rng.randint(1, 28)),
-        postcode=post, address=address, phone=phone,
+        postcode=post,
+        address=address,
+        phone=phone,
         email=people.email_for(rng, fam_k, giv_k) if rng.random() < 0.85 else "",
-        application_date=app_date, report=report, experiences=exps, substitutions=subs,
-        attestations=atts, signed_application=True, oath_signed=scenario != "oath_unsigned",
-        oath_date=app_date, seal=rng.random() < 0.3,
-        payment=PaymentPlan(kind=kind, name_style=style,  # type: ignore[arg-type]
-                            days_after_application=rng.randint(-5, 12)),
+        application_date=app_date,
+        report=report,
+        experiences=exps,
+        substitutions=subs,
+        attestations=atts,
+        signed_application=True,
+        oath_signed=scenario != "oath_unsigned",
+        oath_date=app_date,
+        seal=rng.random() < 0.3,
+        payment=PaymentPlan(
+            kind=kind,
+            name_style=style,  # type: ignore[arg-type]
+            days_after_application=rng.randint(-5, 12),
+        ),
         render=RenderOptions(
-            handwritten_fields=hand, missing_forms=missing,  # type: ignore[arg-type]
-            cover_letter=rng.random() < 0.3, shuffle=rng.random() < 0.5,
+            handwritten_fields=hand,
+            missing_forms=missing,  # type: ignore[arg-type]
+            cover_letter=rng.random() < 0.3,
+            shuffle=rng.random() < 0.5,
             typed_font=rng.choice(["gothic", "gothic", "mincho"]),
             date_style=rng.choice(["kanji", "kanji", "slash", "padded"]),
             hand_font=rng.randint(0, 5),

@@ -80,8 +80,9 @@ class EnvelopeTruth(BaseModel):
 def write_truth(truth: EnvelopeTruth, out_dir: Path) -> Path:
     path = out_dir / f"{truth.envelope_id}.truth.json"
     data = truth.model_dump(mode="json")
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n", encoding="utf-8"
+    )
     return path
 
 
