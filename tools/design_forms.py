@@ -252,7 +252,7 @@ def report_page() -> Page:
             name,
             kind,
             lw=42.0,
-            x1=150.0,
+            x1=X1,
             ocr=ocr,
             validator=validator,
             required=True,
@@ -269,12 +269,12 @@ def report_page() -> Page:
         9,
         leading=1.6,
     )
-    p.text([100.0, 150.0, 80.0, 6.0], ASSOCIATION, 9.5, align="right")
-    p.text([100.0, 156.0, 80.0, 6.0], "検定試験事務局", 9, align="right")
+    p.text([100.0, 178.0, 86.0, 6.0], ASSOCIATION, 9.5, align="right")
+    p.text([100.0, 184.0, 86.0, 6.0], "検定試験事務局", 9, align="right")
     p.static.append(
         {
             "kind": "seal_mark",
-            "box_mm": [166.0, 163.0, 18.0, 18.0],
+            "box_mm": [166.0, 191.0, 18.0, 18.0],
             "text": "協会之印",
             "color": "red",
             "size_pt": 8,
@@ -815,6 +815,7 @@ def oath_page() -> Page:
         required=True,
         decides=False,
     )
+    p.rect([X0 + 106.0, y, X1 - X0 - 106.0, 10.0])
     y += 10.0
     p.label_cell([X0, y, 40.0, 13.0], "氏名")
     p.fld(

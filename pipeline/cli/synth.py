@@ -29,6 +29,9 @@ def app(
     handwriting: float = typer.Option(
         0.15, "--handwriting", min=0.0, max=1.0, help="Share of values written by hand."
     ),
+    scenarios: str = typer.Option(
+        "", "--scenarios", help="Comma-separated scenarios to cycle through (default: a mix)."
+    ),
     light: bool = typer.Option(False, "--light", help="200 dpi, smaller files (for samples)."),
     formats: str = typer.Option("pdf,tiff,jpeg", "--formats", help="Scan outputs to write."),
     workers: int = typer.Option(
@@ -46,7 +49,15 @@ def app(
         records = load_records(from_records)
         truths = render_records(records, out, seed, clean=clean, mix=mix, workers=workers)
     else:
+        wanted_scenarios = [s.strip() for s in scenarios.split(",") if s.strip()] or None
         truths = generate_batch(
-            out, count, seed, clean=clean, mix=mix, handwriting_share=handwriting, workers=workers
+            out,
+            count,
+            seed,
+            clean=clean,
+            mix=mix,
+            handwriting_share=handwriting,
+            workers=workers,
+            scenarios=wanted_scenarios,
         )
     typer.echo(f"wrote {len(truths)} envelopes to {out} (index: {out / 'batch.json'})")

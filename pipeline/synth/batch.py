@@ -57,14 +57,27 @@ def make_records(
     handwriting_share: float = 0.15,
     mix: DegradationMix | None = None,
     first_received: date = DEFAULT_FIRST_RECEIVED,
+    scenarios: list[str] | None = None,
 ) -> list[ApplicantRecord]:
-    """``count`` applicant records; the first len(SCENARIOS) cover every scenario once."""
+    """``count`` applicant records.
+
+    With ``scenarios`` the records cycle through them; otherwise the first
+    len(SCENARIOS) cover every scenario once and the rest are drawn by weight.
+    """
     mix = mix or DegradationMix.default()
+    unknown = [s for s in scenarios or [] if s not in SCENARIOS]
+    if unknown:
+        raise ValidationError(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
     rng = random.Random(f"batch:{seed}")  # noqa: S311 - synthetic data, not security
     names = list(SCENARIOS)
     records = []
     for i in range(count):
-        scenario = names[i] if i < len(names) and count >= 4 else pick_scenario(rng)
+        if scenarios:
+            scenario = scenarios[i % len(scenarios)]
+        elif i < len(names) and count >= 4:
+            scenario = names[i]
+        else:
+            scenario = pick_scenario(rng)
         received = first_received + timedelta(days=rng.randint(0, 11))
         record = build_record(
             rng, f"E{seed}-{i + 1:04d}", scenario, received, handwriting_share=handwriting_share
@@ -242,6 +255,7 @@ def generate_batch(
     mix: DegradationMix | None = None,
     handwriting_share: float = 0.15,
     workers: int = 1,
+    scenarios: list[str] | None = None,
 ) -> list[EnvelopeTruth]:
     """A reproducible batch of ``count`` envelopes (see module docstring for the layout)."""
     if count < 1:
@@ -249,7 +263,9 @@ def generate_batch(
     if not 0 <= handwriting_share <= 1:
         raise ValidationError("handwriting share must be between 0 and 1")
     mix = mix or DegradationMix.default()
-    records = make_records(count, seed, handwriting_share=handwriting_share, mix=mix)
+    records = make_records(
+        count, seed, handwriting_share=handwriting_share, mix=mix, scenarios=scenarios
+    )
     return render_records(records, out_dir, seed, clean=clean, mix=mix, workers=workers)
 
 

@@ -94,7 +94,22 @@ def fill_page(
                 hw.draw_seal(c, record.family_kanji, spec.frame_mm, page_h, rng)
             continue
         text = str(value)
-        if is_handwritten(record, template.form_code, spec.name):
+        if is_handwritten(record, template.form_code, spec.name) and spec.cells:
+            step = spec.frame_mm.w / spec.cells
+            for k, ch in enumerate(text[: spec.cells]):
+                cell = Box(spec.frame_mm.x + k * step, spec.box_mm.y, step, spec.box_mm.h)
+                hw.draw_hand_text(
+                    c,
+                    ch,
+                    cell,
+                    page_h,
+                    font=writer.hand_font,
+                    size=spec.font_pt,
+                    rng=rng,
+                    ink=writer.ink,
+                )
+            handwritten.append(spec.name)
+        elif is_handwritten(record, template.form_code, spec.name):
             hw.draw_hand_text(
                 c,
                 text,

@@ -60,7 +60,9 @@ class DegradationMix:
     @classmethod
     def light(cls) -> DegradationMix:
         """Small files for the committed sample: 200 dpi, moderate quality."""
-        return cls(dpis=((200, 1.0),), jpeg_quality=(55, 65), noise_sigma=(1.0, 2.5))
+        return cls(
+            dpis=((200, 1.0),), bitonal_share=0.7, jpeg_quality=(35, 45), noise_sigma=(0.5, 1.5)
+        )
 
 
 class ScanSettings(BaseModel):

@@ -221,7 +221,9 @@ def _draw(
         issue_date=issue,
     )
     q = qual or "OMP"
-    jobs = rng.choice([1, 2, 2, 3, 3, 4])
+    jobs = rng.choice([1, 2, 2, 3, 3, 4, 4, 5, 6])
+    if scenario == "eligible" and rng.random() < 0.12:
+        jobs = rng.randint(9, 11)  # a long history: (B) continues on its second page
     subs: list[Substitution] = []
     overlap = 0
     single = None
