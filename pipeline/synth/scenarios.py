@@ -282,8 +282,14 @@ def _draw(
         )
         exps.sort(key=lambda e: e.start)
         other = 1
-    skip = rng.randint(1, len(exps)) if scenario == "attestation_missing" else None
-    atts = _attest(rng, exps, app_date, other_org_row=other, skip_row=skip)
+    skip = unsigned = None
+    if scenario == "attestation_missing":
+        # either no block for one row, or a block the supervisor did not sign
+        if rng.random() < 0.6:
+            skip = rng.randint(1, len(exps))
+        else:
+            unsigned = rng.randint(1, len(exps))
+    atts = _attest(rng, exps, app_date, other_org_row=other, skip_row=skip, unsigned_row=unsigned)
     missing: list[str] = []
     if scenario == "document_missing":
         missing = [rng.choice(["D", "C", "R", "B"])]
