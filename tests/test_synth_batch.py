@@ -140,3 +140,15 @@ def test_cli_rejects_bad_records(tmp_path: Path) -> None:
     assert result.returncode == 8
     assert "conken: error:" in result.stderr and "invalid applicant record" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_decision_reasons_add_the_fee(batch) -> None:
+    _, truths = batch
+    for t in truths:
+        fee = t.payment.expected_outcome
+        if t.eligibility.outcome == "not_required":
+            assert t.decision_reasons == ["not_required"]
+        elif fee in ("unpaid", "underpaid"):
+            assert t.decision_reasons[-1] == fee and "eligible" not in t.decision_reasons
+        else:
+            assert t.decision_reasons == t.eligibility.reasons

@@ -34,9 +34,9 @@ def load_template_file(path: Path) -> FormTemplate:
         raise TemplateError(f"{path}: invalid template: {_one_line(e)}") from e
 
 
-def load_templates(directory: Path | None = None) -> dict[TemplateKey, FormTemplate]:
-    """Every ``*.yaml`` template in the directory, keyed by (form_code, page)."""
-    root = Path(directory) if directory is not None else DEFAULT_TEMPLATE_DIR
+def load_templates(dir: Path | None = None) -> dict[TemplateKey, FormTemplate]:
+    """Every ``*.yaml`` template in ``dir`` (default: templates_ocr/), by (form_code, page)."""
+    root = Path(dir) if dir is not None else DEFAULT_TEMPLATE_DIR
     if not root.is_dir():
         raise TemplateError(f"{root}: template directory not found")
     files = sorted(root.glob("*.yaml"))

@@ -240,10 +240,22 @@ def render_records(
     (out_dir / "register" / "passers.csv").write_bytes(reg)
     for t in truths:
         t.payment = payments[t.envelope_id]
+        t.decision_reasons = decision_reasons(t)
         write_truth(t, truth_dir)
     _write_index(out_dir, seed, truths, stmt_name)
     log.info("synth: %d envelopes written to %s", len(truths), out_dir)
     return truths
+
+
+def decision_reasons(truth: EnvelopeTruth) -> list[str]:
+    """All reason codes for the final decision: eligibility's, then the fee's."""
+    reasons = list(truth.eligibility.reasons)
+    if truth.eligibility.outcome == "not_required" or truth.payment is None:
+        return reasons
+    fee = truth.payment.expected_outcome
+    if fee in ("unpaid", "underpaid"):
+        reasons = [r for r in reasons if r != "eligible"] + [fee]
+    return reasons
 
 
 def generate_batch(

@@ -68,6 +68,10 @@ class EnvelopeTruth(BaseModel):
     fields: list[FieldTruth]
     eligibility: Eligibility
     payment: PaymentTruth | None = None
+    decision_reasons: list[str] = Field(
+        default_factory=list,
+        description="Eligibility reasons plus unpaid / underpaid for CAP and OMP applicants.",
+    )
     record: ApplicantRecord
 
     def field_value(self, form_code: str, page: int, name: str) -> str | bool | None:
