@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import date, timedelta
+from itertools import pairwise
 
 from pipeline.errors import ValidationError
 from pipeline.synth import people
@@ -84,6 +85,17 @@ def _fields_for(rng: random.Random, need: set[int], with_required: bool, k: int)
     return sorted(chosen)
 
 
+def _cuts(rng: random.Random, total: int, jobs: int) -> list[int]:
+    """Where one job ends and the next begins; every job lasts at least 3 months."""
+    if jobs <= 1 or total <= 14:
+        return []
+    for _ in range(50):
+        cuts = sorted(rng.sample(range(6, total - 5), k=min(jobs - 1, total - 11)))
+        if all(b - a >= 3 for a, b in pairwise(cuts)):
+            return cuts
+    return []
+
+
 def _history(
     rng: random.Random,
     received: date,
@@ -99,7 +111,7 @@ def _history(
     ``required_months`` of them in periods that include a required field."""
     need = {"OMP": {4, 5}, "CAP": {6, 7}}[qual]
     end = received.year * 12 + received.month - 1 - rng.choice([0, 0, 0, 2, 5])
-    cuts = sorted(rng.sample(range(6, total - 5), k=jobs - 1)) if jobs > 1 and total > 14 else []
+    cuts = _cuts(rng, total, jobs)
     lengths = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
     used: set[int] = set()
     out: list[Experience] = []
