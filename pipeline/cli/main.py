@@ -28,6 +28,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
+    ("forms", "forms", "Form definitions: print blank forms, check templates."),
+    ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 
