@@ -15,7 +15,8 @@ STAMPS  := .stamps
 
 # Debian packages the project needs at run time and in tests.
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils \
-                fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho
+                fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho fonts-klee fonts-kiloji \
+                chromium chromium-driver
 
 # Prefect must never try to phone home: this machine has no internet.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false

@@ -101,6 +101,16 @@ class Settings(BaseSettings):
     field_review_confidence: float = Field(
         0.50, ge=0, le=1, description="Below this the value is treated as unreadable."
     )
+    verify_max_score: float = Field(
+        0.055, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
+    )
+    verify_fonts: list[str] = Field(
+        default_factory=lambda: [
+            "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+            "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
+        ],
+        description="Fonts of PC-filled forms, used to verify readings by re-drawing them.",
+    )
     alignment_max_residual_mm: float = Field(
         2.0, gt=0, description="Pages aligned worse than this go to review."
     )

@@ -64,7 +64,12 @@ def extract_options(settings: Settings) -> ExtractOptions:
     return ExtractOptions(
         work_dpi=settings.ocr_dpi,
         max_residual_mm=settings.alignment_max_residual_mm,
-        thresholds=Thresholds(settings.field_ok_confidence, settings.field_review_confidence),
+        thresholds=Thresholds(
+            settings.field_ok_confidence,
+            settings.field_review_confidence,
+            settings.verify_max_score,
+            tuple(p for p in settings.verify_fonts if Path(p).is_file()),
+        ),
         max_pixels=settings.max_image_pixels,
         ocr_cmd=settings.tesseract_cmd,
     )

@@ -16,6 +16,7 @@ import numpy as np
 from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
+from pipeline.extract.verify import compare
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
 from pipeline.storage.models import FieldStatus
@@ -57,6 +58,13 @@ class FieldRead:
 class Thresholds:
     ok_confidence: float
     review_confidence: float
+    verify_max_score: float = 0.055  # re-drawn text must match the ink this closely
+    verify_fonts: tuple[str, ...] = ()
+
+    def confidence_of(self, score: float) -> float:
+        """Map a verification score to 0..1 so that ``verify_max_score`` sits at ``ok_confidence``."""
+        slope = (1.0 - self.ok_confidence) / self.verify_max_score if self.verify_max_score else 1.0
+        return max(0.0, min(1.0, 1.0 - slope * score))
 
 
 def _blank_ratios(template: FormTemplate, blank: np.ndarray, dpi: float) -> dict[str, float]:
@@ -94,6 +102,7 @@ def read_page_fields(
     """Every field of ``template`` read from ``aligned`` (a page warped onto the template)."""
     baseline = _blank_ratios(template, blank, dpi)
     reads: dict[str, FieldRead] = {}
+    inks: dict[str, CleanCrop] = {}
     pending: dict[OcrRequest, list[tuple[FieldSpec, CleanCrop]]] = defaultdict(list)
 
     for spec in template.fields:
@@ -118,6 +127,7 @@ def read_page_fields(
             )
             continue
         cleaned = clean_text_crop(cut(aligned, spec.box_mm, dpi), dpi)
+        inks[spec.name] = cleaned
         if cleaned.ink_ratio < EMPTY_INK_RATIO:
             reads[spec.name] = _make(
                 spec,
@@ -141,13 +151,15 @@ def read_page_fields(
     for request, items in pending.items():
         lines = read_lines([c.image for _, c in items], request, cmd=ocr_cmd)
         for (spec, _cleaned), line in zip(items, lines, strict=True):
-            _apply_text(reads[spec.name], spec, line, thresholds)
+            _apply_text(reads[spec.name], spec, line, thresholds, inks[spec.name])
     return [reads[spec.name] for spec in template.fields]
 
 
-def _apply_text(read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Thresholds) -> None:
+def _apply_text(
+    read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Thresholds, cleaned: CleanCrop
+) -> None:
     read.raw_text = line.text
-    read.confidence = line.confidence
+    read.confidence = 0.0
     if not line.text.strip():
         read.status = FieldStatus.LOW_CONFIDENCE
         read.reason = "記入はあるが文字として読み取れません（手書きの可能性）"
@@ -158,11 +170,22 @@ def _apply_text(read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Th
         read.status = FieldStatus.INVALID
         read.reason = str(e)
         return
-    if line.confidence >= thresholds.ok_confidence:
+    # Tesseract's own word confidences say little on Japanese lines; re-drawing the
+    # reading in the standard fonts and comparing it with the ink says much more.
+    check = (
+        compare(255 - cleaned.image, line.text, thresholds.verify_fonts)
+        if thresholds.verify_fonts
+        else None
+    )
+    if check is None:
+        read.confidence = min(line.confidence, thresholds.ok_confidence - 0.01)
+    else:
+        read.confidence = thresholds.confidence_of(check.score)
+    if read.confidence >= thresholds.ok_confidence:
         read.status = FieldStatus.OK
     else:
         read.status = FieldStatus.LOW_CONFIDENCE
-        read.reason = f"読み取りの確信度が低い（{line.confidence:.2f}）"
+        read.reason = f"読み取り結果と記入内容が一致しきらない（確信度 {read.confidence:.2f}）。手書きか誤読の可能性"
 
 
 def _make(

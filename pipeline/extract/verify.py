@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 NORM_HEIGHT = 64  # px: both images are compared at this ink height
 RENDER_SIZE = 72  # px: font size used to draw candidates
-MAX_GAP_EM = 0.0  # every blank column goes: spacing (and cells) vary, shapes do not
+MAX_GAP_EM = 0.35  # wider gaps are spaces, which OCR drops: collapse them
 PERCENTILE = 97  # gaps wider than this are collapsed (spaces are not read)
 
 
@@ -117,7 +117,7 @@ def _window_distance(
     """Worst and mean symmetric chamfer distance over character-wide windows, / height."""
     width = a.shape[1]
     step = max(4, NORM_HEIGHT // 2)
-    window = NORM_HEIGHT
+    window = NORM_HEIGHT  # about one full-width character
     worst = 0.0
     total_a = a > 0
     total_b = b > 0
@@ -132,7 +132,10 @@ def _window_distance(
             worst = max(worst, 1.0)
             continue
         # A high percentile, not the mean: one wrong stroke (0 vs 6) is a small share of ink.
-        d = max(np.percentile(dt_b[:, sl][ink_a], PERCENTILE), np.percentile(dt_a[:, sl][ink_b], PERCENTILE))
+        d = max(
+            np.percentile(dt_b[:, sl][ink_a], PERCENTILE),
+            np.percentile(dt_a[:, sl][ink_b], PERCENTILE),
+        )
         worst = max(worst, float(d) / NORM_HEIGHT)
     mean = 0.5 * (dt_b[total_a].mean() if total_a.any() else 1.0) + 0.5 * (
         dt_a[total_b].mean() if total_b.any() else 1.0
