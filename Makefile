@@ -59,7 +59,7 @@ venv:
 	  if [ ! -x $(PY) ]; then echo "python venv: creating $(VENV)"; $(PYTHON) -m venv $(VENV); fi; \
 	  echo "python venv: installing the project and its dev extras"; \
 	  ( $(PY) -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
-	    $(PY) -m pip install -q --disable-pip-version-check -e '.[dev]' ) > $(STAMPS)/pip.log 2>&1 \
+	    $(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]' ) > $(STAMPS)/pip.log 2>&1 \
 	    || { cat $(STAMPS)/pip.log >&2; echo "error: pip install failed (log above)" >&2; exit 1; }; \
 	  $(PY) -c "import pipeline, pytesseract, cv2, prefect" ; \
 	  echo "$$want" > $(STAMPS)/venv; \

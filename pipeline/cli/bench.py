@@ -35,3 +35,54 @@ def payments(
         return
     for key, value in figures.items():
         typer.echo(f"{key}: {value}")
+
+
+@app.command("extract")
+def extract(
+    count: int = typer.Option(50, min=1, help="Envelopes to generate and extract."),
+    seed: int = typer.Option(1, help="Random seed of the generated corpus."),
+    workers: int = typer.Option(0, min=0, help="Processes (0: the configured worker count)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Extraction accuracy on a generated corpus: exact, review share, silent errors by field kind."""
+    from pipeline.extract.bench import accuracy
+
+    settings = get_settings()
+    report = accuracy(count, seed, settings, workers=workers or settings.workers).as_dict()
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{report['envelopes']} envelopes in {report['seconds']} s")
+    typer.echo(f"{'kind':<12} {'fields':>6} {'exact':>7} {'ok&right':>9} {'review':>7} {'silent':>6}")
+    for kind, row in {**report["typed_by_kind"], "TOTAL typed": report["typed_total"]}.items():
+        typer.echo(
+            f"{kind:<12} {row['fields']:>6} {row['exact_rate']:>7.1%} {row['ok_and_correct_rate']:>9.1%}"
+            f" {row['review_share']:>7.1%} {row['silent_errors']:>6}"
+        )
+    hw = report["handwritten"]
+    typer.echo(f"handwritten: {hw['fields']} fields, {hw['routed_to_review_share']:.1%} routed to review")
+    typer.echo(f"silent error rate (all fields): {report['silent_error_rate_all_fields']:.3%}")
+    typer.echo(f"envelopes with every decision-critical field ok: {report['envelopes_all_critical_ok_share']:.1%}")
+    for scan, row in report["pages_identified"].items():
+        typer.echo(f"pages identified {scan}: {row['identified']}/{row['pages']}")
+    for failure in report["failures"]:
+        typer.echo(f"failed: {failure}")
+
+
+@app.command("speed")
+def speed(
+    count: int = typer.Option(8, min=1, help="Envelopes to generate and time."),
+    seed: int = typer.Option(1, help="Random seed of the generated corpus."),
+    workers: int = typer.Option(0, min=0, help="Processes (0: the configured worker count)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Pages per second end to end, and the OCR time against one persistent Tesseract API."""
+    from pipeline.extract.bench import speed as run_speed
+
+    settings = get_settings()
+    figures = run_speed(count, seed, settings, workers=workers or settings.workers)
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    for key, value in figures.items():
+        typer.echo(f"{key}: {value}")

@@ -25,6 +25,9 @@ app = typer.Typer(
 _GROUPS: list[tuple[str, str, str]] = [
     ("config_cmd", "config", "Show the effective settings (secrets masked)."),
     ("db", "db", "Database migrations and status."),
+    ("ingest_cmd", "ingest", "Take the inbox: archive originals, quarantine bad files, extract."),
+    ("extract_cmd", "extract", "Extract fields from given files as JSON (no inbox, no database)."),
+    ("registry_cmd", "registry", "The passers register: import CSV exports."),
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),

@@ -1,0 +1,111 @@
+"""Extracting files directly, without the inbox or the database.
+
+Used by ``conken extract FILE...`` (one JSON object per envelope) and by the
+accuracy benchmark. Cross-checks use a passers register when one is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings
+from pipeline.extract.crosscheck import CrossCheck, cross_check, find_register_entry
+from pipeline.extract.envelope import EnvelopeExtraction, assemble, iter_pages
+from pipeline.forms.loader import load_templates
+from pipeline.ingest.sniff import inspect_file
+from pipeline.registry import parse_register
+from pipeline.storage.models import RegistryEntry
+
+RegisterLookup = Callable[[str], RegistryEntry | None]
+
+
+@dataclass
+class FileExtraction:
+    path: Path
+    extraction: EnvelopeExtraction
+    checks: list[CrossCheck]
+
+    def as_dict(self) -> dict[str, Any]:
+        ex = self.extraction
+        return {
+            "file": self.path.name,
+            "pages": [
+                {
+                    "page": p.index + 1,
+                    "kind": str(p.kind),
+                    "form": p.form_code,
+                    "form_page": p.form_page,
+                    "identified_by": p.identified_by,
+                    "rotation": p.rotation,
+                    "alignment": p.alignment_method,
+                    "residual_mm": p.residual_mm,
+                    "note": p.note or None,
+                }
+                for p in ex.pages
+            ],
+            "documents_found": sorted(ex.documents),
+            "documents_missing": ex.missing_forms,
+            "extra_pages": [i + 1 for i in ex.extra_pages],
+            "problems": [
+                {"kind": p.kind, "page": p.page_index + 1, "detail": p.detail} for p in ex.problems
+            ],
+            "fields": [
+                {
+                    "field": f.key,
+                    "page": (f.page_index + 1) if f.page_index is not None else None,
+                    "value": f.value,
+                    "raw_text": f.raw_text,
+                    "confidence": round(f.confidence, 3),
+                    "status": str(f.status),
+                    "reason": f.reason,
+                    "confirmed_by": f.confirmed_by,
+                    "decides": f.decides,
+                }
+                for f in ex.fields
+            ],
+            "cross_checks": [c.as_dict() for c in self.checks],
+        }
+
+
+def register_lookup_from_csv(path: Path) -> RegisterLookup:
+    """An in-memory register lookup built from a register CSV (no database)."""
+    lines, _problems = parse_register(path)
+    entries = {
+        ln.pass_number: RegistryEntry(
+            pass_number=ln.pass_number,
+            name=ln.name,
+            kana=ln.kana,
+            exam_type=ln.exam_type,
+            exam_date=ln.exam_date,
+            issue_date=ln.issue_date,
+            result=ln.result,
+        )
+        for ln in lines
+    }
+    return entries.get
+
+
+def extract_file(
+    path: Path, settings: Settings, *, lookup: RegisterLookup | None = None
+) -> FileExtraction:
+    """Read every page of ``path`` and cross-check; raises ``UnusableFileError`` for a bad file."""
+    from pipeline.stages import extract_options
+
+    info = inspect_file(
+        path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
+    )
+    templates = load_templates()
+    pages = []
+    for page in iter_pages(path, info.media_type, templates, extract_options(settings)):
+        page.image = None
+        for f in page.fields:
+            f.crop = None
+        pages.append(page)
+    extraction = assemble(pages)
+    fields = extraction.field_map()
+    entry = find_register_entry(fields, lookup) if lookup is not None else None
+    checks = cross_check(fields, entry)
+    return FileExtraction(path, extraction, checks)
