@@ -48,8 +48,9 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     """Ink as 255 on 0, robust to dither and speckle (Otsu, with a floor for blank crops)."""
     smoothed = cv2.medianBlur(gray, 3)
     otsu, _ = cv2.threshold(smoothed, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    # On a blank crop Otsu splits paper noise; never call light grey ink.
-    threshold = min(otsu, 160.0)
+    # On a blank crop Otsu splits paper noise (never call light grey ink); on a
+    # bitonal crop it returns 0, where any mid value separates ink from paper.
+    threshold = 128.0 if otsu < 50 else min(otsu, 160.0)
     return (smoothed < threshold).astype(np.uint8) * 255
 
 

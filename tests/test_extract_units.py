@@ -1,0 +1,221 @@
+"""Extraction steps on small generated images: alignment, marks, verification, cross-checks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.extract import marks
+from pipeline.extract.crops import clean_text_crop, mm_to_px
+from pipeline.extract.crosscheck import cross_check
+from pipeline.extract.fields import FieldRead
+from pipeline.extract.identify import PageKind, identify_page, layout_of
+from pipeline.extract.verify import compare
+from pipeline.forms.loader import load_templates
+from pipeline.forms.render import render_blank_page_image
+from pipeline.forms.schema import Box
+from pipeline.imaging.align import MM_PER_INCH, AlignmentFailed, align_by_markers
+from pipeline.storage.models import FieldStatus, RegistryEntry
+
+DPI = 150
+GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
+
+
+@pytest.fixture(scope="module")
+def templates():  # type: ignore[no-untyped-def]
+    return load_templates()
+
+
+@pytest.fixture(scope="module")
+def blank_a(templates):  # type: ignore[no-untyped-def]
+    return render_blank_page_image(templates[("A", 1)], DPI)
+
+
+def _warp(
+    image: np.ndarray, angle: float, shift: tuple[float, float], upside_down: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    h, w = image.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    m[:, 2] += shift
+    out = cv2.warpAffine(image, m, (w, h), borderValue=255)
+    full = np.vstack([m, [0, 0, 1]])
+    if upside_down:
+        out = cv2.rotate(out, cv2.ROTATE_180)
+        flip = np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], dtype=np.float64)
+        full = flip @ full
+    return out, full
+
+
+@pytest.mark.parametrize(("angle", "upside_down"), [(2.0, False), (-1.5, True)])
+def test_alignment_recovers_a_known_warp(
+    templates, blank_a, angle: float, upside_down: bool
+) -> None:
+    layout = layout_of(templates[("A", 1)])
+    scanned, forward = _warp(blank_a, angle, (12.0, -9.0), upside_down)
+    alignment = align_by_markers(scanned, layout, DPI)
+    assert alignment.residual_mm < 0.3
+    assert alignment.rotation == (180 if upside_down else 0)
+    # A template point, sent through the known warp and back through ours, lands where it started.
+    px_per_mm = DPI / MM_PER_INCH
+    point = np.array([[[100 * px_per_mm, 150 * px_per_mm]]])
+    there = cv2.perspectiveTransform(point, forward)
+    back = cv2.perspectiveTransform(there, alignment.homography)
+    assert np.linalg.norm(back - point) / px_per_mm < 0.5
+
+
+def test_alignment_refuses_a_page_without_marks() -> None:
+    page = np.full((1754, 1240), 255, np.uint8)
+    cv2.putText(page, "cover letter", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, 0, 5)
+    layout_markers = {
+        0: (13.0, 13.0, 12.0),
+        1: (197.0, 13.0, 12.0),
+        2: (197.0, 284.0, 12.0),
+        3: (13.0, 284.0, 12.0),
+    }
+    from pipeline.imaging.align import MarkerLayout
+
+    with pytest.raises(AlignmentFailed):
+        align_by_markers(page, MarkerLayout(layout_markers, (210.0, 297.0)), DPI)
+
+
+def test_identify_reads_the_qr_and_turns_the_page_upright(templates, blank_a) -> None:
+    scanned, _ = _warp(blank_a, 1.0, (5.0, 5.0), upside_down=True)
+    identity = identify_page(scanned, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)
+    assert identity.kind == PageKind.FORM
+    assert identity.key == ("A", 1)
+    assert identity.identified_by == "qr"
+    assert identity.alignment is not None and identity.alignment.rotation == 180
+
+
+def test_a_page_without_marks_or_qr_is_an_extra_page(templates) -> None:
+    page = np.full((1754, 1240), 255, np.uint8)
+    cv2.putText(page, "Dear association", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
+    identity = identify_page(page, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)
+    assert identity.kind == PageKind.EXTRA
+
+
+def _checkbox_page(template_box: Box, draw) -> np.ndarray:  # type: ignore[no-untyped-def]
+    page = np.full((mm_to_px(297, DPI), mm_to_px(210, DPI)), 255, np.uint8)
+    x, y = mm_to_px(template_box.x, DPI), mm_to_px(template_box.y, DPI)
+    w, h = mm_to_px(template_box.w, DPI), mm_to_px(template_box.h, DPI)
+    draw(page, x, y, w, h)
+    return page
+
+
+def test_checkbox_ticked_empty_and_doubtful(templates) -> None:
+    box = templates[("A", 1)].field("qual_cap").box_mm
+
+    def tick(p, x, y, w, h):  # type: ignore[no-untyped-def]
+        cv2.line(p, (x + 2, y + h // 2), (x + w // 3, y + h - 2), 0, 3)
+        cv2.line(p, (x + w // 3, y + h - 2), (x + w - 2, y + 2), 0, 3)
+
+    def nothing(p, x, y, w, h):  # type: ignore[no-untyped-def]
+        return None
+
+    def speck(p, x, y, w, h):  # type: ignore[no-untyped-def]
+        cv2.line(p, (x + w // 2, y + h // 2), (x + w // 2 + 3, y + h // 2), 0, 2)
+
+    ticked = marks.read_checkbox(_checkbox_page(box, tick), box, DPI)
+    empty = marks.read_checkbox(_checkbox_page(box, nothing), box, DPI)
+    doubtful = marks.read_checkbox(_checkbox_page(box, speck), box, DPI)
+    assert (ticked.present, ticked.certain) == (True, True)
+    assert (empty.present, empty.certain) == (False, True)
+    assert not doubtful.certain
+
+
+def test_signature_presence_by_ink(templates) -> None:
+    box = templates[("D", 1)].field("signature").box_mm
+
+    def scribble(p, x, y, w, h):  # type: ignore[no-untyped-def]
+        pts = np.array(
+            [[x + 10 + i * 8, y + h // 2 + int(10 * np.sin(i))] for i in range(25)], np.int32
+        )
+        cv2.polylines(p, [pts], False, 0, 2)
+
+    signed = marks.read_signature(_checkbox_page(box, scribble), box, DPI)
+    blank = marks.read_signature(_checkbox_page(box, lambda *a: None), box, DPI)
+    assert signed.present and signed.certain
+    assert not blank.present and blank.certain
+
+
+def _text_crop(text: str, height: int = 60) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(GOTHIC, 40)
+    im = Image.new("L", (40 * len(text) + 40, height), 255)
+    ImageDraw.Draw(im).text((10, 8), text, font=font, fill=0)
+    return np.asarray(im)
+
+
+def test_verification_prefers_the_right_reading() -> None:
+    crop = clean_text_crop(_text_crop("2022年9月10日"), 300)
+    ink = 255 - crop.image
+    right = compare(ink, "2022年9月10日", (GOTHIC,))
+    wrong_digit = compare(ink, "2022年9月16日", (GOTHIC,))
+    wrong_length = compare(ink, "2022年9月1日", (GOTHIC,))
+    assert right is not None and wrong_digit is not None and wrong_length is not None
+    assert right.score < 0.05
+    assert wrong_digit.score > right.score
+    assert wrong_length.score > right.score + 0.03
+
+
+def _read(key: str, value: str | None, status: FieldStatus = FieldStatus.OK) -> FieldRead:
+    form, name = key.split(".")
+    return FieldRead(
+        form_code=form,
+        form_page=1,
+        name=name,
+        label_ja=name,
+        kind="text",
+        decides=True,
+        required=True,
+        row=None,
+        group=None,
+        value=value,
+        raw_text=value or "",
+        confidence=0.7,
+        status=status,
+    )
+
+
+def test_register_confirms_a_middling_reading_and_names_mismatches() -> None:
+    entry = RegistryEntry(
+        pass_number="2211211335",
+        name="佐藤　京子",
+        kana="サトウ キョウコ",
+        exam_type="CAP",
+        result="pass",
+        issue_date=None,
+    )
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2211211335", FieldStatus.LOW_CONFIDENCE)],
+        "A.pass_number": [_read("A.pass_number", "2211211335")],
+        "R.name_kanji": [_read("R.name_kanji", "佐藤京子", FieldStatus.LOW_CONFIDENCE)],
+        "A.name_kana": [_read("A.name_kana", "サトウ キヨウコ")],
+        "R.exam_type": [_read("R.exam_type", "OMP")],
+    }
+    checks = {c.item: c for c in cross_check(fields, entry)}
+    assert fields["R.pass_number"][0].status == FieldStatus.CONFIRMED
+    assert fields["R.pass_number"][0].confirmed_by == "register"
+    assert fields["R.name_kanji"][0].status == FieldStatus.CONFIRMED
+    assert checks["exam_type"].outcome == "mismatch"
+    assert "合格者名簿「CAP」" in checks["exam_type"].message_ja
+    assert checks["pass_number"].outcome == "agree"
+
+
+def test_register_does_not_confirm_a_number_whose_name_disagrees() -> None:
+    entry = RegistryEntry(
+        pass_number="2211211335",
+        name="山田　一郎",
+        kana="ヤマダ イチロウ",
+        exam_type="CAP",
+        result="pass",
+    )
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2211211335", FieldStatus.LOW_CONFIDENCE)],
+        "R.name_kanji": [_read("R.name_kanji", "佐藤京子")],
+    }
+    checks = {c.item: c for c in cross_check(fields, entry)}
+    assert fields["R.pass_number"][0].status == FieldStatus.LOW_CONFIDENCE
+    assert checks["name"].outcome == "mismatch"
