@@ -20,7 +20,7 @@ from pipeline.synth.batch import make_records, render_records
 from pipeline.synth.records import ApplicantRecord
 from pipeline.synth.scan import DegradationMix
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project root
 OUT = ROOT / "data" / "sample"
 SEED = 2024
 SCENARIOS = [

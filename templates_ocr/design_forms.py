@@ -4,7 +4,7 @@ This is an authoring tool, run by hand when a form's design changes (then bump
 VERSION). The YAML files it writes are the source of truth that every stage
 reads; nothing in ``pipeline/`` holds a coordinate.
 
-    python tools/design_forms.py            # rewrite templates_ocr/*.yaml
+    python templates_ocr/design_forms.py            # rewrite templates_ocr/*.yaml
 """
 
 from __future__ import annotations
@@ -879,7 +879,7 @@ def main() -> int:
         path = OUT / f"{page.form_code}_p{page.page}.yaml"
         header = (
             f"# {page.title} — page {page.page}, {VERSION}\n"
-            "# Written by tools/design_forms.py; mm from the top-left corner, [x, y, w, h].\n"
+            "# Written by templates_ocr/design_forms.py; mm from the top-left corner, [x, y, w, h].\n"
         )
         body = yaml.dump(
             page.to_yaml(), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100
