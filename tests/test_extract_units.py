@@ -116,6 +116,11 @@ def test_checkbox_ticked_empty_and_doubtful(templates) -> None:
     def speck(p, x, y, w, h):  # type: ignore[no-untyped-def]
         cv2.line(p, (x + w // 2, y + h // 2), (x + w // 2 + 3, y + h // 2), 0, 2)
 
+    def circle(p, x, y, w, h):  # type: ignore[no-untyped-def]
+        cv2.circle(p, (x + w // 2, y + h // 2), int(w * 0.75), 0, 2)
+
+    circled = marks.read_checkbox(_checkbox_page(box, circle), box, DPI)
+    assert (circled.present, circled.certain) == (True, True)
     ticked = marks.read_checkbox(_checkbox_page(box, tick), box, DPI)
     empty = marks.read_checkbox(_checkbox_page(box, nothing), box, DPI)
     doubtful = marks.read_checkbox(_checkbox_page(box, speck), box, DPI)

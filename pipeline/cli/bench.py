@@ -53,16 +53,22 @@ def extract(
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     typer.echo(f"{report['envelopes']} envelopes in {report['seconds']} s")
-    typer.echo(f"{'kind':<12} {'fields':>6} {'exact':>7} {'ok&right':>9} {'review':>7} {'silent':>6}")
+    typer.echo(
+        f"{'kind':<12} {'fields':>6} {'exact':>7} {'ok&right':>9} {'review':>7} {'silent':>6}"
+    )
     for kind, row in {**report["typed_by_kind"], "TOTAL typed": report["typed_total"]}.items():
         typer.echo(
             f"{kind:<12} {row['fields']:>6} {row['exact_rate']:>7.1%} {row['ok_and_correct_rate']:>9.1%}"
             f" {row['review_share']:>7.1%} {row['silent_errors']:>6}"
         )
     hw = report["handwritten"]
-    typer.echo(f"handwritten: {hw['fields']} fields, {hw['routed_to_review_share']:.1%} routed to review")
+    typer.echo(
+        f"handwritten: {hw['fields']} fields, {hw['routed_to_review_share']:.1%} routed to review"
+    )
     typer.echo(f"silent error rate (all fields): {report['silent_error_rate_all_fields']:.3%}")
-    typer.echo(f"envelopes with every decision-critical field ok: {report['envelopes_all_critical_ok_share']:.1%}")
+    typer.echo(
+        f"envelopes with every decision-critical field ok: {report['envelopes_all_critical_ok_share']:.1%}"
+    )
     for scan, row in report["pages_identified"].items():
         typer.echo(f"pages identified {scan}: {row['identified']}/{row['pages']}")
     for failure in report["failures"]:

@@ -24,6 +24,9 @@ class MarkThresholds:
 
 
 CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
+# Ink just around the box, above what the blank prints there: a circle drawn round the box.
+CHECKBOX_AROUND = MarkThresholds(empty=0.02, marked=0.05)
+AROUND_MM = 1.5
 SIGNATURE = MarkThresholds(empty=0.002, marked=0.010)
 SEAL = MarkThresholds(empty=0.004, marked=0.020)
 
@@ -48,10 +51,32 @@ def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
     return MarkRead(middle >= 0.5, 0.5 * abs(middle - 0.5) * 2 * 0.5, False, ratio)
 
 
-def read_checkbox(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
-    # Inset: the printed square lies just outside box_mm; keep its edge out of the count.
-    crop = cut(page, box.inset(0.35), dpi)
-    return judge(ink_ratio(crop, dpi, remove_lines=False), CHECKBOX)
+def checkbox_ratios(page: np.ndarray, box: Box, dpi: float) -> tuple[float, float]:
+    """Ink inside the box (inset: the printed square lies just outside) and around it."""
+    inside = ink_ratio(cut(page, box.inset(0.35), dpi), dpi, remove_lines=False)
+    around = ink_ratio(cut(page, box.inset(-AROUND_MM), dpi), dpi, remove_lines=False)
+    return inside, around
+
+
+def judge_checkbox(inside: float, around: float) -> MarkRead:
+    """Ticked if marked inside or circled around; empty only if clean in both; else doubtful."""
+    a = judge(inside, CHECKBOX)
+    b = judge(around, CHECKBOX_AROUND)
+    if (a.present and a.certain) or (b.present and b.certain):
+        best = a if a.present and a.certain else b
+        return MarkRead(True, best.confidence, True, max(inside, around))
+    if a.certain and b.certain:
+        return MarkRead(False, min(a.confidence, b.confidence), True, max(inside, around))
+    return MarkRead(
+        a.present or b.present, min(a.confidence, b.confidence), False, max(inside, around)
+    )
+
+
+def read_checkbox(
+    page: np.ndarray, box: Box, dpi: float, baseline: tuple[float, float] = (0.0, 0.0)
+) -> MarkRead:
+    inside, around = checkbox_ratios(page, box, dpi)
+    return judge_checkbox(max(0.0, inside - baseline[0]), max(0.0, around - baseline[1]))
 
 
 def read_signature(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
