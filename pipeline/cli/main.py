@@ -27,6 +27,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("db", "db", "Database migrations and status."),
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
+    ("review", "review", "The staff web app: the exception queue (conken review serve)."),
+    ("users", "users", "Accounts of the review app: add, disable, enable, list."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
