@@ -173,6 +173,9 @@ def touch(ctx: Context, item: ReviewItem) -> None:
 
 
 def close_item(ctx: Context, item: ReviewItem, resolution: str, *, dismissed: bool = False) -> None:
+    """Close the item (resolved, or dismissed); an item already closed stays as it was."""
+    if item.status not in (ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value):
+        return
     before = {"status": item.status}
     item.status = (ExceptionStatus.DISMISSED if dismissed else ExceptionStatus.RESOLVED).value
     item.closed_at = utcnow()
@@ -323,7 +326,6 @@ def override_received_on(
     ctx: Context, item: ReviewItem, seen: Seen, received_on: date | None, reason: str | None
 ) -> Outcome:
     """Set (or clear, with None) the received date used by the rules, e.g. the postmark."""
-    require_open(item)
     application = _application(ctx, item)
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
@@ -351,7 +353,6 @@ def override_received_on(
 
 
 def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> Outcome:
-    require_open(item)
     application = _application(ctx, item)
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
@@ -380,7 +381,6 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
 
 
 def reject(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> Outcome:
-    require_open(item)
     application = _application(ctx, item)
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
@@ -428,7 +428,6 @@ def request_documents(
     applicant_name: str | None,
 ) -> Outcome:
     """Record a letter asking the applicant for documents (the letter is sent by post)."""
-    require_open(item)
     application = _application(ctx, item)
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
