@@ -64,7 +64,17 @@ def form_fields(html: str, action: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def env() -> Iterator[Env]:
+def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap Argon2 parameters: the tests exercise the logic, not the cost."""
+    from argon2 import PasswordHasher
+
+    from pipeline.review import auth
+
+    monkeypatch.setattr(auth, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture
+def env(fast_hashing: None) -> Iterator[Env]:
     settings = get_settings()
     url = settings.effective_database_url
     db.upgrade(url)

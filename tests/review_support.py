@@ -9,8 +9,9 @@ and a ``field_review`` item is open for it. With the period corrected to
 and 6 and the rules find it eligible (認定可).
 
 A second application (佐々木 花子) was read cleanly, with one period of only
-12 months (2023-04 to 2024-03), so the rules propose 不認定 (too little experience); a payment item holds a deposit whose payer could
-be either applicant.
+12 months (2023-04 to 2024-03), so the rules propose 不認定 (too little
+experience); a payment item holds a deposit whose payer could be either
+applicant.
 """
 
 from __future__ import annotations
@@ -166,7 +167,9 @@ def _clean_fields(
         _field(envelope, application, pages, "A", "qual_cap", "true", kind="checkbox"),
         _field(envelope, application, pages, "A", "qual_omp", "false", kind="checkbox"),
         _field(envelope, application, pages, "A", "pass_number", pass_number, kind="digits"),
-        _field(envelope, application, pages, "B", "exp1_org", "株式会社サンプル", kind="table_cell"),
+        _field(
+            envelope, application, pages, "B", "exp1_org", "株式会社サンプル", kind="table_cell"
+        ),
         _field(envelope, application, pages, "B", "exp1_to", "2024-03", kind="yearmonth"),
         _field(envelope, application, pages, "C", "att1_row", "1", kind="digits"),
         _field(envelope, application, pages, "C", "att1_org", "株式会社サンプル"),
@@ -266,7 +269,9 @@ def build_world(engine: Engine, settings: Settings, *, today: date | None = None
 
         # 2. 佐々木 花子: 12 months of experience -> ineligible proposed
         envelope2, pages2 = _envelope(session, root, "b" * 64, "sasaki.pdf", received)
-        application2 = _application(session, envelope2, "佐々木 花子", "2301000077", received, issue)
+        application2 = _application(
+            session, envelope2, "佐々木 花子", "2301000077", received, issue
+        )
         session.add_all(_clean_fields(envelope2, application2, pages2, "2301000077", issue))
         fields2 = [
             _field(envelope2, application2, pages2, "B", "exp1_from", "2023-04", kind="yearmonth")
@@ -303,10 +308,20 @@ def build_world(engine: Engine, settings: Settings, *, today: date | None = None
                 rule="name_only_ambiguous",
                 score=88.0,
                 candidates=[
-                    {"application_id": application.id, "pass_number": "2301000042",
-                     "score": 91.0, "via": ["name"], "implicated": True},
-                    {"application_id": application2.id, "pass_number": "2301000077",
-                     "score": 64.0, "via": ["name"], "implicated": True},
+                    {
+                        "application_id": application.id,
+                        "pass_number": "2301000042",
+                        "score": 91.0,
+                        "via": ["name"],
+                        "implicated": True,
+                    },
+                    {
+                        "application_id": application2.id,
+                        "pass_number": "2301000077",
+                        "score": 64.0,
+                        "via": ["name"],
+                        "implicated": True,
+                    },
                 ],
                 amount_yen=11_000,
                 outcome="review",

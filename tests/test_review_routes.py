@@ -17,7 +17,9 @@ from pipeline.storage.models import (
     ReviewItem,
     Run,
 )
-from tests.review_client import Env, env, form_fields  # noqa: F401 - fixture
+from tests.review_client import Env, form_fields
+
+pytest_plugins = ("tests.review_client",)
 
 # --- queue -----------------------------------------------------------------------------------
 
@@ -47,12 +49,16 @@ def test_queue_is_oldest_first_by_default_and_sorts_newest_on_request(env: Env) 
         s.commit()
     client = env.login("sato")
     html = client.get("/").text
-    order = [html.index(f'href="/items/{i}"') for i in
-             (env.world.payment_item_id, env.world.ineligible_item_id, env.world.item_id)]
+    order = [
+        html.index(f'href="/items/{i}"')
+        for i in (env.world.payment_item_id, env.world.ineligible_item_id, env.world.item_id)
+    ]
     assert order == sorted(order)
     html = client.get("/?sort=newest").text
-    order = [html.index(f'href="/items/{i}"') for i in
-             (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id)]
+    order = [
+        html.index(f'href="/items/{i}"')
+        for i in (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id)
+    ]
     assert order == sorted(order)
 
 
@@ -90,7 +96,9 @@ def test_queue_pages_through_many_items(env: Env) -> None:
 
     with env.session() as s:
         for n in range(12):
-            open_or_update(s, kind="data_cleanup", dedupe_key=f"extra:{n}", title_ja=f"整理 {n:02d}")
+            open_or_update(
+                s, kind="data_cleanup", dedupe_key=f"extra:{n}", title_ja=f"整理 {n:02d}"
+            )
         s.commit()
     env.app.state.settings = env.settings.model_copy(update={"review_page_size": 5})
     client = env.login("sato")
@@ -149,9 +157,7 @@ def test_correct_then_confirm_reruns_the_rules_and_changes_the_decision(env: Env
     with env.session() as s:
         field = s.get(FieldValue, w.field_id)
         assert (field.value, field.status) == ("2015-04", "corrected")
-        event = s.scalars(
-            select(AuditEvent).where(AuditEvent.action == "field.corrected")
-        ).one()
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "field.corrected")).one()
         assert event.actor == f"user:{w.staff_id}"
         assert event.before["value"] == "2023-04" and event.after["value"] == "2015-04"
         assert event.reason == "画像は2015年4月"
@@ -201,8 +207,13 @@ def test_manager_approves_an_eligible_application_and_staff_cannot(env: Env) -> 
     w = env.world
     staff = env.login("sato")
     html = staff.get(f"/items/{w.item_id}").text
-    _post_form(staff, html, f"/items/{w.item_id}/fields/{w.field_id}/correct",
-               value="2015-04", reason="画像と照合")
+    _post_form(
+        staff,
+        html,
+        f"/items/{w.item_id}/fields/{w.field_id}/correct",
+        value="2015-04",
+        reason="画像と照合",
+    )
     html = staff.get(f"/items/{w.item_id}").text
     _post_form(staff, html, f"/items/{w.item_id}/fields/{w.field_id}/confirm")
     html = staff.get(f"/items/{w.item_id}").text
@@ -261,11 +272,15 @@ def test_received_date_override_is_audited_and_future_dates_refused(env: Env) ->
         assert event.before == {"received_on_override": None}
         assert event.after["received_on_override"] == day
         # the rules ran again, as the user
-        assert s.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == "decision.evaluated", AuditEvent.actor == f"user:{w.staff_id}"
-            )
-        ).first() is not None
+        assert (
+            s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "decision.evaluated",
+                    AuditEvent.actor == f"user:{w.staff_id}",
+                )
+            ).first()
+            is not None
+        )
 
 
 def test_requesting_documents_records_a_letter(env: Env) -> None:
@@ -290,14 +305,15 @@ def test_payment_reassign_by_pass_number(env: Env) -> None:
     client = env.login("sato")
     html = client.get(f"/items/{w.payment_item_id}").text
     response = _post_form(
-        client, html, f"/items/{w.payment_item_id}/payment/reassign",
-        target="2301000042", reason="振込名義と合格者番号が一致",
+        client,
+        html,
+        f"/items/{w.payment_item_id}/payment/reassign",
+        target="2301000042",
+        reason="振込名義と合格者番号が一致",
     )
     assert response.status_code == 303, response.text
     with env.session() as s:
-        confirmed = s.scalars(
-            select(PaymentMatch).where(PaymentMatch.status == "confirmed")
-        ).one()
+        confirmed = s.scalars(select(PaymentMatch).where(PaymentMatch.status == "confirmed")).one()
         assert confirmed.application_id == w.application_id
         assert confirmed.decided_by == f"user:{w.staff_id}"
         assert s.get(ReviewItem, w.payment_item_id).status == "resolved"
@@ -310,13 +326,21 @@ def test_assign_and_finish_an_item(env: Env) -> None:
     _post_form(client, html, f"/items/{w.payment_item_id}/assign", assignee=str(w.staff2_id))
     html = client.get(f"/items/{w.payment_item_id}").text
     assert "担当: 鈴木" in html
-    response = _post_form(client, html, f"/items/{w.payment_item_id}/finish",
-                          outcome="dismissed", reason="返金済みのため")
+    response = _post_form(
+        client,
+        html,
+        f"/items/{w.payment_item_id}/finish",
+        outcome="dismissed",
+        reason="返金済みのため",
+    )
     assert response.status_code == 303
     with env.session() as s:
         item = s.get(ReviewItem, w.payment_item_id)
         assert (item.status, item.assignee_id, item.resolution) == (
-            "dismissed", w.staff2_id, "返金済みのため")
+            "dismissed",
+            w.staff2_id,
+            "返金済みのため",
+        )
 
 
 # --- two people at once -------------------------------------------------------------------------
@@ -328,7 +352,9 @@ def test_stale_submission_is_refused_and_shows_what_changed(env: Env) -> None:
     sato_page = sato.get(f"/items/{w.item_id}").text
     suzuki_page = suzuki.get(f"/items/{w.item_id}").text
     action = f"/items/{w.item_id}/fields/{w.field_id}/correct"
-    assert _post_form(sato, sato_page, action, value="2015-04", reason="佐藤の修正").status_code == 303
+    assert (
+        _post_form(sato, sato_page, action, value="2015-04", reason="佐藤の修正").status_code == 303
+    )
     stale = _post_form(suzuki, suzuki_page, action, value="2016-04", reason="鈴木の修正")
     assert stale.status_code == 409
     assert "保存しませんでした" in stale.text
@@ -352,9 +378,9 @@ def test_opening_an_item_shows_who_else_has_it_open(env: Env) -> None:
     assert beat.json() == {"others": ["鈴木"]}
     suzuki_token = form_fields(second, f"/items/{w.item_id}/assign")["csrf_token"]
     suzuki.post(f"/items/{w.item_id}/presence", data={"csrf_token": suzuki_token, "leaving": "1"})
-    assert sato.post(
-        f"/items/{w.item_id}/presence", headers={"X-CSRF-Token": token}
-    ).json() == {"others": []}
+    assert sato.post(f"/items/{w.item_id}/presence", headers={"X-CSRF-Token": token}).json() == {
+        "others": []
+    }
 
 
 # --- audit and reports ----------------------------------------------------------------------------
@@ -364,10 +390,15 @@ def test_item_audit_is_shown_and_exported(env: Env) -> None:
     w = env.world
     client = env.login("sato")
     html = client.get(f"/items/{w.item_id}").text
-    _post_form(client, html, f"/items/{w.item_id}/fields/{w.field_id}/correct",
-               value="2015-04", reason="画像と照合")
+    _post_form(
+        client,
+        html,
+        f"/items/{w.item_id}/fields/{w.field_id}/correct",
+        value="2015-04",
+        reason="画像と照合",
+    )
     page = client.get(f"/items/{w.item_id}").text
-    audit = page[page.index('id="audit"'):]
+    audit = page[page.index('id="audit"') :]
     assert "値を修正" in audit and "佐藤" in audit and "画像と照合" in audit
     export = client.get(f"/items/{w.item_id}/audit.csv")
     assert export.headers["content-type"].startswith("text/csv")

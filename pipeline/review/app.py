@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -76,13 +76,16 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     return app
 
 
-def _include_routes(app: FastAPI) -> None:
-    from fastapi import Depends
-
+def routers() -> list[APIRouter]:
+    """Every router of the app (tests walk them to check log-in and CSRF on each route)."""
     from pipeline.review.routes import admin, audit, auth, files, items, queue, reports
 
-    for module in (auth, queue, items, files, reports, audit, admin):
-        app.include_router(module.router, dependencies=[Depends(csrf_protect)])
+    return [m.router for m in (auth, queue, items, files, reports, audit, admin)]
+
+
+def _include_routes(app: FastAPI) -> None:
+    for router in routers():
+        app.include_router(router, dependencies=[Depends(csrf_protect)])
 
 
 def _load_session(app: FastAPI, cookie: str | None) -> tuple[SessionState, bool]:

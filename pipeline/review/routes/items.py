@@ -7,6 +7,7 @@ list of changes since, and the page shows the current state.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated
@@ -16,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.errors import ConcurrencyError
+from pipeline.errors import ConcurrencyError, ConkenError
 from pipeline.review import actions, payment_actions, presence
 from pipeline.review.actions import ActionRefusedError, Context, Outcome, Seen, StaleEditError
 from pipeline.review.csvsafe import to_csv
@@ -26,6 +27,7 @@ from pipeline.review.web import DB, CurrentUser, Manager, add_flash, parse_insta
 from pipeline.storage.models import ReviewItem, User
 
 router = APIRouter(prefix="/items")
+log = logging.getLogger(__name__)
 Action = Callable[[Context, ReviewItem], Outcome]
 
 
@@ -130,6 +132,11 @@ def _act(request: Request, db: Session, user: User, item_id: int, action: Action
     except ActionRefusedError as e:
         db.rollback()
         return show_item(request, db, user, item_id, status_code=422, error=e.message)
+    except ConkenError as e:  # e.g. the rules could not read the stored facts
+        db.rollback()
+        log.warning("item %s: action refused: %s", item_id, e.message)
+        text = f"処理できなかったため、保存していません（{e.message}）。"
+        return show_item(request, db, user, item_id, status_code=422, error=text)
     add_flash(request, db, outcome.message_ja, lines=outcome.decision_lines())
     db.commit()
     return RedirectResponse(f"/items/{item_id}", status_code=303)
