@@ -1,6 +1,8 @@
 """Route tests of the review app with FastAPI's test client: queue, item page,
 actions, re-evaluation, stale edits, presence, audit, reports."""
 
+# ruff: noqa: F811 - pytest fixtures are imported, then named as parameters
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +19,7 @@ from pipeline.storage.models import (
     ReviewItem,
     Run,
 )
-from tests.review_client import Env, form_fields
-
-pytest_plugins = ("tests.review_client",)
+from tests.review_client import Env, env, fast_hashing, form_fields  # noqa: F401 - fixtures
 
 # --- queue -----------------------------------------------------------------------------------
 

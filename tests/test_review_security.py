@@ -1,6 +1,8 @@
 """Security tests of the review app: log-in everywhere, CSRF on every form, session
 fixation, roles, path traversal, escaping, log-in rate limit, CSV formulas."""
 
+# ruff: noqa: F811 - pytest fixtures are imported, then named as parameters
+
 from __future__ import annotations
 
 import csv
@@ -18,10 +20,8 @@ from pipeline.review.csvsafe import neutralise, to_csv
 from pipeline.review.files import IMAGE_SUFFIXES, FileRefused, safe_path
 from pipeline.review.sessions import COOKIE_NAME
 from pipeline.storage.models import Applicant, FieldValue, ReviewItem, User, WebSession
-from tests.review_client import Env, csrf_of, form_fields, login
+from tests.review_client import Env, csrf_of, env, fast_hashing, form_fields, login  # noqa: F401 - fixtures
 from tests.review_support import PASSWORD
-
-pytest_plugins = ("tests.review_client",)
 
 
 def _routes(env: Env, method: str) -> list[str]:
