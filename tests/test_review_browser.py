@@ -104,7 +104,8 @@ def test_log_in_correct_a_field_and_see_the_decision_change(
     # A confident but wrong reading: correcting it moves 不認定（案） to 要確認 at once.
     page.click(f"a[href='/items/{w.ineligible_item_id}']")
     expect(page.locator("#decision-outcome")).to_contain_text("不認定（案）")
-    row = page.locator("tr", has_text="経歴1 期間 自")
+    page.locator("summary", has_text="すべての記載事項を表示").click()
+    row = page.locator("details.all-fields tr", has_text="経歴1 期間 自")
     row.locator("summary", has_text="確認・修正").click()
     row.locator("summary", has_text="修正する").click()
     row.locator("input[name=value]").fill("2015-04")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ConkenError
-from pipeline.review.stale import actor_names, describe, related_events
+from pipeline.review.stale import describe_all, related_events
 from pipeline.rules.explain import TraceView, load_trace
 from pipeline.storage.models import (
     Applicant,
@@ -172,7 +172,5 @@ def load_item(session: Session, item_id: int, tz: ZoneInfo) -> ItemView | None:
     if page_id is not None:
         view.focus_page = session.get(Page, page_id)
     view.payments = _payments(session, item)
-    events = related_events(session, item)
-    names = actor_names(session, events)
-    view.audit = [describe(e, names, tz) for e in reversed(events)]
+    view.audit = describe_all(session, list(reversed(related_events(session, item))), tz)
     return view

@@ -3,6 +3,7 @@ business timezone)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -166,3 +167,17 @@ def format_age(opened: datetime, now: datetime) -> str:
     if hours >= 1:
         return f"{hours}時間"
     return f"{max(1, seconds // 60)}分"
+
+
+_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*")
+_FIELD_ID = re.compile(r"\b([RABCD])\.([a-z][a-z0-9_]*)\b")
+
+
+def plain_reason(text: str) -> str:
+    """A decision reason for staff: no rule id in front, field ids as the form's labels."""
+
+    def label(match: re.Match[str]) -> str:
+        info = field_info(match.group(1), match.group(2))
+        return f"「{info.label_ja}」" if info else match.group(0)
+
+    return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))

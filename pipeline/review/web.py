@@ -39,6 +39,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["age"] = lambda v: labels.format_age(v, utcnow())
     env.filters["yen"] = lambda v: "—" if v is None else f"{int(v):,}円"
     env.filters["kind_ja"] = labels.kind_label
+    env.filters["plain_reason"] = labels.plain_reason
     env.filters["field_label"] = lambda f: labels.field_label(f.form_code, f.name)
     env.globals.update(
         DECISION_JA=labels.DECISION_JA,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy import Select, func, select
 
 from pipeline.review.csvsafe import to_csv
-from pipeline.review.stale import actor_names, describe
+from pipeline.review.stale import as_text, describe_all
 from pipeline.review.web import DB, Manager, render
 from pipeline.storage.models import AuditEvent
 
@@ -46,14 +46,13 @@ def audit_page(
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    names = actor_names(db, events)
     tz = request.app.state.settings.tz
     args = {k: v for k, v in {"entity_type": entity_type, "actor": actor}.items() if v}
     return render(
         request,
         "audit.html",
         {
-            "events": [describe(e, names, tz) for e in events],
+            "events": describe_all(db, events, tz),
             "page": page,
             "pages": pages,
             "total": total,
@@ -81,23 +80,20 @@ def audit_export(
             .limit(EXPORT_LIMIT)
         )
     )
-    names = actor_names(db, events)
-    tz = request.app.state.settings.tz
-    rows = []
-    for event in events:
-        d = describe(event, names, tz)
-        rows.append(
-            (
-                d["at"],
-                d["who"],
-                event.actor,
-                d["what"],
-                d["entity"],
-                d["before"],
-                d["after"],
-                d["reason"],
-            )
+    described = describe_all(db, events, request.app.state.settings.tz)
+    rows = [
+        (
+            d["at"],
+            d["who"],
+            e.actor,
+            d["what"],
+            d["entity"],
+            as_text(d["before"]),
+            as_text(d["after"]),
+            d["reason"],
         )
+        for e, d in zip(events, described, strict=True)
+    ]
     body = to_csv(["日時", "操作者", "操作者ID", "操作", "対象", "変更前", "変更後", "理由"], rows)
     return Response(
         body,

@@ -22,7 +22,7 @@ from pipeline.review import actions, payment_actions, presence
 from pipeline.review.actions import ActionRefusedError, Context, Outcome, Seen, StaleEditError
 from pipeline.review.csvsafe import to_csv
 from pipeline.review.detail import load_item
-from pipeline.review.stale import changes_since
+from pipeline.review.stale import as_text, changes_since
 from pipeline.review.web import DB, CurrentUser, Manager, add_flash, parse_instant, render
 from pipeline.storage.models import ReviewItem, User
 
@@ -422,7 +422,15 @@ def item_audit_csv(
     if view is None:
         raise HTTPException(status_code=404)
     rows = [
-        (e["at"], e["who"], e["what"], e["entity"], e["before"], e["after"], e["reason"])
+        (
+            e["at"],
+            e["who"],
+            e["what"],
+            e["entity"],
+            as_text(e["before"]),
+            as_text(e["after"]),
+            e["reason"],
+        )
         for e in reversed(view.audit)
     ]
     body = to_csv(["日時", "操作者", "操作", "対象", "変更前", "変更後", "理由"], rows)
