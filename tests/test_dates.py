@@ -45,7 +45,16 @@ def test_parse_date(text: str, expected: date) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "2023年2月30日", "平成32年1月1日", "令和元年4月30日", "昭和65年1月1日", "abc", "2023年4月", "1800/1/1"],
+    [
+        "",
+        "2023年2月30日",
+        "平成32年1月1日",
+        "令和元年4月30日",
+        "昭和65年1月1日",
+        "abc",
+        "2023年4月",
+        "1800/1/1",
+    ],
 )
 def test_parse_date_refuses(text: str) -> None:
     with pytest.raises(DateParseError):

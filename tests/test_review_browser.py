@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.review_client import Env
-from tests.review_client import env, fast_hashing  # noqa: F401 - fixtures
+from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
 from tests.review_support import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -86,9 +85,7 @@ def _login(browser, base: str, username: str):  # type: ignore[no-untyped-def]
     return context, page
 
 
-def test_log_in_correct_a_field_and_see_the_decision_change(
-    env: Env, server: str, browser
-) -> None:  # type: ignore[no-untyped-def]
+def test_log_in_correct_a_field_and_see_the_decision_change(env: Env, server: str, browser) -> None:  # type: ignore[no-untyped-def]
     w = env.world
     expect = playwright_api.expect
     context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="ja-JP")
@@ -111,7 +108,9 @@ def test_log_in_correct_a_field_and_see_the_decision_change(
     row.locator("input[name=value]").fill("2015-04")
     row.locator("input[name=reason]").fill("原本の画像では2015年4月")
     row.locator("button", has_text="修正を保存").click()
-    expect(page.locator(".notice-success")).to_contain_text("不認定（案）— 担当者の確認が必要 → 要確認")
+    expect(page.locator(".notice-success")).to_contain_text(
+        "不認定（案）— 担当者の確認が必要 → 要確認"
+    )
     expect(page.locator("#decision-outcome")).to_have_text("要確認")
 
     # The uncertain reading: correct it, confirm it, and the application becomes eligible.

@@ -53,6 +53,7 @@ class ItemView:
     audit: list[dict[str, Any]] = field(default_factory=list)
     assignee: User | None = None
     other_items: list[ReviewItem] = field(default_factory=list)
+    people: dict[str, str] = field(default_factory=dict)  # user:<id> -> display name
 
     @property
     def attention_fields(self) -> list[FieldValue]:
@@ -126,6 +127,9 @@ def load_item(session: Session, item_id: int, tz: ZoneInfo) -> ItemView | None:
     if item is None:
         return None
     view = ItemView(item=item)
+    view.people = {
+        f"user:{uid}": name for uid, name in session.execute(select(User.id, User.display_name))
+    }
     if item.assignee_id is not None:
         view.assignee = session.get(User, item.assignee_id)
     if item.application_id is not None:
