@@ -426,3 +426,41 @@ def test_reports_are_listed_and_served_for_managers(env: Env) -> None:
     assert manager.get("/reports/runs/2").status_code == 404
     staff = env.login("sato")
     assert staff.get("/reports").status_code == 403
+
+
+# --- both databases -----------------------------------------------------------------------------
+
+
+def test_sessions_presence_and_actions_work_on_both_databases(
+    any_db_url: str, fast_hashing
+) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.config import get_settings
+    from pipeline.review.app import create_app
+    from pipeline.storage import db
+    from tests.review_support import build_world
+
+    settings = get_settings()
+    engine = db.make_engine(any_db_url)
+    try:
+        world = build_world(engine, settings)
+        local = Env(
+            app=create_app(settings, engine=engine), world=world, engine=engine, settings=settings
+        )
+        sato, suzuki = local.login("sato"), local.login("suzuki")
+        sato_page = sato.get(f"/items/{world.item_id}").text
+        suzuki_page = suzuki.get(f"/items/{world.item_id}").text
+        assert "佐藤さんもこの項目を開いています" in suzuki_page
+        action = f"/items/{world.item_id}/fields/{world.field_id}/correct"
+        assert (
+            _post_form(sato, sato_page, action, value="2015-04", reason="照合").status_code == 303
+        )
+        assert (
+            _post_form(suzuki, suzuki_page, action, value="2016-04", reason="x").status_code == 409
+        )
+        page = sato.get(f"/items/{world.item_id}").text
+        confirm = f"/items/{world.item_id}/fields/{world.field_id}/confirm"
+        assert _post_form(sato, page, confirm).status_code == 303
+        with local.session() as s:
+            assert s.get(Application, world.application_id).decision == "eligible"
+    finally:
+        engine.dispose()
