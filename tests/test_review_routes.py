@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from sqlalchemy import select
 
@@ -464,3 +465,21 @@ def test_sessions_presence_and_actions_work_on_both_databases(
             assert s.get(Application, world.application_id).decision == "eligible"
     finally:
         engine.dispose()
+
+
+def test_a_candidate_can_be_chosen_with_one_click(env: Env) -> None:
+    w = env.world
+    client = env.login("sato")
+    html = client.get(f"/items/{w.payment_item_id}").text
+    assert "振込名義のみ" in html or "振込名義の候補が複数" in html  # the rule, in words
+    start = html.index('class="inline candidate-form"', html.index("佐々木 花子"))
+    form_html = html[start : html.index("</form>", start)]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form_html))
+    assert fields["target"] == str(w.ineligible_application_id)
+    response = client.post(f"/items/{w.payment_item_id}/payment/reassign", data=fields)
+    assert response.status_code == 303
+    with env.session() as s:
+        match = s.scalars(select(PaymentMatch).where(PaymentMatch.status == "confirmed")).one()
+        assert match.application_id == w.ineligible_application_id
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "payment.reassigned")).one()
+        assert event.reason == "候補から選択（一致度 64）"

@@ -181,3 +181,24 @@ def plain_reason(text: str) -> str:
         return f"「{info.label_ja}」" if info else match.group(0)
 
     return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))
+
+
+VIA_JA = {
+    "suffix": "合格者番号下4桁",
+    "name": "振込名義",
+    "employer": "勤務先（法人名義）",
+    "alias": "以前に確認した名義",
+}
+
+
+def match_rule_label(rule: str) -> str:
+    """The payments matcher's rule in words (the review items' own wording where it has one)."""
+    from pipeline.payments.review_items import RULE_JA
+
+    extra = {
+        "suffix+name": "合格者番号下4桁と振込名義が一致",
+        "alias": "以前に確認した振込名義",
+        "manual": "担当者が割り当て",
+        "manual_split": "担当者が分割",
+    }
+    return RULE_JA.get(rule) or extra.get(rule) or rule
