@@ -483,3 +483,10 @@ def test_a_candidate_can_be_chosen_with_one_click(env: Env) -> None:
         assert match.application_id == w.ineligible_application_id
         event = s.scalars(select(AuditEvent).where(AuditEvent.action == "payment.reassigned")).one()
         assert event.reason == "候補から選択（一致度 64）"
+
+
+def test_decision_reasons_read_as_plain_japanese() -> None:
+    from pipeline.review.labels import plain_reason
+
+    text = "experience.total_months: 確認してください: B.exp1_from\nfee.paid: 入金 X.unknown"
+    assert plain_reason(text) == "確認してください: 「経歴1 期間 自」\n入金 X.unknown"

@@ -169,7 +169,7 @@ def format_age(opened: datetime, now: datetime) -> str:
     return f"{max(1, seconds // 60)}分"
 
 
-_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*")
+_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*", re.MULTILINE)
 _FIELD_ID = re.compile(r"\b([RABCD])\.([a-z][a-z0-9_]*)\b")
 
 
