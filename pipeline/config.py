@@ -152,6 +152,25 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         None, description="Session signing key; default: generated once under the data root."
     )
+    review_session_hours: float = Field(
+        12.0, gt=0, le=24 * 30, description="A review app session ends after this long idle."
+    )
+    review_login_max_failures: int = Field(
+        5, ge=1, description="Failed log-ins allowed per user name and address in the window."
+    )
+    review_login_window_seconds: int = Field(
+        300, ge=1, description="Window for counting failed log-ins (seconds)."
+    )
+    review_presence_seconds: int = Field(
+        60,
+        ge=5,
+        description="Someone counts as having an item open this long after their last "
+        "heartbeat (seconds).",
+    )
+    review_page_size: int = Field(50, ge=5, le=500, description="Queue rows per page.")
+    review_cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only (set behind a TLS proxy)."
+    )
 
     log_level: str = Field("INFO", description="Log level for the console.")
 

@@ -30,6 +30,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("registry_cmd", "registry", "The passers register: import CSV exports."),
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
+    ("review", "review", "The staff web app: the exception queue (conken review serve)."),
+    ("users", "users", "Accounts of the review app: add, disable, enable, list."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
     ("forms", "forms", "Form definitions: print blank forms, check templates."),
     ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),

@@ -537,3 +537,41 @@ class AuditEvent(Base):
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
 
     __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+
+
+# --- review app ---------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in (or not yet signed-in) browser session of the review app.
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy
+    of the database does not let anyone sign in. A new row (a new token) is
+    made at log-in, so a session id planted before log-in is worthless after.
+    """
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    flash: Mapped[list[Any] | None] = mapped_column(JSONType, default=list)
+
+
+class ItemPresence(Base):
+    """Who has a review item open right now (refreshed by the page's heartbeat)."""
+
+    __tablename__ = "item_presence"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("exceptions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,204 @@
+"""Japanese words and formats the review app shows (dates in Japanese, times in the
+business timezone)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pipeline.rules.explain import DECISION_JA, FINDING_JA, LETTER_JA
+from pipeline.rules.findings import STATUS_JA as FIELD_STATUS_JA
+
+__all__ = [
+    "DECISION_JA",
+    "FIELD_STATUS_JA",
+    "FINDING_JA",
+    "LETTER_JA",
+    "field_info",
+    "field_label",
+    "format_age",
+    "format_date",
+    "format_datetime",
+    "kind_label",
+]
+
+KIND_JA: dict[str, str] = {
+    "field_review": "読み取りの確認",
+    "field_missing": "未記入・読み取り不可",
+    "data_cleanup": "データの整理（判定に影響なし）",
+    "documents_missing": "書類不足の確認",
+    "page_unidentified": "様式を判別できないページ",
+    "page_unaligned": "読み取れないページ",
+    "page_duplicate_page": "重複したページ",
+    "envelope_failed": "読み取りエラー",
+    "payment_review": "入金の確認",
+    "payment_bulk": "まとめての入金（振り分け）",
+    "payment_unmatched": "申請者が不明な入金",
+    "payment_underpaid": "入金額の不足",
+    "payment_overpaid": "入金額の超過",
+    "payment_duplicate": "二重の入金",
+    "application_unpaid": "未入金",
+    "decision_review": "判定の確認",
+    "ineligible_proposed": "不認定（案）の確認",
+}
+KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
+
+SEVERITY_JA = {"high": "高", "normal": "中", "info": "低"}
+ITEM_STATUS_JA = {
+    "open": "未着手",
+    "in_progress": "対応中",
+    "resolved": "完了",
+    "dismissed": "対応不要",
+}
+PAYMENT_STATUS_JA = {
+    "paid": "入金済み",
+    "unpaid": "未入金",
+    "underpaid": "入金不足",
+    "overpaid": "過入金",
+    "duplicate": "二重入金",
+    "bulk": "まとめて入金",
+    "review": "確認中",
+}
+MATCH_STATUS_JA = {
+    "proposed": "候補（要確認）",
+    "accepted": "自動で照合済み",
+    "confirmed": "担当者が確認済み",
+    "rejected": "取り消し",
+    "refund": "返金",
+}
+FORM_JA = {
+    "R": "合格証明書（試験結果レポート）",
+    "A": "(A) 資格認定申請書",
+    "B": "(B) 業務経歴証明書",
+    "C": "(C) 上司もしくは監督者による証明",
+    "D": "(D) 倫理綱領等の順守への宣誓書",
+}
+RUN_STATUS_JA = {
+    "running": "実行中",
+    "succeeded": "正常終了",
+    "failed": "失敗",
+    "interrupted": "中断",
+}
+ACTION_JA = {
+    "field.corrected": "値を修正",
+    "field.confirmed": "値を確定",
+    "application.received_on_overridden": "受付日を変更",
+    "letter.requested": "書類の追加提出を依頼",
+    "decision.evaluated": "判定を再実行",
+    "decision.approved": "承認",
+    "decision.rejected": "却下",
+    "exception.opened": "項目を作成",
+    "exception.closed": "項目を完了",
+    "exception.assigned": "担当者を変更",
+    "exception.dismissed": "対応不要にした",
+    "exception.resolved": "完了にした",
+    "payment.confirmed": "入金を確定",
+    "payment.reassigned": "入金の申請者を変更",
+    "payment.split": "入金を分割",
+    "payment.refund": "返金",
+}
+
+
+def kind_label(kind: str) -> str:
+    if kind in KIND_JA:
+        return KIND_JA[kind]
+    for prefix, label in KIND_PREFIX_JA.items():
+        if kind.startswith(prefix):
+            return label
+    return kind
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What the form templates say about a field: its label and how to read it."""
+
+    label_ja: str
+    validator: str | None = None
+
+
+@lru_cache(maxsize=1)
+def _template_fields() -> dict[tuple[str, str], FieldInfo]:
+    try:
+        from pipeline.forms.loader import default_templates
+
+        templates = default_templates()
+    except Exception:  # labels are a nicety; the field name is shown instead
+        return {}
+    out: dict[tuple[str, str], FieldInfo] = {}
+    for template in templates.values():
+        for spec in template.fields:
+            out.setdefault(
+                (template.form_code, spec.name), FieldInfo(spec.label_ja, spec.validator)
+            )
+    return out
+
+
+def field_info(form_code: str, name: str) -> FieldInfo | None:
+    return _template_fields().get((form_code, name))
+
+
+def field_label(form_code: str, name: str) -> str:
+    info = field_info(form_code, name)
+    return info.label_ja if info else f"{form_code}.{name}"
+
+
+def format_date(value: date | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def format_datetime(value: datetime | None, tz: ZoneInfo) -> str:
+    if value is None:
+        return "—"
+    local = value.astimezone(tz)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def format_age(opened: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - opened).total_seconds()))
+    days = seconds // 86400
+    if days >= 1:
+        return f"{days}日"
+    hours = seconds // 3600
+    if hours >= 1:
+        return f"{hours}時間"
+    return f"{max(1, seconds // 60)}分"
+
+
+_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*", re.MULTILINE)
+_FIELD_ID = re.compile(r"\b([RABCD])\.([a-z][a-z0-9_]*)\b")
+
+
+def plain_reason(text: str) -> str:
+    """A decision reason for staff: no rule id in front, field ids as the form's labels."""
+
+    def label(match: re.Match[str]) -> str:
+        info = field_info(match.group(1), match.group(2))
+        return f"「{info.label_ja}」" if info else match.group(0)
+
+    return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))
+
+
+VIA_JA = {
+    "suffix": "合格者番号下4桁",
+    "name": "振込名義",
+    "employer": "勤務先（法人名義）",
+    "alias": "以前に確認した名義",
+}
+
+
+def match_rule_label(rule: str) -> str:
+    """The payments matcher's rule in words (the review items' own wording where it has one)."""
+    from pipeline.payments.review_items import RULE_JA
+
+    extra = {
+        "suffix+name": "合格者番号下4桁と振込名義が一致",
+        "alias": "以前に確認した振込名義",
+        "manual": "担当者が割り当て",
+        "manual_split": "担当者が分割",
+    }
+    return RULE_JA.get(rule) or extra.get(rule) or rule

@@ -1,0 +1,1 @@
+"""HTTP routes of the review app, one module per page family."""

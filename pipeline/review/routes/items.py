@@ -1,0 +1,441 @@
+"""The item page and every action on it.
+
+Each action form carries the item's version, the version of what it changes
+and the moment the page was loaded; a stale form is refused (409) with the
+list of changes since, and the page shows the current state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.errors import ConcurrencyError, ConkenError
+from pipeline.review import actions, payment_actions, presence
+from pipeline.review.actions import ActionRefusedError, Context, Outcome, Seen, StaleEditError
+from pipeline.review.csvsafe import to_csv
+from pipeline.review.detail import load_item
+from pipeline.review.stale import as_text, changes_since
+from pipeline.review.web import DB, CurrentUser, Manager, add_flash, parse_instant, render
+from pipeline.storage.models import ReviewItem, User
+
+router = APIRouter(prefix="/items")
+log = logging.getLogger(__name__)
+Action = Callable[[Context, ReviewItem], Outcome]
+
+
+def _item(db: Session, item_id: int) -> ReviewItem:
+    item = db.get(ReviewItem, item_id)
+    if item is None:
+        raise HTTPException(status_code=404)
+    return item
+
+
+def show_item(
+    request: Request,
+    db: Session,
+    user: User,
+    item_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    stale: list[dict[str, object]] | None = None,
+) -> Response:
+    settings = request.app.state.settings
+    view = load_item(db, item_id, settings.tz)
+    if view is None:
+        raise HTTPException(status_code=404)
+    presence.touch(db, item_id, user.id)
+    db.commit()
+    others = presence.others(db, item_id, user.id, settings.review_presence_seconds)
+    users = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
+    return render(
+        request,
+        "item.html",
+        {
+            "v": view,
+            "others": others,
+            "error": error,
+            "stale": stale,
+            "users": users,
+            "today": date.today().isoformat(),
+        },
+        db=db,
+        user=user,
+        status_code=status_code,
+    )
+
+
+@router.get("/{item_id}")
+def item_page(
+    request: Request,
+    *,
+    item_id: int,
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    return show_item(request, db, user, item_id)
+
+
+@router.post("/{item_id}/presence")
+def heartbeat(
+    request: Request,
+    *,
+    item_id: int,
+    leaving: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    _item(db, item_id)
+    if leaving:
+        presence.leave(db, item_id, user.id)
+        db.commit()
+        return JSONResponse({"others": []})
+    presence.touch(db, item_id, user.id)
+    db.commit()
+    seconds = request.app.state.settings.review_presence_seconds
+    return JSONResponse({"others": presence.others(db, item_id, user.id, seconds)})
+
+
+def _seen(item_version: str, loaded_at: str, entity_version: str | None) -> Seen:
+    when = parse_instant(loaded_at)
+    if not item_version.isdigit() or when is None:
+        raise HTTPException(status_code=400)
+    entity = int(entity_version) if entity_version and entity_version.isdigit() else None
+    return Seen(item_version=int(item_version), loaded_at=when, entity_version=entity)
+
+
+def _act(request: Request, db: Session, user: User, item_id: int, action: Action) -> Response:
+    """Run one action; on success redirect to the item with the outcome as a message."""
+    item = _item(db, item_id)
+    settings = request.app.state.settings
+    ctx = Context(session=db, user=user, settings=settings)
+    try:
+        outcome = action(ctx, item)
+        db.commit()
+    except StaleEditError as e:
+        db.rollback()
+        return show_item(request, db, user, item_id, status_code=409, stale=e.changes)
+    except ConcurrencyError:
+        db.rollback()
+        item = _item(db, item_id)
+        since = item.updated_at
+        changes = changes_since(db, item, since, settings.tz)
+        return show_item(request, db, user, item_id, status_code=409, stale=changes)
+    except ActionRefusedError as e:
+        db.rollback()
+        return show_item(request, db, user, item_id, status_code=422, error=e.message)
+    except ConkenError as e:  # e.g. the rules could not read the stored facts
+        db.rollback()
+        log.warning("item %s: action refused: %s", item_id, e.message)
+        text = f"処理できなかったため、保存していません（{e.message}）。"
+        return show_item(request, db, user, item_id, status_code=422, error=text)
+    add_flash(request, db, outcome.message_ja, lines=outcome.decision_lines())
+    db.commit()
+    return RedirectResponse(f"/items/{item_id}", status_code=303)
+
+
+# --- field actions ------------------------------------------------------------------------
+
+
+@router.post("/{item_id}/fields/{field_id}/correct")
+def correct(
+    request: Request,
+    *,
+    item_id: int,
+    field_id: int,
+    value: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.correct_field(ctx, item, field_id, seen, value, reason),
+    )
+
+
+@router.post("/{item_id}/fields/{field_id}/confirm")
+def confirm(
+    request: Request,
+    *,
+    item_id: int,
+    field_id: int,
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.confirm_field(ctx, item, field_id, seen, reason),
+    )
+
+
+# --- application actions ------------------------------------------------------------------
+
+
+@router.post("/{item_id}/received-on")
+def received_on(
+    request: Request,
+    *,
+    item_id: int,
+    received: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    try:
+        day = date.fromisoformat(received) if received.strip() else None
+    except ValueError:
+        return show_item(
+            request, db, user, item_id, status_code=422, error="日付を選んでください。"
+        )
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.override_received_on(ctx, item, seen, day, reason),
+    )
+
+
+@router.post("/{item_id}/approve")
+def approve(
+    request: Request,
+    *,
+    item_id: int,
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: Manager,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request, db, user, item_id, lambda ctx, item: actions.approve(ctx, item, seen, reason)
+    )
+
+
+@router.post("/{item_id}/reject")
+def reject(
+    request: Request,
+    *,
+    item_id: int,
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: Manager,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request, db, user, item_id, lambda ctx, item: actions.reject(ctx, item, seen, reason)
+    )
+
+
+@router.post("/{item_id}/request-documents")
+def request_documents(
+    request: Request,
+    *,
+    item_id: int,
+    documents: Annotated[list[str] | None, Form()] = None,
+    note: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+
+    def action(ctx: Context, item: ReviewItem) -> Outcome:
+        view = load_item(db, item.id, ctx.settings.tz)
+        name = view.applicant.name if view and view.applicant else None
+        return actions.request_documents(ctx, item, seen, documents or [], note, name)
+
+    return _act(request, db, user, item_id, action)
+
+
+# --- the item itself ----------------------------------------------------------------------
+
+
+@router.post("/{item_id}/assign")
+def assign(
+    request: Request,
+    *,
+    item_id: int,
+    assignee: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, None)
+    target: User | None = None
+    if assignee == "me":
+        target = user
+    elif assignee.isdigit():
+        target = db.get(User, int(assignee))
+        if target is None or not target.active:
+            raise HTTPException(status_code=400)
+    return _act(
+        request, db, user, item_id, lambda ctx, item: actions.assign(ctx, item, seen, target)
+    )
+
+
+@router.post("/{item_id}/finish")
+def finish(
+    request: Request,
+    *,
+    item_id: int,
+    outcome: Annotated[str, Form()] = "resolved",
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, None)
+    dismissed = outcome == "dismissed"
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.finish(ctx, item, seen, reason, dismissed=dismissed),
+    )
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+@router.post("/{item_id}/payment/confirm")
+def payment_confirm(
+    request: Request,
+    *,
+    item_id: int,
+    match_id: Annotated[int, Form()],
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: payment_actions.confirm_payment(ctx, item, seen, match_id, reason),
+    )
+
+
+@router.post("/{item_id}/payment/reassign")
+def payment_reassign(
+    request: Request,
+    *,
+    item_id: int,
+    target: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: payment_actions.reassign_payment(ctx, item, seen, target, reason),
+    )
+
+
+@router.post("/{item_id}/payment/split")
+def payment_split(
+    request: Request,
+    *,
+    item_id: int,
+    target: Annotated[list[str] | None, Form()] = None,
+    amount: Annotated[list[str] | None, Form()] = None,
+    reason: Annotated[str, Form()] = "",
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    seen = _seen(item_version, loaded_at, entity_version)
+    parts = list(zip(target or [], amount or [], strict=False))
+    return _act(
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: payment_actions.split_payment(ctx, item, seen, parts, reason),
+    )
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+@router.get("/{item_id}/audit.csv")
+def item_audit_csv(
+    request: Request,
+    *,
+    item_id: int,
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    view = load_item(db, item_id, request.app.state.settings.tz)
+    if view is None:
+        raise HTTPException(status_code=404)
+    rows = [
+        (
+            e["at"],
+            e["who"],
+            e["what"],
+            e["entity"],
+            as_text(e["before"]),
+            as_text(e["after"]),
+            e["reason"],
+        )
+        for e in reversed(view.audit)
+    ]
+    body = to_csv(["日時", "操作者", "操作", "対象", "変更前", "変更後", "理由"], rows)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="item-{item_id}-audit.csv"'},
+    )

@@ -1,0 +1,204 @@
+"""What changed on an item since a form was loaded (for a refused stale edit).
+
+The answer comes from the audit log: events after the moment the form was
+loaded, on the item itself, its application, the application's fields and
+letters, and the bank transaction it is about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from pipeline.review.labels import (
+    ACTION_JA,
+    DECISION_JA,
+    FIELD_STATUS_JA,
+    FORM_JA,
+    ITEM_STATUS_JA,
+    field_label,
+    format_datetime,
+)
+from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem, User
+
+
+def related_entities(session: Session, item: ReviewItem) -> list[tuple[str, list[int]]]:
+    """(entity type, ids) pairs whose audit events belong on the item's page."""
+    out: list[tuple[str, list[int]]] = [("exception", [item.id])]
+    if item.application_id is not None:
+        out.append(("application", [item.application_id]))
+        field_ids = list(
+            session.scalars(
+                select(FieldValue.id).where(FieldValue.application_id == item.application_id)
+            )
+        )
+        if field_ids:
+            out.append(("field", field_ids))
+    elif item.field_id is not None:
+        out.append(("field", [item.field_id]))
+    if item.transaction_id is not None:
+        out.append(("bank_transaction", [item.transaction_id]))
+    return out
+
+
+def related_events(
+    session: Session, item: ReviewItem, since: datetime | None = None
+) -> list[AuditEvent]:
+    """Audit events of the item and what it is about, oldest first."""
+    conditions = [
+        and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_(ids))
+        for kind, ids in related_entities(session, item)
+    ]
+    stmt = select(AuditEvent).where(or_(*conditions))
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at > since)
+    return list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
+
+
+HIDDEN_KEYS = frozenset(
+    {"evaluation_id", "decision_id", "ruleset_version", "dedupe_key", "kind", "letter_id"}
+)
+KEY_JA = {
+    "value": "値",
+    "status": "状態",
+    "confirmed_by": "確定した人",
+    "decision": "判定",
+    "received_on_override": "受付日（変更後）",
+    "received_on": "受付日（到着日）",
+    "assignee_id": "担当者",
+    "title_ja": "内容",
+    "documents": "依頼した書類",
+    "application_id": "申請",
+    "outcome": "結果",
+    "match_id": "照合",
+    "active": "有効",
+    "role": "役割",
+    "username": "ユーザー名",
+    "display_name": "表示名",
+    "parts": "分割",
+    "payment_status": "入金",
+}
+ENTITY_JA = {
+    "exception": "この項目",
+    "application": "申請",
+    "bank_transaction": "入金",
+    "user": "ユーザー",
+    "envelope": "封筒",
+}
+
+
+def _user_ids(events: list[AuditEvent]) -> set[int]:
+    ids: set[int] = set()
+    for e in events:
+        refs = [e.actor]
+        for values in (e.before or {}, e.after or {}):
+            refs.append(str(values.get("confirmed_by") or ""))
+            if isinstance(values.get("assignee_id"), int):
+                ids.add(values["assignee_id"])
+        ids.update(int(r.split(":", 1)[1]) for r in refs if r.startswith("user:"))
+    return ids
+
+
+def actor_names(session: Session, events: list[AuditEvent]) -> dict[str, str]:
+    """``user:<id>`` → display name for every person the events mention."""
+    ids = _user_ids(events)
+    names = {}
+    if ids:
+        for user in session.scalars(select(User).where(User.id.in_(ids))):
+            names[f"user:{user.id}"] = user.display_name
+    return names
+
+
+def entity_labels(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:
+    field_ids = [e.entity_id for e in events if e.entity_type == "field" and e.entity_id]
+    out: dict[tuple[str, int], str] = {}
+    if field_ids:
+        for f in session.scalars(select(FieldValue).where(FieldValue.id.in_(field_ids))):
+            out[("field", f.id)] = f"記載事項「{field_label(f.form_code, f.name)}」"
+    return out
+
+
+def actor_label(actor: str, names: dict[str, str]) -> str:
+    if actor in names:
+        return names[actor]
+    if actor.startswith("run:"):
+        return f"夜間処理（実行 #{actor.split(':', 1)[1]}）"
+    if actor == "system":
+        return "システム"
+    return actor
+
+
+def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
+    if value is None:
+        return "（なし）"
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    text = str(value)
+    if key == "status":
+        return FIELD_STATUS_JA.get(text) or ITEM_STATUS_JA.get(text) or text
+    if key == "decision":
+        return DECISION_JA.get(text, text)
+    if key == "confirmed_by":
+        return actor_label(text, names)
+    if key == "assignee_id":
+        return names.get(f"user:{text}", text)
+    if key == "documents" and isinstance(value, list):
+        return "、".join(FORM_JA.get(str(d), str(d)) for d in value)
+    if key == "application_id":
+        return f"#{text}"
+    if text == "true":
+        return "あり"
+    if text == "false":
+        return "なし"
+    return text
+
+
+def _pairs(values: dict[str, object] | None, names: dict[str, str]) -> list[tuple[str, str]]:
+    return [
+        (KEY_JA.get(key, key), _value_ja(key, value, names))
+        for key, value in (values or {}).items()
+        if key not in HIDDEN_KEYS
+    ]
+
+
+def describe(
+    event: AuditEvent,
+    names: dict[str, str],
+    tz: ZoneInfo,
+    labels: dict[tuple[str, int], str] | None = None,
+) -> dict[str, Any]:
+    """One audit event in words a person reads: when, who, what, on what, before, after, why."""
+    key = (event.entity_type, event.entity_id or 0)
+    entity = (labels or {}).get(key) or (
+        f"{ENTITY_JA.get(event.entity_type, event.entity_type)} #{event.entity_id}"
+    )
+    return {
+        "at": format_datetime(event.at, tz),
+        "who": actor_label(event.actor, names),
+        "what": ACTION_JA.get(event.action, event.action),
+        "entity": entity,
+        "before": _pairs(event.before, names),
+        "after": _pairs(event.after, names),
+        "reason": event.reason or "",
+    }
+
+
+def describe_all(session: Session, events: list[AuditEvent], tz: ZoneInfo) -> list[dict[str, Any]]:
+    names = actor_names(session, events)
+    labels = entity_labels(session, events)
+    return [describe(e, names, tz, labels) for e in events]
+
+
+def as_text(pairs: list[tuple[str, str]]) -> str:
+    """Before/after pairs as one line (for CSV)."""
+    return "; ".join(f"{label}: {value}" for label, value in pairs)
+
+
+def changes_since(
+    session: Session, item: ReviewItem, since: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    return describe_all(session, related_events(session, item, since), tz)

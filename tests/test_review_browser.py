@@ -1,0 +1,189 @@
+"""End-to-end tests in a real headless Chromium (Debian's ``chromium``, driven by
+Playwright; no browser download). The app runs under uvicorn in a background
+thread on a free loopback port. Screenshots of the main pages are saved under
+``tests/artifacts/`` for a person to look at."""
+
+# ruff: noqa: F811 - pytest fixtures are imported, then named as parameters
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
+from tests.review_support import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+if shutil.which(CHROMIUM) is None:  # pragma: no cover - make test installs chromium
+    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(env: Env) -> Iterator[str]:
+    import uvicorn
+
+    port = _free_port()
+    config = uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _login(browser, base: str, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(base + "/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('ログイン')")
+    page.wait_for_url(base + "/")
+    return context, page
+
+
+def test_log_in_correct_a_field_and_see_the_decision_change(env: Env, server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    w = env.world
+    expect = playwright_api.expect
+    context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="ja-JP")
+    page = context.new_page()
+    page.goto(server + "/login")
+    _shot(page, "01-login")
+    context.close()
+
+    context, page = _login(browser, server, "sato")
+    expect(page.locator("h1")).to_have_text("確認待ち一覧")
+    _shot(page, "02-queue")
+
+    # A confident but wrong reading: correcting it moves 不認定（案） to 要確認 at once.
+    page.click(f"a[href='/items/{w.ineligible_item_id}']")
+    expect(page.locator("#decision-outcome")).to_contain_text("不認定（案）")
+    page.locator("summary", has_text="すべての記載事項を表示").click()
+    row = page.locator("details.all-fields tr", has_text="経歴1 期間 自")
+    row.locator("summary", has_text="確認・修正").click()
+    row.locator("summary", has_text="修正する").click()
+    row.locator("input[name=value]").fill("2015-04")
+    row.locator("input[name=reason]").fill("原本の画像では2015年4月")
+    row.locator("button", has_text="修正を保存").click()
+    expect(page.locator(".notice-success")).to_contain_text(
+        "不認定（案）— 担当者の確認が必要 → 要確認"
+    )
+    expect(page.locator("#decision-outcome")).to_have_text("要確認")
+
+    # The uncertain reading: correct it, confirm it, and the application becomes eligible.
+    page.goto(f"{server}/items/{w.item_id}")
+    expect(page.locator("#field-value")).to_have_text("2023-04")
+    expect(page.locator(".crop img")).to_be_visible()
+    page.locator("details.page-view summary").first.click()  # the whole page, on demand
+    expect(page.locator("details.page-view img").first).to_have_attribute(
+        "src", re.compile(r"/files/pages/\d+/image")
+    )
+    _shot(page, "03-item")
+    page.locator("#field summary", has_text="修正する").click()
+    page.locator("#field input[name=value]").fill("2015年4月")
+    page.locator("#field input[name=reason]").fill("画像では2015年4月と読める")
+    page.locator("#field button", has_text="修正を保存").click()
+    expect(page.locator(".notice-success")).to_contain_text("値を修正しました")
+    expect(page.locator("#field-value")).to_have_text("2015-04")
+    expect(page.locator("#decision-outcome")).to_have_text("要確認")
+    page.locator("#field button", has_text="この値で確定").click()
+    expect(page.locator(".notice-success")).to_contain_text("要確認 → 認定可")
+    expect(page.locator("#decision-outcome")).to_have_text("認定可")
+    expect(page.locator("#audit")).to_contain_text("画像では2015年4月と読める")
+    _shot(page, "04-item-after-confirm")
+
+    page.goto(f"{server}/items/{w.payment_item_id}")
+    expect(page.locator("h3", has_text="候補の申請者")).to_be_visible()
+    _shot(page, "05-payment-item")
+    context.close()
+
+    context, page = _login(browser, server, "tanaka")
+    page.goto(f"{server}/items/{w.item_id}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("button", has_text="承認").click()
+    expect(page.locator(".notice-success")).to_contain_text("承認しました")
+    expect(page.locator("#decision-outcome")).to_have_text("認定済み")
+    page.goto(server + "/reports")
+    _shot(page, "06-reports")
+    context.close()
+
+    context, page = _login(browser, server, "admin")
+    page.goto(server + "/admin/users")
+    _shot(page, "07-users")
+    context.close()
+
+
+def test_two_people_at_once_a_stale_edit_is_refused(env: Env, server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    w = env.world
+    expect = playwright_api.expect
+    sato_ctx, sato = _login(browser, server, "sato")
+    suzuki_ctx, suzuki = _login(browser, server, "suzuki")
+    sato.goto(f"{server}/items/{w.item_id}")
+    suzuki.goto(f"{server}/items/{w.item_id}")
+    expect(suzuki.locator("#presence")).to_contain_text("佐藤さんもこの項目を開いています")
+
+    sato.locator("#field summary", has_text="修正する").click()
+    sato.locator("#field input[name=value]").fill("2015-04")
+    sato.locator("#field input[name=reason]").fill("佐藤: 画像と照合")
+    sato.locator("#field button", has_text="修正を保存").click()
+    expect(sato.locator(".notice-success")).to_contain_text("値を修正しました")
+
+    # Suzuki's page still shows the old value; submitting from it is refused.
+    suzuki.locator("#field summary", has_text="修正する").click()
+    suzuki.locator("#field input[name=value]").fill("2016-04")
+    suzuki.locator("#field input[name=reason]").fill("鈴木: 別の読み")
+    suzuki.locator("#field button", has_text="修正を保存").click()
+    expect(suzuki.locator(".notice-error")).to_contain_text("保存しませんでした")
+    expect(suzuki.locator(".notice-error")).to_contain_text("佐藤: 画像と照合")
+    expect(suzuki.locator("#field-value")).to_have_text("2015-04")
+    _shot(suzuki, "08-stale-refused")
+    sato_ctx.close()
+    suzuki_ctx.close()
+
+    from pipeline.storage.models import FieldValue
+
+    with env.session() as s:
+        assert s.get(FieldValue, w.field_id).value == "2015-04"
