@@ -32,7 +32,9 @@ def _truth() -> dict:  # type: ignore[type-arg]
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     # Module scope: OCR runs once for all the tests here, with explicit settings.
-    settings = Settings(data_root=tmp_path_factory.mktemp("sample") / "data", inbox_settle_seconds=0)
+    settings = Settings(
+        data_root=tmp_path_factory.mktemp("sample") / "data", inbox_settle_seconds=0
+    )
     for sub in ("inbox", "registry", "statements"):
         (settings.data_root / sub).mkdir(parents=True, exist_ok=True)
     truth = _truth()

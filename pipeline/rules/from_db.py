@@ -55,6 +55,16 @@ def _bool(value: str) -> bool:
     return value == "true"
 
 
+def _year_month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise ValueError(f"not a year-month: {value!r}")
+    return value
+
+
+def _year_month_or_present(value: str) -> str:
+    return value if value == "present" else _year_month(value)
+
+
 def _months_from_years(value: str) -> int:
     return round(float(value) * 12)
 
@@ -97,8 +107,8 @@ def load_facts(
             {
                 "row": number,
                 "organisation": _fact(row.get("org")),
-                "from": _fact(row.get("from")),
-                "to": _fact(row.get("to")),
+                "from": _fact(row.get("from"), _year_month),
+                "to": _fact(row.get("to"), _year_month_or_present),
                 "fields": ticks,
                 "attestation": attestation,
             }
