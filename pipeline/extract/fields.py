@@ -67,25 +67,20 @@ class Thresholds:
         return max(0.0, min(1.0, 1.0 - slope * score))
 
 
-def _blank_ratios(
-    template: FormTemplate, blank: np.ndarray, dpi: float
-) -> dict[str, tuple[float, float]]:
-    """Ink the blank form itself prints in and around each mark field (squares, guides such as 印)."""
-    ratios: dict[str, tuple[float, float]] = {}
-    for spec in template.fields:
-        if spec.kind in MARK_KINDS:
-            ratios[spec.name] = _mark_ratios(blank, spec, dpi)
-    return ratios
+def _blank_ratios(template: FormTemplate, blank: np.ndarray, dpi: float) -> dict[str, float]:
+    """Ink the blank form itself prints inside each signature or seal box (guides such as 印)."""
+    return {
+        spec.name: _ink_ratio(blank, spec, dpi)
+        for spec in template.fields
+        if spec.kind in (FieldKind.SIGNATURE, FieldKind.SEAL)
+    }
 
 
-def _mark_ratios(page: np.ndarray, spec: FieldSpec, dpi: float) -> tuple[float, float]:
-    if spec.kind == FieldKind.CHECKBOX:
-        return marks.checkbox_ratios(page, spec.box_mm, dpi)
-    return ink_ratio(cut(page, spec.box_mm.inset(0.5), dpi), dpi, remove_lines=True), 0.0
+def _ink_ratio(page: np.ndarray, spec: FieldSpec, dpi: float) -> float:
+    return ink_ratio(cut(page, spec.box_mm.inset(0.5), dpi), dpi, remove_lines=True)
 
 
 _THRESHOLDS = {
-    FieldKind.CHECKBOX: marks.CHECKBOX,
     FieldKind.SIGNATURE: marks.SIGNATURE,
     FieldKind.SEAL: marks.SEAL,
 }
@@ -110,14 +105,15 @@ def read_page_fields(
     for spec in template.fields:
         crop = cut(aligned, spec.box_mm, dpi, margin_mm=CROP_MARGIN_MM)
         if spec.kind in MARK_KINDS:
-            inside, around = _mark_ratios(aligned, spec, dpi)
-            base_in, base_around = baseline.get(spec.name, (0.0, 0.0))
-            ratio = max(0.0, inside - base_in)
             if spec.kind == FieldKind.CHECKBOX:
-                judged = marks.judge_checkbox(ratio, max(0.0, around - base_around))
-                ratio = judged.ink_ratio
+                # Pixelwise against the blank: thicker scanned lines are not ticks.
+                judged = marks.judge_checkbox(
+                    *marks.checkbox_ratios(aligned, spec.box_mm, dpi, blank)
+                )
             else:
+                ratio = max(0.0, _ink_ratio(aligned, spec, dpi) - baseline.get(spec.name, 0.0))
                 judged = marks.judge(ratio, _THRESHOLDS[FieldKind(spec.kind)])
+            ratio = judged.ink_ratio
             status = FieldStatus.OK if judged.certain else FieldStatus.LOW_CONFIDENCE
             reason = (
                 None if judged.certain else f"記入の有無が判別しにくい（インク比率 {ratio:.3f}）"

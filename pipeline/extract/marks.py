@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from pipeline.extract.crops import cut, ink_ratio
+from pipeline.extract.crops import cut, ink_mask, ink_ratio, mm_to_px
 from pipeline.forms.schema import Box
 
 
@@ -51,8 +52,40 @@ def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
     return MarkRead(middle >= 0.5, 0.5 * abs(middle - 0.5) * 2 * 0.5, False, ratio)
 
 
-def checkbox_ratios(page: np.ndarray, box: Box, dpi: float) -> tuple[float, float]:
-    """Ink inside the box (inset: the printed square lies just outside) and around it."""
+def added_ink_ratio(
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, *, tolerance_mm: float = 0.5
+) -> float:
+    """Share of ``box`` inked on the page but not printed on the blank form.
+
+    The blank's ink is grown by ``tolerance_mm`` first, so thicker scanned lines
+    and small alignment residuals do not count as writing.
+    """
+    written = ink_mask(cut(page, box, dpi))
+    printed = ink_mask(cut(blank, box, dpi))
+    if printed.shape != written.shape:
+        printed = cv2.resize(
+            printed, (written.shape[1], written.shape[0]), interpolation=cv2.INTER_NEAREST
+        )
+    grow = max(1, mm_to_px(tolerance_mm, dpi))
+    printed = cv2.dilate(printed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    added = cv2.bitwise_and(written, cv2.bitwise_not(printed))
+    added = cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # specks
+    return float(cv2.countNonZero(added)) / float(added.size or 1)
+
+
+def checkbox_ratios(
+    page: np.ndarray, box: Box, dpi: float, blank: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Ink inside the box (inset: the printed square lies just outside) and around it.
+
+    With the blank form, only ink the blank does not print there counts (the
+    printed square and nearby labels never do); without it, raw ink ratios.
+    """
+    if blank is not None:
+        return (
+            added_ink_ratio(page, blank, box.inset(0.35), dpi),
+            added_ink_ratio(page, blank, box.inset(-AROUND_MM), dpi),
+        )
     inside = ink_ratio(cut(page, box.inset(0.35), dpi), dpi, remove_lines=False)
     around = ink_ratio(cut(page, box.inset(-AROUND_MM), dpi), dpi, remove_lines=False)
     return inside, around
