@@ -26,7 +26,7 @@ class MarkThresholds:
 
 CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
 # Ink just around the box, above what the blank prints there: a circle drawn round the box.
-CHECKBOX_AROUND = MarkThresholds(empty=0.02, marked=0.05)
+CHECKBOX_AROUND = MarkThresholds(empty=0.01, marked=0.025)
 AROUND_MM = 1.5
 SIGNATURE = MarkThresholds(empty=0.002, marked=0.010)
 SEAL = MarkThresholds(empty=0.004, marked=0.020)
@@ -53,7 +53,7 @@ def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
 
 
 def added_ink_ratio(
-    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, *, tolerance_mm: float = 0.5
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, *, tolerance_mm: float = 0.2
 ) -> float:
     """Share of ``box`` inked on the page but not printed on the blank form.
 
