@@ -46,6 +46,7 @@ class FieldRead:
     page_index: int | None = None
     crop: np.ndarray | None = field(default=None, repr=False)
     confirmed_by: str | None = None
+    crop_path: str | None = None  # relative to the data root, once saved
 
     @property
     def key(self) -> str:

@@ -29,6 +29,33 @@ def page_images(path: Path, media_type: str, *, dpi: int, max_pixels: int) -> It
         yield from _image_pages(path, max_pixels=max_pixels)
 
 
+def single_page(path: Path, media_type: str, index: int, *, dpi: int, max_pixels: int) -> PageImage:
+    """Only page ``index`` (0-based): what one fanned-out extraction task needs."""
+    if media_type == "application/pdf":
+        from pdf2image import convert_from_path
+
+        images = convert_from_path(
+            str(path),
+            dpi=dpi,
+            first_page=index + 1,
+            last_page=index + 1,
+            grayscale=True,
+            timeout=120,
+        )
+        if not images:
+            raise InputFileError(f"{path.name}: page {index + 1} could not be rasterised")
+        return PageImage(index, _to_gray(images[0]), float(dpi))
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    with Image.open(path) as im:
+        frames = getattr(im, "n_frames", 1)
+        if not 0 <= index < frames:
+            raise InputFileError(f"{path.name} has no page {index + 1}")
+        im.seek(index)
+        frame = ImageOps.exif_transpose(im.copy()) or im.copy()
+        dpi_value = _declared_dpi(frame) or min(frame.size) / A4_WIDTH_IN
+        return PageImage(index, _to_gray(frame), float(dpi_value))
+
+
 def _pdf_pages(path: Path, *, dpi: int) -> Iterator[PageImage]:
     from pdf2image import convert_from_path, pdfinfo_from_path
     from pdf2image.exceptions import PDFInfoNotInstalledError, PDFPageCountError, PDFSyntaxError

@@ -1,0 +1,219 @@
+"""Cross-checks between the exam report, the forms and the passers register.
+
+Disagreement is an exception naming both values and where each came from.
+Agreement is evidence: a field whose value independently agrees with the
+register is confirmed even when its own OCR confidence was middling, and
+the source that confirmed it is recorded. Only the register confirms: two
+OCR reads of similar print can share the same mistake.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pipeline.extract.fields import FieldRead
+from pipeline.storage.models import FieldStatus, RegistryEntry
+from pipeline.text.kana import kana_match_key
+
+CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
+REGISTER = "register"
+
+
+@dataclass(frozen=True)
+class Source:
+    where: str  # "R.pass_number", "register"
+    value: str | None
+    status: str
+
+
+@dataclass
+class CrossCheck:
+    item: str  # pass_number / name / kana / exam_type / issue_date / exam_result / qualification
+    outcome: str  # agree / mismatch / register_missing
+    message_ja: str
+    sources: list[Source] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "outcome": self.outcome,
+            "message_ja": self.message_ja,
+            "sources": [s.__dict__ for s in self.sources],
+        }
+
+
+def _plain(text: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def _kana(text: str | None) -> str:
+    return kana_match_key(text or "")
+
+
+ITEM_JA = {
+    "pass_number": "合格者番号",
+    "name": "氏名",
+    "kana": "フリガナ",
+    "exam_type": "試験種別",
+    "issue_date": "合格証明書（試験結果レポート）の発行日",
+    "exam_result": "試験結果",
+    "qualification": "申請資格と試験種別",
+}
+
+# Which form fields carry each item.
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "pass_number": ("R.pass_number", "A.pass_number"),
+    "name": (
+        "R.name_kanji",
+        "A.name_kanji",
+        "D.name_kanji",
+        "B.applicant_name",
+        "C.applicant_name",
+    ),
+    "kana": ("R.name_kana", "A.name_kana"),
+    "exam_type": ("R.exam_type",),
+    "issue_date": ("R.issue_date", "A.report_issue_date"),
+    "exam_result": ("R.exam_result",),
+}
+
+
+def _register_value(item: str, entry: RegistryEntry) -> str | None:
+    values = {
+        "pass_number": entry.pass_number,
+        "name": entry.name,
+        "kana": entry.kana,
+        "exam_type": entry.exam_type,
+        "issue_date": entry.issue_date.isoformat() if entry.issue_date else None,
+        "exam_result": entry.result,
+    }
+    return values[item]
+
+
+_COMPARE: dict[str, Callable[[str | None], str]] = {"name": _plain, "kana": _kana}
+
+
+def _same(item: str, a: str | None, b: str | None) -> bool:
+    key = _COMPARE.get(item, _plain)
+    return bool(a) and bool(b) and key(a) == key(b)
+
+
+def qualification_applied(fields: dict[str, list[FieldRead]]) -> tuple[str | None, bool]:
+    """(CAP / OMP / None, confident) from form A's two checkboxes."""
+    cap = (fields.get("A.qual_cap") or [None])[0]
+    omp = (fields.get("A.qual_omp") or [None])[0]
+    if cap is None or omp is None:
+        return None, False
+    confident = cap.status in CONFIDENT and omp.status in CONFIDENT
+    ticked = [code for code, f in (("CAP", cap), ("OMP", omp)) if f.value == "true"]
+    if len(ticked) != 1:
+        return None, confident
+    return ticked[0], confident
+
+
+def find_register_entry(
+    fields: dict[str, list[FieldRead]], lookup: Callable[[str], RegistryEntry | None]
+) -> RegistryEntry | None:
+    """The register line for the pass number read on the report or form A."""
+    for key in ITEM_FIELDS["pass_number"]:
+        for f in fields.get(key, []):
+            if f.value:
+                entry = lookup(f.value)
+                if entry is not None:
+                    return entry
+    return None
+
+
+def cross_check(
+    fields: dict[str, list[FieldRead]], entry: RegistryEntry | None
+) -> list[CrossCheck]:
+    """Compare every item across its sources; confirm fields the register agrees with."""
+    results: list[CrossCheck] = []
+    identity_agrees = entry is not None and _identity_agrees(fields, entry)
+    for item, keys in ITEM_FIELDS.items():
+        reads = [f for key in keys for f in fields.get(key, []) if f.value]
+        sources = [Source(f.key, f.value, str(f.status)) for f in reads]
+        register_value = _register_value(item, entry) if entry is not None else None
+        if entry is not None:
+            sources.append(Source(REGISTER, register_value, "register"))
+        if register_value is not None and (item != "pass_number" or identity_agrees):
+            for f in reads:
+                if _same(item, f.value, register_value) and f.status not in CONFIDENT:
+                    f.status = FieldStatus.CONFIRMED
+                    f.confirmed_by = REGISTER
+                    f.reason = None
+                elif _same(item, f.value, register_value) and f.status == FieldStatus.OK:
+                    f.confirmed_by = REGISTER
+        confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
+        distinct = {(_COMPARE.get(item, _plain))(s.value) for s in confident}
+        if len(distinct) > 1:
+            results.append(CrossCheck(item, "mismatch", _mismatch_ja(item, confident), sources))
+        elif sources:
+            results.append(CrossCheck(item, "agree", f"{ITEM_JA[item]}は一致しています", sources))
+    if entry is None and any(
+        f.value for k in ITEM_FIELDS["pass_number"] for f in fields.get(k, [])
+    ):
+        results.append(
+            CrossCheck(
+                "pass_number",
+                "register_missing",
+                "合格者番号が合格者名簿に見つかりません（番号の読み取りまたは名簿の取り込みを確認してください）",
+                [
+                    Source(f.key, f.value, str(f.status))
+                    for k in ITEM_FIELDS["pass_number"]
+                    for f in fields.get(k, [])
+                ],
+            )
+        )
+    results.extend(_qualification_check(fields, entry))
+    return results
+
+
+def _identity_agrees(fields: dict[str, list[FieldRead]], entry: RegistryEntry) -> bool:
+    """The register line belongs to this person: a name or furigana read agrees with it."""
+    names = [f.value for k in ITEM_FIELDS["name"] for f in fields.get(k, [])]
+    kanas = [f.value for k in ITEM_FIELDS["kana"] for f in fields.get(k, [])]
+    return any(_same("name", n, entry.name) for n in names) or any(
+        _same("kana", k, entry.kana) for k in kanas
+    )
+
+
+def _mismatch_ja(item: str, sources: list[Source]) -> str:
+    shown = "、".join(f"{_where_ja(s.where)}「{s.value}」" for s in sources)
+    return f"{ITEM_JA[item]}が一致しません: {shown}"
+
+
+def _where_ja(where: str) -> str:
+    if where == REGISTER:
+        return "合格者名簿"
+    form = where.split(".")[0]
+    return {"R": "試験結果レポート", "A": "様式A", "B": "様式B", "C": "様式C", "D": "様式D"}.get(
+        form, where
+    )
+
+
+def _qualification_check(
+    fields: dict[str, list[FieldRead]], entry: RegistryEntry | None
+) -> list[CrossCheck]:
+    applied, confident = qualification_applied(fields)
+    report = (fields.get("R.exam_type") or [None])[0]
+    exam = entry.exam_type if entry is not None else (report.value if report else None)
+    if applied is None or exam is None:
+        return []
+    sources = [Source("A.qual", applied, "ok" if confident else "low_confidence")]
+    if report is not None:
+        sources.append(Source(report.key, report.value, str(report.status)))
+    if entry is not None:
+        sources.append(Source(REGISTER, entry.exam_type, "register"))
+    if applied != exam:
+        return [
+            CrossCheck(
+                "qualification",
+                "mismatch",
+                f"申請資格（{applied}）と合格した試験種別（{exam}）が一致しません",
+                sources,
+            )
+        ]
+    return [CrossCheck("qualification", "agree", "申請資格と試験種別は一致しています", sources)]

@@ -1,0 +1,302 @@
+"""The nightly run's stages, as plain functions the flow calls.
+
+Each stage takes the engine and settings, commits its own work in
+transactions, is idempotent (running it again over the same inputs does
+nothing new), imports no Prefect, and returns a ``StageResult`` with counts
+for the run report.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from pipeline.config import Settings
+from pipeline.errors import ConkenError
+from pipeline.extract.envelope import ExtractOptions, PageResult, assemble, read_page
+from pipeline.extract.fields import Thresholds
+from pipeline.extract.files import save_page_outputs
+from pipeline.extract.store import store_extraction
+from pipeline.forms.loader import load_templates
+from pipeline.imaging.raster import single_page
+from pipeline.ingest.files import sha256_of
+from pipeline.ingest.intake import IntakeOutcome, take_inbox
+from pipeline.payments.statements import read_statement
+from pipeline.payments.store import import_statement, reconcile
+from pipeline.registry import import_register, register_files
+from pipeline.review.queue import open_or_update
+from pipeline.rules.store import save_evaluation
+from pipeline.storage.audit import record_event
+from pipeline.storage.db import engine_for, session_scope
+from pipeline.storage.models import (
+    Application,
+    Envelope,
+    EnvelopeStatus,
+    Severity,
+    StatementImport,
+)
+from pipeline.workflow import evaluate_application
+
+log = logging.getLogger(__name__)
+
+FINAL_DECISIONS = ("approved", "rejected")
+
+
+@dataclass
+class StageResult:
+    name: str
+    counts: dict[str, int] = field(default_factory=dict)
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def extract_options(settings: Settings) -> ExtractOptions:
+    return ExtractOptions(
+        work_dpi=settings.ocr_dpi,
+        max_residual_mm=settings.alignment_max_residual_mm,
+        thresholds=Thresholds(settings.field_ok_confidence, settings.field_review_confidence),
+        max_pixels=settings.max_image_pixels,
+        ocr_cmd=settings.tesseract_cmd,
+    )
+
+
+# --- statements and register -----------------------------------------------------------
+
+
+def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
+    """Import bank statement files not imported before (by file hash)."""
+    result = StageResult("import_statements")
+    folder = settings.effective_statements_path
+    files = (
+        sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".csv", ".txt"))
+        if folder.is_dir()
+        else []
+    )
+    for path in files:
+        digest = sha256_of(path)
+        with session_scope(engine) as session:
+            known = session.scalars(
+                select(StatementImport.id).where(StatementImport.file_sha256 == digest)
+            ).first()
+            if known is not None:
+                result.add("files_already_imported")
+                continue
+            try:
+                parsed = read_statement(path)
+            except ConkenError as e:
+                result.add("files_rejected")
+                result.details.append({"file": path.name, "error": e.message})
+                log.warning("statement %s rejected: %s", path.name, e.message)
+                continue
+            summary = import_statement(session, parsed, run_id=run_id)
+        result.add("files_imported")
+        result.add("transactions_new", summary.rows_new)
+        result.add("transactions_duplicate", summary.rows_duplicate)
+        result.add("rows_rejected", summary.rows_rejected)
+        for problem in summary.problems:
+            result.details.append({"file": path.name, **problem})
+    return result
+
+
+def import_registers(engine: Engine, settings: Settings) -> StageResult:
+    result = StageResult("import_register")
+    for path in register_files(settings.effective_registry_path):
+        with session_scope(engine) as session:
+            summary = import_register(session, path)
+        result.add("lines_new", summary.new)
+        result.add("lines_updated", summary.updated)
+        result.add("line_problems", len(summary.problems))
+        result.details.extend({"file": path.name, "problem": p} for p in summary.problems)
+    return result
+
+
+# --- envelopes -------------------------------------------------------------------------------
+
+
+def ingest(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
+    """Take the inbox (and refresh the passers register, which extraction cross-checks)."""
+    result = StageResult("ingest")
+    register = import_registers(engine, settings)
+    for key, n in register.counts.items():
+        result.add(f"register_{key}", n)
+    results, listing = take_inbox(engine, settings, run_id=run_id)
+    for item in results:
+        result.add(str(item.outcome))
+        if item.outcome == IntakeOutcome.QUARANTINED:
+            result.details.append(
+                {"file": item.name, "reason": item.reason, "envelope_id": item.envelope_id}
+            )
+    result.add("waiting_unstable", len(listing.unstable))
+    return result
+
+
+def envelopes_to_extract(engine: Engine) -> list[tuple[int, int]]:
+    """(envelope id, page count) of every received envelope not yet extracted."""
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(Envelope.id, Envelope.page_count)
+            .where(Envelope.status == EnvelopeStatus.RECEIVED.value)
+            .order_by(Envelope.id)
+        ).all()
+    return [(int(i), int(n or 0)) for i, n in rows]
+
+
+def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageResult:
+    """Rasterise, identify, align and read one page; save its images; return it without pixels."""
+    engine = engine_for(settings.effective_database_url)
+    with session_scope(engine) as session:
+        envelope = session.get(Envelope, envelope_id)
+        if envelope is None or envelope.archive_path is None or envelope.media_type is None:
+            raise ConkenError(f"envelope {envelope_id} has no archived original")
+        path = settings.data_root / envelope.archive_path
+        media_type = envelope.media_type
+    page = single_page(
+        path, media_type, page_index, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels
+    )
+    templates = load_templates()
+    result = read_page(page, templates, extract_options(settings))
+    return save_page_outputs(
+        result,
+        data_root=settings.data_root,
+        store_dir=settings.store_dir,
+        envelope_id=envelope_id,
+        work_dpi=settings.ocr_dpi,
+    )
+
+
+def finish_envelope(
+    engine: Engine, settings: Settings, envelope_id: int, pages: list[PageResult], *, run_id: int
+) -> StageResult:
+    """Assemble the pages read, cross-check, store fields and application, open exceptions."""
+    result = StageResult("extract")
+    extraction = assemble(pages)
+    with session_scope(engine) as session:
+        envelope = session.get(Envelope, envelope_id)
+        if envelope is None:
+            raise ConkenError(f"envelope {envelope_id} not found")
+        if envelope.status != EnvelopeStatus.RECEIVED.value:
+            result.add("already_extracted")
+            return result
+        stored = store_extraction(session, settings, envelope, extraction, run_id=run_id)
+    result.add("envelopes")
+    result.add("pages", len(pages))
+    result.add("fields", stored.fields)
+    result.add("fields_ok", stored.fields_ok)
+    result.add("exceptions_opened", stored.exceptions_opened)
+    result.add("extra_pages", len(extraction.extra_pages))
+    result.add("missing_forms", len(extraction.missing_forms))
+    return result
+
+
+def fail_envelope(
+    engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int
+) -> None:
+    """Mark an envelope whose extraction raised; staff see it in the queue with the error."""
+    with session_scope(engine) as session:
+        envelope = session.get(Envelope, envelope_id)
+        if envelope is None:
+            return
+        envelope.status = EnvelopeStatus.FAILED.value
+        open_or_update(
+            session,
+            kind="envelope_failed",
+            dedupe_key=f"envelope-failed:{envelope_id}",
+            title_ja="封筒の読み取り中にエラーが発生しました（原本は保管済み）",
+            severity=Severity.HIGH,
+            details={"error": error[:2000]},
+            envelope_id=envelope_id,
+            run_id=run_id,
+        )
+        record_event(
+            session,
+            actor=f"run:{run_id}",
+            action="envelope.failed",
+            entity_type="envelope",
+            entity_id=envelope_id,
+            after={"error": error[:500]},
+            run_id=run_id,
+        )
+
+
+def extract_envelope(
+    engine: Engine, settings: Settings, envelope_id: int, page_count: int, *, run_id: int
+) -> StageResult:
+    """All pages of one envelope in this process (the CLI; the flow fans pages out instead)."""
+    pages = [extract_page(settings, envelope_id, i) for i in range(page_count)]
+    return finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
+
+
+# --- payments and rules ----------------------------------------------------------------------
+
+
+def reconcile_payments(
+    engine: Engine, settings: Settings, *, run_id: int, today: date
+) -> StageResult:
+    result = StageResult("reconcile_payments")
+    with session_scope(engine) as session:
+        summary = reconcile(session, today=today, settings=settings, run_id=run_id)
+    for key, value in summary.as_dict().items():
+        if isinstance(value, int):
+            result.add(key, value)
+    for status, n in summary.statuses.items():
+        result.add(f"status_{status}", n)
+    return result
+
+
+def decide_applications(
+    engine: Engine, settings: Settings, *, run_id: int, today: date
+) -> StageResult:
+    """Run the rules for every application not finally decided; save only what changed."""
+    result = StageResult("decide")
+    with session_scope(engine) as session:
+        ids = list(
+            session.scalars(
+                select(Application.id).where(
+                    (Application.decision.is_(None))
+                    | (Application.decision.not_in(FINAL_DECISIONS))
+                )
+            )
+        )
+    for application_id in ids:
+        with session_scope(engine) as session:
+            application = session.get(Application, application_id)
+            assert application is not None
+            evaluation = evaluate_application(
+                session, application_id, today=today, settings=settings
+            )
+            outcome = str(evaluation.outcome)
+            if application.decision == outcome and _same_findings(
+                session, application_id, evaluation
+            ):
+                result.add("unchanged")
+                continue
+            save_evaluation(
+                session, application_id, evaluation, actor=f"run:{run_id}", run_id=run_id
+            )
+            result.add(f"decided_{outcome}")
+    return result
+
+
+def _same_findings(session: Any, application_id: int, evaluation: Any) -> bool:
+    from pipeline.rules.store import current_decision, stored_findings
+
+    current = current_decision(session, application_id)
+    if current is None or current.evaluation_id is None:
+        return False
+    before = {(f.rule_id, f.outcome) for f in stored_findings(session, current.evaluation_id)}
+    after = {(f.rule_id, str(f.outcome)) for f in evaluation.findings}
+    return before == after
+
+
+def statements_location(settings: Settings) -> Path:
+    return settings.effective_statements_path
