@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
 
-import flows  # noqa: F401  (environment defaults before Prefect is imported)
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -37,6 +36,7 @@ from prefect.states import State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+import flows  # noqa: F401  (environment defaults before Prefect is imported)
 import pipeline.stages as stages
 from flows import progress
 from pipeline.audit_sample import open_audit_items

@@ -28,6 +28,9 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
+    ("run", "run", "Run the nightly job once now (progress, summary, report path)."),
+    ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
+    ("report", "report", "Regenerate a run's report and the history page."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 

@@ -9,9 +9,11 @@ rewrites ``history.html``. Used by the flow at the end of a run and by
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -59,3 +61,11 @@ def latest_run_id(engine: Engine) -> int:
     if run_id is None:
         raise ValidationError("no finished run yet: run `conken run` first")
     return int(run_id)
+
+
+def load_report_json(path: str | Path) -> dict[str, Any]:
+    """A report JSON written by :func:`publish`."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValidationError(f"cannot read report {path}: {e}") from e
