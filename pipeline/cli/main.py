@@ -31,6 +31,8 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("run", "run", "Run the nightly job once now (progress, summary, report path)."),
     ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
     ("report", "report", "Regenerate a run's report and the history page."),
+    ("forms", "forms", "Form definitions: print blank forms, check templates."),
+    ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
     ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
 ]
 

@@ -38,12 +38,16 @@ _HAND_FONTS: dict[str, str] = {
 }
 
 
+_REGISTERED: set[str] = set()
+
+
 def _register(name: str, path: str) -> bool:
-    if name in pdfmetrics.getRegisteredFontNames():
+    if name in _REGISTERED:
         return True
     if not Path(path).is_file():
         return False
     pdfmetrics.registerFont(TTFont(name, path))
+    _REGISTERED.add(name)
     return True
 
 
@@ -64,6 +68,15 @@ def hand_fonts() -> tuple[str, ...]:
     """Registered pen-style fonts (may be empty: then handwriting falls back to jittered Gothic)."""
     register_print_fonts()
     return tuple(name for name, path in _HAND_FONTS.items() if _register(name, path))
+
+
+def hand_font_path(name: str) -> str | None:
+    return _HAND_FONTS.get(name) if name in hand_fonts() else None
+
+
+def print_font_path(name: str) -> str:
+    register_print_fonts()
+    return next(p for p in _PRINT_FONTS[name] if Path(p).is_file())
 
 
 def font_for(kind: str) -> str:

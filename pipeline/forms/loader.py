@@ -15,12 +15,13 @@ from pipeline.forms.schema import FormTemplate
 DEFAULT_TEMPLATE_DIR = PROJECT_ROOT / "templates_ocr"
 
 TemplateKey = tuple[str, int]
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load_template_file(path: Path) -> FormTemplate:
     """One template file, validated; raises TemplateError naming the file and the problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - safe loader
     except OSError as e:
         raise TemplateError(f"{path}: cannot read template: {e}") from e
     except yaml.YAMLError as e:
@@ -33,9 +34,9 @@ def load_template_file(path: Path) -> FormTemplate:
         raise TemplateError(f"{path}: invalid template: {_one_line(e)}") from e
 
 
-def load_templates(directory: Path | None = None) -> dict[TemplateKey, FormTemplate]:
-    """Every ``*.yaml`` template in the directory, keyed by (form_code, page)."""
-    root = Path(directory) if directory is not None else DEFAULT_TEMPLATE_DIR
+def load_templates(dir: Path | None = None) -> dict[TemplateKey, FormTemplate]:
+    """Every ``*.yaml`` template in ``dir`` (default: templates_ocr/), by (form_code, page)."""
+    root = Path(dir) if dir is not None else DEFAULT_TEMPLATE_DIR
     if not root.is_dir():
         raise TemplateError(f"{root}: template directory not found")
     files = sorted(root.glob("*.yaml"))

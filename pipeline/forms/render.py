@@ -28,6 +28,8 @@ NO_LINE_START = set("、。，．）」』・ーっゃゅょァィゥェォッ�
 
 def new_canvas(target: str | Path | io.BytesIO, title: str) -> Canvas:
     """A reportlab canvas with fixed metadata so the same input gives identical bytes."""
+    if isinstance(target, Path):
+        target = str(target)
     c = Canvas(target, pagesize=(210 * mm, 297 * mm), invariant=1, pageCompression=1)
     c.setTitle(title)
     c.setAuthor("一般社団法人 日本コンタクトセンター教育検定協会")
@@ -219,12 +221,9 @@ def blank_pdf_bytes(template: FormTemplate) -> bytes:
     return buf.getvalue()
 
 
-def rasterize_pdf(pdf: bytes, dpi: int, *, gray: bool = True) -> list[np.ndarray]:
-    """Every page of a PDF as a uint8 image (grayscale or RGB) via poppler's pdftoppm."""
-    args = ["pdftoppm", "-r", str(dpi)]
-    args.append("-gray" if gray else "-png")
-    if not gray:
-        args = ["pdftoppm", "-r", str(dpi)]
+def rasterize_pdf(pdf: bytes, dpi: int) -> list[np.ndarray]:
+    """Every page of a PDF as a uint8 grayscale image via poppler's pdftoppm."""
+    args = ["pdftoppm", "-r", str(dpi), "-gray"]
     try:
         proc = subprocess.run(args, input=pdf, capture_output=True, check=True, timeout=300)
     except FileNotFoundError as e:

@@ -126,10 +126,8 @@ class FieldSpec(BaseModel):
             raise ValueError(f"field {self.name}: unknown validator {self.validator!r}")
         if not self.frame_mm.contains(self.box_mm):
             raise ValueError(f"field {self.name}: box_mm is not inside frame_mm")
-        if (
-            self.kind not in (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
-            and self.ocr is None
-        ):
+        marks = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
+        if self.kind not in marks and self.ocr is None:
             raise ValueError(f"field {self.name}: a {self.kind} field needs an ocr spec")
         if (self.row is None) != (self.group is None):
             raise ValueError(f"field {self.name}: row and group go together")

@@ -1,0 +1,174 @@
+"""Verifying a reading by re-drawing it (analysis by synthesis).
+
+Forms filled on a PC use one of a few standard fonts. If the text Tesseract
+read is right, drawing it in that font gives the same shapes as the crop;
+a misread character or handwriting does not. The score is the worst
+per-character chamfer distance between the crop and the re-drawn text,
+after normalising height and collapsing spaces (OCR drops them), as a
+fraction of the line height: near 0 for a faithful reading.
+
+The same measure picks the best of several candidate readings, which is how
+confusable digits (0/6/9/8) are repaired: each substitution is re-drawn and
+kept only if it matches the ink better.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+NORM_HEIGHT = 64  # px: both images are compared at this ink height
+RENDER_SIZE = 72  # px: font size used to draw candidates
+MAX_GAP_EM = 0.0  # every blank column goes: spacing (and cells) vary, shapes do not
+PERCENTILE = 97  # gaps wider than this are collapsed (spaces are not read)
+
+
+@dataclass(frozen=True)
+class Verification:
+    score: float  # worst window distance / height; lower is better
+    mean: float  # mean symmetric distance / height
+    width_ratio: float  # drawn width / crop width after normalisation
+    font: str
+
+
+@lru_cache(maxsize=16)
+def _font(path: str) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, RENDER_SIZE)
+
+
+def _bbox(ink: np.ndarray) -> np.ndarray | None:
+    ys, xs = np.nonzero(ink)
+    if len(xs) == 0:
+        return None
+    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _collapse_gaps(ink: np.ndarray, max_gap: int) -> np.ndarray:
+    columns = ink.any(axis=0)
+    keep = np.ones(len(columns), dtype=bool)
+    run = 0
+    for x, has_ink in enumerate(columns):
+        if has_ink:
+            run = 0
+            continue
+        run += 1
+        if run > max_gap:
+            keep[x] = False
+    return ink[:, keep]
+
+
+def _normalise(ink: np.ndarray) -> np.ndarray | None:
+    box = _bbox(ink)
+    if box is None or box.shape[0] < 3:
+        return None
+    scale = NORM_HEIGHT / box.shape[0]
+    resized = cv2.resize(
+        box, (max(1, round(box.shape[1] * scale)), NORM_HEIGHT), interpolation=cv2.INTER_AREA
+    )
+    binary = (resized > 96).astype(np.uint8) * 255
+    return _collapse_gaps(binary, int(MAX_GAP_EM * NORM_HEIGHT))
+
+
+@lru_cache(maxsize=4096)
+def _drawn(text: str, font_path: str) -> np.ndarray | None:
+    font = _font(font_path)
+    left, top, right, bottom = font.getbbox(text)
+    width, height = max(1, right - left + 8), max(1, bottom - top + 8)
+    canvas = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(canvas).text((4 - left, 4 - top), text, font=font, fill=255)
+    return _normalise(np.asarray(canvas))
+
+
+def _distance_map(ink: np.ndarray) -> np.ndarray:
+    return cv2.distanceTransform(cv2.bitwise_not(ink), cv2.DIST_L2, 3)
+
+
+def compare(crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...]) -> Verification | None:
+    """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink)."""
+    target = _normalise(crop_ink)
+    compact = "".join(text.split())
+    if target is None or not compact:
+        return None
+    best: Verification | None = None
+    dt_target = _distance_map(target)
+    for path in font_paths:
+        drawn = _drawn(compact, path)
+        if drawn is None:
+            continue
+        ratio = drawn.shape[1] / target.shape[1]
+        fitted = cv2.resize(drawn, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST)
+        dt_drawn = _distance_map(fitted)
+        score, mean = _window_distance(target, fitted, dt_target, dt_drawn)
+        # A wrong character count shows up as a width mismatch before fitting.
+        score = max(score, abs(np.log(ratio)) * 0.5)
+        result = Verification(score, mean, ratio, path)
+        if best is None or result.score < best.score:
+            best = result
+    return best
+
+
+def _window_distance(
+    a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray
+) -> tuple[float, float]:
+    """Worst and mean symmetric chamfer distance over character-wide windows, / height."""
+    width = a.shape[1]
+    step = max(4, NORM_HEIGHT // 2)
+    window = NORM_HEIGHT
+    worst = 0.0
+    total_a = a > 0
+    total_b = b > 0
+    for x in range(0, max(1, width - window // 2), step):
+        sl = slice(x, min(width, x + window))
+        ink_a = total_a[:, sl]
+        ink_b = total_b[:, sl]
+        na, nb = int(ink_a.sum()), int(ink_b.sum())
+        if na + nb == 0:
+            continue
+        if na == 0 or nb == 0:
+            worst = max(worst, 1.0)
+            continue
+        # A high percentile, not the mean: one wrong stroke (0 vs 6) is a small share of ink.
+        d = max(np.percentile(dt_b[:, sl][ink_a], PERCENTILE), np.percentile(dt_a[:, sl][ink_b], PERCENTILE))
+        worst = max(worst, float(d) / NORM_HEIGHT)
+    mean = 0.5 * (dt_b[total_a].mean() if total_a.any() else 1.0) + 0.5 * (
+        dt_a[total_b].mean() if total_b.any() else 1.0
+    )
+    return worst, float(mean / NORM_HEIGHT)
+
+
+CONFUSABLE: dict[str, str] = {
+    "0": "6989",
+    "6": "058",
+    "9": "08",
+    "8": "0369",
+    "3": "8",
+    "5": "6",
+    "1": "7",
+    "7": "1",
+    "2": "7",
+}
+
+
+def repair_digits(
+    crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, max_rounds: int = 4
+) -> tuple[str, Verification | None]:
+    """Greedily substitute confusable digits while the drawn text matches the ink better."""
+    best_text = text
+    best = compare(crop_ink, text, font_paths)
+    if best is None:
+        return text, None
+    for _ in range(max_rounds):
+        improved = False
+        for i, ch in enumerate(best_text):
+            for alt in CONFUSABLE.get(ch, ""):
+                candidate = best_text[:i] + alt + best_text[i + 1 :]
+                result = compare(crop_ink, candidate, font_paths)
+                if result is not None and result.score < best.score - 0.005:
+                    best, best_text, improved = result, candidate, True
+        if not improved:
+            break
+    return best_text, best

@@ -1,0 +1,259 @@
+"""What a multifunction printer makes of an envelope's pages.
+
+The clean PDF is rasterised at the scan resolution, each page is moved the way
+paper moves on a feeder (skew, shift, slight scale and perspective, sometimes
+upside down), then blurred, given paper tone and sensor noise, and either kept
+grayscale (saved as JPEG, so JPEG artefacts) or thresholded to bitonal
+(CCITT G4). Outputs: one PDF per envelope, a multi-page TIFF and a JPEG per page.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel
+
+from pipeline.forms.render import rasterize_pdf
+
+ScanMode = Literal["gray", "bitonal"]
+
+
+class PageMotion(BaseModel):
+    """How one sheet moved on its way through the scanner."""
+
+    rotation: Literal[0, 180] = 0
+    skew_deg: float = 0.0
+    shift_mm: tuple[float, float] = (0.0, 0.0)
+    scale: float = 1.0
+    perspective: float = 0.0  # corner displacement as a share of the page size
+    photocopy: bool = False  # a copy of a copy: darker tone, toner specks
+
+
+@dataclass(frozen=True)
+class DegradationMix:
+    """The ranges degradations are drawn from (one draw per envelope / page)."""
+
+    dpis: tuple[tuple[int, float], ...] = ((200, 0.5), (300, 0.42), (400, 0.08))
+    bitonal_share: float = 0.35
+    max_skew_deg: float = 3.0
+    max_shift_mm: float = 4.0
+    max_scale_delta: float = 0.01
+    max_perspective: float = 0.003
+    blur_sigma: tuple[float, float] = (0.0, 1.1)
+    noise_sigma: tuple[float, float] = (1.0, 4.0)
+    jpeg_quality: tuple[int, int] = (45, 85)
+    upside_down_share: float = 0.35
+    formats: tuple[str, ...] = ("pdf", "tiff", "jpeg")
+
+    @classmethod
+    def default(cls) -> DegradationMix:
+        return cls()
+
+    @classmethod
+    def light(cls) -> DegradationMix:
+        """Small files for the committed sample: 200 dpi, moderate quality."""
+        return cls(
+            dpis=((200, 1.0),), bitonal_share=0.7, jpeg_quality=(35, 45), noise_sigma=(0.5, 1.5)
+        )
+
+
+class ScanSettings(BaseModel):
+    dpi: int
+    mode: ScanMode
+    blur_sigma: float
+    noise_sigma: float
+    jpeg_quality: int
+    threshold: int
+    white_point: int
+
+
+def draw_settings(rng: np.random.Generator, mix: DegradationMix) -> ScanSettings:
+    dpis = [d for d, _ in mix.dpis]
+    weights = np.array([w for _, w in mix.dpis], dtype=float)
+    dpi = int(dpis[int(rng.choice(len(dpis), p=weights / weights.sum()))])
+    mode: ScanMode = "bitonal" if rng.random() < mix.bitonal_share else "gray"
+    return ScanSettings(
+        dpi=dpi,
+        mode=mode,
+        blur_sigma=round(float(rng.uniform(*mix.blur_sigma)), 3),
+        noise_sigma=round(float(rng.uniform(*mix.noise_sigma)), 3),
+        jpeg_quality=int(rng.integers(mix.jpeg_quality[0], mix.jpeg_quality[1] + 1)),
+        threshold=int(rng.integers(150, 185)),
+        white_point=int(rng.integers(222, 240)),
+    )
+
+
+def _bounded_normal(rng: np.random.Generator, limit: float) -> float:
+    """Mostly small, now and then up to the limit (sd = limit / 3, clipped)."""
+    return float(np.clip(rng.normal(0, limit / 3), -limit, limit))
+
+
+def draw_motion(
+    rng: np.random.Generator, mix: DegradationMix, *, upside_down: bool, photocopy: bool
+) -> PageMotion:
+    return PageMotion(
+        rotation=180 if upside_down else 0,
+        skew_deg=round(_bounded_normal(rng, mix.max_skew_deg), 3),
+        shift_mm=(
+            round(_bounded_normal(rng, mix.max_shift_mm), 2),
+            round(_bounded_normal(rng, mix.max_shift_mm), 2),
+        ),
+        scale=round(1 + float(rng.uniform(-mix.max_scale_delta, mix.max_scale_delta)), 4),
+        perspective=round(float(rng.uniform(0, mix.max_perspective)), 5),
+        photocopy=photocopy,
+    )
+
+
+def page_homography(
+    w: int, h: int, motion: PageMotion, dpi: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Maps clean-page pixels to scan pixels (same canvas size)."""
+    cx, cy = w / 2, h / 2
+    a = math.radians(motion.skew_deg + motion.rotation)
+    s = motion.scale
+    dx = motion.shift_mm[0] * dpi / 25.4
+    dy = motion.shift_mm[1] * dpi / 25.4
+    cos, sin = math.cos(a) * s, math.sin(a) * s
+    affine = np.array(
+        [
+            [cos, -sin, cx - cos * cx + sin * cy + dx],
+            [sin, cos, cy - sin * cx - cos * cy + dy],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    jitter = rng.uniform(-1, 1, size=(4, 2)) * motion.perspective * np.array([w, h])
+    dst = (src + jitter).astype(np.float32)
+    persp = cv2.getPerspectiveTransform(src, dst)
+    return affine @ persp
+
+
+def degrade_page(
+    clean: np.ndarray, motion: PageMotion, settings: ScanSettings, rng: np.random.Generator
+) -> np.ndarray:
+    """A grayscale uint8 scan (0/255 only when bitonal) of one clean page image."""
+    h, w = clean.shape
+    matrix = page_homography(w, h, motion, settings.dpi, rng)
+    paper = float(rng.uniform(238, 252))
+    # paper tone and toner density: white becomes paper, black stays dark
+    ink = float(rng.uniform(8, 30)) if not motion.photocopy else float(rng.uniform(25, 55))
+    lut = np.clip(ink + np.arange(256, dtype=np.float32) / 255.0 * (paper - ink), 0, 255)
+    img = cv2.LUT(clean, lut.astype(np.uint8))
+    img = cv2.warpPerspective(
+        img,
+        matrix,
+        (w, h),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=int(paper),
+    )
+    if settings.blur_sigma > 0.05:
+        img = cv2.GaussianBlur(img, (0, 0), settings.blur_sigma * settings.dpi / 300)
+    if motion.photocopy:
+        specks = (_specks(rng, img.shape, settings.dpi, 0.00004) * 150).astype(np.uint8)
+        img = cv2.subtract(img, specks)
+        img = cv2.subtract(img, int(rng.uniform(0, 12)))
+    noise = np.empty((h, w), dtype=np.int16)
+    cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
+    cv2.randn(noise, 0, settings.noise_sigma)
+    img = cv2.add(img.astype(np.int16), noise)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if settings.mode == "bitonal":
+        _, out = cv2.threshold(img, settings.threshold - 1, 255, cv2.THRESH_BINARY)
+        specks = _specks(rng, out.shape, settings.dpi, 0.00002) > 0
+        out[specks] = 0
+        return out
+    # the scanner's background suppression turns near-white paper white
+    img[img > settings.white_point] = 255
+    return img
+
+
+def _specks(
+    rng: np.random.Generator, shape: tuple[int, ...], dpi: int, density: float
+) -> np.ndarray:
+    mask = np.zeros(shape[:2], dtype=np.float32)
+    n = int(shape[0] * shape[1] * density * (300 / dpi) ** 2)
+    ys = rng.integers(0, shape[0], size=n)
+    xs = rng.integers(0, shape[1], size=n)
+    mask[ys, xs] = 1.0
+    k = max(1, dpi // 150)
+    return cv2.dilate(mask, np.ones((k, k), np.uint8))
+
+
+def scan_pdf(
+    clean_pdf: bytes, motions: list[PageMotion], settings: ScanSettings, rng: np.random.Generator
+) -> list[np.ndarray]:
+    pages = rasterize_pdf(clean_pdf, settings.dpi)
+    if len(pages) != len(motions):
+        raise ValueError(f"{len(pages)} pages rendered but {len(motions)} motions given")
+    return [degrade_page(p, m, settings, rng) for p, m in zip(pages, motions, strict=True)]
+
+
+def _pil(page: np.ndarray, settings: ScanSettings) -> Image.Image:
+    img = Image.fromarray(page, mode="L")
+    return img.convert("1", dither=Image.Dither.NONE) if settings.mode == "bitonal" else img
+
+
+def write_outputs(
+    pages: list[np.ndarray],
+    settings: ScanSettings,
+    out_dir: Path,
+    stem: str,
+    formats: tuple[str, ...],
+    scanned_at: datetime,
+) -> dict[str, list[str]]:
+    """Write the scan as PDF / TIFF / JPEG; returns file names (relative to out_dir) by format.
+
+    ``scanned_at`` is written as the PDF's dates, so the same input gives the same bytes."""
+    images = [_pil(p, settings) for p in pages]
+    files: dict[str, list[str]] = {}
+    res = float(settings.dpi)
+    if "pdf" in formats:
+        name = f"{stem}.pdf"
+        buf = io.BytesIO()
+        extra = {"quality": settings.jpeg_quality} if settings.mode == "gray" else {}
+        images[0].save(
+            buf,
+            format="PDF",
+            save_all=True,
+            append_images=images[1:],
+            resolution=res,
+            creationDate=scanned_at.timetuple(),
+            modDate=scanned_at.timetuple(),
+            producer="conken-intake scan simulator",
+            **extra,
+        )
+        (out_dir / name).write_bytes(buf.getvalue())
+        files["pdf"] = [name]
+    if "tiff" in formats:
+        name = f"{stem}.tiff"
+        compression = "group4" if settings.mode == "bitonal" else "jpeg"
+        kwargs = {"compression": compression, "dpi": (res, res)}
+        if compression == "jpeg":
+            kwargs["quality"] = settings.jpeg_quality
+        fresh = [im.copy() for im in images]  # PDF saving leaves encoder state on images
+        fresh[0].save(
+            out_dir / name, format="TIFF", save_all=True, append_images=fresh[1:], **kwargs
+        )
+        files["tiff"] = [name]
+    if "jpeg" in formats:
+        names = []
+        for i, img in enumerate(images, start=1):
+            name = f"{stem}_p{i:02d}.jpg"
+            img.convert("L").save(
+                out_dir / name,
+                format="JPEG",
+                quality=settings.jpeg_quality,
+                dpi=(settings.dpi, settings.dpi),
+            )
+            names.append(name)
+        files["jpeg"] = names
+    return files
