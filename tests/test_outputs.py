@@ -275,3 +275,20 @@ def test_audit_items_only_for_straight_through_eligible(engine: Engine) -> None:
         assert {i.severity for i in items} == {"info"}
         assert {s.get(Application, a).decision for a in ok} == {"eligible"}  # decision stands
     assert open_audit_items(engine, run_id=run, share=1.0).chosen == []  # audited once
+
+
+def test_no_letter_for_a_decision_that_needs_a_person(engine: Engine, tmp_path: Path) -> None:
+    run = start_run(engine)
+    with session_scope(engine) as s:
+        for n, outcome in ((1, "review"), (2, "ineligible_proposed")):
+            app = _app(s, name="a", address="b", number=None, decision=outcome, n=n)
+            _decided(
+                s,
+                app,
+                outcome,
+                [{"rule_id": "fee.paid", "letter_kind": "underpayment"}],
+                run,
+            )
+    result = create_letters(engine, get_settings(), tmp_path / "out", run_id=run)
+    assert result.created == []
+    assert not (tmp_path / "out").exists()

@@ -12,6 +12,12 @@ underpayment        the fee paid is short                          underpayment
 not_required        SV / OP / EN: the exam pass alone qualifies    no_certification_needed
 ==================  =============================================  ==========================
 
+Only decisions reached on confident inputs that ask the applicant to act get
+a letter: ``pending`` (documents, signature or fee outstanding) and
+``not_required``. A ``review`` decision may rest on a misread field, and an
+``ineligible_proposed`` one waits for a person; staff send those letters from
+the review app once they have checked.
+
 The text comes from the templates in ``pipeline/outputs/templates/`` (data,
 not code) with the applicant's name and address, what is missing or owed and
 the association's contact from the manual. A letter is stored as a
@@ -50,6 +56,7 @@ from pipeline.storage.models import (
 
 log = logging.getLogger(__name__)
 
+LETTER_DECISIONS = ("pending", "not_required")
 LETTER_KINDS = ("missing_documents", "unsigned_forms", "underpayment", "not_required")
 RULE_LETTER_TO_KIND = {
     "missing_documents": "missing_documents",
@@ -132,6 +139,8 @@ def draft_letters(session: Session, settings: Settings, application_id: int) -> 
     """The letters the application's current decision calls for (not stored)."""
     decision = current_decision(session, application_id)
     if decision is None or decision.evaluation_id is None:
+        return []
+    if decision.outcome not in LETTER_DECISIONS:
         return []
     by_kind: dict[str, list[RuleFinding]] = defaultdict(list)
     for finding in stored_findings(session, decision.evaluation_id):
