@@ -217,6 +217,21 @@ def _busy_message(engine: Engine, name: str, waited: float) -> str:
     )
 
 
+def ensure_free(
+    engine: Engine, name: str = NIGHTLY_LOCK, *, stale_after: timedelta = DEFAULT_STALE_AFTER
+) -> None:
+    """Raise :class:`ConcurrencyError` now if a live holder has the lock.
+
+    A cheap early check (no lock taken) so that a second ``conken run`` fails
+    before starting Prefect; the run itself still acquires the lock atomically.
+    """
+    with session_scope(engine) as session:
+        row = session.get(RunLock, name)
+        busy = row is not None and not is_stale(row, now=utcnow(), stale_after=stale_after)
+    if busy:
+        raise ConcurrencyError(_busy_message(engine, name, 0))
+
+
 def heartbeat(engine: Engine, name: str, holder: Holder, *, run_id: int | None = None) -> None:
     """Refresh the heartbeat; raises :class:`ConcurrencyError` if the lock was lost."""
     values: dict[str, Any] = {"heartbeat_at": utcnow()}

@@ -20,6 +20,8 @@ from rich.table import Table
 from pipeline.config import get_settings
 from pipeline.errors import ValidationError
 from pipeline.reports.model import outcome_label, stage_label
+from pipeline.runs import ensure_free
+from pipeline.storage import db
 
 SINGLE_COMMAND = True
 
@@ -29,8 +31,8 @@ class RichStages:
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("{task.description:<28}"),
-            BarColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[note]}"),
@@ -61,7 +63,8 @@ class RichStages:
         task_id = self.tasks.get(name)
         if task_id is None:
             return
-        shown = ", ".join(f"{k}={v}" for k, v in counts.items() if v)[:60]
+        shown = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+        shown = shown if len(shown) <= 48 else shown[:47] + "…"
         total = self.progress.tasks[task_id].total or 1
         self.progress.update(task_id, total=total, completed=total, note=shown)
 
@@ -121,23 +124,14 @@ def summary_table(result: dict[str, Any]) -> Table:
     return table
 
 
-def app(
-    today: str | None = typer.Option(
-        None, "--today", help="Business date for waits and deadlines (default: today in Tokyo)."
-    ),
-    wait: float = typer.Option(
-        0.0,
-        "--wait",
-        envvar="CONKEN_RUN_LOCK_WAIT",
-        min=0,
-        help="Seconds to wait for a run already in progress (default: do not wait).",
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON, no bars."),
-) -> None:
-    """Run the nightly job once now and print where its report is."""
+def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
+    """Run the flow once in this process with progress bars and print the summary."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     settings = get_settings()
-    business_day = _today(today)
+    if wait <= 0:  # fail fast, before Prefect starts, when a run is in progress
+        url = settings.effective_database_url
+        db.ensure_schema(url)
+        ensure_free(db.engine_for(url))
     from flows.local import warm_up_local_server
 
     warming = warm_up_local_server()
@@ -146,7 +140,6 @@ def app(
 
     if warming is not None:
         warming.join()
-
     flow = nightly.with_options(task_runner=task_runner_for(settings))
     console = Console(stderr=as_json)
     if as_json:
@@ -167,5 +160,23 @@ def app(
             f"[yellow]{len(result['failed_envelopes'])} envelope(s) failed and are in the "
             f"review queue: {result['failed_envelopes']}[/yellow]"
         )
-    console.print(f"report: {result['report_path']}")
-    console.print(f"history: {result['history_path']}")
+    # paths whole on one line each, so they can be copied
+    console.print(f"report: {result['report_path']}", soft_wrap=True, highlight=False)
+    console.print(f"history: {result['history_path']}", soft_wrap=True, highlight=False)
+
+
+def app(
+    today: str | None = typer.Option(
+        None, "--today", help="Business date for waits and deadlines (default: today in Tokyo)."
+    ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        envvar="CONKEN_RUN_LOCK_WAIT",
+        min=0,
+        help="Seconds to wait for a run already in progress (default: do not wait).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON, no bars."),
+) -> None:
+    """Run the nightly job once now and print where its report is."""
+    run_nightly(_today(today), wait=wait, as_json=as_json)
