@@ -18,8 +18,6 @@ Failure policy:
   failed run is written when possible, and the exception propagates.
 """
 
-from __future__ import annotations
-
 import logging
 import time
 from collections.abc import Callable

@@ -154,3 +154,13 @@ def test_pipeline_never_imports_prefect() -> None:
         )
     ]
     assert offenders == []
+
+
+def test_flow_parameters_validate_as_a_served_run_does() -> None:
+    from datetime import date
+
+    from flows.nightly import nightly
+
+    params = nightly.validate_parameters({"today": "2024-05-01", "trigger": "schedule"})
+    assert params["today"] == date(2024, 5, 1)
+    assert params["trigger"] == "schedule"
