@@ -28,12 +28,12 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("payments", "payments", "Import bank statements and reconcile the application fee."),
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
-    ("run", "run", "Run the nightly job once now (progress, summary, report path)."),
+    ("run", "run", "Run the nightly job once now, with progress bars and a summary."),
     ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
     ("report", "report", "Regenerate a run's report and the history page."),
     ("forms", "forms", "Form definitions: print blank forms, check templates."),
     ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
-    ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
+    ("demo", "demo", "Sample envelopes and statements into the inbox, then one nightly job."),
 ]
 
 
