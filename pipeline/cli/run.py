@@ -32,7 +32,7 @@ class RichStages:
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
             TextColumn("{task.description}"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("{task.fields[note]}"),
@@ -64,7 +64,7 @@ class RichStages:
         if task_id is None:
             return
         shown = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
-        shown = shown if len(shown) <= 48 else shown[:47] + "…"
+        shown = shown if len(shown) <= 30 else shown[:29] + "…"
         total = self.progress.tasks[task_id].total or 1
         self.progress.update(task_id, total=total, completed=total, note=shown)
 
