@@ -105,3 +105,24 @@ def any_engine(any_db_url: str) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with sessionmaker(bind=engine, expire_on_commit=False)() as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One temporary Prefect server (SQLite) for the whole session, isolated from ~/.prefect.
+
+    Results are neither persisted nor cached: tasks of the flow are side-effecting
+    pipeline steps and a cached result would hide a re-run.
+    """
+    home = tmp_path_factory.mktemp("prefect-home")
+    os.environ["PREFECT_HOME"] = str(home)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] = "false"
+    os.environ["PREFECT_TASKS_DEFAULT_NO_CACHE"] = "true"
+    os.environ["PREFECT_LOGGING_TO_API_ENABLED"] = "false"
+    os.environ.pop("PREFECT_API_URL", None)
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

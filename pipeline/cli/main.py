@@ -33,9 +33,12 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("review", "review", "The staff web app: the exception queue (conken review serve)."),
     ("users", "users", "Accounts of the review app: add, disable, enable, list."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
+    ("run", "run", "Run the nightly job once now, with progress bars and a summary."),
+    ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
+    ("report", "report", "Regenerate a run's report and the history page."),
     ("forms", "forms", "Form definitions: print blank forms, check templates."),
     ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
-    ("demo", "demo", "Run the main job once on sample data (what `make demo` runs)."),
+    ("demo", "demo", "Sample envelopes and statements into the inbox, then one nightly job."),
 ]
 
 

@@ -1,0 +1,182 @@
+"""``conken run``: run the nightly flow once, now, in Prefect's local mode.
+
+Shows a progress bar per stage and ends with a one-screen summary and the
+report's path. A second ``conken run`` while one is running waits up to
+``--wait`` seconds (``CONKEN_RUN_LOCK_WAIT``) and then exits with code 9.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.config import get_settings
+from pipeline.errors import ValidationError
+from pipeline.reports.model import outcome_label, stage_label
+from pipeline.runs import ensure_free
+from pipeline.storage import db
+
+SINGLE_COMMAND = True
+
+
+class RichStages:
+    """A progress listener for the flow: one bar per stage."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=20),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> RichStages:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage_started(self, name: str, total: int | None) -> None:
+        if name in self.tasks:
+            if total is not None:
+                self.progress.update(self.tasks[name], total=total)
+            return
+        self.tasks[name] = self.progress.add_task(stage_label(name), total=total, note="")
+
+    def advance(self, name: str, n: int = 1) -> None:
+        if name in self.tasks:
+            self.progress.advance(self.tasks[name], n)
+
+    def stage_finished(self, name: str, counts: dict[str, int], seconds: float) -> None:
+        task_id = self.tasks.get(name)
+        if task_id is None:
+            return
+        shown = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+        shown = shown if len(shown) <= 30 else shown[:29] + "…"
+        total = self.progress.tasks[task_id].total or 1
+        self.progress.update(task_id, total=total, completed=total, note=shown)
+
+
+def _today(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise ValidationError(f"--today must be a date like 2024-05-01, not {value!r}") from e
+
+
+def summary_table(result: dict[str, Any]) -> Table:
+    from pipeline.reports.publish import load_report_json
+
+    report = load_report_json(result["report_json"])
+    table = Table(title=f"conken run {result['run_id']}", show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    env = report["envelopes"]
+    stp = report["stp_rate"]
+    totals = report["totals"]
+    rows = [
+        (
+            "envelopes",
+            f"{env.get('new', 0)} new, {env.get('duplicate', 0)} duplicate, "
+            f"{env.get('quarantined', 0)} quarantined, {env.get('failed', 0)} failed",
+        ),
+        ("pages read", str(report["pages_processed"])),
+        (
+            "decided",
+            f"{report['applications_decided']}"
+            + (
+                f" ({', '.join(f'{outcome_label(k)} {v}' for k, v in report['decisions'].items())})"
+                if report["decisions"]
+                else ""
+            ),
+        ),
+        ("straight-through", "—" if stp is None else f"{stp * 100:.1f}%"),
+        (
+            "exceptions",
+            f"{totals['exceptions_opened']} opened, {totals['exceptions_closed']} "
+            f"closed, {totals['exceptions_open']} open",
+        ),
+        (
+            "payments",
+            f"{report['payments']['matched']} matched, "
+            f"{report['payments']['unmatched']} unmatched, {report['payments']['underpaid']} underpaid",
+        ),
+        ("audit sample", f"{report['audit']['sampled']} new"),
+        ("letters", str(report["outputs"]["letters"])),
+        ("certifications", str(report["outputs"]["certifications"])),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    return table
+
+
+def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
+    """Run the flow once in this process with progress bars and print the summary."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    settings = get_settings()
+    if wait <= 0:  # fail fast, before Prefect starts, when a run is in progress
+        url = settings.effective_database_url
+        db.ensure_schema(url)
+        ensure_free(db.engine_for(url))
+    from flows.local import warm_up_local_server
+
+    warming = warm_up_local_server()
+    from flows import progress
+    from flows.nightly import nightly, task_runner_for
+
+    if warming is not None:
+        warming.join()
+    flow = nightly.with_options(task_runner=task_runner_for(settings))
+    console = Console(stderr=as_json)
+    if as_json:
+        result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    with RichStages(console) as bars:
+        progress.set_listener(bars)
+        try:
+            result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
+        finally:
+            progress.set_listener(None)
+    console.print(summary_table(result))
+    if result["nothing_new"]:
+        console.print("Nothing new: no new statements, envelopes, decisions or exceptions.")
+    if result["failed_envelopes"]:
+        console.print(
+            f"[yellow]{len(result['failed_envelopes'])} envelope(s) failed and are in the "
+            f"review queue: {result['failed_envelopes']}[/yellow]"
+        )
+    # paths whole on one line each, so they can be copied
+    console.print(f"report: {result['report_path']}", soft_wrap=True, highlight=False)
+    console.print(f"history: {result['history_path']}", soft_wrap=True, highlight=False)
+
+
+def app(
+    today: str | None = typer.Option(
+        None, "--today", help="Business date for waits and deadlines (default: today in Tokyo)."
+    ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        envvar="CONKEN_RUN_LOCK_WAIT",
+        min=0,
+        help="Seconds to wait for a run already in progress (default: do not wait).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON, no bars."),
+) -> None:
+    """Run the nightly job once now and print where its report is."""
+    run_nightly(_today(today), wait=wait, as_json=as_json)

@@ -1,0 +1,1 @@
+"""Files for the office: certifications to print and letters to send."""
