@@ -48,7 +48,7 @@ def extract(
     from pipeline.extract.bench import accuracy
 
     settings = get_settings()
-    report = accuracy(count, seed, settings, workers=workers or settings.workers).as_dict()
+    report = accuracy(count, seed, settings, workers=workers or settings.workers)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return

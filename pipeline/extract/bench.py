@@ -19,7 +19,6 @@ import time
 import unicodedata
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,73 +34,6 @@ def _norm(value: Any) -> str | None:
         return "true" if value else "false"
     text = unicodedata.normalize("NFKC", str(value))
     return re.sub(r"\s+", "", text)
-
-
-@dataclass
-class KindStats:
-    fields: int = 0
-    exact: int = 0
-    ok: int = 0
-    ok_correct: int = 0
-    silent: int = 0
-
-    def row(self) -> dict[str, Any]:
-        n = max(1, self.fields)
-        return {
-            "fields": self.fields,
-            "exact_rate": round(self.exact / n, 4),
-            "ok_and_correct_rate": round(self.ok_correct / n, 4),
-            "review_share": round((self.fields - self.ok) / n, 4),
-            "silent_errors": self.silent,
-        }
-
-
-@dataclass
-class AccuracyReport:
-    envelopes: int = 0
-    typed: dict[str, KindStats] = field(default_factory=lambda: defaultdict(KindStats))
-    handwritten: KindStats = field(default_factory=KindStats)
-    envelopes_all_critical_ok: int = 0
-    pages: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
-    seconds: float = 0.0
-    failures: list[str] = field(default_factory=list)
-    silent_examples: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        total = KindStats()
-        for s in self.typed.values():
-            total.fields += s.fields
-            total.exact += s.exact
-            total.ok += s.ok
-            total.ok_correct += s.ok_correct
-            total.silent += s.silent
-        all_fields = total.fields + self.handwritten.fields
-        return {
-            "envelopes": self.envelopes,
-            "seconds": round(self.seconds, 1),
-            "typed_by_kind": {k: v.row() for k, v in sorted(self.typed.items())},
-            "typed_total": total.row(),
-            "handwritten": {
-                "fields": self.handwritten.fields,
-                "routed_to_review_share": round(
-                    (self.handwritten.fields - self.handwritten.ok)
-                    / max(1, self.handwritten.fields),
-                    4,
-                ),
-                "silent_errors": self.handwritten.silent,
-            },
-            "silent_error_rate_all_fields": round(
-                (total.silent + self.handwritten.silent) / max(1, all_fields), 5
-            ),
-            "envelopes_all_critical_ok_share": round(
-                self.envelopes_all_critical_ok / max(1, self.envelopes), 4
-            ),
-            "pages_identified": {
-                k: {"pages": v[1], "identified": v[0]} for k, v in sorted(self.pages.items())
-            },
-            "failures": self.failures,
-            "silent_examples": self.silent_examples[:20],
-        }
 
 
 def _score_envelope(args: tuple[Path, dict[str, Any], Path, Settings]) -> dict[str, Any]:
@@ -150,17 +82,16 @@ def _score_envelope(args: tuple[Path, dict[str, Any], Path, Settings]) -> dict[s
     return {"fields": fields, "pages": pages}
 
 
-def accuracy(count: int, seed: int, settings: Settings, *, workers: int) -> AccuracyReport:
+def accuracy(count: int, seed: int, settings: Settings, *, workers: int) -> dict[str, Any]:
+    """Generate ``count`` envelopes, extract them, and compare every field with the truth."""
     import json
 
     from pipeline.synth.batch import generate_batch
     from pipeline.synth.scan import DegradationMix
 
-    report = AccuracyReport()
     with tempfile.TemporaryDirectory(prefix="conken-bench-") as tmp:
         out = Path(tmp)
-        mix = DegradationMix(formats=("pdf",))
-        generate_batch(out, count, seed, mix=mix, workers=workers)
+        generate_batch(out, count, seed, mix=DegradationMix(formats=("pdf",)), workers=workers)
         register = out / "register" / "passers.csv"
         jobs = []
         for truth_file in sorted((out / "truth").glob("*.json")):
@@ -169,29 +100,80 @@ def accuracy(count: int, seed: int, settings: Settings, *, workers: int) -> Accu
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_score_envelope, jobs))
-        report.seconds = time.perf_counter() - started
-    for result in results:
-        if "error" in result:
-            report.failures.append(result["error"])
-            continue
-        report.envelopes += 1
-        critical_ok = True
-        for f in result["fields"]:
-            stats = report.handwritten if f["handwritten"] else report.typed[f["kind"]]
-            stats.fields += 1
-            stats.exact += f["correct"]
-            stats.ok += f["ok"]
-            stats.ok_correct += f["ok"] and f["correct"]
-            if f["ok"] and not f["correct"]:
-                stats.silent += 1
-                report.silent_examples.append({k: f[k] for k in ("field", "want", "got")})
-            if f["decides"] and not f["ok"]:
-                critical_ok = False
-        report.envelopes_all_critical_ok += critical_ok
-        for p in result["pages"]:
-            report.pages[p["scan"]][0] += p["identified"]
-            report.pages[p["scan"]][1] += 1
-    return report
+        seconds = time.perf_counter() - started
+    return summarise(results, seconds)
+
+
+def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
+    """Figures per field kind, for handwriting, per envelope and per scan type."""
+    import pandas as pd
+
+    failures = [r["error"] for r in results if "error" in r]
+    scored = [r for r in results if "error" not in r]
+    fields = pd.DataFrame(
+        [{**f, "envelope": i} for i, r in enumerate(scored) for f in r["fields"]],
+        columns=[
+            "envelope",
+            "kind",
+            "handwritten",
+            "decides",
+            "correct",
+            "ok",
+            "field",
+            "want",
+            "got",
+        ],
+    )
+    fields["silent"] = fields["ok"] & ~fields["correct"]
+    fields["ok_correct"] = fields["ok"] & fields["correct"]
+    typed = fields[~fields["handwritten"].astype(bool)]
+    hand = fields[fields["handwritten"].astype(bool)]
+
+    def rows(frame: pd.DataFrame) -> dict[str, Any]:
+        return {
+            "fields": len(frame),
+            "exact_rate": round(float(frame["correct"].mean()), 4) if len(frame) else 0.0,
+            "ok_and_correct_rate": round(float(frame["ok_correct"].mean()), 4)
+            if len(frame)
+            else 0.0,
+            "review_share": round(float(1 - frame["ok"].mean()), 4) if len(frame) else 0.0,
+            "silent_errors": int(frame["silent"].sum()),
+        }
+
+    critical = fields[fields["decides"].astype(bool)]
+    all_ok = critical.groupby("envelope")["ok"].all()
+    typed_critical = typed[typed["decides"].astype(bool)]
+    typed_ok = typed_critical.groupby("envelope")["ok"].all()
+    pages = pd.DataFrame([p for r in scored for p in r["pages"]], columns=["scan", "identified"])
+    by_scan = (
+        pages.groupby("scan")["identified"].agg(["sum", "count"]) if len(pages) else pd.DataFrame()
+    )
+    return {
+        "envelopes": len(scored),
+        "seconds": round(seconds, 1),
+        "typed_by_kind": {str(k): rows(g) for k, g in typed.groupby("kind")},
+        "typed_total": rows(typed),
+        "handwritten": {
+            "fields": len(hand),
+            "routed_to_review_share": round(float(1 - hand["ok"].mean()), 4) if len(hand) else 0.0,
+            "silent_errors": int(hand["silent"].sum()),
+        },
+        "silent_error_rate_all_fields": round(float(fields["silent"].mean()), 5)
+        if len(fields)
+        else 0.0,
+        "envelopes_all_critical_ok_share": round(float(all_ok.mean()), 4) if len(all_ok) else 0.0,
+        "envelopes_all_typed_critical_ok_share": round(float(typed_ok.mean()), 4)
+        if len(typed_ok)
+        else 0.0,
+        "pages_identified": {
+            str(scan): {"pages": int(row["count"]), "identified": int(row["sum"])}
+            for scan, row in by_scan.iterrows()
+        },
+        "failures": failures,
+        "silent_examples": fields[fields["silent"]][["field", "want", "got"]]
+        .head(20)
+        .to_dict("records"),
+    }
 
 
 def speed(count: int, seed: int, settings: Settings, *, workers: int) -> dict[str, Any]:

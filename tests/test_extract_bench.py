@@ -1,0 +1,55 @@
+"""The accuracy benchmark's arithmetic, on hand-made results (no OCR)."""
+
+from __future__ import annotations
+
+from pipeline.extract.bench import summarise
+
+
+def _f(
+    kind: str, *, correct: bool, ok: bool, hw: bool = False, decides: bool = True
+) -> dict[str, object]:
+    return {
+        "kind": kind,
+        "handwritten": hw,
+        "decides": decides,
+        "correct": correct,
+        "ok": ok,
+        "field": f"A.{kind}",
+        "want": "w",
+        "got": "w" if correct else "x",
+    }
+
+
+def test_silent_errors_review_share_and_envelope_ceiling() -> None:
+    results = [
+        {
+            "fields": [
+                _f("date", correct=True, ok=True),
+                _f("date", correct=False, ok=True),
+                _f("text", correct=True, ok=False, hw=True),
+            ],
+            "pages": [{"scan": "200dpi-bitonal", "identified": True}],
+        },
+        {
+            "fields": [
+                _f("date", correct=True, ok=True),
+                _f("checkbox", correct=True, ok=False, decides=False),
+            ],
+            "pages": [{"scan": "200dpi-bitonal", "identified": False}],
+        },
+        {"error": "E-3.pdf: boom"},
+    ]
+    report = summarise(results, 12.0)
+    assert report["envelopes"] == 2
+    assert report["failures"] == ["E-3.pdf: boom"]
+    date = report["typed_by_kind"]["date"]
+    assert (date["fields"], date["silent_errors"]) == (3, 1)
+    assert date["exact_rate"] == round(2 / 3, 4)
+    assert report["typed_by_kind"]["checkbox"]["review_share"] == 1.0
+    assert report["handwritten"] == {"fields": 1, "routed_to_review_share": 1.0, "silent_errors": 0}
+    assert report["silent_error_rate_all_fields"] == round(1 / 5, 5)
+    # Envelope 1 has a handwritten critical field under review; envelope 2's critical fields are all ok.
+    assert report["envelopes_all_critical_ok_share"] == 0.5
+    assert report["envelopes_all_typed_critical_ok_share"] == 0.5
+    assert report["pages_identified"] == {"200dpi-bitonal": {"pages": 2, "identified": 1}}
+    assert report["silent_examples"] == [{"field": "A.date", "want": "w", "got": "x"}]
