@@ -50,6 +50,7 @@ def test_silent_errors_review_share_and_envelope_ceiling() -> None:
     assert report["silent_error_rate_all_fields"] == round(1 / 5, 5)
     # Envelope 1 has a handwritten critical field under review; envelope 2's critical fields are all ok.
     assert report["envelopes_all_critical_ok_share"] == 0.5
-    assert report["envelopes_all_typed_critical_ok_share"] == 0.5
+    # Counting typed fields only, both envelopes' critical fields are ok (the checkbox does not decide).
+    assert report["envelopes_all_typed_critical_ok_share"] == 1.0
     assert report["pages_identified"] == {"200dpi-bitonal": {"pages": 2, "identified": 1}}
     assert report["silent_examples"] == [{"field": "A.date", "want": "w", "got": "x"}]
