@@ -102,7 +102,7 @@ class Settings(BaseSettings):
         0.50, ge=0, le=1, description="Below this the value is treated as unreadable."
     )
     verify_max_score: float = Field(
-        0.055, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
+        0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
     )
     verify_fonts: list[str] = Field(
         default_factory=lambda: [

@@ -140,12 +140,15 @@ def cross_check(
             sources.append(Source(REGISTER, register_value, "register"))
         if register_value is not None and (item != "pass_number" or identity_agrees):
             for f in reads:
-                if _same(item, f.value, register_value) and f.status not in CONFIDENT:
+                if not _same(item, f.value, register_value):
+                    continue
+                if f.status not in CONFIDENT:
                     f.status = FieldStatus.CONFIRMED
-                    f.confirmed_by = REGISTER
                     f.reason = None
-                elif _same(item, f.value, register_value) and f.status == FieldStatus.OK:
-                    f.confirmed_by = REGISTER
+                f.confirmed_by = REGISTER
+                if item in ("name", "kana"):
+                    # Equal up to spacing and small kana: the register's spelling is the right one.
+                    f.value = register_value
         confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
         distinct = {(_COMPARE.get(item, _plain))(s.value) for s in confident}
         if len(distinct) > 1:

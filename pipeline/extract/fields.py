@@ -58,7 +58,7 @@ class FieldRead:
 class Thresholds:
     ok_confidence: float
     review_confidence: float
-    verify_max_score: float = 0.055  # re-drawn text must match the ink this closely
+    verify_max_score: float = 0.058  # re-drawn text must match the ink this closely
     verify_fonts: tuple[str, ...] = ()
 
     def confidence_of(self, score: float) -> float:
