@@ -204,6 +204,8 @@ def test_register_confirms_a_middling_reading_and_names_mismatches() -> None:
     assert fields["R.pass_number"][0].status == FieldStatus.CONFIRMED
     assert fields["R.pass_number"][0].confirmed_by == "register"
     assert fields["R.name_kanji"][0].status == FieldStatus.CONFIRMED
+    assert fields["R.name_kanji"][0].value == "佐藤　京子"  # the register's spelling
+    assert fields["A.name_kana"][0].value == "サトウ キョウコ"  # small kana restored
     assert checks["exam_type"].outcome == "mismatch"
     assert "合格者名簿「CAP」" in checks["exam_type"].message_ja
     assert checks["pass_number"].outcome == "agree"
