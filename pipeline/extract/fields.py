@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from pipeline.extract import marks
@@ -156,7 +157,52 @@ def read_page_fields(
         lines = read_lines([c.image for _, c in items], request, cmd=ocr_cmd)
         for (spec, _cleaned), line in zip(items, lines, strict=True):
             _apply_text(reads[spec.name], spec, line, thresholds, inks[spec.name])
+        _second_look(items, reads, request, thresholds, ocr_cmd)
     return [reads[spec.name] for spec in template.fields]
+
+
+# Digits beside kanji (10月) are where the Japanese model slips, and the scale it
+# sees them at decides it: unsure digit fields are read once more, enlarged.
+SECOND_LOOK_VALIDATORS = frozenset(
+    {"date", "yearmonth", "yearmonth_or_present", "pass_number", "postcode", "phone", "row_number"}
+)
+SECOND_LOOK_SCALE = 1.5
+
+
+def _second_look(
+    items: list[tuple[FieldSpec, CleanCrop]],
+    reads: dict[str, FieldRead],
+    request: OcrRequest,
+    thresholds: Thresholds,
+    ocr_cmd: str,
+) -> None:
+    """Re-read unsure digit fields enlarged; keep the reading that re-draws closer to the ink."""
+    unsure = [
+        (spec, cleaned)
+        for spec, cleaned in items
+        if spec.validator in SECOND_LOOK_VALIDATORS
+        and reads[spec.name].status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
+    ]
+    if not unsure or not thresholds.verify_fonts:
+        return
+    enlarged = [
+        cv2.resize(
+            c.image, None, fx=SECOND_LOOK_SCALE, fy=SECOND_LOOK_SCALE, interpolation=cv2.INTER_CUBIC
+        )
+        for _, c in unsure
+    ]
+    for (spec, cleaned), line in zip(
+        unsure, read_lines(enlarged, request, cmd=ocr_cmd), strict=True
+    ):
+        current = reads[spec.name]
+        candidate = FieldRead(**{**current.__dict__})
+        _apply_text(candidate, spec, line, thresholds, cleaned)
+        better_status = candidate.status == FieldStatus.OK and current.status != FieldStatus.OK
+        if better_status or (
+            candidate.value is not None and candidate.confidence > current.confidence
+        ):
+            candidate.reason = candidate.reason or None
+            reads[spec.name] = candidate
 
 
 def _apply_text(

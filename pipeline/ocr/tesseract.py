@@ -1,10 +1,10 @@
 """The Tesseract wrapper: owns its arguments, environment, timeouts and stderr.
 
-Starting tesseract costs far more than recognising one field, so text fields
-are read in batches: the crops of one page that share a language and
-whitelist are stacked into one image with white gaps, read in a single
-process with TSV output, and the words are mapped back to their crop by
-vertical position.
+Starting tesseract (loading its Japanese model) costs far more than
+recognising one field, so text fields are read in batches: the crops of one
+page that share a language and whitelist go to a single process as a list
+file, each read as its own one-line page, and the words come back tagged
+with the crop they belong to.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ import itertools
 import os
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 import pytesseract
 from pytesseract import Output
@@ -89,18 +93,13 @@ def check_tesseract(cmd: str = "tesseract") -> str:
     return str(pytesseract.get_tesseract_version())
 
 
-def read_words(
-    image: np.ndarray,
-    request: OcrRequest,
-    *,
-    cmd: str = "tesseract",
-    timeout: int = DEFAULT_TIMEOUT_S,
-) -> list[Word]:
-    """Words in a grayscale or bitonal image (uint8, text dark on white)."""
+def _image_to_data(
+    source: np.ndarray | str, request: OcrRequest, *, cmd: str, timeout: int
+) -> dict[str, list[Any]]:
     check_tesseract(cmd)
     try:
-        data = pytesseract.image_to_data(
-            image,
+        return pytesseract.image_to_data(
+            source,
             lang=request.lang,
             config=request.config(),
             output_type=Output.DICT,
@@ -110,43 +109,36 @@ def read_words(
         raise ExternalToolError(f"tesseract timed out after {timeout}s") from e
     except pytesseract.TesseractError as e:
         raise ExternalToolError(f"tesseract failed: {e.message.strip()[:200]}") from e
-    words: list[Word] = []
+
+
+def _words(data: dict[str, list[Any]]) -> list[tuple[int, Word]]:
+    """(page number, word) for every recognised word of tesseract's TSV output."""
+    words: list[tuple[int, Word]] = []
     for i, text in enumerate(data["text"]):
         conf = float(data["conf"][i])
-        if conf < 0 or not text.strip():
+        if conf < 0 or not str(text).strip():
             continue
-        words.append(
-            Word(
-                text=text.strip(),
-                confidence=conf / 100.0,
-                left=int(data["left"][i]),
-                top=int(data["top"][i]),
-                width=int(data["width"][i]),
-                height=int(data["height"][i]),
-            )
+        word = Word(
+            text=str(text).strip(),
+            confidence=conf / 100.0,
+            left=int(data["left"][i]),
+            top=int(data["top"][i]),
+            width=int(data["width"][i]),
+            height=int(data["height"][i]),
         )
+        words.append((int(data["page_num"][i]), word))
     return words
 
 
-def stack_crops(
-    crops: list[np.ndarray], *, gap: int | None = None, pad: int = 20
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Stack crops vertically on white with gaps; returns the sheet and each crop's (top, bottom)."""
-    if not crops:
-        raise ValueError("no crops to stack")
-    tallest = max(c.shape[0] for c in crops)
-    gap = gap if gap is not None else max(24, tallest)
-    width = max(c.shape[1] for c in crops) + 2 * pad
-    height = sum(c.shape[0] for c in crops) + gap * (len(crops) - 1) + 2 * pad
-    sheet = np.full((height, width), 255, dtype=np.uint8)
-    bands: list[tuple[int, int]] = []
-    y = pad
-    for crop in crops:
-        h, w = crop.shape[:2]
-        sheet[y : y + h, pad : pad + w] = crop
-        bands.append((y, y + h))
-        y += h + gap
-    return sheet, bands
+def read_words(
+    image: np.ndarray,
+    request: OcrRequest,
+    *,
+    cmd: str = "tesseract",
+    timeout: int = DEFAULT_TIMEOUT_S,
+) -> list[Word]:
+    """Words in a grayscale or bitonal image (uint8, text dark on white)."""
+    return [w for _, w in _words(_image_to_data(image, request, cmd=cmd, timeout=timeout))]
 
 
 def read_lines(
@@ -156,33 +148,37 @@ def read_lines(
     cmd: str = "tesseract",
     timeout: int = DEFAULT_TIMEOUT_S,
 ) -> list[LineRead]:
-    """Read many single-line crops in one tesseract process (psm 6 over the stacked sheet)."""
+    """Read many single-line crops in ONE tesseract process.
+
+    The crops are written as images and handed to tesseract as a list file:
+    it loads its model once and reads each crop as its own page with the
+    request's page segmentation (psm 7, one line), so nothing is lost to
+    layout analysis and the start-up cost is paid once per call.
+    """
     if not crops:
         return []
     if len(crops) == 1:
-        words = read_words(crops[0], request, cmd=cmd, timeout=timeout)
-        return [_line_from_words(words, request.lang)]
-    sheet, bands = stack_crops(crops)
-    sheet_request = OcrRequest(lang=request.lang, psm=6, whitelist=request.whitelist)
-    words = read_words(sheet, sheet_request, cmd=cmd, timeout=timeout)
+        return [
+            _line_from_words(read_words(crops[0], request, cmd=cmd, timeout=timeout), request.lang)
+        ]
+    with tempfile.TemporaryDirectory(prefix="conken-ocr-") as tmp:
+        folder = Path(tmp)
+        names = []
+        for index, crop in enumerate(crops):
+            name = folder / f"crop-{index:04d}.png"
+            if not cv2.imwrite(str(name), crop):
+                raise ExternalToolError(f"could not write an OCR crop to {folder}")
+            names.append(str(name))
+        listing = folder / "crops.txt"
+        listing.write_text("\n".join(names) + "\n", encoding="utf-8")
+        data = _image_to_data(
+            str(listing), request, cmd=cmd, timeout=timeout * max(1, len(crops) // 20 + 1)
+        )
     per_crop: list[list[Word]] = [[] for _ in crops]
-    for word in words:
-        centre = word.top + word.height / 2
-        index = _band_of(centre, bands)
-        if index is not None:
-            per_crop[index].append(word)
+    for page_num, word in _words(data):
+        if 1 <= page_num <= len(crops):
+            per_crop[page_num - 1].append(word)
     return [_line_from_words(ws, request.lang) for ws in per_crop]
-
-
-def _band_of(y: float, bands: list[tuple[int, int]]) -> int | None:
-    best, best_dist = None, float("inf")
-    for i, (top, bottom) in enumerate(bands):
-        if top <= y <= bottom:
-            return i
-        dist = min(abs(y - top), abs(y - bottom))
-        if dist < best_dist:
-            best, best_dist = i, dist
-    return best
 
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
