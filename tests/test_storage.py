@@ -180,3 +180,13 @@ def test_money_is_integer_yen_and_received_override(any_engine: Engine) -> None:
         s.commit()
         assert app.effective_received_on == date(2024, 6, 14)
         assert app.version == 2
+
+
+def test_sqlite_file_is_created_private(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import stat
+
+    url = f"sqlite:///{tmp_path / 'private' / 'conken.db'}"
+    db.upgrade(url)
+    path = tmp_path / "private" / "conken.db"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
