@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -29,6 +30,15 @@ def _truth() -> dict:  # type: ignore[type-arg]
     return json.loads((SAMPLE / "truth" / f"{ENVELOPE}.truth.json").read_text(encoding="utf-8"))
 
 
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     # Module scope: OCR runs once for all the tests here, with explicit settings.
@@ -49,11 +59,22 @@ def processed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
     )
     db.upgrade(settings.effective_database_url)
     engine = db.make_engine(settings.effective_database_url)
+    collect = _Collect()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(collect)
+    root.setLevel(logging.INFO)
     ingest = stages.ingest(engine, settings, run_id=None)
     pending = stages.envelopes_to_extract(engine)
     extracted = [stages.extract_envelope(engine, settings, e, n, run_id=None) for e, n in pending]
     decided = stages.decide_applications(engine, settings, run_id=None, today=date(2024, 7, 1))
+    root.removeHandler(collect)
+    root.setLevel(previous)
+    processed_logs.extend(collect.lines)
     return settings, engine, ingest, extracted, decided, truth
+
+
+processed_logs: list[str] = []
 
 
 def test_sample_envelope_is_identified_read_and_stored(processed) -> None:  # type: ignore[no-untyped-def]
@@ -133,3 +154,26 @@ def test_extract_command_prints_json_per_envelope(tmp_path: Path) -> None:
     statuses = {f["status"] for f in data["fields"]}
     assert statuses <= {"ok", "confirmed", "low_confidence", "invalid", "missing"}
     assert any(c["item"] == "pass_number" for c in data["cross_checks"])
+
+
+def test_no_personal_data_in_info_logs(processed) -> None:  # type: ignore[no-untyped-def]
+    *_rest, truth = processed
+    record = truth["record"]
+    personal = [
+        record[k]
+        for k in (
+            "family_kanji",
+            "given_kanji",
+            "family_kana",
+            "given_kana",
+            "birth_date",
+            "address",
+            "phone",
+            "email",
+            "postcode",
+        )
+        if record.get(k)
+    ]
+    assert processed_logs, "the run logged nothing at INFO: the check would prove nothing"
+    leaked = [value for value in personal for line in processed_logs if value in line]
+    assert leaked == []
