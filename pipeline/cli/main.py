@@ -32,6 +32,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("rules", "rules", "Certification rules: check an application JSON, explain a decision."),
     ("review", "review", "The staff web app: the exception queue (conken review serve)."),
     ("users", "users", "Accounts of the review app: add, disable, enable, list."),
+    ("purge", "purge", "Retention: remove scans of applications decided more than N years ago."),
     ("bench", "bench", "Benchmarks: extraction accuracy, speed, payments."),
     ("run", "run", "Run the nightly job once now, with progress bars and a summary."),
     ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
