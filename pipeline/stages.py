@@ -22,7 +22,7 @@ from pipeline.extract.envelope import ExtractOptions, PageResult, assemble, read
 from pipeline.extract.fields import Thresholds
 from pipeline.extract.files import save_page_outputs
 from pipeline.extract.store import store_extraction
-from pipeline.forms.loader import load_templates
+from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
@@ -168,7 +168,7 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
     page = single_page(
         path, media_type, page_index, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels
     )
-    templates = load_templates()
+    templates = default_templates()
     result = read_page(page, templates, extract_options(settings))
     return save_page_outputs(
         result,
@@ -301,7 +301,3 @@ def _same_findings(session: Any, application_id: int, evaluation: Any) -> bool:
     before = {(f.rule_id, f.outcome) for f in stored_findings(session, current.evaluation_id)}
     after = {(f.rule_id, str(f.outcome)) for f in evaluation.findings}
     return before == after
-
-
-def statements_location(settings: Settings) -> Path:
-    return settings.effective_statements_path

@@ -222,20 +222,20 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
     from PIL import Image
 
     from pipeline.extract.crops import clean_text_crop, cut
-    from pipeline.forms.loader import load_templates
+    from pipeline.extract.identify import identify_page
+    from pipeline.forms.loader import default_templates
+    from pipeline.imaging.raster import page_images
     from pipeline.ingest.sniff import inspect_file
     from pipeline.ocr.tesseract import OcrRequest, read_lines
     from pipeline.stages import extract_options
 
-    templates = load_templates()
+    templates = default_templates()
     options = extract_options(settings)
     groups: list[tuple[OcrRequest, list[Any]]] = []
     for path in files:
         info = inspect_file(
             path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
         )
-        from pipeline.extract.identify import identify_page
-        from pipeline.imaging.raster import page_images
 
         for page in page_images(
             path, info.media_type, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels

@@ -14,7 +14,7 @@ from typing import Any
 from pipeline.config import Settings
 from pipeline.extract.crosscheck import CrossCheck, cross_check, find_register_entry
 from pipeline.extract.envelope import EnvelopeExtraction, assemble, iter_pages
-from pipeline.forms.loader import load_templates
+from pipeline.forms.loader import default_templates
 from pipeline.ingest.sniff import inspect_file
 from pipeline.registry import parse_register
 from pipeline.storage.models import RegistryEntry
@@ -97,7 +97,7 @@ def extract_file(
     info = inspect_file(
         path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
     )
-    templates = load_templates()
+    templates = default_templates()
     pages = []
     for page in iter_pages(path, info.media_type, templates, extract_options(settings)):
         page.image = None

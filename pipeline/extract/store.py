@@ -33,7 +33,6 @@ from pipeline.storage.models import (
     FieldValue,
     Page,
     RegistryEntry,
-    ReviewItem,
     Severity,
 )
 from pipeline.text.dates import parse_date
@@ -359,14 +358,3 @@ def _check_items(
         )
         opened += created
     return opened
-
-
-def open_items_for(session: Session, application_id: int) -> list[ReviewItem]:
-    return list(
-        session.scalars(
-            select(ReviewItem).where(
-                ReviewItem.application_id == application_id,
-                ReviewItem.status.in_(("open", "in_progress")),
-            )
-        )
-    )

@@ -7,9 +7,8 @@ per-character chamfer distance between the crop and the re-drawn text,
 after normalising height and collapsing spaces (OCR drops them), as a
 fraction of the line height: near 0 for a faithful reading.
 
-The same measure picks the best of several candidate readings, which is how
-confusable digits (0/6/9/8) are repaired: each substitution is re-drawn and
-kept only if it matches the ink better.
+The extraction also uses it to choose between a first reading and an
+enlarged second look at the same crop.
 """
 
 from __future__ import annotations
@@ -152,37 +151,3 @@ def _window_distance(
         dt_a[ink_b_all].mean() if ink_b_all.any() else 1.0
     )
     return worst, float(mean / NORM_HEIGHT)
-
-
-CONFUSABLE: dict[str, str] = {
-    "0": "6989",
-    "6": "058",
-    "9": "08",
-    "8": "0369",
-    "3": "8",
-    "5": "6",
-    "1": "7",
-    "7": "1",
-    "2": "7",
-}
-
-
-def repair_digits(
-    crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, max_rounds: int = 4
-) -> tuple[str, Verification | None]:
-    """Greedily substitute confusable digits while the drawn text matches the ink better."""
-    best_text = text
-    best = compare(crop_ink, text, font_paths)
-    if best is None:
-        return text, None
-    for _ in range(max_rounds):
-        improved = False
-        for i, ch in enumerate(best_text):
-            for alt in CONFUSABLE.get(ch, ""):
-                candidate = best_text[:i] + alt + best_text[i + 1 :]
-                result = compare(crop_ink, candidate, font_paths)
-                if result is not None and result.score < best.score - 0.005:
-                    best, best_text, improved = result, candidate, True
-        if not improved:
-            break
-    return best_text, best

@@ -288,14 +288,3 @@ def sanity_problems(
     if abs(h[2, 0]) > 1e-3 or abs(h[2, 1]) > 1e-3:
         problems.append("strong perspective distortion")
     return problems
-
-
-def draw_overlay(
-    aligned: np.ndarray, boxes_px: Sequence[tuple[int, int, int, int]], text: str
-) -> np.ndarray:
-    """A colour debug image: the aligned page with every field box drawn and a caption."""
-    overlay = cv2.cvtColor(aligned, cv2.COLOR_GRAY2BGR)
-    for x, y, w, h in boxes_px:
-        cv2.rectangle(overlay, (x, y), (x + w, y + h), (0, 0, 255), 2)
-    cv2.putText(overlay, text, (40, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 0, 0), 2)
-    return overlay

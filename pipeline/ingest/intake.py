@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -85,12 +84,6 @@ def take_inbox(
     listing = list_inbox(settings.inbox_dir, settle_seconds=settings.inbox_settle_seconds, now=now)
     results = [take_file(engine, path, settings, run_id=run_id) for path in listing.ready]
     return results, listing
-
-
-def take_files(
-    engine: Engine, paths: Iterable[Path], settings: Settings, *, run_id: int | None = None
-) -> list[IntakeResult]:
-    return [take_file(engine, path, settings, run_id=run_id) for path in paths]
 
 
 def take_file(
