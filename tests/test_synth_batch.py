@@ -152,3 +152,22 @@ def test_decision_reasons_add_the_fee(batch) -> None:
             assert t.decision_reasons[-1] == fee and "eligible" not in t.decision_reasons
         else:
             assert t.decision_reasons == t.eligibility.reasons
+
+
+def test_handwriting_is_chosen_per_envelope() -> None:
+    from pipeline.synth.batch import make_records
+
+    none = make_records(40, seed=5, handwriting_share=0.0)
+    assert all(not r.render.handwritten_fields for r in none)
+    every = make_records(40, seed=5, handwriting_share=1.0)
+    assert all(r.render.handwritten_fields for r in every)
+    styles = {
+        "all" if f == ["*"] else "attestation" if f == ["C:*"] else "some"
+        for f in (r.render.handwritten_fields for r in every)
+    }
+    assert styles == {"all", "attestation", "some"}
+    some = [r.render.handwritten_fields for r in every if r.render.handwritten_fields[0][1:] != ":*"]
+    assert all(1 <= len(f) <= 4 and all(":" in x for x in f) for f in some if f != ["*"])
+    usual = make_records(60, seed=5, handwriting_share=0.15)
+    share = sum(bool(r.render.handwritten_fields) for r in usual) / len(usual)
+    assert 0.03 <= share <= 0.35  # most applicants fill the forms on a PC

@@ -27,7 +27,11 @@ def app(
     ] = None,
     clean: bool = typer.Option(False, "--clean", help="Also write undegraded PDFs."),
     handwriting: float = typer.Option(
-        0.15, "--handwriting", min=0.0, max=1.0, help="Share of values written by hand."
+        0.15,
+        "--handwriting",
+        min=0.0,
+        max=1.0,
+        help="Share of envelopes with values written by hand.",
     ),
     scenarios: str = typer.Option(
         "", "--scenarios", help="Comma-separated scenarios to cycle through (default: a mix)."

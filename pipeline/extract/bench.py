@@ -259,7 +259,7 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
                 )
                 if crop.ink_ratio > 0.0025:
                     by_request[OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)].append(
-                        crop.image
+                        crop.ocr_image if crop.ocr_image is not None else crop.image
                     )
             groups.extend(by_request.items())
     crops = sum(len(c) for _, c in groups)

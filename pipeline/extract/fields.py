@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
+from pipeline.extract.placement import check_placement
 from pipeline.extract.verify import compare
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -49,6 +49,8 @@ class FieldRead:
     crop: np.ndarray | None = field(default=None, repr=False)
     confirmed_by: str | None = None
     crop_path: str | None = None  # relative to the data root, once saved
+    verify_score: float | None = None  # re-drawing distance of the reading (lower is closer)
+    placement_fits: bool = False  # the ink sits where the form prints a typed value
 
     @property
     def key(self) -> str:
@@ -154,19 +156,20 @@ def read_page_fields(
         )
 
     for request, items in pending.items():
-        lines = read_lines([c.image for _, c in items], request, cmd=ocr_cmd)
+        lines = read_lines([_ocr_input(c) for _, c in items], request, cmd=ocr_cmd)
         for (spec, _cleaned), line in zip(items, lines, strict=True):
             _apply_text(reads[spec.name], spec, line, thresholds, inks[spec.name])
         _second_look(items, reads, request, thresholds, ocr_cmd)
     return [reads[spec.name] for spec in template.fields]
 
 
-# Digits beside kanji (10月) are where the Japanese model slips, and the scale it
-# sees them at decides it: unsure digit fields are read once more, enlarged.
-SECOND_LOOK_VALIDATORS = frozenset(
-    {"date", "yearmonth", "yearmonth_or_present", "pass_number", "postcode", "phone", "row_number"}
-)
-SECOND_LOOK_SCALE = 1.5
+# A second, independent reading of an unsure field: the binarised 300-dpi crop
+# instead of the grey 200-dpi one. When both readings give the same value, the
+# reading re-draws reasonably well and sits where the form prints it, the value
+# is confirmed ("second_reading"); errors of the two inputs rarely coincide.
+# Calibrated on the synthetic corpus: 0 wrong values confirmed at 0.20.
+CONSENSUS_MAX_SCORE = 0.20
+SECOND_READING = "second_reading"
 
 
 def _second_look(
@@ -176,40 +179,63 @@ def _second_look(
     thresholds: Thresholds,
     ocr_cmd: str,
 ) -> None:
-    """Re-read unsure digit fields enlarged; keep the reading that re-draws closer to the ink."""
+    """Read unsure fields again from the binarised crop; confirm on agreement, else keep the better."""
     unsure = [
         (spec, cleaned)
         for spec, cleaned in items
-        if spec.validator in SECOND_LOOK_VALIDATORS
-        and reads[spec.name].status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
+        if reads[spec.name].status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
     ]
     if not unsure or not thresholds.verify_fonts:
         return
-    enlarged = [
-        cv2.resize(
-            c.image, None, fx=SECOND_LOOK_SCALE, fy=SECOND_LOOK_SCALE, interpolation=cv2.INTER_CUBIC
-        )
-        for _, c in unsure
-    ]
-    for (spec, cleaned), line in zip(
-        unsure, read_lines(enlarged, request, cmd=ocr_cmd), strict=True
-    ):
+    lines = read_lines([c.image for _, c in unsure], request, cmd=ocr_cmd)
+    for (spec, cleaned), line in zip(unsure, lines, strict=True):
         current = reads[spec.name]
         candidate = FieldRead(**{**current.__dict__})
         _apply_text(candidate, spec, line, thresholds, cleaned)
+        if (
+            current.value is not None
+            and _agreement_counts(spec, current.value)
+            and candidate.value == current.value
+            and current.placement_fits
+            and current.verify_score is not None
+            and current.verify_score <= CONSENSUS_MAX_SCORE
+        ):
+            current.status = FieldStatus.CONFIRMED
+            current.confirmed_by = SECOND_READING
+            current.reason = None
+            continue
         better_status = candidate.status == FieldStatus.OK and current.status != FieldStatus.OK
         if better_status or (
             candidate.value is not None and candidate.confidence > current.confidence
         ):
-            candidate.reason = candidate.reason or None
             reads[spec.name] = candidate
+
+
+def _agreement_counts(spec: FieldSpec, value: str) -> bool:
+    """Whether two readings agreeing is evidence for this field's value.
+
+    Not for e-mail addresses (l/1 and O/0 look alike in both inputs) nor for
+    digits inside free Japanese text (both readings share the jpn model's digit
+    slips: 080 read as 680 twice); the corpus showed agreeing errors only there.
+    """
+    if spec.validator == "email":
+        return False
+    free_text = spec.ocr is None or spec.ocr.whitelist is None
+    return not (free_text and any(ch.isdigit() for ch in value))
+
+
+def _ocr_input(cleaned: CleanCrop) -> np.ndarray:
+    return cleaned.ocr_image if cleaned.ocr_image is not None else cleaned.image
 
 
 def _apply_text(
     read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Thresholds, cleaned: CleanCrop
 ) -> None:
     read.raw_text = line.text
+    read.value = None  # a copy being re-read must not keep the earlier value
     read.confidence = 0.0
+    read.verify_score = None
+    read.placement_fits = False
     if not line.text.strip():
         read.status = FieldStatus.LOW_CONFIDENCE
         read.reason = "記入はあるが文字として読み取れません（手書きの可能性）"
@@ -231,7 +257,28 @@ def _apply_text(
         read.confidence = min(line.confidence, thresholds.ok_confidence - 0.01)
     else:
         read.confidence = thresholds.confidence_of(check.score)
-    if read.confidence >= thresholds.ok_confidence:
+        read.verify_score = check.score
+    placement = (
+        check_placement(
+            cleaned.image,
+            line.text,
+            spec,
+            thresholds.verify_fonts,
+            px_per_mm=cleaned.px_per_mm,
+            pad=cleaned.pad,
+        )
+        if check is not None
+        else None
+    )
+    read.placement_fits = placement is not None and placement.fits
+    if placement is not None and not placement.fits and read.confidence >= thresholds.ok_confidence:
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.reason = (
+            "文字の位置・大きさがPC入力の印字と異なります（手書きの可能性; "
+            f"ずれ {placement.worst():.1f} mm）"
+        )
+        read.confidence = min(read.confidence, thresholds.ok_confidence - 0.01)
+    elif read.confidence >= thresholds.ok_confidence:
         read.status = FieldStatus.OK
     else:
         read.status = FieldStatus.LOW_CONFIDENCE

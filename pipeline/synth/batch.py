@@ -79,9 +79,7 @@ def make_records(
         else:
             scenario = pick_scenario(rng)
         received = first_received + timedelta(days=rng.randint(0, 11))
-        record = build_record(
-            rng, f"E{seed}-{i + 1:04d}", scenario, received, handwriting_share=handwriting_share
-        )
+        record = build_record(rng, f"E{seed}-{i + 1:04d}", scenario, received)
         choose_handwriting(record, rng, handwriting_share)
         choose_upside_down(record, rng, mix.upside_down_share)
         records.append(record)
@@ -92,21 +90,35 @@ def make_records(
 
 
 def choose_handwriting(record: ApplicantRecord, rng: random.Random, share: float) -> None:
-    """Mark a share of the filled text fields as written by hand (keeps existing choices)."""
-    if "*" in record.render.handwritten_fields:
+    """Decide, per envelope, whether and where values are written by hand.
+
+    Applicants mostly fill the downloadable forms on a PC; ``share`` of the
+    envelopes carry handwriting: a third written entirely by hand, a third with
+    a supervisor who filled (C) by hand, a third with a few values added by pen.
+    Choices already in the record (``synth --from``) are kept.
+    """
+    if record.render.handwritten_fields or rng.random() >= share:
+        return
+    style = rng.choice(("all", "attestation", "some"))
+    if style == "all":
+        record.render.handwritten_fields = ["*"]
+        return
+    if style == "attestation" and "C" not in record.render.missing_forms:
+        record.render.handwritten_fields = ["C:*"]
         return
     templates = default_templates()
-    chosen = list(record.render.handwritten_fields)
-    if rng.random() < share:  # a supervisor who fills (C) by hand
-        chosen.append("C:*")
-    for plan in page_plan(record):
-        if plan.form_code == "R":
-            continue
-        for name, value in plan.printed.items():
-            spec = templates[(plan.form_code, plan.page)].field(name)
-            if spec.kind in TEXT_KINDS and isinstance(value, str) and rng.random() < share:
-                chosen.append(f"{plan.form_code}:{name}")
-    record.render.handwritten_fields = chosen
+    candidates = [
+        f"{plan.form_code}:{name}"
+        for plan in page_plan(record)
+        if plan.form_code != "R"
+        for name, value in plan.printed.items()
+        if templates[(plan.form_code, plan.page)].field(name).kind in TEXT_KINDS
+        and isinstance(value, str)
+    ]
+    if candidates:
+        record.render.handwritten_fields = rng.sample(
+            candidates, min(len(candidates), rng.randint(1, 4))
+        )
 
 
 def choose_upside_down(record: ApplicantRecord, rng: random.Random, share: float) -> None:

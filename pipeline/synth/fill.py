@@ -15,6 +15,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.forms.fonts import font_for
+from pipeline.forms.layout import INSET_MM, MIN_SIZE_PT, ROOM_LESS_MM
 from pipeline.forms.render import draw_blank_page, draw_text_in_box
 from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
 from pipeline.synth import handwriting as hw
@@ -54,12 +55,13 @@ def draw_typed(c: Canvas, spec: FieldSpec, text: str, page_h: float, font: str) 
             cell = Box(spec.frame_mm.x + i * step, box.y, step, box.h)
             draw_text_in_box(c, ch, cell, page_h, font=font, size=spec.font_pt, align="center")
         return
+    # The placement rule of ``forms.layout`` (which the extractor checks), in reportlab units.
     size = spec.font_pt
-    room = (box.w - 1.0) * mm
+    room = (box.w - ROOM_LESS_MM) * mm
     width = stringWidth(text, font, size)
     if width > room:
-        size = max(6.0, size * room / width)
-    inner = Box(box.x + 0.8, box.y, box.w - 1.0, box.h)
+        size = max(MIN_SIZE_PT, size * room / width)
+    inner = Box(box.x + INSET_MM, box.y, box.w - ROOM_LESS_MM, box.h)
     draw_text_in_box(c, text, inner, page_h, font=font, size=size, align=spec.align)
 
 

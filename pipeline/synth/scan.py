@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -240,9 +241,9 @@ def write_outputs(
         if compression == "jpeg":
             kwargs["quality"] = settings.jpeg_quality
         fresh = [im.copy() for im in images]  # PDF saving leaves encoder state on images
-        fresh[0].save(
-            out_dir / name, format="TIFF", save_all=True, append_images=fresh[1:], **kwargs
-        )
+        buf = io.BytesIO()
+        fresh[0].save(buf, format="TIFF", save_all=True, append_images=fresh[1:], **kwargs)
+        (out_dir / name).write_bytes(zero_tiff_slack(buf.getvalue()))
         files["tiff"] = [name]
     if "jpeg" in formats:
         names = []
@@ -257,3 +258,63 @@ def write_outputs(
             names.append(name)
         files["jpeg"] = names
     return files
+
+
+_TIFF_TYPE_SIZES = {
+    1: 1,
+    2: 1,
+    3: 2,
+    4: 4,
+    5: 8,
+    6: 1,
+    7: 1,
+    8: 2,
+    9: 4,
+    10: 8,
+    11: 4,
+    12: 8,
+    16: 8,
+}
+
+
+def zero_tiff_slack(data: bytes) -> bytes:
+    """Zero the bytes of a TIFF that no header, directory, tag value or strip uses.
+
+    libtiff pads to word boundaries without initialising the pad byte, so the
+    same pages written by two processes could differ by a byte; same seed must
+    mean same bytes.
+    """
+    order = "<" if data[:2] == b"II" else ">"
+    used = bytearray(len(data))
+
+    def mark(start: int, length: int) -> None:
+        used[start : start + length] = b"\x01" * max(0, min(length, len(data) - start))
+
+    def read(fmt: str, at: int) -> tuple[int, ...]:
+        return struct.unpack_from(order + fmt, data, at)
+
+    mark(0, 8)
+    offset = read("I", 4)[0]
+    seen: set[int] = set()
+    while offset and offset not in seen and offset + 2 <= len(data):
+        seen.add(offset)
+        count = read("H", offset)[0]
+        mark(offset, 2 + 12 * count + 4)
+        strips: dict[int, list[int]] = {}
+        for i in range(count):
+            entry = offset + 2 + 12 * i
+            tag, kind, n = read("HHI", entry)
+            size = _TIFF_TYPE_SIZES.get(kind, 1) * n
+            where = entry + 8 if size <= 4 else read("I", entry + 8)[0]
+            if size > 4:
+                mark(where, size)
+            if tag in (273, 279, 324, 325):  # strip/tile offsets and byte counts
+                fmt = "H" if kind == 3 else "I"
+                strips[tag] = list(read(f"{n}{fmt}", where))
+        for offsets_tag, counts_tag in ((273, 279), (324, 325)):
+            for start, length in zip(
+                strips.get(offsets_tag, []), strips.get(counts_tag, []), strict=False
+            ):
+                mark(start, length)
+        offset = read("I", offset + 2 + 12 * count)[0]
+    return bytes(b if used[i] else 0 for i, b in enumerate(data))

@@ -190,15 +190,13 @@ def build_record(
     envelope_id: str,
     scenario: str,
     received: date,
-    *,
-    handwriting_share: float = 0.15,
 ) -> ApplicantRecord:
     """A record showing ``scenario`` (see SCENARIOS); retries draws until it does."""
     if scenario not in SCENARIOS:
         raise ValidationError(f"unknown scenario {scenario!r}; known: {', '.join(SCENARIOS)}")
     want = SCENARIOS[scenario][1]
     for _ in range(200):
-        record = _draw(rng, envelope_id, scenario, received, handwriting_share)
+        record = _draw(rng, envelope_id, scenario, received)
         truth = assess(record, ALL_FORMS - set(record.render.missing_forms))
         shows = want in truth.reasons and (want != "eligible" or truth.outcome == "eligible")
         if shows and (scenario.startswith("eligible") or _only_intended(truth.reasons, want)):
@@ -210,9 +208,7 @@ def _only_intended(reasons: list[str], want: str) -> bool:
     return reasons == [want] or (want == "document_missing" and reasons[0] == want)
 
 
-def _draw(
-    rng: random.Random, envelope_id: str, scenario: str, received: date, handwriting_share: float
-) -> ApplicantRecord:
+def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date) -> ApplicantRecord:
     fam, giv, fam_k, giv_k = people.pick_person(rng)
     post, address, phone = people.pick_address(rng)
     exam_type = rng.choice(["CAP", "OMP", "OMP"])
@@ -305,8 +301,7 @@ def _draw(
     missing: list[str] = []
     if scenario == "document_missing":
         missing = [rng.choice(["D", "C", "R", "B"])]
-    share = handwriting_share
-    hand = ["*"] if rng.random() < share / 3 else []
+    hand: list[str] = []  # chosen per envelope by ``batch.choose_handwriting``
     kind, style = pick_weighted(rng, [(w, f"{k}/{s}") for w, k, s in PAYMENTS]).split("/")
     if scenario == "sv_applicant":
         kind = rng.choice(["exact", "none"])

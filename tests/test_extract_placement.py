@@ -1,0 +1,170 @@
+"""The placement check, the grey OCR input and the second reading (no tesseract needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+import pipeline.extract.fields as fields_mod
+from pipeline.extract.crops import OCR_DPI, clean_text_crop
+from pipeline.extract.fields import SECOND_READING, FieldRead, Thresholds, _second_look
+from pipeline.extract.placement import check_placement
+from pipeline.forms.layout import PT_PER_MM, typed_placement
+from pipeline.forms.loader import load_templates
+from pipeline.forms.schema import FieldSpec
+from pipeline.ocr.tesseract import LineRead, OcrRequest
+from pipeline.storage.models import FieldStatus
+
+DPI = 300
+GOTHIC = "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf"
+PX_PER_MM = DPI / 25.4
+
+
+@pytest.fixture(scope="module")
+def spec() -> FieldSpec:
+    return load_templates()[("B", 1)].field("exp1_from")
+
+
+@pytest.fixture(scope="module")
+def centred() -> FieldSpec:
+    return load_templates()[("C", 1)].field("att1_row")
+
+
+def _box_image(
+    spec: FieldSpec, text: str, *, scale: float = 1.0, dx_mm: float = 0.0, dy_mm: float = 0.0
+) -> np.ndarray:
+    """``text`` where the PC form prints it (optionally larger or moved), as a grey box crop."""
+    box = spec.box_mm
+    w, h = round(box.w * PX_PER_MM), round(box.h * PX_PER_MM)
+    probe = ImageFont.truetype(GOTHIC, 100)
+    place = typed_placement(spec, probe.getlength(text) / 100)
+    size_px = place.size_pt / PT_PER_MM * PX_PER_MM * scale
+    font = ImageFont.truetype(GOTHIC, max(1, round(size_px)))
+    image = Image.new("L", (w, h), 255)
+    x = (place.x_mm + dx_mm) * PX_PER_MM
+    if spec.align == "center":  # keep a larger print centred on the same point
+        x -= (font.getlength(text) - probe.getlength(text) / 100 * size_px / scale) / 2
+    baseline = (place.baseline_mm + dy_mm) * PX_PER_MM
+    # Larger handwriting grows around the same line centre, as a pen does.
+    baseline += (scale - 1.0) * size_px * 0.35
+    ImageDraw.Draw(image).text((x, baseline), text, font=font, fill=0, anchor="ls")
+    return np.asarray(image)
+
+
+def _placement(spec: FieldSpec, image: np.ndarray, text: str):  # type: ignore[no-untyped-def]
+    crop = clean_text_crop(image, DPI)
+    return check_placement(
+        crop.image, text, spec, (GOTHIC,), px_per_mm=crop.px_per_mm, pad=crop.pad
+    )
+
+
+def test_typed_value_where_the_form_prints_it_fits(spec: FieldSpec) -> None:
+    found = _placement(spec, _box_image(spec, "2019年10月"), "2019年10月")
+    assert found is not None
+    assert found.fits, found
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"scale": 1.2}, "written larger than the print"),
+        ({"dy_mm": 0.6}, "on a lower baseline"),
+        ({"dx_mm": 2.5}, "started further right"),
+    ],
+)
+def test_value_off_the_print_layout_does_not_fit(spec: FieldSpec, change: dict, why: str) -> None:
+    found = _placement(spec, _box_image(spec, "2019年10月", **change), "2019年10月")
+    assert found is not None
+    assert not found.fits, why
+
+
+def test_centred_single_digit_off_centre_does_not_fit(centred: FieldSpec) -> None:
+    assert _placement(centred, _box_image(centred, "3"), "3").fits  # type: ignore[union-attr]
+    moved = _placement(centred, _box_image(centred, "3", dx_mm=-5.0), "3")
+    assert moved is not None and not moved.fits
+
+
+def test_placement_is_not_judged_without_reading_or_ink(spec: FieldSpec) -> None:
+    blank = np.full((40, 200), 255, np.uint8)
+    assert check_placement(blank, "2019年", spec, (GOTHIC,), px_per_mm=PX_PER_MM, pad=12) is None
+    image = _box_image(spec, "2019年10月")
+    assert check_placement(image, "  ", spec, (GOTHIC,), px_per_mm=PX_PER_MM, pad=12) is None
+
+
+def test_grey_ocr_input_keeps_ink_whitens_rulings_and_scales(spec: FieldSpec) -> None:
+    image = _box_image(spec, "2019年10月").copy()
+    image[-3:, :] = 0  # the box's bottom ruling
+    crop = clean_text_crop(image, DPI)
+    assert crop.ocr_image is not None
+    ratio = OCR_DPI / DPI
+    inner_h = crop.ocr_image.shape[0] - 2 * crop.pad
+    assert abs(inner_h - image.shape[0] * ratio) <= 2
+    body = crop.ocr_image[crop.pad : -crop.pad, crop.pad : -crop.pad]
+    assert body.min() < 60  # the text stays dark
+    assert body[-2:, :].min() > 200  # the ruling is gone
+
+
+def _unsure(value: str, score: float, fits: bool) -> FieldRead:
+    return FieldRead(
+        form_code="B",
+        form_page=1,
+        name="exp1_from",
+        label_ja="期間 自",
+        kind="yearmonth",
+        decides=True,
+        required=True,
+        row=1,
+        group="experience",
+        value=value,
+        raw_text="",
+        confidence=0.7,
+        status=FieldStatus.LOW_CONFIDENCE,
+        verify_score=score,
+        placement_fits=fits,
+    )
+
+
+@pytest.mark.parametrize(
+    ("second_text", "score", "fits", "confirmed"),
+    [
+        ("2019年10月", 0.15, True, True),  # both readings agree, close enough, in place
+        ("2019年16月", 0.15, True, False),  # the readings disagree
+        ("2019年10月", 0.35, True, False),  # agree, but the re-drawing is too far off
+        ("2019年10月", 0.15, False, False),  # agree, but not where the form prints (handwriting)
+    ],
+)
+def test_second_reading_confirms_only_on_agreement(
+    spec: FieldSpec,
+    monkeypatch: pytest.MonkeyPatch,
+    second_text: str,
+    score: float,
+    fits: bool,
+    confirmed: bool,
+) -> None:
+    monkeypatch.setattr(
+        fields_mod, "read_lines", lambda images, request, cmd: [LineRead(second_text, 0.9)]
+    )
+    crop = clean_text_crop(_box_image(spec, "2019年10月"), DPI)
+    reads = {"exp1_from": _unsure("2019-10", score, fits)}
+    thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+    _second_look([(spec, crop)], reads, OcrRequest("jpn", 7, None), thresholds, "tesseract")
+    read = reads["exp1_from"]
+    if confirmed:
+        assert read.status == FieldStatus.CONFIRMED
+        assert read.confirmed_by == SECOND_READING
+        assert read.value == "2019-10"
+    else:
+        assert read.status != FieldStatus.CONFIRMED
+        assert read.confirmed_by is None
+
+
+def test_agreement_is_no_evidence_for_digits_in_free_text_or_email() -> None:
+    templates = load_templates()
+    yearmonth = templates[("B", 1)].field("exp1_from")
+    contact = templates[("C", 1)].field("att1_contact")
+    email = templates[("A", 1)].field("email")
+    assert fields_mod._agreement_counts(yearmonth, "2019-10")
+    assert fields_mod._agreement_counts(contact, "株式会社日本コールサービス")
+    assert not fields_mod._agreement_counts(contact, "株式会社日本コールサービス080-1234-5678")
+    assert not fields_mod._agreement_counts(email, "ccpro1@example.com")
