@@ -40,6 +40,7 @@ from flows import progress
 from pipeline.audit_sample import open_audit_items
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConkenError
+from pipeline.faults import checkpoint
 from pipeline.outputs.run_outputs import write_run_outputs
 from pipeline.reports.publish import Published, publish
 from pipeline.reports.render import decision_table, exception_table, render_markdown
@@ -204,6 +205,7 @@ def _stage(state: RunState, name: str, call: Callable[[], T], counts_of: Callabl
     if details:
         state.details[name] = list(details)[:200]
     progress.stage_finished(name, counts, seconds)
+    checkpoint(f"stage.{name}.done")
     return result
 
 

@@ -22,6 +22,7 @@ from pipeline.extract.envelope import ExtractOptions, PageResult, assemble, read
 from pipeline.extract.fields import Thresholds
 from pipeline.extract.files import save_page_outputs
 from pipeline.extract.store import store_extraction
+from pipeline.faults import checkpoint
 from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
@@ -170,13 +171,15 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
     )
     templates = default_templates()
     result = read_page(page, templates, extract_options(settings))
-    return save_page_outputs(
+    saved = save_page_outputs(
         result,
         data_root=settings.data_root,
         store_dir=settings.store_dir,
         envelope_id=envelope_id,
         work_dpi=settings.ocr_dpi,
     )
+    checkpoint("extract.page_saved")
+    return saved
 
 
 def finish_envelope(
@@ -193,6 +196,7 @@ def finish_envelope(
             result.add("already_extracted")
             return result
         stored = store_extraction(session, settings, envelope, extraction, run_id=run_id)
+    checkpoint("extract.envelope_stored")
     result.add("envelopes")
     result.add("pages", len(pages))
     result.add("fields", stored.fields)
@@ -289,6 +293,7 @@ def decide_applications(
                 session, application_id, evaluation, actor=f"run:{run_id}", run_id=run_id
             )
             result.add(f"decided_{outcome}")
+        checkpoint("decide.saved")
     return result
 
 

@@ -185,3 +185,55 @@ def test_keys_do_not_depend_on_the_file_a_row_came_from(rows: list[Txn]):
     again = parse_statement_bytes(mufg_csv(rows), "again.csv")
     assert [r.txn_key for r in whole.rows] == [r.txn_key for r in again.rows]
     assert len({r.txn_key for r in whole.rows}) == len(whole.rows)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2023/4/22",
+        "2023/04/22",
+        "2023-04-22",
+        "2023.04.22",
+        "20230422",
+        "2023年4月22日",
+        "令和5年4月22日",
+        "R5.4.22",
+        "Ｒ５．４．２２",
+        "２０２３／４／２２",
+    ],
+)
+def test_unambiguous_date_forms_of_bank_exports_are_read(written: str):
+    data = "\r\n".join([MUFG_HEADER, f'{written},振込,A,,"11,000",,,,入金'])
+    parsed = parse_statement_bytes(data.encode("cp932"), "f.csv")
+    assert parsed.problems == []
+    assert [r.booked_on for r in parsed.rows] == [D]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "23/4/22",  # two-digit year
+        "22/04/2023",  # day first
+        "04/22/2023",  # month first
+        "2023/2/30",  # no such day
+        "平成36年4月22日",  # outside its era (that day is 令和)
+        "2023/04/22 10:15",  # a time is not a booking date
+        "2023422",  # seven digits
+        "",
+    ],
+)
+def test_ambiguous_or_unreal_dates_are_line_numbered_problems_and_nothing_else_is_lost(
+    written: str,
+):
+    good = '2023/4/22,振込,B,,"11,000",,,,入金'
+    rows = [MUFG_HEADER, good, f'{written},振込,A,,"11,000",,,,入金', good.replace(",B,", ",C,")]
+    parsed = parse_statement_bytes("\r\n".join(rows).encode("cp932"), "f.csv")
+    assert [(r.line, r.payer_raw) for r in parsed.rows] == [(2, "B"), (4, "C")]
+    (problem,) = parsed.problems
+    assert problem.line == 3
+    assert f"date {written!r} is not a real, unambiguous date" in problem.message
+    # Fixed and dropped in again, the file adds only the row that was refused.
+    fixed_rows = [*rows[:2], '2023/4/22,振込,A,,"11,000",,,,入金', rows[3]]
+    fixed = parse_statement_bytes("\r\n".join(fixed_rows).encode("cp932"), "g.csv")
+    assert fixed.problems == [] and len(fixed.rows) == 3
+    assert {r.txn_key for r in parsed.rows} < {r.txn_key for r in fixed.rows}

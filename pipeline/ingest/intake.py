@@ -9,6 +9,7 @@ goes on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from pipeline.config import Settings
+from pipeline.faults import checkpoint
 from pipeline.ingest import files
 from pipeline.ingest.sniff import REASON_JA, QuarantineReason, UnusableFileError, inspect_file
 from pipeline.storage.audit import record_event
@@ -81,6 +83,7 @@ def list_inbox(inbox: Path, *, settle_seconds: float, now: datetime | None = Non
 def take_inbox(
     engine: Engine, settings: Settings, *, run_id: int | None = None, now: datetime | None = None
 ) -> tuple[list[IntakeResult], InboxListing]:
+    recover_quarantined(engine, settings, run_id=run_id)
     listing = list_inbox(settings.inbox_dir, settle_seconds=settings.inbox_settle_seconds, now=now)
     results = [take_file(engine, path, settings, run_id=run_id) for path in listing.ready]
     return results, listing
@@ -153,6 +156,7 @@ def take_file(
         return _quarantine(engine, path, settings, bad, sha, received_at, run_id)
 
     archived = files.archive_original(path, settings.archive_dir, sha)
+    checkpoint("ingest.archived")
     with session_scope(engine) as session:
         envelope = Envelope(
             sha256=sha,
@@ -178,6 +182,7 @@ def take_file(
             run_id=run_id,
         )
         envelope_id = envelope.id
+    checkpoint("ingest.recorded")
     path.unlink(missing_ok=True)  # last: the original is archived and recorded
     log.info("envelope %s received: %s pages, sha %s", envelope_id, info.page_count, sha[:12])
     return IntakeResult(path.name, IntakeOutcome.NEW, envelope_id, sha)
@@ -208,16 +213,34 @@ def _quarantine(
     received_at: datetime,
     run_id: int | None,
 ) -> IntakeResult:
-    message_ja = REASON_JA[bad.reason]
     moved = files.quarantine(
         path,
         settings.quarantine_dir,
         reason=bad.reason.value,
         detail=bad.detail,
-        message_ja=message_ja,
+        message_ja=REASON_JA[bad.reason],
         sha256=sha,
         received_at=received_at,
     )
+    checkpoint("ingest.quarantine_moved")
+    envelope_id = _record_quarantined(
+        engine, settings, moved, path.name, bad.reason.value, bad.detail, sha, received_at, run_id
+    )
+    log.warning("quarantined inbox file (%s): %s", bad.reason.value, bad.detail)
+    return IntakeResult(path.name, IntakeOutcome.QUARANTINED, envelope_id, sha, bad.reason.value)
+
+
+def _record_quarantined(
+    engine: Engine,
+    settings: Settings,
+    moved: Path,
+    name: str,
+    reason: str,
+    detail: str,
+    sha: str | None,
+    received_at: datetime,
+    run_id: int | None,
+) -> int:
     with session_scope(engine) as session:
         first = None
         if sha is not None:
@@ -226,13 +249,13 @@ def _quarantine(
             ).first()
         envelope = Envelope(
             sha256=sha or "",
-            original_name=path.name,
+            original_name=name,
             size_bytes=moved.lstat().st_size,
             media_type=None,
             archive_path=str(moved.relative_to(settings.data_root)),
             received_at=received_at,
             status=EnvelopeStatus.QUARANTINED.value,
-            quarantine_reason=bad.reason.value,
+            quarantine_reason=reason,
             duplicate_of_id=first.id if first is not None else None,
             run_id=run_id,
         )
@@ -247,9 +270,48 @@ def _quarantine(
             action="envelope.quarantined",
             entity_type="envelope",
             entity_id=envelope.id,
-            after={"reason": bad.reason.value, "detail": bad.detail},
+            after={"reason": reason, "detail": detail},
             run_id=run_id,
         )
-        envelope_id = envelope.id
-    log.warning("quarantined inbox file (%s): %s", bad.reason.value, bad.detail)
-    return IntakeResult(path.name, IntakeOutcome.QUARANTINED, envelope_id, sha, bad.reason.value)
+        return envelope.id
+
+
+def recover_quarantined(engine: Engine, settings: Settings, *, run_id: int | None = None) -> int:
+    """Record files an interrupted run moved into quarantine but did not record.
+
+    The move comes first (the inbox must not offer the file again) and its
+    ``.reason.json`` says everything the row needs; a file with a reason but no
+    envelope row is such a leftover. Returns how many were recorded.
+    """
+    folder = settings.quarantine_dir
+    if not folder.is_dir():
+        return 0
+    with session_scope(engine) as session:
+        known = set(
+            session.scalars(
+                select(Envelope.archive_path).where(
+                    Envelope.status == EnvelopeStatus.QUARANTINED.value
+                )
+            )
+        )
+    recovered = 0
+    for reason_file in sorted(folder.glob("*.reason.json")):
+        moved = reason_file.with_name(reason_file.name.removesuffix(".reason.json"))
+        relative = str(moved.relative_to(settings.data_root))
+        if relative in known or not (moved.exists() or moved.is_symlink()):
+            continue  # recorded, or the move itself never happened (the file is still in the inbox)
+        info = json.loads(reason_file.read_text(encoding="utf-8"))
+        _record_quarantined(
+            engine,
+            settings,
+            moved,
+            info["original_name"],
+            info["reason"],
+            info["detail"],
+            info["sha256"],
+            datetime.fromisoformat(info["received_at"]),
+            run_id,
+        )
+        recovered += 1
+        log.warning("recorded quarantined file left unrecorded by an interrupted run")
+    return recovered

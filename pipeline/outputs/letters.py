@@ -24,7 +24,9 @@ the association's contact from the manual. A letter is stored as a
 ``letters`` row once: the same application, kind and text is never stored
 twice, so a re-run adds nothing. The letters created by a run are listed in
 ``letters.txt`` (readable, one per page) and ``letters.csv`` in the run's
-output folder.
+output folder; each listed letter gets a ``letter.listed`` audit event, and
+letters an interrupted or failed run stored but never listed are listed by
+the next run (a crash between the two never loses a letter).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.faults import checkpoint
 from pipeline.outputs.csvsafe import csv_text, encode_utf8_bom
 from pipeline.rules.readings import DOCUMENT_NAMES
 from pipeline.rules.store import current_decision, stored_findings
@@ -48,10 +51,13 @@ from pipeline.storage.db import session_scope
 from pipeline.storage.models import (
     Applicant,
     Application,
+    AuditEvent,
     Letter,
     MatchStatus,
     PaymentMatch,
     RuleFinding,
+    Run,
+    RunStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,7 @@ SEND_TO = (
     "株式会社オデッセイコミュニケーションズ コン検資格認定担当宛"
 )
 OATH_NAME = DOCUMENT_NAMES["D"]
+LISTED = "letter.listed"
 PAID_STATES = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
 
 
@@ -239,10 +246,59 @@ def create_letters(
                     run_id=run_id,
                 )
                 result.created.append(draft)
+        checkpoint("outputs.letters_stored")
+    with session_scope(engine) as session:
+        to_list = _unlisted(session)
+        if to_list:
+            result.files = _write_list([_as_draft(session, letter) for letter in to_list], folder)
+            for letter in to_list:
+                record_event(
+                    session,
+                    actor=f"run:{run_id}",
+                    action=LISTED,
+                    entity_type="letter",
+                    entity_id=letter.id,
+                    after={"file": result.files[0].name},
+                    run_id=run_id,
+                )
     if result.created:
-        result.files = _write_list(result.created, folder)
         log.info("%d letters created: %s", len(result.created), result.by_kind)
     return result
+
+
+def _unlisted(session: Session) -> list[Letter]:
+    """Letters of this run, and of interrupted or failed runs, that no list names yet."""
+    listed = select(AuditEvent.entity_id).where(
+        AuditEvent.action == LISTED, AuditEvent.entity_type == "letter"
+    )
+    unfinished = [
+        f"run:{run_id}"
+        for run_id in session.scalars(
+            select(Run.id).where(
+                Run.status.in_((RunStatus.RUNNING, RunStatus.INTERRUPTED, RunStatus.FAILED))
+            )
+        )
+    ]
+    return list(
+        session.scalars(
+            select(Letter)
+            .where(Letter.created_by.in_(unfinished), Letter.id.not_in(listed))
+            .order_by(Letter.id)
+        )
+    )
+
+
+def _as_draft(session: Session, letter: Letter) -> LetterDraft:
+    app = session.get(Application, letter.application_id)
+    person = session.get(Applicant, app.applicant_id) if app and app.applicant_id else None
+    return LetterDraft(
+        letter.application_id,
+        letter.kind,
+        letter.body_ja,
+        (person.name if person else None) or "",
+        (person.postcode if person else None) or "",
+        (person.address if person else None) or "",
+    )
 
 
 def _write_list(drafts: list[LetterDraft], folder: Path) -> list[Path]:

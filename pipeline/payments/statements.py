@@ -27,6 +27,8 @@ from typing import Any
 from pipeline.errors import InputFileError, ValidationError
 from pipeline.payments.keys import KeyAssigner, content_of
 from pipeline.payments.profiles import Profile, builtin_profiles
+from pipeline.text.dates import DateParseError
+from pipeline.text.dates import parse_date as parse_written_date
 
 MAX_STATEMENT_BYTES = 50 * 1024 * 1024
 MAX_PAYER_CHARS = 256
@@ -276,19 +278,51 @@ def parse_amount(text: str, column: str) -> int:
     return int(value.replace(",", ""))
 
 
+# Dates a bank export may carry besides its profile's formats: unambiguous only
+# (four-digit year first, or an era name). Day-first, month-first and two-digit
+# years (22/04/2023, 04/22/2023, 23/4/22) are refused, never guessed.
+_WESTERN_DATE = re.compile(
+    r"(\d{4})(?:[-/.](\d{1,2})[-/.](\d{1,2})|(\d{2})(\d{2})|年(\d{1,2})月(\d{1,2})日)"
+)
+_ERA_DATE = re.compile(
+    r"(?:令和|平成|R|H)(?:\d{1,2}|元)[年./-]\d{1,2}[月./-]\d{1,2}日?", re.IGNORECASE
+)
+ACCEPTED_DATES = (
+    "2023/4/22, 2023-04-22, 2023.04.22, 20230422, 2023年4月22日, 令和5年4月22日, R5.4.22"
+)
+
+
 @lru_cache(maxsize=4096)
 def _read_date(value: str, formats: tuple[str, ...]) -> date | None:
     for fmt in formats:
         try:
-            return datetime.strptime(value, fmt).date()
+            found = datetime.strptime(value, fmt).date()
         except ValueError:
             continue
+        if found.year >= 1900:  # strptime's %Y also reads "23" as the year 23
+            return found
+    return _read_unambiguous(value)
+
+
+def _read_unambiguous(value: str) -> date | None:
+    if match := _WESTERN_DATE.fullmatch(value):
+        year, *rest = match.groups()
+        month, day = [int(v) for v in rest if v is not None]
+        try:
+            return date(int(year), month, day)
+        except ValueError:
+            return None
+    if _ERA_DATE.fullmatch(value):
+        try:
+            return parse_written_date(value)
+        except DateParseError:
+            return None
     return None
 
 
 def parse_date(text: str, formats: Sequence[str]) -> date:
-    """The first of ``formats`` that reads ``text``; a row problem otherwise."""
+    """The first of ``formats`` (or an unambiguous bank-export form) that reads ``text``."""
     found = _read_date(unicodedata.normalize("NFKC", text).strip(), tuple(formats))
     if found is not None:
         return found
-    raise _RowError(f"date {text!r} does not match {' or '.join(formats)}")
+    raise _RowError(f"date {text!r} is not a real, unambiguous date (accepted: {ACCEPTED_DATES})")

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConcurrencyError
+from pipeline.faults import checkpoint
 from pipeline.payments.matching import (
     ApplicationRecord,
     AppliedPayment,
@@ -329,6 +330,7 @@ def reconcile(
             _count(summary, result)
             _write_result(session, txn, result, proposals[txn.id], summary, actor, run_id)
         session.flush()
+        checkpoint("reconcile.matches_written")
         statuses = payment_statuses(session, settings.fee_yen)
         summary.statuses_changed = apply_payment_statuses(
             session, statuses, actor=actor, run_id=run_id

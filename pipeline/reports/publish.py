@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from pipeline.config import Settings
 from pipeline.errors import ValidationError
+from pipeline.faults import checkpoint
 from pipeline.reports.collect import collect, history
 from pipeline.reports.model import RunReport
 from pipeline.reports.render import ReportFiles, write_history, write_report
@@ -40,6 +41,7 @@ def publish(
     now = now or utcnow()
     report = collect(engine, run_id, now=now)
     files = write_report(report, settings.reports_dir, tz=settings.tz, generated_at=now)
+    checkpoint("report.written")
     with session_scope(engine) as session:
         run = session.get(Run, run_id)
         if run is None:  # collect() would have raised already
