@@ -166,7 +166,9 @@ def test_handwriting_is_chosen_per_envelope() -> None:
         for f in (r.render.handwritten_fields for r in every)
     }
     assert styles == {"all", "attestation", "some"}
-    some = [r.render.handwritten_fields for r in every if r.render.handwritten_fields[0][1:] != ":*"]
+    some = [
+        r.render.handwritten_fields for r in every if r.render.handwritten_fields[0][1:] != ":*"
+    ]
     assert all(1 <= len(f) <= 4 and all(":" in x for x in f) for f in some if f != ["*"])
     usual = make_records(60, seed=5, handwriting_share=0.15)
     share = sum(bool(r.render.handwritten_fields) for r in usual) / len(usual)
