@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     verify_max_score: float = Field(
         0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
     )
+    consensus_max_score: float = Field(
+        0.20,
+        gt=0,
+        le=1,
+        description="Re-drawing distance up to which two agreeing readings confirm a value "
+        "(propose with `conken bench extract --calibrate`).",
+    )
     verify_fonts: list[str] = Field(
         default_factory=lambda: [
             "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",

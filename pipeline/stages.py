@@ -18,7 +18,13 @@ from sqlalchemy import Engine, select
 
 from pipeline.config import Settings
 from pipeline.errors import ConkenError
-from pipeline.extract.envelope import ExtractOptions, PageResult, assemble, read_page
+from pipeline.extract.envelope import (
+    ExtractOptions,
+    PageResult,
+    assemble,
+    read_page,
+    read_pending_texts,
+)
 from pipeline.extract.fields import Thresholds
 from pipeline.extract.files import save_page_outputs
 from pipeline.extract.store import store_extraction
@@ -70,6 +76,7 @@ def extract_options(settings: Settings) -> ExtractOptions:
             settings.field_review_confidence,
             settings.verify_max_score,
             tuple(p for p in settings.verify_fonts if Path(p).is_file()),
+            consensus_max_score=settings.consensus_max_score,
         ),
         max_pixels=settings.max_image_pixels,
         ocr_cmd=settings.tesseract_cmd,
@@ -158,7 +165,9 @@ def envelopes_to_extract(engine: Engine) -> list[tuple[int, int]]:
 
 
 def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageResult:
-    """Rasterise, identify, align and read one page; save its images; return it without pixels."""
+    """Rasterise, identify, align one page, judge its marks and cut its text fields; save
+    its images; return it without pixels, its text fields pending (``finish_envelope``
+    OCRs the envelope's pages together)."""
     engine = engine_for(settings.effective_database_url)
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)
@@ -170,7 +179,7 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
         path, media_type, page_index, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels
     )
     templates = default_templates()
-    result = read_page(page, templates, extract_options(settings))
+    result = read_page(page, templates, extract_options(settings), defer_text=True)
     saved = save_page_outputs(
         result,
         data_root=settings.data_root,
@@ -187,6 +196,7 @@ def finish_envelope(
 ) -> StageResult:
     """Assemble the pages read, cross-check, store fields and application, open exceptions."""
     result = StageResult("extract")
+    read_pending_texts(pages, extract_options(settings))
     extraction = assemble(pages)
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)

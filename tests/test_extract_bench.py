@@ -54,3 +54,39 @@ def test_silent_errors_review_share_and_envelope_ceiling() -> None:
     assert report["envelopes_all_typed_critical_ok_share"] == 1.0
     assert report["pages_identified"] == {"200dpi-bitonal": {"pages": 2, "identified": 1}}
     assert report["silent_examples"] == [{"field": "A.date", "want": "w", "got": "x"}]
+
+
+def _scored(
+    score: float, *, correct: bool, hw: bool = False, fits: bool = True, agrees: bool = False
+) -> dict[str, object]:
+    return {
+        **_f("text", correct=correct, ok=False, hw=hw),
+        "score": score,
+        "fits": fits,
+        "agrees": agrees,
+    }
+
+
+def test_calibration_proposes_thresholds_below_the_first_wrong_acceptance() -> None:
+    from pipeline.config import Settings
+    from pipeline.extract.bench import calibration
+
+    fields = [
+        _scored(0.03, correct=True),
+        _scored(0.05, correct=True),
+        _scored(0.09, correct=False),  # a wrong reading would be accepted from 0.09
+        _scored(0.04, correct=True, hw=True, fits=False),  # handwriting off the layout: never
+        _scored(0.15, correct=True, agrees=True),
+        _scored(0.25, correct=False, agrees=True),  # agreeing errors start at 0.25
+        _scored(0.08, correct=False, hw=True, fits=True, agrees=False),
+    ]
+    found = calibration([{"fields": fields, "pages": []}], Settings())
+    verify = found["verify_max_score"]
+    # 0.08 would accept the handwritten field, so the safe limit is 0.07; one step of margin.
+    assert verify["proposed"] == 0.06
+    row = next(r for r in verify["table"] if r["threshold"] == 0.09)
+    assert (row["typed_wrong_accepted"], row["handwritten_accepted"]) == (1, 1)
+    consensus = found["consensus_max_score"]
+    assert consensus["proposed"] == 0.23  # 0.24 is the last safe value; one step of margin
+    at_020 = next(r for r in consensus["table"] if r["threshold"] == 0.2)
+    assert at_020["typed_ok_and_correct"] == 3

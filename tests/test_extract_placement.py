@@ -8,7 +8,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 import pipeline.extract.fields as fields_mod
 from pipeline.extract.crops import OCR_DPI, clean_text_crop
-from pipeline.extract.fields import SECOND_READING, FieldRead, Thresholds, _second_look
+from pipeline.extract.fields import (
+    SECOND_READING,
+    FieldRead,
+    PendingText,
+    Thresholds,
+    _second_look,
+)
 from pipeline.extract.placement import check_placement
 from pipeline.forms.layout import PT_PER_MM, typed_placement
 from pipeline.forms.loader import load_templates
@@ -146,10 +152,11 @@ def test_second_reading_confirms_only_on_agreement(
         fields_mod, "read_lines", lambda images, request, cmd: [LineRead(second_text, 0.9)]
     )
     crop = clean_text_crop(_box_image(spec, "2019年10月"), DPI)
-    reads = {"exp1_from": _unsure("2019-10", score, fits)}
+    read = _unsure("2019-10", score, fits)
     thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
-    _second_look([(spec, crop)], reads, OcrRequest("jpn", 7, None), thresholds, "tesseract")
-    read = reads["exp1_from"]
+    _second_look(
+        [PendingText(read, spec, crop)], OcrRequest("jpn", 7, None), thresholds, "tesseract"
+    )
     if confirmed:
         assert read.status == FieldStatus.CONFIRMED
         assert read.confirmed_by == SECOND_READING
@@ -168,3 +175,34 @@ def test_agreement_is_no_evidence_for_digits_in_free_text_or_email() -> None:
     assert fields_mod._agreement_counts(contact, "株式会社日本コールサービス")
     assert not fields_mod._agreement_counts(contact, "株式会社日本コールサービス080-1234-5678")
     assert not fields_mod._agreement_counts(email, "ccpro1@example.com")
+
+
+@pytest.mark.parametrize(
+    ("printed", "status"),
+    [("sato.k@example.jp", FieldStatus.OK), ("ccpro1@example.jp", FieldStatus.LOW_CONFIDENCE)],
+)
+def test_email_with_look_alike_characters_goes_to_staff(printed: str, status: FieldStatus) -> None:
+    email = load_templates()[("A", 1)].field("email")
+    crop = clean_text_crop(_box_image(email, printed), DPI)
+    read = _unsure("", 0.0, False)
+    thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+    fields_mod._apply_text(read, email, LineRead(printed, 0.9), thresholds, crop)
+    assert read.value == printed
+    assert read.status == status, read.reason
+    if status != FieldStatus.OK:
+        assert read.reason is not None and "l と 1" in read.reason
+
+
+@pytest.mark.parametrize(
+    ("address", "doubtful"),
+    [
+        ("sato.k@mail.example.ne.jp", False),
+        ("ccpro1@example.jp", True),
+        ("ccprol@example.jp", True),
+        ("ccprol9@example.jp", True),
+        ("yamada.t2O24@example.jp", True),
+        ("hello.world@example.com", False),
+    ],
+)
+def test_email_look_alikes_in_the_local_part(address: str, doubtful: bool) -> None:
+    assert fields_mod.email_has_look_alikes(address) is doubtful

@@ -43,12 +43,19 @@ def extract(
     seed: int = typer.Option(1, help="Random seed of the generated corpus."),
     workers: int = typer.Option(0, min=0, help="Processes (0: the configured worker count)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+    calibrate: bool = typer.Option(
+        False,
+        "--calibrate",
+        help="Also propose verify_max_score and consensus_max_score from this corpus.",
+    ),
 ) -> None:
     """Extraction accuracy on a generated corpus: exact, review share, silent errors by field kind."""
     from pipeline.extract.bench import accuracy
 
     settings = get_settings()
-    report = accuracy(count, seed, settings, workers=workers or settings.workers)
+    report = accuracy(
+        count, seed, settings, workers=workers or settings.workers, calibrate=calibrate
+    )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
@@ -73,6 +80,12 @@ def extract(
         typer.echo(f"pages identified {scan}: {row['identified']}/{row['pages']}")
     for failure in report["failures"]:
         typer.echo(f"failed: {failure}")
+    for name, found in report.get("calibration", {}).items():
+        if isinstance(found, dict):
+            typer.echo(
+                f"calibration {name}: now {found['current']}, proposed {found['proposed']} "
+                f"(set CONKEN_{name.upper()})"
+            )
 
 
 @app.command("speed")

@@ -63,6 +63,9 @@ def _score_envelope(args: tuple[Path, dict[str, Any], Path, Settings]) -> dict[s
                 "field": f"{t['form_code']}.{t['field']}",
                 "want": want,
                 "got": value,
+                "score": read.verify_score if read else None,
+                "fits": bool(read and read.placement_fits),
+                "agrees": bool(read and read.second_agrees),
             }
         )
     pages = []
@@ -82,7 +85,9 @@ def _score_envelope(args: tuple[Path, dict[str, Any], Path, Settings]) -> dict[s
     return {"fields": fields, "pages": pages}
 
 
-def accuracy(count: int, seed: int, settings: Settings, *, workers: int) -> dict[str, Any]:
+def accuracy(
+    count: int, seed: int, settings: Settings, *, workers: int, calibrate: bool = False
+) -> dict[str, Any]:
     """Generate ``count`` envelopes, extract them, and compare every field with the truth."""
     import json
 
@@ -101,7 +106,77 @@ def accuracy(count: int, seed: int, settings: Settings, *, workers: int) -> dict
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_score_envelope, jobs))
         seconds = time.perf_counter() - started
-    return summarise(results, seconds)
+    report = summarise(results, seconds)
+    if calibrate:
+        report["calibration"] = calibration(results, settings)
+    return report
+
+
+# Candidate thresholds of the re-drawing distance (fractions of the line height).
+SCORE_GRID = tuple(round(0.02 + 0.01 * i, 2) for i in range(39))
+
+
+def calibration(results: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+    """Propose ``verify_max_score`` and ``consensus_max_score`` from this corpus.
+
+    Each is the largest grid value at which no wrong typed value and no
+    handwritten value would be accepted, one grid step below the first that
+    would (a margin); the tables show what each candidate would accept.
+    """
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        [f for r in results if "error" not in r for f in r["fields"] if f["score"] is not None]
+    )
+    if rows.empty:
+        return {"fields": 0}
+    hand = rows["handwritten"].astype(bool)
+    correct = rows["correct"].astype(bool)
+    fits = rows["fits"].astype(bool)
+
+    def table(accepts: Any) -> list[dict[str, Any]]:
+        out = []
+        for t in SCORE_GRID:
+            taken = accepts(t) & fits
+            out.append(
+                {
+                    "threshold": t,
+                    "typed_ok_and_correct": int((taken & ~hand & correct).sum()),
+                    "typed_wrong_accepted": int((taken & ~hand & ~correct).sum()),
+                    "handwritten_accepted": int((taken & hand).sum()),
+                }
+            )
+        return out
+
+    def propose(rows_: list[dict[str, Any]]) -> float:
+        safe = None
+        for row in rows_:
+            if row["typed_wrong_accepted"] or row["handwritten_accepted"]:
+                break
+            safe = row["threshold"]
+        if safe is None:
+            return SCORE_GRID[0]
+        index = SCORE_GRID.index(safe)
+        return SCORE_GRID[max(0, index - 1)]
+
+    single = table(lambda t: rows["score"] <= t)
+    verify = propose(single)
+    agrees = rows["agrees"].astype(bool)
+    paired = table(lambda t: (rows["score"] <= verify) | (agrees & (rows["score"] <= t)))
+    return {
+        "fields": len(rows),
+        "typed_fields": int((~hand).sum()),
+        "verify_max_score": {
+            "current": settings.verify_max_score,
+            "proposed": verify,
+            "table": single,
+        },
+        "consensus_max_score": {
+            "current": settings.consensus_max_score,
+            "proposed": propose(paired),
+            "table": paired,
+        },
+    }
 
 
 def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
@@ -122,6 +197,9 @@ def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
             "field",
             "want",
             "got",
+            "score",
+            "fits",
+            "agrees",
         ],
     )
     fields["silent"] = fields["ok"] & ~fields["correct"]

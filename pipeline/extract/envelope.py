@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.extract.fields import FieldRead, Thresholds, read_page_fields
+from pipeline.extract.fields import (
+    FieldRead,
+    PendingText,
+    Thresholds,
+    prepare_page_fields,
+    read_texts,
+)
 from pipeline.extract.identify import (
     PageIdentity,
     PageKind,
@@ -61,6 +67,7 @@ class PageResult:
     image: np.ndarray | None = field(
         default=None, repr=False
     )  # aligned if aligned, else as scanned
+    pending: list[PendingText] = field(default_factory=list, repr=False)  # text not yet OCR'd
 
     @property
     def key(self) -> TemplateKey | None:
@@ -97,9 +104,17 @@ class EnvelopeExtraction:
 
 
 def read_page(
-    page: PageImage, templates: dict[TemplateKey, FormTemplate], options: ExtractOptions
+    page: PageImage,
+    templates: dict[TemplateKey, FormTemplate],
+    options: ExtractOptions,
+    *,
+    defer_text: bool = False,
 ) -> PageResult:
-    """Identify, align and read one page; never raises for a page we cannot use."""
+    """Identify, align and read one page; never raises for a page we cannot use.
+
+    With ``defer_text`` the text fields are left pending for ``read_pending_texts``,
+    which OCRs the pages of an envelope together.
+    """
     identity: PageIdentity = identify_page(
         page.image,
         page.dpi,
@@ -123,15 +138,15 @@ def read_page(
     )
     if identity.kind == PageKind.FORM and template is not None and alignment is not None:
         aligned = alignment.warp(page.image, template.page_size_mm)
-        result.fields = read_page_fields(
+        result.fields, result.pending = prepare_page_fields(
             aligned,
             template,
             options.work_dpi,
             blank=blank_reference(template, options.work_dpi),
-            thresholds=options.thresholds,
             page_index=page.index,
-            ocr_cmd=options.ocr_cmd,
         )
+        if not defer_text:
+            read_pending_texts([result], options)
         result.image = aligned
     elif alignment is not None and template is None:
         result.image = alignment.warp(page.image, next(iter(templates.values())).page_size_mm)
@@ -143,16 +158,31 @@ def read_page(
     return result
 
 
+def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None:
+    """OCR the pending text fields of ``pages`` together (one envelope: few tesseract starts)."""
+    pending = [item for page in pages for item in page.pending]
+    read_texts(pending, options.thresholds, ocr_cmd=options.ocr_cmd)
+    for page in pages:
+        page.pending = []
+
+
 def iter_pages(
-    path: Path, media_type: str, templates: dict[TemplateKey, FormTemplate], options: ExtractOptions
+    path: Path,
+    media_type: str,
+    templates: dict[TemplateKey, FormTemplate],
+    options: ExtractOptions,
+    *,
+    defer_text: bool = False,
 ) -> Iterator[PageResult]:
     """Read the pages of one file in order, rasterising one page at a time."""
     for page in page_images(path, media_type, dpi=options.work_dpi, max_pixels=options.max_pixels):
-        yield read_page(page, templates, options)
+        yield read_page(page, templates, options, defer_text=defer_text)
 
 
 def assemble(pages: list[PageResult]) -> EnvelopeExtraction:
     """Forms found, missing and extra, and page-level problems, from the pages read."""
+    if any(page.pending for page in pages):
+        raise ValueError("pages still have text fields pending OCR (call read_pending_texts)")
     documents: dict[str, list[int]] = {}
     extra: list[int] = []
     problems: list[PageProblem] = []

@@ -1,13 +1,15 @@
 """Reading every field of one aligned page.
 
 Marks (checkboxes, signatures, seals) are judged by ink above what the blank
-form prints there. Text fields are cleaned, grouped by OCR settings and read
-in one tesseract process per group, then normalised by the field's
-validator. Every field keeps its raw text, confidence, status and crop.
+form prints there. Text fields are cut and cleaned per page, then read for a
+whole envelope at once (one tesseract process per OCR setting), normalised by
+the field's validator, checked by re-drawing and by placement, and unsure ones
+read a second time. Every field keeps its raw text, confidence, status and crop.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -51,6 +53,7 @@ class FieldRead:
     crop_path: str | None = None  # relative to the data root, once saved
     verify_score: float | None = None  # re-drawing distance of the reading (lower is closer)
     placement_fits: bool = False  # the ink sits where the form prints a typed value
+    second_agrees: bool = False  # a second reading gave the same value (where that is evidence)
 
     @property
     def key(self) -> str:
@@ -63,6 +66,7 @@ class Thresholds:
     review_confidence: float
     verify_max_score: float = 0.058  # re-drawn text must match the ink this closely
     verify_fonts: tuple[str, ...] = ()
+    consensus_max_score: float = 0.20  # two agreeing readings confirm up to this distance
 
     def confidence_of(self, score: float) -> float:
         """Map a verification score to 0..1 so that ``verify_max_score`` sits at ``ok_confidence``."""
@@ -89,6 +93,20 @@ _THRESHOLDS = {
 }
 
 
+@dataclass
+class PendingText:
+    """A text field cut and cleaned, waiting for OCR (batched over an envelope)."""
+
+    read: FieldRead
+    spec: FieldSpec
+    cleaned: CleanCrop = field(repr=False)
+
+    @property
+    def request(self) -> OcrRequest:
+        assert self.spec.ocr is not None  # the schema requires it for text kinds
+        return OcrRequest(self.spec.ocr.lang, self.spec.ocr.psm, self.spec.ocr.whitelist)
+
+
 def read_page_fields(
     aligned: np.ndarray,
     template: FormTemplate,
@@ -100,10 +118,27 @@ def read_page_fields(
     ocr_cmd: str = "tesseract",
 ) -> list[FieldRead]:
     """Every field of ``template`` read from ``aligned`` (a page warped onto the template)."""
+    reads, pending = prepare_page_fields(aligned, template, dpi, blank=blank, page_index=page_index)
+    read_texts(pending, thresholds, ocr_cmd=ocr_cmd)
+    return reads
+
+
+def prepare_page_fields(
+    aligned: np.ndarray,
+    template: FormTemplate,
+    dpi: float,
+    *,
+    blank: np.ndarray,
+    page_index: int | None = None,
+) -> tuple[list[FieldRead], list[PendingText]]:
+    """Marks judged, empty boxes found, text fields cut and cleaned: everything but OCR.
+
+    The text fields come back as placeholders with their ``PendingText``;
+    ``read_texts`` fills them in, for as many pages at once as the caller has.
+    """
     baseline = _blank_ratios(template, blank, dpi)
     reads: dict[str, FieldRead] = {}
-    inks: dict[str, CleanCrop] = {}
-    pending: dict[OcrRequest, list[tuple[FieldSpec, CleanCrop]]] = defaultdict(list)
+    pending: list[PendingText] = []
 
     for spec in template.fields:
         crop = cut(aligned, spec.box_mm, dpi, margin_mm=CROP_MARGIN_MM)
@@ -134,7 +169,6 @@ def read_page_fields(
             )
             continue
         cleaned = clean_text_crop(cut(aligned, spec.box_mm, dpi), dpi)
-        inks[spec.name] = cleaned
         if cleaned.ink_ratio < EMPTY_INK_RATIO:
             reads[spec.name] = _make(
                 spec,
@@ -148,57 +182,73 @@ def read_page_fields(
                 page_index,
             )
             continue
-        assert spec.ocr is not None  # the schema requires it for text kinds
-        request = OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)
-        pending[request].append((spec, cleaned))
         reads[spec.name] = _make(
             spec, template, None, "", 0.0, FieldStatus.LOW_CONFIDENCE, None, crop, page_index
         )
+        pending.append(PendingText(reads[spec.name], spec, cleaned))
+    return [reads[spec.name] for spec in template.fields], pending
 
-    for request, items in pending.items():
-        lines = read_lines([_ocr_input(c) for _, c in items], request, cmd=ocr_cmd)
-        for (spec, _cleaned), line in zip(items, lines, strict=True):
-            _apply_text(reads[spec.name], spec, line, thresholds, inks[spec.name])
-        _second_look(items, reads, request, thresholds, ocr_cmd)
-    return [reads[spec.name] for spec in template.fields]
+
+def read_texts(pending: list[PendingText], thresholds: Thresholds, *, ocr_cmd: str) -> None:
+    """OCR every pending text field, one tesseract process per OCR setting for the lot.
+
+    Starting tesseract (loading the jpn model) costs far more than reading a
+    line, so the caller passes every page of an envelope at once.
+    """
+    for request, items in _by_request(pending).items():
+        lines = read_lines([_ocr_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
+        for item, line in zip(items, lines, strict=True):
+            _apply_text(item.read, item.spec, line, thresholds, item.cleaned)
+    unsure = [
+        i for i in pending if i.read.status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
+    ]
+    if unsure and thresholds.verify_fonts:
+        for request, items in _by_request(unsure).items():
+            _second_look(items, request, thresholds, ocr_cmd)
+
+
+def _by_request(items: list[PendingText]) -> dict[OcrRequest, list[PendingText]]:
+    groups: dict[OcrRequest, list[PendingText]] = defaultdict(list)
+    for item in items:
+        groups[item.request].append(item)
+    return groups
 
 
 # A second, independent reading of an unsure field: the binarised 300-dpi crop
 # instead of the grey 200-dpi one. When both readings give the same value, the
-# reading re-draws reasonably well and sits where the form prints it, the value
-# is confirmed ("second_reading"); errors of the two inputs rarely coincide.
-# Calibrated on the synthetic corpus: 0 wrong values confirmed at 0.20.
-CONSENSUS_MAX_SCORE = 0.20
+# reading re-draws reasonably well (``consensus_max_score``) and sits where the
+# form prints it, the value is confirmed ("second_reading"); errors of the two
+# inputs rarely coincide.
 SECOND_READING = "second_reading"
+# In the local part of an e-mail address (before @) nothing tells l from 1 or O
+# from 0 where digits are likely (beside a digit, at the end: "ccpro1"), and the
+# re-drawing check can't either at scan resolution: staff look.
+_LOOK_ALIKE_IN_EMAIL = re.compile(r"[l1I](?=\d|$)|(?<=\d)[l1I]|[IO]|(?<=[a-z])0|0(?=[a-z])")
+
+
+def email_has_look_alikes(value: str) -> bool:
+    return bool(_LOOK_ALIKE_IN_EMAIL.search(value.split("@", 1)[0]))
 
 
 def _second_look(
-    items: list[tuple[FieldSpec, CleanCrop]],
-    reads: dict[str, FieldRead],
-    request: OcrRequest,
-    thresholds: Thresholds,
-    ocr_cmd: str,
+    items: list[PendingText], request: OcrRequest, thresholds: Thresholds, ocr_cmd: str
 ) -> None:
     """Read unsure fields again from the binarised crop; confirm on agreement, else keep the better."""
-    unsure = [
-        (spec, cleaned)
-        for spec, cleaned in items
-        if reads[spec.name].status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
-    ]
-    if not unsure or not thresholds.verify_fonts:
-        return
-    lines = read_lines([c.image for _, c in unsure], request, cmd=ocr_cmd)
-    for (spec, cleaned), line in zip(unsure, lines, strict=True):
-        current = reads[spec.name]
+    lines = read_lines([i.cleaned.image for i in items], request, cmd=ocr_cmd)
+    for item, line in zip(items, lines, strict=True):
+        current, spec = item.read, item.spec
         candidate = FieldRead(**{**current.__dict__})
-        _apply_text(candidate, spec, line, thresholds, cleaned)
-        if (
+        _apply_text(candidate, spec, line, thresholds, item.cleaned)
+        current.second_agrees = (
             current.value is not None
             and _agreement_counts(spec, current.value)
             and candidate.value == current.value
+        )
+        if (
+            current.second_agrees
             and current.placement_fits
             and current.verify_score is not None
-            and current.verify_score <= CONSENSUS_MAX_SCORE
+            and current.verify_score <= thresholds.consensus_max_score
         ):
             current.status = FieldStatus.CONFIRMED
             current.confirmed_by = SECOND_READING
@@ -208,7 +258,7 @@ def _second_look(
         if better_status or (
             candidate.value is not None and candidate.confidence > current.confidence
         ):
-            reads[spec.name] = candidate
+            current.__dict__.update(candidate.__dict__)
 
 
 def _agreement_counts(spec: FieldSpec, value: str) -> bool:
@@ -277,6 +327,10 @@ def _apply_text(
             "文字の位置・大きさがPC入力の印字と異なります（手書きの可能性; "
             f"ずれ {placement.worst():.1f} mm）"
         )
+        read.confidence = min(read.confidence, thresholds.ok_confidence - 0.01)
+    elif spec.validator == "email" and email_has_look_alikes(read.value):
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.reason = "メールアドレスに l と 1、O と 0 のような見分けにくい文字が含まれています"
         read.confidence = min(read.confidence, thresholds.ok_confidence - 0.01)
     elif read.confidence >= thresholds.ok_confidence:
         read.status = FieldStatus.OK

@@ -13,7 +13,12 @@ from typing import Any
 
 from pipeline.config import Settings
 from pipeline.extract.crosscheck import CrossCheck, cross_check, find_register_entry
-from pipeline.extract.envelope import EnvelopeExtraction, assemble, iter_pages
+from pipeline.extract.envelope import (
+    EnvelopeExtraction,
+    assemble,
+    iter_pages,
+    read_pending_texts,
+)
 from pipeline.forms.loader import default_templates
 from pipeline.ingest.sniff import inspect_file
 from pipeline.registry import parse_register
@@ -99,11 +104,13 @@ def extract_file(
     )
     templates = default_templates()
     pages = []
-    for page in iter_pages(path, info.media_type, templates, extract_options(settings)):
+    options = extract_options(settings)
+    for page in iter_pages(path, info.media_type, templates, options, defer_text=True):
         page.image = None
         for f in page.fields:
             f.crop = None
         pages.append(page)
+    read_pending_texts(pages, options)
     extraction = assemble(pages)
     fields = extraction.field_map()
     entry = find_register_entry(fields, lookup) if lookup is not None else None
