@@ -52,10 +52,13 @@ KANA = {
     "ラリルレロワヲンガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポァィゥェォッャュョヴー　 ",
 }
 DIGITS = {"lang": "eng", "psm": 7, "whitelist": "0123456789"}
-DATE = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月日/.-"}
-YM = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月/.-現在"}
+# Dates and year-months share one whitelist, phones and postcodes another: fields
+# with the same OCR settings are read by one tesseract process per envelope, and
+# the validators reject what the wider set lets through.
+DATE = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月日/.-現在"}
+YM = DATE
 PHONE = {"lang": "eng", "psm": 7, "whitelist": "0123456789-()"}
-POST = {"lang": "eng", "psm": 7, "whitelist": "0123456789-"}
+POST = PHONE
 EMAIL = {
     "lang": "eng",
     "psm": 7,

@@ -226,3 +226,11 @@ def test_register_does_not_confirm_a_number_whose_name_disagrees() -> None:
     checks = {c.item: c for c in cross_check(fields, entry)}
     assert fields["R.pass_number"][0].status == FieldStatus.LOW_CONFIDENCE
     assert checks["name"].outcome == "mismatch"
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 17, 400])
+def test_fast_percentile_equals_numpys(n: int) -> None:
+    from pipeline.extract.verify import PERCENTILE, _percentile
+
+    values = np.random.default_rng(n).random(n).astype(np.float32)
+    assert _percentile(values) == pytest.approx(float(np.percentile(values, PERCENTILE)), abs=1e-6)

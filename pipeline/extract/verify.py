@@ -110,6 +110,16 @@ def compare(crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...]) -> Ver
     return best
 
 
+def _percentile(values: np.ndarray) -> float:
+    """``np.percentile(values, PERCENTILE)`` (linear), by partition: this runs ~40,000 times a page."""
+    n = values.size
+    rank = (n - 1) * PERCENTILE / 100.0
+    low = int(rank)
+    high = min(low + 1, n - 1)
+    part = np.partition(values, (low, high))
+    return float(part[low] + (part[high] - part[low]) * (rank - low))
+
+
 def _window_distance(
     a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray
 ) -> tuple[float, float]:
@@ -141,8 +151,8 @@ def _window_distance(
                 best = min(best, 1.0 * NORM_HEIGHT)
                 continue
             d = max(
-                np.percentile(dt_b[:, bx0:bx1][ink_a], PERCENTILE),
-                np.percentile(dt_a[:, x:x1][ink_b], PERCENTILE),
+                _percentile(dt_b[:, bx0:bx1][ink_a]),
+                _percentile(dt_a[:, x:x1][ink_b]),
             )
             best = min(best, float(d))
         if best != float("inf"):
