@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -47,7 +51,8 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def login(client: TestClient, username: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def login(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
+    """Log in through the form (a TestClient, or an httpx.Client on a running server)."""
     page = client.get("/login")
     return client.post(
         "/login",
@@ -85,3 +90,32 @@ def env(fast_hashing: None) -> Iterator[Env]:
         yield Env(app=app, world=world, engine=engine, settings=settings)
     finally:
         engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(env: Env) -> Iterator[str]:
+    """The app under uvicorn in a background thread on a free loopback port: its base URL."""
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "uvicorn did not shut down"

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
+from tests.review_client import Env, env, fast_hashing, server  # noqa: F401 - fixtures
 from tests.review_support import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,33 +26,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 playwright_api = pytest.importorskip("playwright.sync_api")
 if shutil.which(CHROMIUM) is None:  # pragma: no cover - make test installs chromium
     pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def server(env: Env) -> Iterator[str]:
-    import uvicorn
-
-    port = _free_port()
-    config = uvicorn.Config(env.app, host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture

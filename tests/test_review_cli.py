@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pipeline.config import get_settings
 from pipeline.review.auth import verify_password
 from pipeline.storage import db
 from pipeline.storage.models import User
+from tests.review_client import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "a-long-secret-password"
@@ -82,16 +82,10 @@ def test_users_add_refuses_bad_input_with_one_line() -> None:
     assert missing.returncode != 0 and "no user named 'nobody'" in missing.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_review_serve_answers_on_the_given_port() -> None:
     import httpx
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli.main", "review", "serve", "--port", str(port)],

@@ -7,16 +7,24 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from pipeline.storage.db import dialect_insert
 from pipeline.storage.models import ItemPresence, User
 from pipeline.storage.types import utcnow
 
 
 def touch(session: Session, item_id: int, user_id: int) -> None:
-    row = session.get(ItemPresence, (item_id, user_id))
-    if row is None:
-        session.add(ItemPresence(item_id=item_id, user_id=user_id, seen_at=utcnow()))
-    else:
-        row.seen_at = utcnow()
+    """Note that the user has the item open now.
+
+    One statement (insert, or update on conflict): the same person opening the
+    item in two tabs at once must not make the second request fail on the key.
+    """
+    now = utcnow()
+    stmt = dialect_insert(session)(ItemPresence).values(
+        item_id=item_id, user_id=user_id, seen_at=now
+    )
+    session.execute(
+        stmt.on_conflict_do_update(index_elements=["item_id", "user_id"], set_={"seen_at": now})
+    )
 
 
 def leave(session: Session, item_id: int, user_id: int) -> None:

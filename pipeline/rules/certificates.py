@@ -13,10 +13,10 @@ The year is the year of approval (the caller passes it).
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pipeline.errors import ConfigurationError, StorageError
+from pipeline.errors import ConfigurationError
+from pipeline.storage.db import dialect_insert
 from pipeline.storage.models import CertificateSequence
 
 
@@ -40,15 +40,8 @@ def format_certificate_number(fmt: str, *, qualification: str, year: int, seq: i
 
 def next_sequence(session: Session, qualification: str, year: int) -> int:
     """The next number for (qualification, year), inside the caller's transaction."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        insert = postgresql.insert
-    elif dialect == "sqlite":
-        insert = sqlite.insert
-    else:  # pragma: no cover - only the two supported databases
-        raise StorageError(f"certificate numbering does not support {dialect}")
     session.execute(
-        insert(CertificateSequence)
+        dialect_insert(session)(CertificateSequence)
         .values(qualification=qualification, year=year, last_seq=0)
         .on_conflict_do_nothing(index_elements=["qualification", "year"])
     )
