@@ -54,6 +54,7 @@ def test_silent_errors_review_share_and_envelope_ceiling() -> None:
     assert report["envelopes_all_typed_critical_ok_share"] == 1.0
     assert report["pages_identified"] == {"200dpi-bitonal": {"pages": 2, "identified": 1}}
     assert report["silent_examples"] == [{"field": "A.date", "want": "w", "got": "x"}]
+    assert report["handwritten_accepted_examples"] == []
 
 
 def _scored(

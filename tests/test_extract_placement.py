@@ -206,3 +206,32 @@ def test_email_with_look_alike_characters_goes_to_staff(printed: str, status: Fi
 )
 def test_email_look_alikes_in_the_local_part(address: str, doubtful: bool) -> None:
     assert fields_mod.email_has_look_alikes(address) is doubtful
+
+
+def _cells_image(
+    spec: FieldSpec, digits: str, *, scale: float = 1.0, dx_mm: float = 0.0
+) -> np.ndarray:
+    """Digits printed one per cell, centred, as the PC form does (optionally off and larger)."""
+    box, frame = spec.box_mm, spec.frame_mm
+    step = frame.w / (spec.cells or 1)
+    image = Image.new("L", (round(box.w * PX_PER_MM), round(box.h * PX_PER_MM)), 255)
+    size_mm = spec.font_pt / PT_PER_MM
+    font = ImageFont.truetype(GOTHIC, max(1, round(size_mm * PX_PER_MM * scale)))
+    baseline = ((box.h - size_mm) / 2 + 0.88 * size_mm) * PX_PER_MM
+    draw = ImageDraw.Draw(image)
+    for k, ch in enumerate(digits):
+        left = (frame.x - box.x + k * step + dx_mm) * PX_PER_MM
+        x = left + (step * PX_PER_MM - font.getlength(ch)) / 2
+        draw.text((x, baseline), ch, font=font, fill=0, anchor="ls")
+    return np.asarray(image)
+
+
+def test_digits_in_cells_judged_cell_by_cell() -> None:
+    cells = load_templates()[("A", 1)].field("pass_number")
+    assert cells.cells
+    typed = _placement(cells, _cells_image(cells, "2412226546"), "2412226546")
+    assert typed is not None and typed.fits, typed
+    by_hand = _placement(cells, _cells_image(cells, "2412226546", scale=1.25), "2412226546")
+    assert by_hand is not None and not by_hand.fits
+    shifted = _placement(cells, _cells_image(cells, "2412226546", dx_mm=-1.5), "2412226546")
+    assert shifted is not None and not shifted.fits

@@ -251,6 +251,9 @@ def summarise(results: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
         "silent_examples": fields[fields["silent"]][["field", "want", "got"]]
         .head(20)
         .to_dict("records"),
+        "handwritten_accepted_examples": hand[hand["ok"].astype(bool)][["field", "want", "got"]]
+        .head(20)
+        .to_dict("records"),
     }
 
 
@@ -315,6 +318,8 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
             path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
         )
 
+        # Production OCRs an envelope's pages together: group the crops per file.
+        by_request: dict[OcrRequest, list[Any]] = defaultdict(list)
         for page in page_images(
             path, info.media_type, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels
         ):
@@ -328,7 +333,6 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
             if identity.template is None or identity.alignment is None:
                 continue
             aligned = identity.alignment.warp(page.image, identity.template.page_size_mm)
-            by_request: dict[OcrRequest, list[Any]] = defaultdict(list)
             for spec in identity.template.fields:
                 if spec.ocr is None:
                     continue
@@ -339,7 +343,7 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
                     by_request[OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)].append(
                         crop.ocr_image if crop.ocr_image is not None else crop.image
                     )
-            groups.extend(by_request.items())
+        groups.extend(by_request.items())
     crops = sum(len(c) for _, c in groups)
     started = time.perf_counter()
     for request, images in groups:

@@ -137,7 +137,11 @@ def read_page(
         note=identity.note,
     )
     if identity.kind == PageKind.FORM and template is not None and alignment is not None:
-        aligned = alignment.warp(page.image, template.page_size_mm)
+        aligned = (
+            identity.aligned
+            if identity.aligned is not None
+            else alignment.warp(page.image, template.page_size_mm)
+        )
         result.fields, result.pending = prepare_page_fields(
             aligned,
             template,

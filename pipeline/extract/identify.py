@@ -10,7 +10,7 @@ OCR of the title line. A page with neither marks nor QR code is an extra page
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import cv2
@@ -49,6 +49,7 @@ class PageIdentity:
     alignment: Alignment | None
     identified_by: str | None  # qr / qr_raw / title_ocr
     note: str = ""
+    aligned: np.ndarray | None = field(default=None, repr=False, compare=False)  # when warped
 
     @property
     def key(self) -> TemplateKey | None:
@@ -163,7 +164,8 @@ def identify_page(
                 "registration marks found, but neither QR code nor title readable",
             )
         return _checked(
-            PageIdentity(PageKind.FORM, template, alignment, identified_by), max_residual_mm
+            PageIdentity(PageKind.FORM, template, alignment, identified_by, aligned=aligned),
+            max_residual_mm,
         )
 
     # No marks: try the QR code on the raw page, then features against that form's blank.
@@ -203,6 +205,7 @@ def _checked(identity: PageIdentity, max_residual_mm: float) -> PageIdentity:
             identity.alignment,
             identity.identified_by,
             f"alignment residual {identity.alignment.residual_mm:.2f} mm exceeds {max_residual_mm} mm",
+            aligned=identity.aligned,
         )
     return identity
 

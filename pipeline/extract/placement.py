@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import ImageFont
 
-from pipeline.forms.layout import PT_PER_MM, typed_placement
+from pipeline.forms.layout import BASELINE_AT, PT_PER_MM, typed_placement
 from pipeline.forms.schema import FieldSpec
 
 METRIC_SIZE = 100  # px: glyph metrics are read at this size and scaled
@@ -87,16 +87,18 @@ def check_placement(
 ) -> Placement | None:
     """How far the ink of ``binary`` (black on white, padded) sits from the printed reading.
 
-    None when it can't be judged: no ink, no reading, per-character cells (each
-    digit is centred in its own cell) or no fonts.
+    None when it can't be judged: no ink, no reading or no fonts. In fields with
+    printed per-character cells each character is judged centred in its cell.
     """
     compact = "".join(text.split())
-    if not compact or not font_paths or spec.cells or px_per_mm <= 0:
+    if not compact or not font_paths or px_per_mm <= 0:
         return None
     ink = binary < 128
     rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
     if not len(rows):
         return None
+    if spec.cells:
+        return _check_cells(ink, compact, spec, font_paths, px_per_mm=px_per_mm, pad=pad)
     seen = (
         (cols.min() - pad) / px_per_mm,
         (rows.min() - pad) / px_per_mm,
@@ -116,3 +118,49 @@ def check_placement(
         if best is None or found.worst() < best.worst():
             best = found
     return best
+
+
+def _check_cells(
+    ink: np.ndarray,
+    text: str,
+    spec: FieldSpec,
+    font_paths: tuple[str, ...],
+    *,
+    px_per_mm: float,
+    pad: int,
+) -> Placement | None:
+    """The worst cell: each character printed centred in its own cell, in the field's size."""
+    step = spec.frame_mm.w / (spec.cells or 1)
+    first = spec.frame_mm.x - spec.box_mm.x  # cell 0's left edge, from the box's
+    size_mm = spec.font_pt / PT_PER_MM
+    baseline = (spec.box_mm.h - size_mm) / 2 + BASELINE_AT * size_mm
+    worst: Placement | None = None
+    for k, ch in enumerate(text[: spec.cells]):
+        left = first + k * step
+        x0 = max(0, round(pad + left * px_per_mm))
+        x1 = min(ink.shape[1], round(pad + (left + step) * px_per_mm))
+        cell = ink[:, x0:x1]
+        rows, cols = np.nonzero(cell.any(axis=1))[0], np.nonzero(cell.any(axis=0))[0]
+        if not len(cols):
+            return Placement(step, 0.0, 0.0, "", True)  # a character read where no ink is
+        seen_centre = (x0 + (cols.min() + cols.max() + 1) / 2 - pad) / px_per_mm
+        seen_top = (rows.min() - pad) / px_per_mm
+        seen_bottom = (rows.max() + 1 - pad) / px_per_mm
+        best: Placement | None = None
+        for path in font_paths:
+            font = _font(path)
+            mm_per_unit = size_mm / METRIC_SIZE
+            g_left, g_top, g_right, g_bottom = font.getbbox(ch, anchor="ls")
+            start = left + (step - font.getlength(ch) * mm_per_unit) / 2
+            found = Placement(
+                seen_centre - (start + (g_left + g_right) / 2 * mm_per_unit),
+                seen_top - (baseline + g_top * mm_per_unit),
+                seen_bottom - (baseline + g_bottom * mm_per_unit),
+                path,
+                True,
+            )
+            if best is None or found.worst() < best.worst():
+                best = found
+        if best is not None and (worst is None or best.worst() > worst.worst()):
+            worst = best
+    return worst

@@ -114,14 +114,18 @@ PREPROCESSINGS: Sequence[tuple[str, Callable[[np.ndarray], tuple[np.ndarray, flo
 )
 
 
-def detect_markers(image: np.ndarray, layout: MarkerLayout) -> tuple[dict[int, np.ndarray], str]:
+def detect_markers(
+    image: np.ndarray, layout: MarkerLayout, *, enough: int | None = None
+) -> tuple[dict[int, np.ndarray], str]:
     """Marker id → 4×2 corner array (source pixels), and the preprocessings that found them.
 
-    Preprocessings are tried in order until every mark is found; a mark missed
-    by one may be found by another, so their finds are merged.
+    Preprocessings are tried in order until every mark is found (or ``enough``
+    of them: a corner region holds one); a mark missed by one preprocessing may
+    be found by another, so their finds are merged.
     """
     detector = _detector(layout.dictionary)
     wanted = set(layout.markers)
+    target = min(len(wanted), enough or len(wanted))
     found: dict[int, np.ndarray] = {}
     used: list[str] = []
     for name, prep in PREPROCESSINGS:
@@ -137,7 +141,7 @@ def detect_markers(image: np.ndarray, layout: MarkerLayout) -> tuple[dict[int, n
                 new += 1
         if new:
             used.append(name)
-        if len(found) == len(wanted):
+        if len(found) >= target:
             break
     return found, "+".join(used)
 
@@ -158,7 +162,7 @@ def detect_markers_in_corners(
     found: dict[int, np.ndarray] = {}
     used: set[str] = set()
     for x, y, w, h in _corner_regions(image.shape):
-        region_found, name = detect_markers(image[y : y + h, x : x + w], layout)
+        region_found, name = detect_markers(image[y : y + h, x : x + w], layout, enough=1)
         for marker_id, quad in region_found.items():
             found.setdefault(marker_id, quad + np.array([x, y], dtype=np.float64))
         used.update(filter(None, name.split("+")))
