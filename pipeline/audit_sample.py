@@ -1,7 +1,9 @@
 """Audit sample: people check a share of the straight-through eligible decisions.
 
 Candidates are the applications this run decided ``eligible`` with no open
-review item that needs a person (the straight-through ones). Of ``n``
+review item that needs a person (the straight-through ones), and those an
+earlier run decided but never sampled because it died or failed before its
+audit-sample stage (nothing escapes the sample through a crash). Of ``n``
 candidates, ``ceil(share × n)`` are chosen — at least one whenever the share
 is above zero — by the lowest SHA-256 of ``"<run id>:<application id>"``:
 deterministic (the same run picks the same ones), unpredictable to an
@@ -21,10 +23,18 @@ import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from pipeline.review.queue import OPEN_STATES, open_or_update
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import Decision, DecisionOutcome, ReviewItem, Severity
+from pipeline.storage.models import (
+    Decision,
+    DecisionOutcome,
+    ReviewItem,
+    Run,
+    RunStatus,
+    Severity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +62,14 @@ def choose(application_ids: list[int], *, run_id: int, share: float) -> list[int
 
 
 def straight_through_eligible(engine: Engine, run_id: int) -> list[int]:
-    """Applications this run decided eligible, with no open item needing a person, never audited."""
+    """Applications this run (or an unsampled earlier run) decided eligible, with no open item
+    needing a person, never audited."""
     with session_scope(engine) as session:
+        runs = [run_id, *_runs_that_never_sampled(session, run_id)]
         latest: dict[int, str] = {}
         for app_id, outcome in session.execute(
             select(Decision.application_id, Decision.outcome)
-            .where(Decision.run_id == run_id, Decision.is_current.is_(True))
+            .where(Decision.run_id.in_(runs), Decision.is_current.is_(True))
             .order_by(Decision.id)
         ):
             latest[app_id] = outcome
@@ -81,6 +93,21 @@ def straight_through_eligible(engine: Engine, run_id: int) -> list[int]:
             )
         )
     return sorted(a for a in eligible if a not in blocked and a not in audited)
+
+
+def _runs_that_never_sampled(session: Session, run_id: int) -> list[int]:
+    """Earlier runs that ended interrupted or failed before their audit-sample stage."""
+    ended = session.execute(
+        select(Run.id, Run.stats).where(
+            Run.id < run_id,
+            Run.status.in_([RunStatus.INTERRUPTED.value, RunStatus.FAILED.value]),
+        )
+    )
+    return [
+        int(rid)
+        for rid, stats in ended
+        if "audit_sample" not in {st.get("name") for st in (stats or {}).get("stages", [])}
+    ]
 
 
 def open_audit_items(engine: Engine, *, run_id: int, share: float) -> AuditSampleResult:

@@ -292,3 +292,70 @@ def test_no_letter_for_a_decision_that_needs_a_person(engine: Engine, tmp_path: 
     result = create_letters(engine, get_settings(), tmp_path / "out", run_id=run)
     assert result.created == []
     assert not (tmp_path / "out").exists()
+
+
+def test_rows_of_a_file_a_killed_run_wrote_are_recorded_not_exported_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from sqlalchemy import delete, select
+
+    from pipeline.storage.models import AuditEvent
+
+    first = start_run(engine)
+    with session_scope(engine) as s:
+        _app(
+            s, name="山田 太郎", address="東京都", number="OMP-2025-00001", decision="approved", n=1
+        )
+    out = tmp_path / "outputs"
+    written = export_certifications(engine, out / f"run-{first}", run_id=first)
+    assert written.count == 1
+    # The run was killed after writing its files, before recording the export.
+    with session_scope(engine) as s:
+        s.execute(delete(AuditEvent).where(AuditEvent.action == "certificate.exported"))
+    written.files[1].unlink()  # and before the cp932 twin
+    second = start_run(engine)
+    again = export_certifications(engine, out / f"run-{second}", run_id=second)
+    assert again.count == 0 and not (out / f"run-{second}").exists()
+    with session_scope(engine) as s:
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "certificate.exported")
+        ).all()
+    assert len(events) == 1 and events[0].after["recovered"] is True
+    assert written.files[1].exists()  # the cp932 twin written from the same rows
+    third = start_run(engine)
+    assert export_certifications(engine, out / f"run-{third}", run_id=third).count == 0
+    with session_scope(engine) as s:
+        assert (
+            len(
+                s.scalars(
+                    select(AuditEvent).where(AuditEvent.action == "certificate.exported")
+                ).all()
+            )
+            == 1
+        )
+
+
+def test_decisions_of_a_run_killed_before_its_sample_are_sampled_next(engine: Engine) -> None:
+    from pipeline.runs import finish_run, mark_interrupted
+    from pipeline.storage.models import RunStatus
+
+    killed = start_run(engine)
+    with session_scope(engine) as s:
+        lost = _app(s, name="a", address="b", number=None, decision="eligible", n=1)
+        _decided(s, lost, "eligible", [], killed)
+    assert mark_interrupted(engine) == [killed]  # died between deciding and sampling
+    sampled = start_run(engine)
+    with session_scope(engine) as s:
+        done = _app(s, name="a", address="b", number=None, decision="eligible", n=2)
+        _decided(s, done, "eligible", [], sampled)
+    finish_run(
+        engine,
+        sampled,
+        status=RunStatus.FAILED,
+        stats={"stages": [{"name": "audit_sample", "seconds": 0.1, "counts": {}}]},
+        error="after its sample",
+    )
+    later = start_run(engine)
+    result = open_audit_items(engine, run_id=later, share=1.0)
+    # The killed run's decision is sampled now; the failed run had sampled its own.
+    assert result.chosen == [lost]

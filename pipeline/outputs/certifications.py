@@ -5,10 +5,17 @@ and not exported before, twice: UTF-8 with BOM and cp932 (see
 :mod:`pipeline.outputs.csvsafe` for formula neutralisation and characters
 cp932 lacks). An application is marked exported by a
 ``certificate.exported`` audit event, so a re-run exports nothing new.
+
+The files are written (atomically) before the events. A run killed in between
+left a complete file whose rows carry no event; the next run records those
+rows as exported from that file (and writes a missing cp932 twin) instead of
+exporting them a second time: the office never prints a certificate twice.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from pipeline.ingest.files import atomic_write_bytes
 from pipeline.outputs.csvsafe import Replacement, csv_text, encode_cp932, encode_utf8_bom
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope
@@ -34,6 +42,8 @@ HEADER = (
     "住所",
 )
 EXPORTED = "certificate.exported"
+UTF8_NAME = "certifications-utf8.csv"
+CP932_NAME = "certifications-cp932.csv"
 
 
 @dataclass
@@ -88,17 +98,17 @@ def export_certifications(engine: Engine, folder: Path, *, run_id: int) -> Certi
 
     Nothing is written (and nothing marked) when there is nothing new.
     """
+    recover_unrecorded_exports(engine, folder.parent, run_id=run_id)
     pending = pending_rows(engine)
     result = CertificationExport()
     if not pending:
         return result
     rows = [row for _, row in pending]
-    folder.mkdir(parents=True, exist_ok=True)
-    utf8_path = folder / "certifications-utf8.csv"
-    cp932_path = folder / "certifications-cp932.csv"
+    utf8_path = folder / UTF8_NAME
+    cp932_path = folder / CP932_NAME
     cp932_bytes, replacements = encode_cp932(HEADER, rows)
-    utf8_path.write_bytes(encode_utf8_bom(csv_text(HEADER, rows)))
-    cp932_path.write_bytes(cp932_bytes)
+    atomic_write_bytes(utf8_path, encode_utf8_bom(csv_text(HEADER, rows)))
+    atomic_write_bytes(cp932_path, cp932_bytes)
     with session_scope(engine) as session:
         for app_id, row in pending:
             record_event(
@@ -120,3 +130,55 @@ def export_certifications(engine: Engine, folder: Path, *, run_id: int) -> Certi
     result.files = [utf8_path, cp932_path]
     result.replacements = replacements
     return result
+
+
+def recover_unrecorded_exports(engine: Engine, outputs_root: Path, *, run_id: int) -> int:
+    """Record as exported the rows of earlier runs' files that carry no export event.
+
+    Returns how many applications were recorded. Only complete files exist
+    (they are written atomically), so every row in one was handed to the office.
+    """
+    files = sorted(outputs_root.glob(f"run-*/{UTF8_NAME}"))
+    if not files:
+        return 0
+    recorded = 0
+    with session_scope(engine) as session:
+        exported = set(
+            session.scalars(
+                select(AuditEvent.entity_id).where(
+                    AuditEvent.action == EXPORTED, AuditEvent.entity_type == "application"
+                )
+            )
+        )
+        for utf8_path in files:
+            rows = list(csv.reader(io.StringIO(utf8_path.read_bytes().decode("utf-8-sig"))))[1:]
+            numbers = [row[0] for row in rows if row]
+            found = session.execute(
+                select(Application.certificate_number, Application.id).where(
+                    Application.certificate_number.in_(numbers)
+                )
+            )
+            by_number = {str(number): int(app_id) for number, app_id in found}
+            missing = [n for n in numbers if n in by_number and by_number[n] not in exported]
+            for number in missing:
+                record_event(
+                    session,
+                    actor=f"run:{run_id}",
+                    action=EXPORTED,
+                    entity_type="application",
+                    entity_id=by_number[number],
+                    after={
+                        "certificate_number": number,
+                        "file": str(utf8_path.relative_to(outputs_root)),
+                        "recovered": True,
+                    },
+                    run_id=run_id,
+                )
+                exported.add(by_number[number])
+            recorded += len(missing)
+            twin = utf8_path.with_name(CP932_NAME)
+            if missing and not twin.exists():
+                atomic_write_bytes(twin, encode_cp932(HEADER, rows)[0])
+    if recorded:
+        log.warning("%d certificate rows of an interrupted run recorded as exported", recorded)
+    return recorded
