@@ -42,7 +42,7 @@ from pipeline.config import Settings, get_settings
 from pipeline.errors import ConkenError
 from pipeline.faults import checkpoint
 from pipeline.outputs.run_outputs import write_run_outputs
-from pipeline.reports.publish import Published, publish
+from pipeline.reports.publish import Published, publish, publish_missing
 from pipeline.reports.render import decision_table, exception_table, render_markdown
 from pipeline.runs import HeldLock, finish_run, mark_interrupted, start_run
 from pipeline.storage.db import engine_for, ensure_schema
@@ -313,6 +313,7 @@ def nightly(
             prefect_flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
         lock.attach_run(run_id)
+        _write_missing_reports(engine, settings, run_id)
         state = RunState(audit_share=settings.audit_sample_share)
         try:
             _run_stages(settings, run_id, business_day, state, lock)
@@ -344,6 +345,17 @@ def nightly(
         "failed_envelopes": [f["envelope_id"] for f in state.failed],
         "summary": report.summary(),
     }
+
+
+def _write_missing_reports(engine: Any, settings: Settings, run_id: int) -> None:
+    """Reports an earlier run was killed while writing; never stops this run."""
+    try:
+        written = publish_missing(engine, settings, before_run_id=run_id)
+    except Exception:
+        log.exception("could not write the missing reports of earlier runs")
+        return
+    if written:
+        log.warning("wrote the missing reports of earlier runs %s", written)
 
 
 def _best_effort_report(settings: Settings, run_id: int) -> None:

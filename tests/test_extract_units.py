@@ -165,7 +165,9 @@ def test_verification_prefers_the_right_reading() -> None:
     assert wrong_length.score > right.score + 0.03
 
 
-def _read(key: str, value: str | None, status: FieldStatus = FieldStatus.OK) -> FieldRead:
+def _read(
+    key: str, value: str | None, status: FieldStatus = FieldStatus.OK, *, fits: bool = True
+) -> FieldRead:
     form, name = key.split(".")
     return FieldRead(
         form_code=form,
@@ -181,6 +183,7 @@ def _read(key: str, value: str | None, status: FieldStatus = FieldStatus.OK) -> 
         raw_text=value or "",
         confidence=0.7,
         status=status,
+        placement_fits=fits,
     )
 
 
@@ -209,6 +212,21 @@ def test_register_confirms_a_middling_reading_and_names_mismatches() -> None:
     assert checks["exam_type"].outcome == "mismatch"
     assert "合格者名簿「CAP」" in checks["exam_type"].message_ja
     assert checks["pass_number"].outcome == "agree"
+
+
+def test_register_does_not_confirm_a_handwritten_looking_field() -> None:
+    entry = RegistryEntry(
+        pass_number="2211211335", name="佐藤　京子", kana="サトウ キョウコ", exam_type="CAP"
+    )
+    fields = {
+        "A.pass_number": [_read("A.pass_number", "2211211335")],
+        "C.applicant_name": [
+            _read("C.applicant_name", "佐藤京子", FieldStatus.LOW_CONFIDENCE, fits=False)
+        ],
+    }
+    cross_check(fields, entry)
+    assert fields["C.applicant_name"][0].status == FieldStatus.LOW_CONFIDENCE
+    assert fields["C.applicant_name"][0].confirmed_by is None
 
 
 def test_register_does_not_confirm_a_number_whose_name_disagrees() -> None:

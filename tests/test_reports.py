@@ -392,3 +392,17 @@ def test_line_leaves_gaps_for_missing_values(tmp_path: Path) -> None:
     svg = charts.line([0.5, None, 0.7, 0.8], ["1", "2", "3", "4"], title="t", y_max=1.0)
     assert svg.count("<circle") == 3
     assert svg.count("<polyline") == 1  # the lone first point starts no line
+
+
+def test_reports_a_killed_run_never_wrote_are_written_by_the_next(
+    engine: Engine, populated: dict[str, int]
+) -> None:
+    from pipeline.reports.publish import publish_missing
+
+    settings = get_settings()
+    publish(engine, settings, populated["earlier"], now=NOW)  # this one has its report
+    later = start_run(engine)
+    # populated["run"] finished but was killed while writing its report: no path recorded.
+    assert publish_missing(engine, settings, before_run_id=later) == [populated["run"]]
+    assert (settings.reports_dir / f"run-{populated['run']}.html").exists()
+    assert publish_missing(engine, settings, before_run_id=later) == []

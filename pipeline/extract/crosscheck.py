@@ -1,10 +1,10 @@
 """Cross-checks between the exam report, the forms and the passers register.
 
 Disagreement is an exception naming both values and where each came from.
-Agreement is evidence: a field whose value independently agrees with the
-register is confirmed even when its own OCR confidence was middling, and
-the source that confirmed it is recorded. Only the register confirms: two
-OCR reads of similar print can share the same mistake.
+Agreement is evidence: a typed-looking field (its ink where the form prints,
+``FieldRead.placement_fits``) whose value independently agrees with the
+register is confirmed even when its own OCR confidence was middling, and the
+source that confirmed it is recorded. Handwriting always goes to a person.
 """
 
 from __future__ import annotations
@@ -142,6 +142,8 @@ def cross_check(
             for f in reads:
                 if not _same(item, f.value, register_value):
                     continue
+                if f.status not in CONFIDENT and not f.placement_fits:
+                    continue  # looks handwritten: a person reads it, even when it agrees
                 if f.status not in CONFIDENT:
                     f.status = FieldStatus.CONFIRMED
                     f.reason = None

@@ -54,6 +54,29 @@ def publish(
     return Published(report, files, history_path)
 
 
+def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -> list[int]:
+    """Write the reports of finished runs that have none (killed while writing it).
+
+    The flow closes a run before writing its report, so a run killed in
+    between is ``succeeded`` without a report; the next run writes it.
+    """
+    with session_scope(engine) as session:
+        missing = list(
+            session.scalars(
+                select(Run.id)
+                .where(
+                    Run.id < before_run_id,
+                    Run.status.in_(["succeeded", "failed"]),
+                    Run.report_path.is_(None),
+                )
+                .order_by(Run.id)
+            )
+        )
+    for run_id in missing:
+        publish(engine, settings, int(run_id))
+    return [int(r) for r in missing]
+
+
 def latest_run_id(engine: Engine) -> int:
     """The newest run that is not running (the default of ``conken report``)."""
     with session_scope(engine) as session:
