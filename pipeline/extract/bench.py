@@ -127,8 +127,9 @@ def calibration(
     """Propose ``verify_max_score`` and ``consensus_max_score`` from this corpus.
 
     Each is the largest grid value at which no handwritten value and at most
-    ``budget`` × (fields scored) wrong typed values would be accepted; the
-    tables show what each candidate accepts.
+    ``budget`` × (fields scored) wrong typed values would be accepted, the
+    other threshold kept as configured; the tables show what each candidate
+    accepts.
     """
     import pandas as pd
 
@@ -166,7 +167,9 @@ def calibration(
     single = table(lambda t: rows["score"] <= t)
     verify = propose(single)
     agrees = rows["agrees"].astype(bool)
-    paired = table(lambda t: (rows["score"] <= verify) | (agrees & (rows["score"] <= t)))
+    # Judged with the verify threshold in force, so each proposal reads on its own.
+    current = settings.verify_max_score
+    paired = table(lambda t: (rows["score"] <= current) | (agrees & (rows["score"] <= t)))
     return {
         "fields": len(rows),
         "typed_fields": int((~hand).sum()),
