@@ -12,6 +12,7 @@ One run covers three things at once to keep the suite short:
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -42,6 +43,29 @@ ALLOWED = {
     "incomplete": {"pending", "review", "ineligible_proposed"},
     "review": {"review"},
 }
+
+
+PERSONAL = (
+    "family_kanji",
+    "given_kanji",
+    "family_kana",
+    "given_kana",
+    "birth_date",
+    "address",
+    "phone",
+    "email",
+    "postcode",
+)
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(level=logging.INFO)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.INFO:
+            self.into.append(record.getMessage())
 
 
 def _truth() -> dict[str, dict]:
@@ -84,9 +108,23 @@ def test_sample_flow_decides_isolates_failures_and_reruns_idle(
     monkeypatch.setattr(stages, "extract_page", extract_or_fail)
     flow = nightly.with_options(task_runner=ThreadPoolTaskRunner(max_workers=settings.workers))
 
-    first = flow(today=TODAY)
+    logged: list[str] = []
+    handler = _Collect(logged)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        first = flow(today=TODAY)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
     truth = _truth()
+    # No applicant's personal data in the INFO logs of a whole nightly run.
+    assert logged, "the run logged nothing at INFO: the check would prove nothing"
+    personal = {str(t["record"][k]) for t in truth.values() for k in PERSONAL if t["record"].get(k)}
+    assert [(v, line) for v in personal for line in logged if v in line] == []
     with db.session_scope(engine) as s:
         envelopes = {e.original_name: e for e in s.scalars(select(Envelope))}
         apps = {a.envelope_id: a for a in s.scalars(select(Application))}
