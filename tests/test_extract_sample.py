@@ -19,6 +19,7 @@ from pipeline import stages
 from pipeline.config import Settings
 from pipeline.storage import db
 from pipeline.storage.models import Application, Envelope, FieldValue, Page, ReviewItem
+from tests.helpers.personal import personal_values
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 ENVELOPE = "E2024-0001"
@@ -159,21 +160,7 @@ def test_extract_command_prints_json_per_envelope(tmp_path: Path) -> None:
 def test_no_personal_data_in_info_logs(processed) -> None:  # type: ignore[no-untyped-def]
     *_rest, truth = processed
     record = truth["record"]
-    personal = [
-        record[k]
-        for k in (
-            "family_kanji",
-            "given_kanji",
-            "family_kana",
-            "given_kana",
-            "birth_date",
-            "address",
-            "phone",
-            "email",
-            "postcode",
-        )
-        if record.get(k)
-    ]
+    personal = personal_values(record)
     assert processed_logs, "the run logged nothing at INFO: the check would prove nothing"
     leaked = [value for value in personal for line in processed_logs if value in line]
     assert leaked == []

@@ -24,6 +24,7 @@ from pipeline.config import get_settings
 from pipeline.sample_inbox import SAMPLE_DIR, prepare_sample
 from pipeline.storage import db
 from pipeline.storage.models import Application, Envelope, ReviewItem, Run
+from tests.helpers.personal import personal_values
 
 pytestmark = [
     pytest.mark.usefixtures("prefect_harness"),
@@ -43,19 +44,6 @@ ALLOWED = {
     "incomplete": {"pending", "review", "ineligible_proposed"},
     "review": {"review"},
 }
-
-
-PERSONAL = (
-    "family_kanji",
-    "given_kanji",
-    "family_kana",
-    "given_kana",
-    "birth_date",
-    "address",
-    "phone",
-    "email",
-    "postcode",
-)
 
 
 class _Collect(logging.Handler):
@@ -123,7 +111,7 @@ def test_sample_flow_decides_isolates_failures_and_reruns_idle(
     truth = _truth()
     # No applicant's personal data in the INFO logs of a whole nightly run.
     assert logged, "the run logged nothing at INFO: the check would prove nothing"
-    personal = {str(t["record"][k]) for t in truth.values() for k in PERSONAL if t["record"].get(k)}
+    personal = {v for t in truth.values() for v in personal_values(t["record"])}
     assert [(v, line) for v in personal for line in logged if v in line] == []
     with db.session_scope(engine) as s:
         envelopes = {e.original_name: e for e in s.scalars(select(Envelope))}
