@@ -82,7 +82,7 @@ def test_calibration_proposes_the_largest_thresholds_within_the_silent_budget() 
         _scored(0.25, correct=True, agrees=True),
         _scored(0.3, correct=True, hw=True, fits=True, agrees=True),  # handwriting from 0.30
     ]
-    padding = [_f("checkbox", correct=True, ok=True) for _ in range(992)]  # 1,000 fields in all
+    padding = [_f("checkbox", correct=True, ok=True) for _ in range(392)]  # 400 fields in all
     found = calibration([{"fields": fields + padding, "pages": []}], Settings())
     assert found["wrong_allowed"] == 1
     verify = found["verify_max_score"]

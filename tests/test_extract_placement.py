@@ -132,27 +132,37 @@ def _unsure(value: str, score: float, fits: bool) -> FieldRead:
 
 
 @pytest.mark.parametrize(
-    ("second_text", "score", "fits", "confirmed"),
+    ("first", "score", "fits", "second", "third", "confirmed"),
     [
-        ("2019年10月", 0.15, True, True),  # both readings agree, close enough, in place
-        ("2019年16月", 0.15, True, False),  # the readings disagree
-        ("2019年10月", 0.35, True, False),  # agree, but the re-drawing is too far off
-        ("2019年10月", 0.15, False, False),  # agree, but not where the form prints (handwriting)
+        # the first reading repeated by another, close enough, in place
+        ("2019-10", 0.15, True, "2019年10月", "2019年16月", "2019-10"),
+        # no two valid readings agree
+        ("2019-10", 0.15, True, "2019年16月", "2019年16月", None),
+        # agree, but the re-drawing of the first is too far off (and the other is invalid)
+        ("2019-10", 0.35, True, "2019年10月", "2019年16月", None),
+        # agree, but not where the form prints (handwriting)
+        ("2019-10", 0.15, False, "2019年10月", "2019年16月", None),
+        # the first is the odd one out: the other two agree, re-draw and sit right
+        ("2019-11", 0.15, True, "2019年10月", "2019年10月", "2019-10"),
     ],
 )
-def test_second_reading_confirms_only_on_agreement(
+def test_two_readings_of_three_confirm_only_on_agreement(
     spec: FieldSpec,
     monkeypatch: pytest.MonkeyPatch,
-    second_text: str,
+    first: str,
     score: float,
     fits: bool,
-    confirmed: bool,
+    second: str,
+    third: str,
+    confirmed: str | None,
 ) -> None:
-    monkeypatch.setattr(
-        fields_mod, "read_lines", lambda images, request, cmd: [LineRead(second_text, 0.9)]
-    )
+    def read_lines(images, request, cmd):  # type: ignore[no-untyped-def]
+        half = len(images) // 2
+        return [LineRead(second, 0.9)] * half + [LineRead(third, 0.9)] * half
+
+    monkeypatch.setattr(fields_mod, "read_lines", read_lines)
     crop = clean_text_crop(_box_image(spec, "2019年10月"), DPI)
-    read = _unsure("2019-10", score, fits)
+    read = _unsure(first, score, fits)
     thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
     _second_look(
         [PendingText(read, spec, crop)], OcrRequest("jpn", 7, None), thresholds, "tesseract"
@@ -160,7 +170,7 @@ def test_second_reading_confirms_only_on_agreement(
     if confirmed:
         assert read.status == FieldStatus.CONFIRMED
         assert read.confirmed_by == SECOND_READING
-        assert read.value == "2019-10"
+        assert read.value == confirmed
     else:
         assert read.status != FieldStatus.CONFIRMED
         assert read.confirmed_by is None

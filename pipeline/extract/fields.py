@@ -215,11 +215,11 @@ def _by_request(items: list[PendingText]) -> dict[OcrRequest, list[PendingText]]
     return groups
 
 
-# A second, independent reading of an unsure field: the binarised 300-dpi crop
-# instead of the grey 200-dpi one. When both readings give the same value, the
-# reading re-draws reasonably well (``consensus_max_score``) and sits where the
-# form prints it, the value is confirmed ("second_reading"); errors of the two
-# inputs rarely coincide.
+# More readings of an unsure field from other renditions of the crop (the grey
+# crop at 300 dpi, the binarised one). When two of the three readings give the
+# same value, that reading re-draws reasonably well (``consensus_max_score``)
+# and sits where the form prints it, the value is confirmed ("second_reading");
+# errors of different renditions rarely coincide.
 SECOND_READING = "second_reading"
 # In the local part of an e-mail address (before @) nothing tells l from 1 or O
 # from 0 where digits are likely (beside a digit, at the end: "ccpro1"), and the
@@ -234,32 +234,53 @@ def email_has_look_alikes(value: str) -> bool:
 def _second_look(
     items: list[PendingText], request: OcrRequest, thresholds: Thresholds, ocr_cmd: str
 ) -> None:
-    """Read unsure fields again from the binarised crop; confirm on agreement, else keep the better."""
-    lines = read_lines([_second_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
-    for item, line in zip(items, lines, strict=True):
+    """Read unsure fields twice more (grey at 300 dpi, binarised): two agreeing readings of
+    three confirm a value that also re-draws and sits right; else keep the best reading."""
+    n = len(items)
+    images = [_second_input(i.cleaned) for i in items] + [i.cleaned.image for i in items]
+    lines = read_lines(images, request, cmd=ocr_cmd)  # one process for both extra readings
+    for k, item in enumerate(items):
         current, spec = item.read, item.spec
-        candidate = FieldRead(**{**current.__dict__})
-        _apply_text(candidate, spec, line, thresholds, item.cleaned)
-        current.second_agrees = (
-            current.value is not None
-            and _agreement_counts(spec, current.value)
-            and candidate.value == current.value
-        )
-        if (
-            current.second_agrees
-            and current.placement_fits
-            and current.verify_score is not None
-            and current.verify_score <= thresholds.consensus_max_score
-        ):
+        others = []
+        for line in (lines[k], lines[n + k]):
+            candidate = FieldRead(**{**current.__dict__})
+            _apply_text(candidate, spec, line, thresholds, item.cleaned)
+            others.append(candidate)
+        agreed = _agreed_reading(spec, [current, *others], thresholds)
+        current.second_agrees = agreed is not None
+        if agreed is not None:
+            if agreed is not current:
+                current.__dict__.update(agreed.__dict__)
             current.status = FieldStatus.CONFIRMED
             current.confirmed_by = SECOND_READING
             current.reason = None
+            current.second_agrees = True
             continue
-        better_status = candidate.status == FieldStatus.OK and current.status != FieldStatus.OK
-        if better_status or (
-            candidate.value is not None and candidate.confidence > current.confidence
+        for candidate in others:
+            better_status = candidate.status == FieldStatus.OK and current.status != FieldStatus.OK
+            if better_status or (
+                candidate.value is not None and candidate.confidence > current.confidence
+            ):
+                current.__dict__.update(candidate.__dict__)
+
+
+def _agreed_reading(
+    spec: FieldSpec, readings: list[FieldRead], thresholds: Thresholds
+) -> FieldRead | None:
+    """The first reading whose value another reading repeats, when agreement is evidence here
+    and the reading re-draws within ``consensus_max_score`` and sits where the form prints."""
+    for i, read in enumerate(readings):
+        if read.value is None or not _agreement_counts(spec, read.value):
+            continue
+        if not any(other.value == read.value for other in readings[i + 1 :]):
+            continue
+        if (
+            read.placement_fits
+            and read.verify_score is not None
+            and read.verify_score <= thresholds.consensus_max_score
         ):
-            current.__dict__.update(candidate.__dict__)
+            return read
+    return None
 
 
 SECOND_SCALE = 1.5  # the grey crop again, at 300 dpi: different enough to err differently
