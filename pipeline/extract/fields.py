@@ -241,12 +241,15 @@ def _second_look(
     lines = read_lines(images, request, cmd=ocr_cmd)  # one process for both extra readings
     for k, item in enumerate(items):
         current, spec = item.read, item.spec
-        others = []
-        for line in (lines[k], lines[n + k]):
+        others: list[FieldRead] = []
+        agreed = None
+        for line in (lines[k], lines[n + k]):  # the third is judged only when needed
             candidate = FieldRead(**{**current.__dict__})
             _apply_text(candidate, spec, line, thresholds, item.cleaned)
             others.append(candidate)
-        agreed = _agreed_reading(spec, [current, *others], thresholds)
+            agreed = _agreed_reading(spec, [current, *others], thresholds)
+            if agreed is not None:
+                break
         current.second_agrees = agreed is not None
         if agreed is not None:
             if agreed is not current:
