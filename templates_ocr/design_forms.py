@@ -724,7 +724,9 @@ def attestation_page(page: int) -> Page:
             [X0 + 44.0, y, 56.0, 10.0],
             ocr=JPN,
             validator="nonempty",
-            decides=True,
+            # Who attested informs (staff may call them); what decides is the
+            # organisation, the period and the signature (the manual; issue #4's list).
+            decides=False,
             **common,
         )
         p.label_cell([X0 + 100.0, y, 22.0, 10.0], "役職（当時）", 8)
