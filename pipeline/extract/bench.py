@@ -310,10 +310,9 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
         return {"tesserocr_floor": "not installed (pip install '.[bench]')"}
     from PIL import Image
 
-    from pipeline.extract.crops import clean_text_crop, cut
-    from pipeline.extract.identify import identify_page
+    from pipeline.extract.envelope import iter_pages
+    from pipeline.extract.fields import ocr_input
     from pipeline.forms.loader import default_templates
-    from pipeline.imaging.raster import page_images
     from pipeline.ingest.sniff import inspect_file
     from pipeline.ocr.tesseract import OcrRequest, read_lines
     from pipeline.stages import extract_options
@@ -325,32 +324,11 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
         info = inspect_file(
             path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
         )
-
-        # Production OCRs an envelope's pages together: group the crops per file.
+        # The crops production reads, grouped per file as production OCRs an envelope.
         by_request: dict[OcrRequest, list[Any]] = defaultdict(list)
-        for page in page_images(
-            path, info.media_type, dpi=settings.ocr_dpi, max_pixels=settings.max_image_pixels
-        ):
-            identity = identify_page(
-                page.image,
-                page.dpi,
-                templates,
-                work_dpi=options.work_dpi,
-                max_residual_mm=options.max_residual_mm,
-            )
-            if identity.template is None or identity.alignment is None:
-                continue
-            aligned = identity.alignment.warp(page.image, identity.template.page_size_mm)
-            for spec in identity.template.fields:
-                if spec.ocr is None:
-                    continue
-                crop = clean_text_crop(
-                    cut(aligned, spec.box_mm, options.work_dpi), options.work_dpi
-                )
-                if crop.ink_ratio > 0.0025:
-                    by_request[OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)].append(
-                        crop.ocr_image if crop.ocr_image is not None else crop.image
-                    )
+        for page in iter_pages(path, info.media_type, templates, options, defer_text=True):
+            for item in page.pending:
+                by_request[item.request].append(ocr_input(item.cleaned))
         groups.extend(by_request.items())
     crops = sum(len(c) for _, c in groups)
     started = time.perf_counter()

@@ -197,7 +197,7 @@ def read_texts(pending: list[PendingText], thresholds: Thresholds, *, ocr_cmd: s
     line, so the caller passes every page of an envelope at once.
     """
     for request, items in _by_request(pending).items():
-        lines = read_lines([_ocr_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
+        lines = read_lines([ocr_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
         for item, line in zip(items, lines, strict=True):
             _apply_text(item.read, item.spec, line, thresholds, item.cleaned)
     unsure = [
@@ -310,7 +310,8 @@ def _agreement_counts(spec: FieldSpec, value: str) -> bool:
     return not (free_text and any(ch.isdigit() for ch in value))
 
 
-def _ocr_input(cleaned: CleanCrop) -> np.ndarray:
+def ocr_input(cleaned: CleanCrop) -> np.ndarray:
+    """What the first OCR pass reads: the grey crop, else the binarised one."""
     return cleaned.ocr_image if cleaned.ocr_image is not None else cleaned.image
 
 

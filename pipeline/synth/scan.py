@@ -317,4 +317,6 @@ def zero_tiff_slack(data: bytes) -> bytes:
             ):
                 mark(start, length)
         offset = read("I", offset + 2 + 12 * count)[0]
-    return bytes(b if used[i] else 0 for i, b in enumerate(data))
+    pixels = np.frombuffer(data, dtype=np.uint8).copy()
+    pixels[np.frombuffer(bytes(used), dtype=np.uint8) == 0] = 0
+    return pixels.tobytes()
