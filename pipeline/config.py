@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
     )
     consensus_max_score: float = Field(
-        0.20,
+        0.11,
         gt=0,
         le=1,
         description="Re-drawing distance up to which two agreeing readings confirm a value "

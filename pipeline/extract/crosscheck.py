@@ -14,7 +14,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pipeline.extract.fields import FieldRead
+from pipeline.extract.attested import confirm_attested_rows
+from pipeline.extract.fields import FROM_THE_CROP, FieldRead
+from pipeline.extract.zeros import zero_candidates
 from pipeline.storage.models import FieldStatus, RegistryEntry
 from pipeline.text.kana import kana_match_key
 
@@ -129,7 +131,9 @@ def find_register_entry(
 def cross_check(
     fields: dict[str, list[FieldRead]], entry: RegistryEntry | None
 ) -> list[CrossCheck]:
-    """Compare every item across its sources; confirm fields the register agrees with."""
+    """Compare every item across its sources; confirm fields the register agrees with,
+    and history rows (B) their attestations (C) agree with."""
+    confirm_attested_rows(fields)
     results: list[CrossCheck] = []
     identity_agrees = entry is not None and _identity_agrees(fields, entry)
     for item, keys in ITEM_FIELDS.items():
@@ -139,8 +143,23 @@ def cross_check(
         if entry is not None:
             sources.append(Source(REGISTER, register_value, "register"))
         if register_value is not None and (item != "pass_number" or identity_agrees):
+            reads += [
+                f
+                for key in keys
+                for f in fields.get(key, [])
+                if not f.value and register_value in f.alternatives
+            ]
             for f in reads:
+                if f.value != register_value and _zero_slip_of(item, f, register_value):
+                    # The ink re-draws as the register's value once a slashed-zero slip is
+                    # undone (``zeros``), and the register line is this person's.
+                    f.value = register_value
+                    f.status = FieldStatus.CONFIRMED
+                    f.confirmed_by = REGISTER
+                    f.reason = None
+                    continue
                 if not _same(item, f.value, register_value):
+                    _doubt(f, f"合格者名簿の「{register_value}」と一致しません")
                     continue
                 if f.status not in CONFIDENT and not f.placement_fits:
                     continue  # looks handwritten: a person reads it, even when it agrees
@@ -160,6 +179,7 @@ def cross_check(
     if entry is None and any(
         f.value for k in ITEM_FIELDS["pass_number"] for f in fields.get(k, [])
     ):
+        _doubt_unregistered_numbers(fields)
         results.append(
             CrossCheck(
                 "pass_number",
@@ -174,6 +194,37 @@ def cross_check(
         )
     results.extend(_qualification_check(fields, entry))
     return results
+
+
+def _zero_slip_of(item: str, read: FieldRead, register_value: str) -> bool:
+    """The reading is the register's number but for slashed-zero slips (``zeros``)."""
+    if register_value in read.alternatives:
+        return True
+    return (
+        item == "pass_number"
+        and read.placement_fits
+        and register_value in zero_candidates(read.raw_text)
+    )
+
+
+def _doubt_unregistered_numbers(fields: dict[str, list[FieldRead]]) -> None:
+    """A pass number the register does not know is not settled by readings agreeing.
+
+    The register's silence outweighs that agreement: the corpus showed a final 0
+    read as 8 by two renditions alike. A number read confidently on its own stays
+    as read; the register_missing finding shows it to staff either way.
+    """
+    for key in ITEM_FIELDS["pass_number"]:
+        for f in fields.get(key, []):
+            _doubt(f, "合格者名簿にない番号です")
+
+
+def _doubt(read: FieldRead, why_ja: str) -> None:
+    """Undo a confirmation by agreeing readings that a stronger source contradicts."""
+    if read.confirmed_by in FROM_THE_CROP:
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.confirmed_by = None
+        read.reason = f"{why_ja}（2回の読み取りは一致しましたが、確認してください）"
 
 
 def _identity_agrees(fields: dict[str, list[FieldRead]], entry: RegistryEntry) -> bool:

@@ -21,9 +21,12 @@ from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import check_placement
 from pipeline.extract.verify import compare
+from pipeline.extract.zeros import is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
 from pipeline.storage.models import FieldStatus
+
+CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
 
 MARK_KINDS = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
 CROP_MARGIN_MM = 1.5  # what staff see around a field
@@ -55,6 +58,9 @@ class FieldRead:
     verify_score: float | None = None  # re-drawing distance of the reading (lower is closer)
     placement_fits: bool = False  # the ink sits where the form prints a typed value
     second_agrees: bool = False  # a second reading gave the same value (where that is evidence)
+    # Other values the ink re-draws as and sits right for (slashed-zero repairs, see
+    # ``zeros``): a stronger source (the register) may pick one of them.
+    alternatives: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -67,7 +73,7 @@ class Thresholds:
     review_confidence: float
     verify_max_score: float = 0.058  # re-drawn text must match the ink this closely
     verify_fonts: tuple[str, ...] = ()
-    consensus_max_score: float = 0.20  # two agreeing readings confirm up to this distance
+    consensus_max_score: float = 0.11  # two agreeing readings confirm up to this distance
 
     def confidence_of(self, score: float) -> float:
         """Map a verification score to 0..1 so that ``verify_max_score`` sits at ``ok_confidence``."""
@@ -206,6 +212,9 @@ def read_texts(pending: list[PendingText], thresholds: Thresholds, *, ocr_cmd: s
     if unsure and thresholds.verify_fonts:
         for request, items in _by_request(unsure).items():
             _second_look(items, request, thresholds, ocr_cmd)
+        for item in unsure:
+            if item.read.status not in CONFIDENT and is_digit_field(item.request.whitelist):
+                _repair_zeros(item, thresholds)
 
 
 def _by_request(items: list[PendingText]) -> dict[OcrRequest, list[PendingText]]:
@@ -284,6 +293,55 @@ def _agreed_reading(
         ):
             return read
     return None
+
+
+# A repaired digit string (see ``zeros``) must re-draw this much better than any
+# other candidate: one wrong digit of ten moves the score by about 0.05.
+ZERO_MARGIN = 0.03
+REDRAWN = "redrawn"
+# Confirmations the machine drew from the crop alone: a source outside it (the
+# register, the other form) that disagrees undoes them.
+FROM_THE_CROP = (SECOND_READING, REDRAWN)
+
+
+def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
+    """Undo slashed-zero slips in an unsure digit reading when one candidate clearly re-draws
+    best, within ``consensus_max_score``, and sits where the form prints."""
+    current = item.read
+    raw = current.raw_text
+    best: dict[str, FieldRead] = {}
+    for text in (raw, *zero_candidates(raw)):
+        trial = FieldRead(**{**current.__dict__})
+        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned)
+        if trial.value is None or trial.verify_score is None:
+            continue
+        if trial.value not in best or trial.verify_score < (best[trial.value].verify_score or 0):
+            best[trial.value] = trial
+    ranked = sorted(best.values(), key=lambda r: r.verify_score or 0.0)
+    current.alternatives = tuple(
+        r.value
+        for r in ranked
+        if r.value is not None and r.value != current.value and r.placement_fits
+    )
+    if not ranked or ranked[0].value == current.value:
+        return
+    top = ranked[0]
+    runner_up = ranked[1].verify_score if len(ranked) > 1 else None
+    score = top.verify_score or 0.0
+    if (
+        top.placement_fits
+        and score <= thresholds.consensus_max_score
+        and (runner_up is None or runner_up - score >= ZERO_MARGIN)
+    ):
+        alternatives = tuple(
+            v for v in (current.value, *current.alternatives) if v and v != top.value
+        )
+        current.__dict__.update(top.__dict__)
+        current.raw_text = raw
+        current.alternatives = alternatives
+        current.status = FieldStatus.CONFIRMED
+        current.confirmed_by = REDRAWN
+        current.reason = None
 
 
 SECOND_SCALE = 1.5  # the grey crop again, at 300 dpi: different enough to err differently

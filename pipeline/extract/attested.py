@@ -1,0 +1,96 @@
+"""Agreement between the work history (form B) and its attestations (form C).
+
+Each attestation block on (C) names the history row it attests (``attN_row``)
+and repeats that row's organisation and period. The two are printed on
+different pages and read independently, so where an unsure reading on one form
+equals a confident reading on the other, the agreement is evidence for it (the
+extraction issue: "or with the same value on another form"). Both sides must
+look typed (``placement_fits``); a handwritten value always goes to a person.
+Two unsure readings that agree confirm nothing: one scan's systematic slips
+(会社 read 会視 on every page) would agree with themselves.
+
+Whether the periods are what the rules need is the rules' business
+(``pipeline/rules/checks/attestation.py``); this module only settles readings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pipeline.extract.fields import FROM_THE_CROP, FieldRead
+from pipeline.storage.models import FieldStatus
+
+CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
+OTHER_FORM = "other_form"  # FieldRead.confirmed_by
+PARTS = ("org", "from", "to")
+_ROW = re.compile(r"^C\.att(\d+)_row$")
+
+
+def _plain(text: str | None) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def _first(fields: dict[str, list[FieldRead]], key: str) -> FieldRead | None:
+    reads = fields.get(key) or []
+    return reads[0] if reads else None
+
+
+def _confident(read: FieldRead) -> bool:
+    return read.status in CONFIDENT
+
+
+def _lean_on(unsure: FieldRead, sure: FieldRead) -> bool:
+    """Confirm ``unsure`` by ``sure``; True when its status changed."""
+    if _confident(unsure) or not _confident(sure):
+        return False
+    if not (unsure.placement_fits and sure.placement_fits):
+        return False
+    unsure.status = FieldStatus.CONFIRMED
+    unsure.confirmed_by = OTHER_FORM
+    unsure.reason = None
+    return True
+
+
+def _doubt(read: FieldRead) -> None:
+    """The other form disagrees: readings agreeing among themselves no longer settle it."""
+    if read.confirmed_by in FROM_THE_CROP:
+        read.status = FieldStatus.LOW_CONFIDENCE
+        read.confirmed_by = None
+        read.reason = "様式Bと様式Cで値が異なります（確認してください）"
+
+
+def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
+    """Confirm unsure B / C readings that equal a confident reading on the other form.
+
+    Returns the keys of the fields confirmed. The attestation's row number is
+    confirmed when its organisation and both dates equal that history row's
+    (three independent readings point at the same row).
+    """
+    confirmed: list[str] = []
+    for key in sorted(fields):
+        match = _ROW.match(key)
+        row = _first(fields, key)
+        if match is None or row is None or not (row.value or "").isdigit():
+            continue
+        n, k = match.group(1), int(row.value or "0")
+        agreed = 0
+        for part in PARTS:
+            history = _first(fields, f"B.exp{k}_{part}")
+            attested = _first(fields, f"C.att{n}_{part}")
+            if history is None or attested is None or not history.value or not attested.value:
+                continue
+            if _plain(history.value) != _plain(attested.value):
+                for read in (history, attested):
+                    _doubt(read)
+                continue
+            agreed += 1
+            for unsure, sure in ((history, attested), (attested, history)):
+                if _lean_on(unsure, sure):
+                    confirmed.append(unsure.key)
+        if agreed == len(PARTS) and not _confident(row) and row.placement_fits:
+            row.status = FieldStatus.CONFIRMED
+            row.confirmed_by = OTHER_FORM
+            row.reason = None
+            confirmed.append(row.key)
+    return confirmed

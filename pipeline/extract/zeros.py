@@ -1,0 +1,53 @@
+"""Slashed zeros: the candidates a misread digit string could have been.
+
+Common Japanese PC fonts (IPA Gothic among them) print 0 with a slash or a
+dot inside. Tesseract's models were trained on plain zeros, so on a poor scan
+the slashed 0 comes back as 6, 8 or 9, as two glyphs, or not at all; the bench
+corpus showed 2019/04 read 2919/94 and 2312753024 read 231275324. A digit
+field's reading, invalid or unsure, is then repaired by re-drawing: each
+candidate made by undoing those slips is drawn in the form's font (which
+draws its slashed zero) and compared with the ink, and a candidate is taken
+only when it re-draws well and clearly better than every other candidate.
+This module makes the candidates; ``fields`` judges them.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+ZERO_LOOK_ALIKES = "689"
+DIGIT_FIELD_CHARS = frozenset("0123456789年月日/.-()現在")
+MAX_SUBSTITUTIONS = 2
+
+
+def is_digit_field(whitelist: str | None) -> bool:
+    """Fields read with a digits-and-separators whitelist (numbers, dates, year-months)."""
+    if not whitelist:
+        return False
+    chars = {ch for ch in whitelist if not ch.isspace()}
+    return bool(chars) and chars <= DIGIT_FIELD_CHARS and any(ch.isdigit() for ch in chars)
+
+
+def zero_candidates(raw: str) -> list[str]:
+    """Readings ``raw`` may stand for if some slashed zeros were misread, ``raw`` excluded.
+
+    Up to two look-alikes turned back into 0, or one 0 restored where it
+    vanished between two characters, or one look-alike dropped where the slash
+    was read as a digit of its own.
+    """
+    text = "".join(raw.split())
+    found: dict[str, None] = {}
+    spots = [i for i, ch in enumerate(text) if ch in ZERO_LOOK_ALIKES]
+    for count in range(1, MAX_SUBSTITUTIONS + 1):
+        for chosen in combinations(spots, count):
+            chars = list(text)
+            for i in chosen:
+                chars[i] = "0"
+            found["".join(chars)] = None
+    for i in range(1, len(text) + 1):
+        if text[i - 1].isdigit() or (i < len(text) and text[i].isdigit()):
+            found[text[:i] + "0" + text[i:]] = None
+    for i in spots:
+        found[text[:i] + text[i + 1 :]] = None
+    found.pop(text, None)
+    return list(found)

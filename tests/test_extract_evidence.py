@@ -1,0 +1,198 @@
+"""Evidence beyond one reading: faint strokes, slashed zeros, form B against form C, the register.
+
+No tesseract: readings are given, the crops are drawn where the PC form prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.extract.attested import OTHER_FORM, confirm_attested_rows
+from pipeline.extract.crops import clean_text_crop
+from pipeline.extract.crosscheck import REGISTER, cross_check
+from pipeline.extract.fields import (
+    REDRAWN,
+    SECOND_READING,
+    FieldRead,
+    PendingText,
+    Thresholds,
+    _repair_zeros,
+)
+from pipeline.extract.zeros import is_digit_field, zero_candidates
+from pipeline.forms.loader import load_templates
+from pipeline.forms.schema import FieldSpec
+from pipeline.storage.models import FieldStatus, RegistryEntry
+from tests.test_extract_placement import DPI, GOTHIC, _box_image
+from tests.test_extract_units import _read as _unit_read
+
+THRESHOLDS = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+
+
+@pytest.fixture(scope="module")
+def spec() -> FieldSpec:
+    return load_templates()[("B", 1)].field("exp1_from")
+
+
+def _read(
+    key: str,
+    value: str | None,
+    status: FieldStatus = FieldStatus.LOW_CONFIDENCE,
+    *,
+    fits: bool = True,
+    raw: str | None = None,
+    by: str | None = None,
+) -> FieldRead:
+    read = _unit_read(key, value, status, fits=fits)
+    if raw is not None:
+        read.raw_text = raw
+    read.confirmed_by = by
+    return read
+
+
+def test_faint_strokes_touching_ink_are_kept_and_loose_specks_are_not() -> None:
+    gray = np.full((60, 200), 250, np.uint8)
+    gray[10:50, 40:44] = 30  # a dark vertical stroke
+    gray[28:30, 44:90] = 175  # a thin horizontal stroke, lighter than Otsu's cut
+    gray[28:30, 140:180] = 175  # the same grey, touching nothing
+    crop = clean_text_crop(gray, 300)
+    ink = crop.image[crop.pad : -crop.pad, crop.pad : -crop.pad] < 128
+    assert ink[28:30, 50:85].mean() > 0.9  # the stroke joined to the vertical
+    assert not ink[:, 135:185].any()  # not a stroke of anything kept
+    assert crop.ocr_image is not None and crop.ocr_image.min() < 60
+
+
+def test_zero_candidates_undo_the_slips_of_a_slashed_zero() -> None:
+    assert "2019/04" in zero_candidates("2919/94")  # 0 read as 9, twice
+    assert "2312753024" in zero_candidates("231275324")  # a 0 vanished
+    assert "2211774593" in zero_candidates("22117745938")  # the slash read as a digit
+    assert "2919/94" not in zero_candidates("2919/94")
+    assert is_digit_field("0123456789年月日/.-現在")
+    assert not is_digit_field(None)
+    assert not is_digit_field("アイウ")
+
+
+def test_slashed_zero_misreading_is_repaired_by_redrawing(spec: FieldSpec) -> None:
+    crop = clean_text_crop(_box_image(spec, "2019/04"), DPI)
+    read = _read("B.exp1_from", None, FieldStatus.INVALID, raw="2919/94")
+    _repair_zeros(PendingText(read, spec, crop), THRESHOLDS)
+    assert read.value == "2019-04"
+    assert read.status == FieldStatus.CONFIRMED
+    assert read.confirmed_by == REDRAWN
+    assert read.raw_text == "2919/94"  # what Tesseract said stays visible
+
+
+@pytest.mark.parametrize(
+    ("printed", "raw", "dx_mm"),
+    [
+        ("2019/04", "2919/94", 6.0),  # the right candidate, but not where the PC form prints
+        ("2017/11", "2919/94", 0.0),  # no candidate re-draws as the ink
+    ],
+)
+def test_no_repair_without_a_clear_well_placed_candidate(
+    spec: FieldSpec, printed: str, raw: str, dx_mm: float
+) -> None:
+    crop = clean_text_crop(_box_image(spec, printed, dx_mm=dx_mm), DPI)
+    read = _read("B.exp1_from", None, FieldStatus.INVALID, raw=raw)
+    _repair_zeros(PendingText(read, spec, crop), THRESHOLDS)
+    assert read.status == FieldStatus.INVALID
+    assert read.value is None
+    assert read.confirmed_by is None
+
+
+def _attestation(
+    b_status: FieldStatus,
+    c_status: FieldStatus,
+    *,
+    c_fits: bool = True,
+    c_org: str = "北斗カード株式会社",
+) -> dict[str, list[FieldRead]]:
+    values = {"org": "北斗カード株式会社", "from": "2019-09", "to": "2020-02"}
+    fields = {f"B.exp3_{k}": [_read(f"B.exp3_{k}", v, b_status)] for k, v in values.items()}
+    fields.update(
+        {f"C.att2_{k}": [_read(f"C.att2_{k}", v, c_status, fits=c_fits)] for k, v in values.items()}
+    )
+    fields["C.att2_org"][0].value = c_org
+    fields["C.att2_row"] = [_read("C.att2_row", "3")]
+    return fields
+
+
+def test_history_row_confirmed_by_its_confident_attestation() -> None:
+    fields = _attestation(FieldStatus.LOW_CONFIDENCE, FieldStatus.OK)
+    confirmed = confirm_attested_rows(fields)
+    for part in ("org", "from", "to"):
+        read = fields[f"B.exp3_{part}"][0]
+        assert read.status == FieldStatus.CONFIRMED and read.confirmed_by == OTHER_FORM
+    assert fields["C.att2_row"][0].status == FieldStatus.CONFIRMED  # three values point at row 3
+    assert set(confirmed) == {"B.exp3_org", "B.exp3_from", "B.exp3_to", "C.att2_row"}
+
+
+@pytest.mark.parametrize(
+    ("b_status", "c_status", "c_fits"),
+    [
+        (FieldStatus.LOW_CONFIDENCE, FieldStatus.LOW_CONFIDENCE, True),  # two unsure readings
+        (FieldStatus.LOW_CONFIDENCE, FieldStatus.OK, False),  # the attestation looks handwritten
+    ],
+)
+def test_no_confirmation_from_an_unsure_or_handwritten_other_side(
+    b_status: FieldStatus, c_status: FieldStatus, c_fits: bool
+) -> None:
+    fields = _attestation(b_status, c_status, c_fits=c_fits)
+    confirm_attested_rows(fields)
+    assert fields["B.exp3_org"][0].status == FieldStatus.LOW_CONFIDENCE
+    assert fields["B.exp3_org"][0].confirmed_by is None
+
+
+def test_other_form_disagreeing_undoes_an_agreement_of_readings() -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org="北キカード株式会社")
+    fields["C.att2_org"][0].status = FieldStatus.CONFIRMED
+    fields["C.att2_org"][0].confirmed_by = SECOND_READING
+    confirm_attested_rows(fields)
+    doubted = fields["C.att2_org"][0]
+    assert doubted.status == FieldStatus.LOW_CONFIDENCE and doubted.confirmed_by is None
+    assert "様式B" in (doubted.reason or "")
+    assert fields["B.exp3_org"][0].status == FieldStatus.OK  # read confidently on its own
+    assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
+
+
+ENTRY = RegistryEntry(
+    pass_number="2312753020", name="山本　浩二", kana="ヤマモト コウジ", exam_type="CAP"
+)
+
+
+def test_register_undoes_agreeing_readings_that_contradict_it() -> None:
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "R.name_kanji": [
+            _read("R.name_kanji", "山本浩ニ", FieldStatus.CONFIRMED, by=SECOND_READING)
+        ],
+        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+    }
+    cross_check(fields, ENTRY)
+    doubted = fields["R.name_kanji"][0]
+    assert doubted.status == FieldStatus.LOW_CONFIDENCE
+    assert "山本　浩二" in (doubted.reason or "")
+
+
+def test_register_number_behind_a_slashed_zero_slip_is_confirmed() -> None:
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "A.pass_number": [_read("A.pass_number", "2312753028")],  # its last 0 read as 8
+        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+    }
+    cross_check(fields, ENTRY)
+    repaired = fields["A.pass_number"][0]
+    assert repaired.value == "2312753020"
+    assert repaired.status == FieldStatus.CONFIRMED and repaired.confirmed_by == REGISTER
+    assert repaired.raw_text == "2312753028"
+
+
+def test_unregistered_number_is_not_settled_by_agreeing_readings() -> None:
+    fields = {
+        "A.pass_number": [
+            _read("A.pass_number", "2312753028", FieldStatus.CONFIRMED, by=SECOND_READING)
+        ],
+    }
+    checks = cross_check(fields, None)
+    assert fields["A.pass_number"][0].status == FieldStatus.LOW_CONFIDENCE
+    assert any(c.outcome == "register_missing" for c in checks)
