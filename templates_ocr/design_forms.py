@@ -51,21 +51,24 @@ KANA = {
     "whitelist": "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨ"
     "ラリルレロワヲンガギグゲゴザジズゼゾダヂヅデドバビブベボパピプペポァィゥェォッャュョヴー　 ",
 }
-DIGITS = {"lang": "eng", "psm": 7, "whitelist": "0123456789"}
-# Dates and year-months share one whitelist, phones and postcodes another: fields
-# with the same OCR settings are read by one tesseract process per envelope, and
-# the validators reject what the wider set lets through.
+# Each distinct OCR setting costs a tesseract start per envelope (about 0.1 s, as
+# much as reading a dozen lines), so fields share settings wherever the validator
+# rejects what the wider set lets through: dates, year-months and years of
+# substitution share one whitelist; pass numbers, row numbers, phones and
+# postcodes another; the exam type is read by the plain jpn setting (its Latin
+# capitals read as well as with jpn+eng, which costs a start of its own).
 DATE = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月日/.-現在"}
 YM = DATE
-PHONE = {"lang": "eng", "psm": 7, "whitelist": "0123456789-()"}
-POST = PHONE
+YEARS = DATE
+DIGITS = {"lang": "eng", "psm": 7, "whitelist": "0123456789-()"}
+PHONE = DIGITS
+POST = DIGITS
 EMAIL = {
     "lang": "eng",
     "psm": 7,
     "whitelist": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._-+",
 }
-EXAM = {"lang": "jpn+eng", "psm": 7}
-YEARS = {"lang": "eng", "psm": 7, "whitelist": "0123456789.年"}
+EXAM = JPN
 
 
 def r2(values: list[float]) -> list[float]:
@@ -671,7 +674,7 @@ def attestation_page(page: int) -> Page:
             f"証明{n} 経歴番号",
             "digits",
             [X0 + 142.0, y + 0.8, 20.0, 8.4],
-            ocr={"lang": "eng", "psm": 7, "whitelist": "0123456789"},
+            ocr=DIGITS,
             validator="row_number",
             decides=True,
             font_pt=10.5,
