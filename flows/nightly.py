@@ -135,6 +135,12 @@ def finish_envelope_task(
     return stages.finish_envelope(_engine(settings), settings, envelope_id, pages, run_id=run_id)
 
 
+@task(name="read-texts", **CPU_TASK)
+def read_texts_task(settings: Settings, envelopes: list[list[Any]]) -> list[list[Any]]:
+    stages.read_envelope_texts(settings, envelopes)
+    return envelopes
+
+
 @task(name="fail-envelope", **IO_TASK)
 def fail_envelope_task(settings: Settings, envelope_id: int, error: str, run_id: int) -> None:
     stages.fail_envelope(_engine(settings), settings, envelope_id, error, run_id=run_id)
@@ -218,7 +224,7 @@ def _error_text(future: PrefectFuture[Any]) -> str:
 
 
 def _extract_all(settings: Settings, run_id: int, state: RunState) -> dict[str, int]:
-    """Fan pages out as tasks; assemble each envelope as soon as its pages are in."""
+    """Fan pages out as tasks; OCR a few envelopes' text fields together; store each."""
     todo = envelopes_to_extract_task(settings)
     total_pages = sum(n for _, n in todo)
     progress.stage_started("extract", total_pages)
@@ -227,31 +233,49 @@ def _extract_all(settings: Settings, run_id: int, state: RunState) -> dict[str, 
         for env_id, n in todo
     ]
     counts: dict[str, int] = {"envelopes": 0, "pages": 0, "failed": 0}
-    for env_id, futures in submitted:
-        wait(futures)
-        progress.advance("extract", len(futures))
-        failed = [f for f in futures if not f.state.is_completed()]
-        error: str | None = None
-        if failed:
-            error = f"page {futures.index(failed[0]) + 1}: {_error_text(failed[0])}"
-        else:
-            pages = [f.result() for f in futures]
+    size = max(1, settings.ocr_batch_envelopes)
+    for start in range(0, len(submitted), size):
+        batch = submitted[start : start + size]
+        ready: list[tuple[int, list[Any]]] = []
+        for env_id, futures in batch:
+            wait(futures)
+            progress.advance("extract", len(futures))
+            failed = [f for f in futures if not f.state.is_completed()]
+            if failed:
+                error = f"page {futures.index(failed[0]) + 1}: {_error_text(failed[0])}"
+                _fail(settings, run_id, state, counts, env_id, error)
+            else:
+                ready.append((env_id, [f.result() for f in futures]))
+        try:
+            read_texts_task(settings, [pages for _, pages in ready])
+        except Exception as e:  # each envelope then OCRs its own in finish_envelope
+            log.warning("batched OCR of %d envelopes failed: %s", len(ready), e)
+        for env_id, pages in ready:
             try:
                 result = finish_envelope_task(settings, env_id, pages, run_id)
             except Exception as e:  # one bad envelope never stops the batch
-                error = f"{type(e).__name__}: {e}"[:2000]
-            else:
-                for key, n in result.counts.items():
-                    counts[key] = counts.get(key, 0) + int(n)
-                if result.counts.get("envelopes"):
-                    state.extracted.append(env_id)
-                state.pages_processed += len(pages)
-        if error is not None:
-            log.warning("envelope %s failed: %s", env_id, error)
-            fail_envelope_task(settings, env_id, error, run_id)
-            state.failed.append({"envelope_id": env_id, "error": error})
-            counts["failed"] += 1
+                _fail(settings, run_id, state, counts, env_id, f"{type(e).__name__}: {e}"[:2000])
+                continue
+            for key, n in result.counts.items():
+                counts[key] = counts.get(key, 0) + int(n)
+            if result.counts.get("envelopes"):
+                state.extracted.append(env_id)
+            state.pages_processed += len(pages)
     return counts
+
+
+def _fail(
+    settings: Settings,
+    run_id: int,
+    state: RunState,
+    counts: dict[str, int],
+    env_id: int,
+    error: str,
+) -> None:
+    log.warning("envelope %s failed: %s", env_id, error)
+    fail_envelope_task(settings, env_id, error, run_id)
+    state.failed.append({"envelope_id": env_id, "error": error})
+    counts["failed"] += 1
 
 
 def _run_stages(

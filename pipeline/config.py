@@ -83,6 +83,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Parallel workers for page extraction.",
     )
+    ocr_batch_envelopes: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Envelopes whose text fields one tesseract process per OCR setting reads "
+        "together (each start costs about 0.1 s: as much as reading a dozen lines).",
+    )
     tesseract_cmd: str = Field("tesseract", description="Path or name of the tesseract binary.")
     max_image_pixels: int = Field(
         120_000_000, ge=1_000_000, description="Images above this many pixels are refused."

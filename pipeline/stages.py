@@ -191,10 +191,17 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
     return saved
 
 
+def read_envelope_texts(settings: Settings, envelopes: list[list[PageResult]]) -> None:
+    """OCR the pending text fields of several envelopes' pages together: one tesseract
+    process per OCR setting for the lot (``ocr_batch_envelopes`` at a time)."""
+    read_pending_texts([page for pages in envelopes for page in pages], extract_options(settings))
+
+
 def finish_envelope(
     engine: Engine, settings: Settings, envelope_id: int, pages: list[PageResult], *, run_id: int
 ) -> StageResult:
-    """Assemble the pages read, cross-check, store fields and application, open exceptions."""
+    """Assemble the pages read (OCRing what ``read_envelope_texts`` has not), cross-check,
+    store fields and application, open exceptions."""
     result = StageResult("extract")
     read_pending_texts(pages, extract_options(settings))
     extraction = assemble(pages)

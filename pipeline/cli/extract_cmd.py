@@ -19,22 +19,26 @@ def app(
     register: Path | None = typer.Option(None, help="Passers register CSV for cross-checks."),
 ) -> None:
     """Extract every field of the given files, with value, confidence and status."""
-    from pipeline.extract.standalone import extract_file, register_lookup_from_csv
-    from pipeline.ingest.sniff import UnusableFileError
+    from pipeline.extract.standalone import (
+        FileExtraction,
+        extract_files,
+        register_lookup_from_csv,
+    )
 
     settings = get_settings()
     lookup = register_lookup_from_csv(register) if register else None
-    failures = 0
     for path in files:
         if not path.is_file():
             raise InputFileError(f"no such file: {path}")
-        try:
-            result = extract_file(path, settings, lookup=lookup)
-        except UnusableFileError as e:
+    failures = 0
+    for path, result in extract_files(list(files), settings, lookup=lookup):
+        if not isinstance(result, FileExtraction):
             failures += 1
-            payload = {"file": path.name, "error": e.reason.value, "detail": e.detail}
+            payload = {"file": path.name, "error": result.reason.value, "detail": result.detail}
             typer.echo(
-                json.dumps(payload, ensure_ascii=False) if as_json else f"{path.name}: {e.message}"
+                json.dumps(payload, ensure_ascii=False)
+                if as_json
+                else f"{path.name}: {result.message}"
             )
             continue
         data = result.as_dict()

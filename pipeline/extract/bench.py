@@ -275,8 +275,11 @@ def speed(count: int, seed: int, settings: Settings, *, workers: int) -> dict[st
         generate_batch(out, count, seed, mix=DegradationMix(formats=("pdf",)), workers=workers)
         files = sorted((out / "envelopes").glob("*.pdf"))
         started = time.perf_counter()
+        # Each worker takes an equal share of the files and reads them as the nightly flow
+        # does: OCR batched over ``ocr_batch_envelopes`` envelopes.
+        shares = [files[i::workers] for i in range(workers)]
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_pages_of, [(f, settings) for f in files]))
+            results = list(pool.map(_pages_of, [(share, settings) for share in shares if share]))
         elapsed = time.perf_counter() - started
         pages = sum(results)
         floor = _tesserocr_floor(files[: max(1, len(files) // 2)], settings)
@@ -295,11 +298,15 @@ def speed(count: int, seed: int, settings: Settings, *, workers: int) -> dict[st
     return figures
 
 
-def _pages_of(args: tuple[Path, Settings]) -> int:
-    from pipeline.extract.standalone import extract_file
+def _pages_of(args: tuple[list[Path], Settings]) -> int:
+    from pipeline.extract.standalone import FileExtraction, extract_files
 
-    path, settings = args
-    return len(extract_file(path, settings).extraction.pages)
+    paths, settings = args
+    return sum(
+        len(result.extraction.pages)
+        for _, result in extract_files(paths, settings)
+        if isinstance(result, FileExtraction)
+    )
 
 
 def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
@@ -320,15 +327,17 @@ def _tesserocr_floor(files: list[Path], settings: Settings) -> dict[str, Any]:
     templates = default_templates()
     options = extract_options(settings)
     groups: list[tuple[OcrRequest, list[Any]]] = []
-    for path in files:
-        info = inspect_file(
-            path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
-        )
-        # The crops production reads, grouped per file as production OCRs an envelope.
+    size = max(1, settings.ocr_batch_envelopes)
+    for start in range(0, len(files), size):
+        # The crops production reads, grouped as production OCRs a batch of envelopes.
         by_request: dict[OcrRequest, list[Any]] = defaultdict(list)
-        for page in iter_pages(path, info.media_type, templates, options, defer_text=True):
-            for item in page.pending:
-                by_request[item.request].append(ocr_input(item.cleaned))
+        for path in files[start : start + size]:
+            info = inspect_file(
+                path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
+            )
+            for page in iter_pages(path, info.media_type, templates, options, defer_text=True):
+                for item in page.pending:
+                    by_request[item.request].append(ocr_input(item.cleaned))
         groups.extend(by_request.items())
     crops = sum(len(c) for _, c in groups)
     started = time.perf_counter()

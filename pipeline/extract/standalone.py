@@ -6,7 +6,7 @@ accuracy benchmark. Cross-checks use a passers register when one is given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +15,14 @@ from pipeline.config import Settings
 from pipeline.extract.crosscheck import CrossCheck, cross_check, find_register_entry
 from pipeline.extract.envelope import (
     EnvelopeExtraction,
+    ExtractOptions,
+    PageResult,
     assemble,
     iter_pages,
     read_pending_texts,
 )
 from pipeline.forms.loader import default_templates
-from pipeline.ingest.sniff import inspect_file
+from pipeline.ingest.sniff import UnusableFileError, inspect_file
 from pipeline.registry import parse_register
 from pipeline.storage.models import RegistryEntry
 
@@ -99,18 +101,53 @@ def extract_file(
     """Read every page of ``path`` and cross-check; raises ``UnusableFileError`` for a bad file."""
     from pipeline.stages import extract_options
 
+    options = extract_options(settings)
+    pages = _read_pages(path, settings, options)
+    read_pending_texts(pages, options)
+    return _finish(path, pages, lookup)
+
+
+def extract_files(
+    paths: list[Path], settings: Settings, *, lookup: RegisterLookup | None = None
+) -> Iterator[tuple[Path, FileExtraction | UnusableFileError]]:
+    """``extract_file`` over many files, in order, the OCR of ``settings.ocr_batch_envelopes``
+    files at a time in one tesseract process per OCR setting (what the nightly flow does).
+
+    A file that can't be read is yielded with its ``UnusableFileError``; the rest go on.
+    """
+    from pipeline.stages import extract_options
+
+    options = extract_options(settings)
+    size = max(1, settings.ocr_batch_envelopes)
+    for start in range(0, len(paths), size):
+        batch: list[tuple[Path, list[PageResult] | UnusableFileError]] = []
+        for path in paths[start : start + size]:
+            try:
+                batch.append((path, _read_pages(path, settings, options)))
+            except UnusableFileError as e:
+                batch.append((path, e))
+        read_pending_texts(
+            [page for _, pages in batch if isinstance(pages, list) for page in pages], options
+        )
+        for path, pages in batch:
+            yield path, (_finish(path, pages, lookup) if isinstance(pages, list) else pages)
+
+
+def _read_pages(path: Path, settings: Settings, options: ExtractOptions) -> list[PageResult]:
+    """The pages of ``path``, text fields pending OCR, without their pixels."""
     info = inspect_file(
         path, max_pixels=settings.max_image_pixels, max_pages=settings.max_pages_per_file
     )
-    templates = default_templates()
     pages = []
-    options = extract_options(settings)
-    for page in iter_pages(path, info.media_type, templates, options, defer_text=True):
+    for page in iter_pages(path, info.media_type, default_templates(), options, defer_text=True):
         page.image = None
         for f in page.fields:
             f.crop = None
         pages.append(page)
-    read_pending_texts(pages, options)
+    return pages
+
+
+def _finish(path: Path, pages: list[PageResult], lookup: RegisterLookup | None) -> FileExtraction:
     extraction = assemble(pages)
     fields = extraction.field_map()
     entry = find_register_entry(fields, lookup) if lookup is not None else None

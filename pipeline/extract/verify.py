@@ -99,11 +99,16 @@ def compare(crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...]) -> Ver
         if drawn is None:
             continue
         ratio = drawn.shape[1] / target.shape[1]
+        # A wrong character count shows up as a width mismatch before fitting.
+        width_penalty = abs(np.log(ratio)) * 0.5
+        if best is not None and width_penalty >= best.score:
+            continue  # this font can't do better than the one already tried
         fitted = cv2.resize(drawn, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST)
         dt_drawn = _distance_map(fitted)
-        score, mean = _window_distance(target, fitted, dt_target, dt_drawn)
-        # A wrong character count shows up as a width mismatch before fitting.
-        score = max(score, abs(np.log(ratio)) * 0.5)
+        score, mean = _window_distance(
+            target, fitted, dt_target, dt_drawn, give_up_above=best.score if best else None
+        )
+        score = max(score, width_penalty)
         result = Verification(score, mean, ratio, path)
         if best is None or result.score < best.score:
             best = result
@@ -121,13 +126,20 @@ def _percentile(values: np.ndarray) -> float:
 
 
 def _window_distance(
-    a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray
+    a: np.ndarray,
+    b: np.ndarray,
+    dt_a: np.ndarray,
+    dt_b: np.ndarray,
+    *,
+    give_up_above: float | None = None,
 ) -> tuple[float, float]:
     """Worst and mean symmetric chamfer distance over character-wide windows, / height.
 
     Each window may slide a few pixels against the other image: proportional
     spacing and scanning drift misplace characters slightly along a line, while
-    a wrong character stays wrong wherever it is put.
+    a wrong character stays wrong wherever it is put. Once the worst window is
+    past ``give_up_above`` (another font's score) the rest can't matter: the
+    partial worst is returned, with no mean.
     """
     width = a.shape[1]
     step = max(4, NORM_HEIGHT // 2)
@@ -157,6 +169,8 @@ def _window_distance(
             best = min(best, float(d))
         if best != float("inf"):
             worst = max(worst, best / NORM_HEIGHT)
+            if give_up_above is not None and worst > give_up_above:
+                return worst, float("nan")
     mean = 0.5 * (dt_b[ink_a_all].mean() if ink_a_all.any() else 1.0) + 0.5 * (
         dt_a[ink_b_all].mean() if ink_b_all.any() else 1.0
     )
