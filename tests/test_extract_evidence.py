@@ -14,14 +14,18 @@ from pipeline.extract.crosscheck import REGISTER, cross_check
 from pipeline.extract.fields import (
     REDRAWN,
     SECOND_READING,
+    CandidateJudge,
     FieldRead,
     PendingText,
     Thresholds,
+    _allow_for_drift,
+    _apply_text,
     _repair_zeros,
 )
 from pipeline.extract.zeros import is_digit_field, zero_candidates
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
+from pipeline.ocr.tesseract import LineRead
 from pipeline.storage.models import FieldStatus, RegistryEntry
 from tests.test_extract_placement import DPI, GOTHIC, _box_image
 from tests.test_extract_units import _read as _unit_read
@@ -164,7 +168,7 @@ def test_register_undoes_agreeing_readings_that_contradict_it() -> None:
     fields = {
         "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
         "R.name_kanji": [
-            _read("R.name_kanji", "山本浩ニ", FieldStatus.CONFIRMED, by=SECOND_READING)
+            _read("R.name_kanji", "山本浩三", FieldStatus.CONFIRMED, by=SECOND_READING)
         ],
         "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
     }
@@ -196,3 +200,67 @@ def test_unregistered_number_is_not_settled_by_agreeing_readings() -> None:
     checks = cross_check(fields, None)
     assert fields["A.pass_number"][0].status == FieldStatus.LOW_CONFIDENCE
     assert any(c.outcome == "register_missing" for c in checks)
+
+
+def test_slash_slips_and_hyphens_in_numbers() -> None:
+    from pipeline.extract.normalize import pass_number
+
+    assert "2016/07" in zero_candidates("2016707")  # the slash read as 7
+    assert "2013/3" in zero_candidates("20133")  # the slash lost
+    assert pass_number("22122049-25") == "2212204925"  # a cell separator read as a hyphen
+
+
+def test_cell_crops_drop_separator_specks_but_keep_the_slash_of_a_zero() -> None:
+    gray = np.full((80, 200), 255, np.uint8)
+    gray[15:65, 20:60] = 0
+    gray[25:55, 30:50] = 255  # a ring: the zero
+    gray[38:42, 38:42] = 0  # its slash, inside the ring, not touching it
+    gray[70:74, 100:104] = 0  # a speck left of a dashed separator
+    for cells, speck_kept in ((True, False), (False, True)):
+        crop = clean_text_crop(gray, 300, glyph_cells=cells)
+        ink = crop.image[crop.pad : -crop.pad, crop.pad : -crop.pad] < 128
+        assert ink[38:42, 38:42].all()
+        assert ink[70:74, 100:104].any() == speck_kept
+
+
+def test_names_printed_alike_agree_with_the_register() -> None:
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "R.name_kanji": [_read("R.name_kanji", "山本浩ニ")],  # katakana ニ for kanji 二
+    }
+    cross_check(fields, ENTRY)
+    read = fields["R.name_kanji"][0]
+    assert read.status == FieldStatus.CONFIRMED and read.confirmed_by == REGISTER
+    assert read.value == "山本　浩二"
+
+
+def _placed(spec: FieldSpec, text: str, *, page: int = 0, **draw: float) -> PendingText:
+    crop = clean_text_crop(_box_image(spec, text, **draw), DPI)
+    item = PendingText(_read(f"B.{spec.name}", None), spec, crop, page=page)
+    _apply_text(item.read, spec, LineRead(text, 0.9), THRESHOLDS, crop)
+    return item
+
+
+def test_placement_allows_for_the_drift_of_the_whole_page() -> None:
+    templates = load_templates()
+    specs = [templates[("B", 1)].field(n) for n in ("exp1_from", "exp1_to", "exp2_from")]
+    target = templates[("B", 1)].field("exp2_to")
+    typed = [_placed(s, "2019/04", dy_mm=0.6) for s in specs]  # the page sits 0.6 mm low
+    late = _placed(target, "2020/03", dy_mm=0.6)
+    pen = _placed(templates[("B", 1)].field("exp3_from"), "2021/05", scale=1.4, dy_mm=1.5)
+    items = [*typed, late, pen]
+    assert not any(i.read.placement_fits for i in items)
+    _allow_for_drift(items, {id(i): LineRead(i.read.raw_text, 0.9) for i in items}, THRESHOLDS)
+    assert all(i.read.placement_fits for i in [*typed, late])
+    assert late.read.status == FieldStatus.OK, (late.read.verify_score, late.read.reason)
+    assert not pen.read.placement_fits  # handwriting is off the page's print too
+
+
+def test_a_value_from_elsewhere_is_judged_on_the_fields_own_crop(spec: FieldSpec) -> None:
+    org = load_templates()[("B", 1)].field("exp1_org")
+    item = _placed(org, "北斗カード株式会社")
+    item.read.verify_score = 0.2  # as if Tesseract had read 北キカード株式会社 there
+    judge = CandidateJudge(item, THRESHOLDS)
+    better = judge.better("北斗カード株式会社")
+    assert better is not None and better.value == "北斗カード株式会社"
+    assert judge.better("南海カード株式会社") is None  # does not re-draw as the ink

@@ -60,6 +60,29 @@ def _doubt(read: FieldRead) -> None:
         read.reason = "様式Bと様式Cで値が異なります（確認してください）"
 
 
+def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str]) -> bool:
+    """Two organisations read differently (北斗 / 北キ): when one reading re-draws well on its
+    own crop and also on the other's, clearly better than what was read there, both crops
+    show it; both are confirmed as that value."""
+    for source, target in ((history, attested), (attested, history)):
+        if source.judge is None or target.judge is None or not source.judge.settles(source):
+            continue
+        trial = target.judge.better(source.value or "")
+        if trial is None:
+            continue
+        for read in (source, target):
+            read.value = source.value
+            if read is target:
+                read.verify_score = trial.verify_score
+            if not _confident(read):
+                read.status = FieldStatus.CONFIRMED
+                read.confirmed_by = OTHER_FORM
+                read.reason = None
+                confirmed.append(read.key)
+        return True
+    return False
+
+
 def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
     """Confirm unsure B / C readings that equal a confident reading on the other form.
 
@@ -81,6 +104,9 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
             if history is None or attested is None or not history.value or not attested.value:
                 continue
             if _plain(history.value) != _plain(attested.value):
+                if part == "org" and _lend(history, attested, confirmed):
+                    agreed += 1
+                    continue
                 for read in (history, attested):
                     _doubt(read)
                 continue

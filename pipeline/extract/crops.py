@@ -87,12 +87,25 @@ def remove_rulings(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
     return result, removed
 
 
-def clean_text_crop(gray: np.ndarray, dpi: float, *, pad: int = PAD_PX) -> CleanCrop:
-    """Binarise, remove rulings and specks, pad; plus the greyscale version Tesseract reads."""
+# In per-character cells every glyph is a digit of the field's size: a piece of
+# ink under this share of the largest is left of a dashed cell separator.
+CELL_SPECK_SHARE = 0.12
+
+
+def clean_text_crop(
+    gray: np.ndarray, dpi: float, *, pad: int = PAD_PX, glyph_cells: bool = False
+) -> CleanCrop:
+    """Binarise, remove rulings and specks, pad; plus the greyscale version Tesseract reads.
+
+    ``glyph_cells``: the field prints one character per cell; ink much smaller than
+    the largest glyph is dropped too (what dashed separators leave on bitonal scans).
+    """
     found = ink_mask(gray)
     ink, removed = remove_rulings(found, dpi)
     ink = _drop_specks(ink, min_area=max(4, mm_to_px(0.25, dpi) ** 2))
     ink = with_faint_strokes(gray, ink, rulings=cv2.subtract(found, ink))
+    if glyph_cells:
+        ink = _drop_small_pieces(ink, share=CELL_SPECK_SHARE)
     ratio = float(cv2.countNonZero(ink)) / float(ink.size or 1)
     image = cv2.bitwise_not(ink)
     scale = 1.0
@@ -163,6 +176,26 @@ def grey_for_ocr(gray: np.ndarray, ink: np.ndarray, dpi: float, *, pad: int = PA
         interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
         out = cv2.resize(out, None, fx=factor, fy=factor, interpolation=interpolation)
     return cv2.copyMakeBorder(out, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+
+
+def _drop_small_pieces(ink: np.ndarray, *, share: float) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 2:
+        return ink
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.zeros(count, dtype=bool)
+    keep[1:] = areas >= share * areas.max()
+    # A small piece inside a kept glyph is part of it: the slash of a slashed zero.
+    x, y, w, h = (stats[:, k] for k in range(4))
+    cx, cy = x + w / 2, y + h / 2
+    big = np.nonzero(keep)[0]
+    for i in np.nonzero(~keep)[0][1:] if not keep[0] else np.nonzero(~keep)[0]:
+        if i == 0:
+            continue
+        inside = (x[big] <= cx[i]) & (cx[i] <= x[big] + w[big])
+        inside &= (y[big] <= cy[i]) & (cy[i] <= y[big] + h[big])
+        keep[i] = bool(inside.any())
+    return np.where(keep[labels], 255, 0).astype(np.uint8)
 
 
 def _drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:

@@ -94,7 +94,16 @@ def _register_value(item: str, entry: RegistryEntry) -> str | None:
     return values[item]
 
 
-_COMPARE: dict[str, Callable[[str | None], str]] = {"name": _plain, "kana": _kana}
+# Katakana and kanji that print alike; a kanji name read with the katakana is the
+# register's name (山本浩ニ for 山本浩二), and takes the register's spelling.
+_PRINTED_ALIKE = str.maketrans("ニロカエトハターオ", "二口力工卜八夕一才")
+
+
+def _name(text: str | None) -> str:
+    return _plain(text).translate(_PRINTED_ALIKE)
+
+
+_COMPARE: dict[str, Callable[[str | None], str]] = {"name": _name, "kana": _kana}
 
 
 def _same(item: str, a: str | None, b: str | None) -> bool:
@@ -159,6 +168,8 @@ def cross_check(
                     f.reason = None
                     continue
                 if not _same(item, f.value, register_value):
+                    if item == "name" and _redraws_as(f, register_value):
+                        continue
                     _doubt(f, f"合格者名簿の「{register_value}」と一致しません")
                     continue
                 if f.status not in CONFIDENT and not f.placement_fits:
@@ -193,7 +204,26 @@ def cross_check(
             )
         )
     results.extend(_qualification_check(fields, entry))
+    for reads in fields.values():
+        for f in reads:
+            f.judge = None  # the crops are no longer needed
     return results
+
+
+def _redraws_as(read: FieldRead, register_value: str) -> bool:
+    """A name read wrong (智 read 留) whose crop re-draws as the register's name, clearly
+    better than as what was read: the register's name, confirmed."""
+    if read.judge is None or read.status in CONFIDENT:
+        return False
+    trial = read.judge.better(register_value)
+    if trial is None:
+        return False
+    read.value = register_value
+    read.verify_score = trial.verify_score
+    read.status = FieldStatus.CONFIRMED
+    read.confirmed_by = REGISTER
+    read.reason = None
+    return True
 
 
 def _zero_slip_of(item: str, read: FieldRead, register_value: str) -> bool:

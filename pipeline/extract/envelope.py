@@ -163,7 +163,11 @@ def read_page(
 
 
 def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None:
-    """OCR the pending text fields of ``pages`` together (one envelope: few tesseract starts)."""
+    """OCR the pending text fields of ``pages`` together (one or several envelopes: few
+    tesseract starts)."""
+    for token, page in enumerate(pages):
+        for item in page.pending:
+            item.page = token
     pending = [item for page in pages for item in page.pending]
     read_texts(pending, options.thresholds, ocr_cmd=options.ocr_cmd)
     for page in pages:

@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
-from pipeline.extract.placement import check_placement
+from pipeline.extract.placement import Placement, check_placement
 from pipeline.extract.verify import compare
 from pipeline.extract.zeros import is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
@@ -61,6 +61,10 @@ class FieldRead:
     # Other values the ink re-draws as and sits right for (slashed-zero repairs, see
     # ``zeros``): a stronger source (the register) may pick one of them.
     alternatives: tuple[str, ...] = ()
+    placement: Placement | None = field(default=None, repr=False)
+    # Judges another value on this field's own crop (the register's, the other
+    # form's); set once the OCR is done, dropped once the cross-checks are.
+    judge: CandidateJudge | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -107,6 +111,8 @@ class PendingText:
     read: FieldRead
     spec: FieldSpec
     cleaned: CleanCrop = field(repr=False)
+    page: int = 0  # fields with the same token share a page (and its alignment drift)
+    drift_mm: tuple[float, float] = (0.0, 0.0)  # (x, y) of the page's typed ink vs the print
 
     @property
     def request(self) -> OcrRequest:
@@ -175,7 +181,7 @@ def prepare_page_fields(
                 page_index,
             )
             continue
-        cleaned = clean_text_crop(cut(aligned, spec.box_mm, dpi), dpi)
+        cleaned = clean_text_crop(cut(aligned, spec.box_mm, dpi), dpi, glyph_cells=bool(spec.cells))
         if cleaned.ink_ratio < EMPTY_INK_RATIO:
             reads[spec.name] = _make(
                 spec,
@@ -202,10 +208,15 @@ def read_texts(pending: list[PendingText], thresholds: Thresholds, *, ocr_cmd: s
     Starting tesseract (loading the jpn model) costs far more than reading a
     line, so the caller passes every page of an envelope at once.
     """
+    first: dict[int, LineRead] = {}
     for request, items in _by_request(pending).items():
         lines = read_lines([ocr_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
         for item, line in zip(items, lines, strict=True):
             _apply_text(item.read, item.spec, line, thresholds, item.cleaned)
+            first[id(item)] = line
+    _allow_for_drift(pending, first, thresholds)
+    for item in pending:
+        item.read.judge = CandidateJudge(item, thresholds)
     unsure = [
         i for i in pending if i.read.status in (FieldStatus.LOW_CONFIDENCE, FieldStatus.INVALID)
     ]
@@ -215,6 +226,86 @@ def read_texts(pending: list[PendingText], thresholds: Thresholds, *, ocr_cmd: s
         for item in unsure:
             if item.read.status not in CONFIDENT and is_digit_field(item.request.whitelist):
                 _repair_zeros(item, thresholds)
+
+
+# A page whose typed values all sit off the print by the same amount was aligned
+# that much off (the homography's residual): placement is judged against the page's
+# own typed values. Measured from at least this many values that re-draw surely.
+DRIFT_MIN_FIELDS = 3
+DRIFT_RANGE_MM = (0.1, 2.0)  # smaller is noise; larger is an alignment failure
+
+
+# A value from another source must re-draw on a crop this much better than what
+# Tesseract read there (one wrong character of ten moves the score about 0.05).
+CANDIDATE_MARGIN = 0.03
+
+
+@dataclass
+class CandidateJudge:
+    """Whether a value from elsewhere (the register, the other form) is what a crop shows."""
+
+    item: PendingText
+    thresholds: Thresholds
+
+    def better(self, text: str) -> FieldRead | None:
+        """The field as ``text`` when it re-draws on the crop within ``consensus_max_score``,
+        clearly better than the reading, and sits where the form prints; else None."""
+        trial = FieldRead(**{**self.item.read.__dict__})
+        _apply_text(
+            trial,
+            self.item.spec,
+            LineRead(text, 0.0),
+            self.thresholds,
+            self.item.cleaned,
+            self.item.drift_mm,
+        )
+        own = self.item.read.verify_score
+        if trial.value is None or trial.verify_score is None or not trial.placement_fits:
+            return None
+        if trial.verify_score > self.thresholds.consensus_max_score:
+            return None
+        if own is not None and trial.verify_score > own - CANDIDATE_MARGIN:
+            return None
+        return trial
+
+    def settles(self, read: FieldRead) -> bool:
+        """The reading re-draws well enough to lend its value to another crop."""
+        score = read.verify_score
+        return (
+            read.placement_fits
+            and score is not None
+            and score <= self.thresholds.consensus_max_score
+        )
+
+
+def _allow_for_drift(
+    pending: list[PendingText], first: dict[int, LineRead], thresholds: Thresholds
+) -> None:
+    pages: dict[int, list[PendingText]] = defaultdict(list)
+    for item in pending:
+        pages[item.page].append(item)
+    for items in pages.values():
+        sure = [
+            i.read.placement
+            for i in items
+            if i.read.placement is not None
+            and i.read.verify_score is not None
+            and i.read.verify_score <= thresholds.verify_max_score
+        ]
+        if len(sure) < DRIFT_MIN_FIELDS:
+            continue
+        dx = float(np.median([p.anchor_mm for p in sure]))
+        dy = float(np.median([(p.top_mm + p.bottom_mm) / 2 for p in sure]))
+        if not DRIFT_RANGE_MM[0] <= max(abs(dx), abs(dy)) <= DRIFT_RANGE_MM[1]:
+            continue
+        for item in items:
+            item.drift_mm = (dx, dy)
+            placed = item.read.placement
+            # Re-judge (and re-draw) only what the drift turns into a fit.
+            if placed is not None and not placed.fits and placed.shifted(dx, dy).fits:
+                _apply_text(
+                    item.read, item.spec, first[id(item)], thresholds, item.cleaned, item.drift_mm
+                )
 
 
 def _by_request(items: list[PendingText]) -> dict[OcrRequest, list[PendingText]]:
@@ -254,7 +345,7 @@ def _second_look(
         agreed = None
         for line in (lines[k], lines[n + k]):  # the third is judged only when needed
             candidate = FieldRead(**{**current.__dict__})
-            _apply_text(candidate, spec, line, thresholds, item.cleaned)
+            _apply_text(candidate, spec, line, thresholds, item.cleaned, item.drift_mm)
             others.append(candidate)
             agreed = _agreed_reading(spec, [current, *others], thresholds)
             if agreed is not None:
@@ -312,7 +403,7 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
     best: dict[str, FieldRead] = {}
     for text in (raw, *zero_candidates(raw)):
         trial = FieldRead(**{**current.__dict__})
-        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned)
+        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned, item.drift_mm)
         if trial.value is None or trial.verify_score is None:
             continue
         if trial.value not in best or trial.verify_score < (best[trial.value].verify_score or 0):
@@ -374,7 +465,12 @@ def ocr_input(cleaned: CleanCrop) -> np.ndarray:
 
 
 def _apply_text(
-    read: FieldRead, spec: FieldSpec, line: LineRead, thresholds: Thresholds, cleaned: CleanCrop
+    read: FieldRead,
+    spec: FieldSpec,
+    line: LineRead,
+    thresholds: Thresholds,
+    cleaned: CleanCrop,
+    drift_mm: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     read.raw_text = line.text
     read.value = None  # a copy being re-read must not keep the earlier value
@@ -393,8 +489,11 @@ def _apply_text(
         return
     # Tesseract's own word confidences say little on Japanese lines; re-drawing the
     # reading in the standard fonts and comparing it with the ink says much more.
+    # What the form would print: the reading, or for a pass number its digits (a
+    # hyphen read off a dashed cell separator is no print of the applicant's).
+    printed = read.value if spec.validator == "pass_number" else line.text
     check = (
-        compare(255 - cleaned.image, line.text, thresholds.verify_fonts)
+        compare(255 - cleaned.image, printed, thresholds.verify_fonts)
         if thresholds.verify_fonts
         else None
     )
@@ -406,7 +505,7 @@ def _apply_text(
     placement = (
         check_placement(
             cleaned.image,
-            line.text,
+            printed,
             spec,
             thresholds.verify_fonts,
             px_per_mm=cleaned.px_per_mm,
@@ -415,8 +514,16 @@ def _apply_text(
         if check is not None
         else None
     )
-    read.placement_fits = placement is not None and placement.fits
-    if placement is not None and not placement.fits and read.confidence >= thresholds.ok_confidence:
+    read.placement = placement
+    # Where the form prints it, or where this page's typed values all sit (its drift).
+    read.placement_fits = placement is not None and (
+        placement.fits or (drift_mm != (0.0, 0.0) and placement.shifted(*drift_mm).fits)
+    )
+    if (
+        placement is not None
+        and not read.placement_fits
+        and read.confidence >= thresholds.ok_confidence
+    ):
         read.status = FieldStatus.LOW_CONFIDENCE
         read.reason = (
             "文字の位置・大きさがPC入力の印字と異なります（手書きの可能性; "

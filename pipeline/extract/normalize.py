@@ -46,7 +46,9 @@ def _digits_only(text: str) -> str:
 
 
 def pass_number(raw: str) -> str:
-    text = _digits_only(raw)
+    # Hyphens are no part of a pass number: written ones (2212-204925), or a dashed cell
+    # separator read as one.
+    text = _digits_only(raw).replace("-", "")
     if not re.fullmatch(r"\d{10}", text):
         raise FieldInvalid(f"合格者番号は10桁の数字です（読み取り: {raw!r}）")
     return text

@@ -13,7 +13,7 @@ OCR drops spaces, which shortens the reading but not the ink.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -52,6 +52,15 @@ class Placement:
             anchored = LEFT_RANGE_MM[0] <= self.anchor_mm <= LEFT_RANGE_MM[1]
         low, high = BOTTOM_RANGE_MM
         return anchored and abs(self.top_mm) <= TOP_MM and low <= self.bottom_mm <= high
+
+    def shifted(self, dx_mm: float, dy_mm: float) -> Placement:
+        """Judged against a page whose typed ink sits (dx, dy) off the print."""
+        return replace(
+            self,
+            anchor_mm=self.anchor_mm - dx_mm,
+            top_mm=self.top_mm - dy_mm,
+            bottom_mm=self.bottom_mm - dy_mm,
+        )
 
     def worst(self) -> float:
         return max(abs(self.anchor_mm), abs(self.top_mm), abs(self.bottom_mm))

@@ -33,7 +33,8 @@ def zero_candidates(raw: str) -> list[str]:
 
     Up to two look-alikes turned back into 0, or one 0 restored where it
     vanished between two characters, or one look-alike dropped where the slash
-    was read as a digit of its own.
+    was read as a digit of its own; and the year's slash restored where it was
+    read as a digit or lost.
     """
     text = "".join(raw.split())
     found: dict[str, None] = {}
@@ -49,5 +50,10 @@ def zero_candidates(raw: str) -> list[str]:
             found[text[:i] + "0" + text[i:]] = None
     for i in spots:
         found[text[:i] + text[i + 1 :]] = None
+    # The slash between year and month read as 7 or 1, or lost (2016/07 -> 2016707, 20133).
+    if len(text) > 4 and text[:5].isdigit():
+        found[text[:4] + "/" + text[4:]] = None
+        if text[4] in "71":
+            found[text[:4] + "/" + text[5:]] = None
     found.pop(text, None)
     return list(found)
