@@ -264,3 +264,15 @@ def test_a_value_from_elsewhere_is_judged_on_the_fields_own_crop(spec: FieldSpec
     better = judge.better("北斗カード株式会社")
     assert better is not None and better.value == "北斗カード株式会社"
     assert judge.better("南海カード株式会社") is None  # does not re-draw as the ink
+
+
+def test_a_candidate_with_a_much_smaller_mean_distance_wins_a_tie_of_worst_windows() -> None:
+    org = load_templates()[("B", 1)].field("exp1_org")
+    item = _placed(org, "北斗カード株式会社")
+    judge = CandidateJudge(item, THRESHOLDS)
+    # As if the reading had tied on its worst window with a far larger mean distance.
+    item.read.verify_score = (judge.better("北斗カード株式会社") or item.read).verify_score
+    item.read.verify_mean = 1.0
+    assert judge.better("北斗カード株式会社") is not None
+    item.read.verify_mean = 0.0  # the reading fits on average as well as anything could
+    assert judge.better("北斗カード株式会社") is None

@@ -61,6 +61,7 @@ class FieldRead:
     # Other values the ink re-draws as and sits right for (slashed-zero repairs, see
     # ``zeros``): a stronger source (the register) may pick one of them.
     alternatives: tuple[str, ...] = ()
+    verify_mean: float | None = None  # mean re-drawing distance (the score is the worst window)
     placement: Placement | None = field(default=None, repr=False)
     # Judges another value on this field's own crop (the register's, the other
     # form's); set once the OCR is done, dropped once the cross-checks are.
@@ -236,8 +237,13 @@ DRIFT_RANGE_MM = (0.1, 2.0)  # smaller is noise; larger is an alignment failure
 
 
 # A value from another source must re-draw on a crop this much better than what
-# Tesseract read there (one wrong character of ten moves the score about 0.05).
+# Tesseract read there (one wrong character of ten moves the score about 0.05)...
 CANDIDATE_MARGIN = 0.03
+# ...or, where the worst window can't tell (北斗 / 北キ differ in one stroke), about as
+# well at its worst and with a mean distance this much smaller, within twice the
+# consensus distance.
+CANDIDATE_MEAN_SHARE = 0.6
+CANDIDATE_WORST_SLACK = 1 / 64  # one step of the worst-window score
 
 
 @dataclass
@@ -259,14 +265,21 @@ class CandidateJudge:
             self.item.cleaned,
             self.item.drift_mm,
         )
-        own = self.item.read.verify_score
+        own, own_mean = self.item.read.verify_score, self.item.read.verify_mean
         if trial.value is None or trial.verify_score is None or not trial.placement_fits:
             return None
-        if trial.verify_score > self.thresholds.consensus_max_score:
-            return None
-        if own is not None and trial.verify_score > own - CANDIDATE_MARGIN:
-            return None
-        return trial
+        limit = self.thresholds.consensus_max_score
+        if own is None or own_mean is None:
+            return trial if trial.verify_score <= limit else None
+        if trial.verify_score <= limit and trial.verify_score <= own - CANDIDATE_MARGIN:
+            return trial
+        clearer = (
+            trial.verify_mean is not None
+            and trial.verify_mean <= CANDIDATE_MEAN_SHARE * own_mean
+            and trial.verify_score <= own + CANDIDATE_WORST_SLACK
+            and trial.verify_score <= 2 * limit
+        )
+        return trial if clearer else None
 
     def settles(self, read: FieldRead) -> bool:
         """The reading re-draws well enough to lend its value to another crop."""
@@ -476,6 +489,7 @@ def _apply_text(
     read.value = None  # a copy being re-read must not keep the earlier value
     read.confidence = 0.0
     read.verify_score = None
+    read.verify_mean = None
     read.placement_fits = False
     if not line.text.strip():
         read.status = FieldStatus.LOW_CONFIDENCE
@@ -502,6 +516,7 @@ def _apply_text(
     else:
         read.confidence = thresholds.confidence_of(check.score)
         read.verify_score = check.score
+        read.verify_mean = check.mean
     placement = (
         check_placement(
             cleaned.image,
