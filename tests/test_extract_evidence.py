@@ -276,3 +276,23 @@ def test_a_candidate_with_a_much_smaller_mean_distance_wins_a_tie_of_worst_windo
     assert judge.better("北斗カード株式会社") is not None
     item.read.verify_mean = 0.0  # the reading fits on average as well as anything could
     assert judge.better("北斗カード株式会社") is None
+
+
+@pytest.mark.parametrize(("printed", "confirmed"), [("山本　浩二", True), ("山田　花子", False)])
+def test_a_name_tesseract_could_not_read_is_judged_against_the_register(
+    printed: str, confirmed: bool
+) -> None:
+    spec = load_templates()[("B", 1)].field("applicant_name")
+    crop = clean_text_crop(_box_image(spec, printed), DPI)
+    item = PendingText(_read("B.applicant_name", None), spec, crop)
+    _apply_text(item.read, spec, LineRead("", 0.0), THRESHOLDS, crop)  # nothing read
+    item.read.judge = CandidateJudge(item, THRESHOLDS)
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+        "B.applicant_name": [item.read],
+    }
+    cross_check(fields, ENTRY)
+    assert (item.read.status == FieldStatus.CONFIRMED) == confirmed
+    assert (item.read.value == "山本　浩二") == confirmed
+    assert item.read.judge is None  # crops released once cross-checked

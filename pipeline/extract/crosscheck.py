@@ -156,7 +156,7 @@ def cross_check(
                 f
                 for key in keys
                 for f in fields.get(key, [])
-                if not f.value and register_value in f.alternatives
+                if not f.value and (register_value in f.alternatives or f.judge is not None)
             ]
             for f in reads:
                 if f.value != register_value and _zero_slip_of(item, f, register_value):
@@ -168,7 +168,7 @@ def cross_check(
                     f.reason = None
                     continue
                 if not _same(item, f.value, register_value):
-                    if item == "name" and _redraws_as(f, register_value):
+                    if item in ("name", "pass_number") and _redraws_as(f, register_value):
                         continue
                     _doubt(f, f"合格者名簿の「{register_value}」と一致しません")
                     continue
@@ -211,8 +211,8 @@ def cross_check(
 
 
 def _redraws_as(read: FieldRead, register_value: str) -> bool:
-    """A name read wrong (智 read 留) whose crop re-draws as the register's name, clearly
-    better than as what was read: the register's name, confirmed."""
+    """A name or number read wrong (or not at all) whose crop re-draws as the register's,
+    clearly better than as what was read: the register's value, confirmed."""
     if read.judge is None or read.status in CONFIDENT:
         return False
     trial = read.judge.better(register_value)

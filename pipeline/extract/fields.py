@@ -282,12 +282,13 @@ class CandidateJudge:
         return trial if clearer else None
 
     def settles(self, read: FieldRead) -> bool:
-        """The reading re-draws well enough to lend its value to another crop."""
+        """The reading re-draws well enough to lend its value to another crop, where it must
+        then re-draw clearly better than what was read there (``better``)."""
         score = read.verify_score
         return (
             read.placement_fits
             and score is not None
-            and score <= self.thresholds.consensus_max_score
+            and score <= 2 * self.thresholds.consensus_max_score
         )
 
 
