@@ -296,3 +296,18 @@ def test_a_name_tesseract_could_not_read_is_judged_against_the_register(
     assert (item.read.status == FieldStatus.CONFIRMED) == confirmed
     assert (item.read.value == "山本　浩二") == confirmed
     assert item.read.judge is None  # crops released once cross-checked
+
+
+def test_a_period_the_other_form_reads_surely_settles_a_slashed_zero_tie() -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
+    unsure = fields["B.exp3_to"][0]
+    unsure.value, unsure.status, unsure.raw_text = None, FieldStatus.INVALID, "2929/92"
+    unsure.alternatives = ("2020-02", "2026-02")  # 6 and 0 re-draw alike at 200 dpi
+    confirm_attested_rows(fields)
+    assert unsure.value == "2020-02"  # the attestation's sure reading picks one
+    assert unsure.status == FieldStatus.CONFIRMED and unsure.confirmed_by == OTHER_FORM
+    stranger = _attestation(FieldStatus.OK, FieldStatus.OK)
+    other = stranger["B.exp3_to"][0]
+    other.value, other.status, other.alternatives = None, FieldStatus.INVALID, ("2021-02",)
+    confirm_attested_rows(stranger)
+    assert other.status == FieldStatus.INVALID  # not among what the ink could be

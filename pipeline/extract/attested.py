@@ -60,14 +60,27 @@ def _doubt(read: FieldRead) -> None:
         read.reason = "様式Bと様式Cで値が異なります（確認してください）"
 
 
-def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str]) -> bool:
-    """Two organisations read differently (北斗 / 北キ): when one reading re-draws well on its
-    own crop and also on the other's, clearly better than what was read there, both crops
-    show it; both are confirmed as that value."""
+def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redraw: bool) -> bool:
+    """Two readings that differ. A confident one the other crop's slashed-zero candidates
+    include settles both. For organisations (``redraw``, values printed as read), a
+    reading that re-draws well on its own crop and also on the other's, clearly better
+    than what was read there, shows on both crops; both are confirmed as that value."""
     for source, target in ((history, attested), (attested, history)):
-        if source.judge is None or target.judge is None or not source.judge.settles(source):
+        if not source.value:
             continue
-        trial = target.judge.better(source.value or "")
+        if _confident(source) and source.placement_fits and source.value in target.alternatives:
+            # The other crop re-draws as this value once its slashed-zero slips are undone.
+            target.value = source.value
+            target.status = FieldStatus.CONFIRMED
+            target.confirmed_by = OTHER_FORM
+            target.reason = None
+            confirmed.append(target.key)
+            return True
+        if not redraw or source.judge is None or target.judge is None:
+            continue
+        if not source.judge.settles(source):
+            continue
+        trial = target.judge.better(source.value)
         if trial is None:
             continue
         for read in (source, target):
@@ -101,10 +114,10 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
         for part in PARTS:
             history = _first(fields, f"B.exp{k}_{part}")
             attested = _first(fields, f"C.att{n}_{part}")
-            if history is None or attested is None or not history.value or not attested.value:
+            if history is None or attested is None or not (history.value or attested.value):
                 continue
             if _plain(history.value) != _plain(attested.value):
-                if part == "org" and _lend(history, attested, confirmed):
+                if _lend(history, attested, confirmed, redraw=part == "org"):
                     agreed += 1
                     continue
                 for read in (history, attested):
