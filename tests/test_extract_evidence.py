@@ -311,3 +311,22 @@ def test_a_period_the_other_form_reads_surely_settles_a_slashed_zero_tie() -> No
     other.value, other.status, other.alternatives = None, FieldStatus.INVALID, ("2021-02",)
     confirm_attested_rows(stranger)
     assert other.status == FieldStatus.INVALID  # not among what the ink could be
+
+
+def test_agreeing_readings_of_a_slashed_zero_yield_to_the_other_forms_zero() -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
+    history, attested = fields["B.exp3_to"][0], fields["C.att2_to"][0]
+    history.raw_text = "2020年2月"
+    attested.value, attested.raw_text = "2029-02", "2029年2月"  # 0 read as 9 twice
+    attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
+    confirm_attested_rows(fields)
+    assert attested.value == "2020-02" and attested.confirmed_by == OTHER_FORM
+    assert history.value == "2020-02"
+    # The other way round a 9 vouched for only by agreeing readings settles nothing.
+    fields = _attestation(FieldStatus.LOW_CONFIDENCE, FieldStatus.OK)
+    history, attested = fields["B.exp3_to"][0], fields["C.att2_to"][0]
+    history.value, history.raw_text, history.alternatives = None, "2929年2月", ("2029-02",)
+    attested.value, attested.raw_text = "2029-02", "2029年2月"
+    attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
+    confirm_attested_rows(fields)
+    assert history.value is None and history.status == FieldStatus.LOW_CONFIDENCE

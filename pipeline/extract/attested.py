@@ -19,6 +19,7 @@ import re
 import unicodedata
 
 from pipeline.extract.fields import FROM_THE_CROP, FieldRead
+from pipeline.extract.zeros import ZERO_LOOK_ALIKES, zero_candidates
 from pipeline.storage.models import FieldStatus
 
 CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
@@ -60,16 +61,39 @@ def _doubt(read: FieldRead) -> None:
         read.reason = "様式Bと様式Cで値が異なります（確認してください）"
 
 
+def _zero_free(read: FieldRead) -> bool:
+    """A reading good enough to settle the other crop's slashed-zero slips: read surely on
+    its own (``ok``); or confident, or re-drawing within the consensus distance, with no
+    digit a slashed zero is misread as (a zero read as 0 was a zero; a 6, 8 or 9 that
+    only agreeing readings vouch for may not have been)."""
+    if read.status == FieldStatus.OK:
+        return True
+    if any(ch in ZERO_LOOK_ALIKES for ch in read.value or ""):
+        return False
+    if _confident(read):
+        return True
+    judge = read.judge
+    return (
+        judge is not None
+        and read.verify_score is not None
+        and read.verify_score <= judge.thresholds.consensus_max_score
+    )
+
+
 def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redraw: bool) -> bool:
-    """Two readings that differ. A confident one the other crop's slashed-zero candidates
-    include settles both. For organisations (``redraw``, values printed as read), a
+    """Two readings that differ. One free of zero look-alikes (``_zero_free``) that the
+    other is but for slashed-zero slips settles both. For organisations (``redraw``, values printed as read), a
     reading that re-draws well on its own crop and also on the other's, clearly better
     than what was read there, shows on both crops; both are confirmed as that value."""
     for source, target in ((history, attested), (attested, history)):
         if not source.value:
             continue
-        if _confident(source) and source.placement_fits and source.value in target.alternatives:
-            # The other crop re-draws as this value once its slashed-zero slips are undone.
+        # The target read as this value once slashed-zero slips are undone: its own
+        # candidates include it, or its reading is this one with zeros misread.
+        slips = source.value in target.alternatives or (
+            _plain(source.raw_text) in zero_candidates(target.raw_text)
+        )
+        if source.placement_fits and slips and _zero_free(source):
             target.value = source.value
             target.status = FieldStatus.CONFIRMED
             target.confirmed_by = OTHER_FORM
