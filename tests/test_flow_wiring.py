@@ -38,6 +38,8 @@ class FakeStages:
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()
         self.extracted: set[int] = set()
+        self.ocr_batches: list[list[int]] = []
+        self.ocr_fails = False
 
     def _count(self, name: str) -> None:
         with self.lock:
@@ -59,6 +61,11 @@ class FakeStages:
         if (envelope_id, page_index) in self.bad_pages:
             raise ValueError(f"cannot read page {page_index} of {envelope_id}")
         return {"envelope": envelope_id, "page": page_index}
+
+    def read_envelope_texts(self, settings, envelopes):
+        self.ocr_batches.append([pages[0]["envelope"] for pages in envelopes])
+        if self.ocr_fails:
+            raise RuntimeError("tesseract crashed")
 
     def finish_envelope(self, engine, settings, envelope_id, pages, *, run_id):
         self.finished[envelope_id] = pages
@@ -84,6 +91,7 @@ class FakeStages:
             "ingest",
             "envelopes_to_extract",
             "extract_page",
+            "read_envelope_texts",
             "finish_envelope",
             "fail_envelope",
             "reconcile_payments",
@@ -134,6 +142,21 @@ def test_pages_fan_out_and_one_bad_envelope_does_not_stop_the_batch(
         "audit_sample",
         "outputs",
     ]
+
+
+@pytest.mark.parametrize("ocr_fails", [False, True])
+def test_text_fields_are_ocred_a_few_envelopes_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, ocr_fails: bool
+) -> None:
+    fake = FakeStages([(e, 1) for e in range(1, 7)], bad_pages={(3, 0)}).install(monkeypatch)
+    fake.ocr_fails = ocr_fails
+    out = _flow()(today=TODAY)
+    size = get_settings().ocr_batch_envelopes
+    assert fake.ocr_batches[0] == [e for e in range(1, size + 1) if e != 3]  # 3's page failed
+    assert sorted(e for batch in fake.ocr_batches for e in batch) == [1, 2, 4, 5, 6]
+    # A failed batch OCR is no envelope's failure: each then OCRs its own when finished.
+    assert sorted(fake.finished) == [1, 2, 4, 5, 6]
+    assert out["failed_envelopes"] == [3]
 
 
 def test_second_run_finds_nothing_new(monkeypatch: pytest.MonkeyPatch) -> None:
