@@ -123,3 +123,27 @@ def test_letters_stored_by_a_run_that_died_before_listing_them_are_listed_next(
         assert s.scalar(select(func.count()).select_from(Letter)) == 1
         listed = s.scalars(select(AuditEvent).where(AuditEvent.action == "letter.listed")).all()
         assert len(listed) == 1 and json.dumps(listed[0].after) == '{"file": "letters.txt"}'
+
+
+def test_a_page_rewritten_after_a_killed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import numpy as np
+
+    from pipeline.extract.envelope import PageResult
+    from pipeline.extract.files import envelope_dir, save_page_outputs
+    from pipeline.extract.identify import PageKind
+
+    store = tmp_path / "store"
+    folder = envelope_dir(store, 7) / "page-001"
+    folder.mkdir(parents=True)
+    stale = folder / ".page.png.4242.partial"  # a writer killed mid-write
+    stale.write_bytes(b"half a png")
+    unrelated = folder / "notes.partial"  # not ours: left alone
+    unrelated.write_bytes(b"x")
+    page = PageResult(0, PageKind.EXTRA, None, None, None, None, 0, None, None, "")
+    page.image = np.full((40, 30), 255, np.uint8)
+    save_page_outputs(page, data_root=tmp_path, store_dir=store, envelope_id=7, work_dpi=300)
+    assert not stale.exists()
+    assert unrelated.exists()
+    assert (
+        folder / "page.png"
+    ).is_file() and page.image_path == "store/envelope-000007/page-001/page.png"

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from pipeline.extract.envelope import PageResult
-from pipeline.ingest.files import atomic_write_bytes
+from pipeline.ingest.files import atomic_write_bytes, sweep_partials
 
 PAGE_IMAGE_DPI = 150  # enough to read by eye, a quarter of the pixels of 300 dpi
 
@@ -34,6 +34,8 @@ def save_page_outputs(
 ) -> PageResult:
     """Write the page image and its crops; return the page without pixel data."""
     folder = envelope_dir(store_dir, envelope_id) / f"page-{page.index + 1:03d}"
+    # One task writes a page; what a run killed mid-write left here is stale.
+    sweep_partials(folder)
     if page.image is not None:
         factor = (
             PAGE_IMAGE_DPI / work_dpi

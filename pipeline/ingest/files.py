@@ -86,6 +86,17 @@ def atomic_write_bytes(dest: Path, data: bytes) -> Path:
     return dest
 
 
+def sweep_partials(folder: Path) -> int:
+    """Remove temporary files a killed writer left in ``folder`` (``atomic_*``'s
+    ``.<name>.<pid>.partial``); call only where no other writer is at work."""
+    if not folder.is_dir():
+        return 0
+    stale = list(folder.glob(".*.partial"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def archive_path_for(archive_dir: Path, sha256: str, suffix: str) -> Path:
     """Originals live under their hash: archive/ab/abcdef....pdf."""
     return archive_dir / sha256[:2] / f"{sha256}{suffix.lower()}"
