@@ -9,6 +9,11 @@ look typed (``placement_fits``); a handwritten value always goes to a person.
 Two unsure readings that agree confirm nothing: one scan's systematic slips
 (会社 read 会視 on every page) would agree with themselves.
 
+Where the two differ, one may still settle both: an organisation read on one
+crop that re-draws on the other crop clearly better than what was read there
+(``CandidateJudge``), or a period the other is but for slashed-zero slips
+(``zeros``). Otherwise a value the crop alone settled goes back to staff.
+
 Whether the periods are what the rules need is the rules' business
 (``pipeline/rules/checks/attestation.py``); this module only settles readings.
 """
@@ -61,7 +66,7 @@ def _doubt(read: FieldRead) -> None:
         read.reason = "様式Bと様式Cで値が異なります（確認してください）"
 
 
-def _zero_free(read: FieldRead) -> bool:
+def _settles_zero_slips(read: FieldRead) -> bool:
     """A reading good enough to settle the other crop's slashed-zero slips: read surely on
     its own (``ok``); or confident, or re-drawing within the consensus distance, with no
     digit a slashed zero is misread as (a zero read as 0 was a zero; a 6, 8 or 9 that
@@ -93,7 +98,7 @@ def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redr
         slips = source.value in target.alternatives or (
             _plain(source.raw_text) in zero_candidates(target.raw_text)
         )
-        if source.placement_fits and slips and _zero_free(source):
+        if source.placement_fits and slips and _settles_zero_slips(source):
             target.value = source.value
             target.status = FieldStatus.CONFIRMED
             target.confirmed_by = OTHER_FORM
