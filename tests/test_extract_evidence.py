@@ -330,3 +330,29 @@ def test_agreeing_readings_of_a_slashed_zero_yield_to_the_other_forms_zero() -> 
     attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
     confirm_attested_rows(fields)
     assert history.value is None and history.status == FieldStatus.LOW_CONFIDENCE
+
+
+@pytest.mark.parametrize(("printed", "confirmed"), [("2024/05/10", False), ("2024/05/19", True)])
+def test_agreeing_readings_of_an_informational_date_must_beat_its_zero_candidates(
+    monkeypatch: pytest.MonkeyPatch, printed: str, confirmed: bool
+) -> None:
+    import pipeline.extract.fields as fields_mod
+    from pipeline.extract.fields import _second_look
+    from pipeline.ocr.tesseract import OcrRequest
+
+    spec = load_templates()[("C", 1)].field("att1_date")
+    assert not spec.decides and spec.ocr is not None
+    crop = clean_text_crop(_box_image(spec, printed), DPI)
+    read = _read("C.att1_date", None)
+    _apply_text(read, spec, LineRead("2024/05/19", 0.5), THRESHOLDS, crop)
+    read.status = FieldStatus.LOW_CONFIDENCE  # as if the first reading were unsure
+
+    def read_lines(images, request, cmd):  # type: ignore[no-untyped-def]
+        return [LineRead("2024/05/19", 0.9)] * len(images)  # every rendition: 19
+
+    monkeypatch.setattr(fields_mod, "read_lines", read_lines)
+    request = OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)
+    _second_look([PendingText(read, spec, crop)], request, THRESHOLDS, "tesseract")
+    assert (read.confirmed_by == SECOND_READING) == confirmed
+    if not confirmed:
+        assert read.alternatives == ("2024-05-10",)  # kept as what the ink may also be

@@ -364,6 +364,13 @@ def _second_look(
             agreed = _agreed_reading(spec, [current, *others], thresholds)
             if agreed is not None:
                 break
+        # Deciding dates and periods have the register or the other form to check an
+        # agreement against (crosscheck, attested); informational ones have nothing.
+        if agreed is not None and not spec.decides and is_digit_field(item.request.whitelist):
+            tie = _zero_tie(item, agreed, thresholds)
+            if tie is not None:
+                agreed = None
+                current.alternatives = (tie,)
         current.second_agrees = agreed is not None
         if agreed is not None:
             if agreed is not current:
@@ -447,6 +454,25 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
         current.status = FieldStatus.CONFIRMED
         current.confirmed_by = REDRAWN
         current.reason = None
+
+
+def _zero_tie(item: PendingText, agreed: FieldRead, thresholds: Thresholds) -> str | None:
+    """A value the ink re-draws as about as well as the agreed one once a 6, 8 or 9 of it
+    is taken for a slashed zero: renditions agreeing on such a digit may share one slip."""
+    if not any(ch in "689" for ch in agreed.raw_text) or agreed.verify_score is None:
+        return None
+    for text in zero_candidates(agreed.raw_text):
+        trial = FieldRead(**{**item.read.__dict__})
+        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned, item.drift_mm)
+        if (
+            trial.value is not None
+            and trial.value != agreed.value
+            and trial.placement_fits
+            and trial.verify_score is not None
+            and trial.verify_score <= agreed.verify_score + ZERO_MARGIN
+        ):
+            return trial.value
+    return None
 
 
 SECOND_SCALE = 1.5  # the grey crop again, at 300 dpi: different enough to err differently
