@@ -356,3 +356,26 @@ def test_agreeing_readings_of_an_informational_date_must_beat_its_zero_candidate
     assert (read.confirmed_by == SECOND_READING) == confirmed
     if not confirmed:
         assert read.alternatives == ("2024-05-10",)  # kept as what the ink may also be
+
+
+def test_the_exam_date_is_checked_against_the_register() -> None:
+    from datetime import date
+
+    entry = RegistryEntry(
+        pass_number="2312753020",
+        name="山本　浩二",
+        kana="ヤマモト コウジ",
+        exam_type="CAP",
+        exam_date=date(2023, 5, 5),
+    )
+    agrees = _read("R.exam_date", "2023-05-05")
+    slipped = _read("R.exam_date", "2023-05-06", FieldStatus.CONFIRMED, by=SECOND_READING)
+    for read, status in ((agrees, FieldStatus.CONFIRMED), (slipped, FieldStatus.LOW_CONFIDENCE)):
+        fields = {
+            "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+            "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+            "R.exam_date": [read],
+        }
+        checks = {c.item: c for c in cross_check(fields, entry)}
+        assert read.status == status
+        assert "exam_date" in checks

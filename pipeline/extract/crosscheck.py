@@ -33,7 +33,7 @@ class Source:
 
 @dataclass
 class CrossCheck:
-    item: str  # pass_number / name / kana / exam_type / issue_date / exam_result / qualification
+    item: str  # pass_number / name / kana / exam_type / issue_date / exam_date / exam_result / qualification
     outcome: str  # agree / mismatch / register_missing
     message_ja: str
     sources: list[Source] = field(default_factory=list)
@@ -61,6 +61,7 @@ ITEM_JA = {
     "kana": "フリガナ",
     "exam_type": "試験種別",
     "issue_date": "合格証明書（試験結果レポート）の発行日",
+    "exam_date": "受験日",
     "exam_result": "試験結果",
     "qualification": "申請資格と試験種別",
 }
@@ -78,6 +79,7 @@ ITEM_FIELDS: dict[str, tuple[str, ...]] = {
     "kana": ("R.name_kana", "A.name_kana"),
     "exam_type": ("R.exam_type",),
     "issue_date": ("R.issue_date", "A.report_issue_date"),
+    "exam_date": ("R.exam_date",),
     "exam_result": ("R.exam_result",),
 }
 
@@ -89,6 +91,7 @@ def _register_value(item: str, entry: RegistryEntry) -> str | None:
         "kana": entry.kana,
         "exam_type": entry.exam_type,
         "issue_date": entry.issue_date.isoformat() if entry.issue_date else None,
+        "exam_date": entry.exam_date.isoformat() if entry.exam_date else None,
         "exam_result": entry.result,
     }
     return values[item]
