@@ -159,9 +159,17 @@ def test_other_form_disagreeing_undoes_an_agreement_of_readings() -> None:
     assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
 
 
-ENTRY = RegistryEntry(
-    pass_number="2312753020", name="山本　浩二", kana="ヤマモト コウジ", exam_type="CAP"
-)
+def _entry(**extra: object) -> RegistryEntry:
+    return RegistryEntry(
+        pass_number="2312753020",
+        name="山本　浩二",
+        kana="ヤマモト コウジ",
+        exam_type="CAP",
+        **extra,
+    )
+
+
+ENTRY = _entry()
 
 
 def test_register_undoes_agreeing_readings_that_contradict_it() -> None:
@@ -361,13 +369,7 @@ def test_agreeing_readings_of_an_informational_date_must_beat_its_zero_candidate
 def test_the_exam_date_is_checked_against_the_register() -> None:
     from datetime import date
 
-    entry = RegistryEntry(
-        pass_number="2312753020",
-        name="山本　浩二",
-        kana="ヤマモト コウジ",
-        exam_type="CAP",
-        exam_date=date(2023, 5, 5),
-    )
+    entry = _entry(exam_date=date(2023, 5, 5))
     agrees = _read("R.exam_date", "2023-05-05")
     slipped = _read("R.exam_date", "2023-05-06", FieldStatus.CONFIRMED, by=SECOND_READING)
     for read, status in ((agrees, FieldStatus.CONFIRMED), (slipped, FieldStatus.LOW_CONFIDENCE)):
