@@ -21,20 +21,15 @@ Whether the periods are what the rules need is the rules' business
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from pipeline.extract.fields import FROM_THE_CROP, FieldRead
+from pipeline.extract.fields import CONFIDENT, FieldRead
+from pipeline.extract.normalize import plain
 from pipeline.extract.zeros import ZERO_LOOK_ALIKES, zero_candidates
 from pipeline.storage.models import FieldStatus
 
-CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
 OTHER_FORM = "other_form"  # FieldRead.confirmed_by
 PARTS = ("org", "from", "to")
 _ROW = re.compile(r"^C\.att(\d+)_row$")
-
-
-def _plain(text: str | None) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def _first(fields: dict[str, list[FieldRead]], key: str) -> FieldRead | None:
@@ -52,18 +47,8 @@ def _lean_on(unsure: FieldRead, sure: FieldRead) -> bool:
         return False
     if not (unsure.placement_fits and sure.placement_fits):
         return False
-    unsure.status = FieldStatus.CONFIRMED
-    unsure.confirmed_by = OTHER_FORM
-    unsure.reason = None
+    unsure.confirm(OTHER_FORM)
     return True
-
-
-def _doubt(read: FieldRead) -> None:
-    """The other form disagrees: readings agreeing among themselves no longer settle it."""
-    if read.confirmed_by in FROM_THE_CROP:
-        read.status = FieldStatus.LOW_CONFIDENCE
-        read.confirmed_by = None
-        read.reason = "様式Bと様式Cで値が異なります（確認してください）"
 
 
 def _settles_zero_slips(read: FieldRead) -> bool:
@@ -96,13 +81,11 @@ def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redr
         # The target read as this value once slashed-zero slips are undone: its own
         # candidates include it, or its reading is this one with zeros misread.
         slips = source.value in target.alternatives or (
-            _plain(source.raw_text) in zero_candidates(target.raw_text)
+            plain(source.raw_text) in zero_candidates(target.raw_text)
         )
         if source.placement_fits and slips and _settles_zero_slips(source):
             target.value = source.value
-            target.status = FieldStatus.CONFIRMED
-            target.confirmed_by = OTHER_FORM
-            target.reason = None
+            target.confirm(OTHER_FORM)
             confirmed.append(target.key)
             return True
         if not redraw or source.judge is None or target.judge is None:
@@ -117,9 +100,7 @@ def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redr
             if read is target:
                 read.verify_score = trial.verify_score
             if not _confident(read):
-                read.status = FieldStatus.CONFIRMED
-                read.confirmed_by = OTHER_FORM
-                read.reason = None
+                read.confirm(OTHER_FORM)
                 confirmed.append(read.key)
         return True
     return False
@@ -145,20 +126,18 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
             attested = _first(fields, f"C.att{n}_{part}")
             if history is None or attested is None or not (history.value or attested.value):
                 continue
-            if _plain(history.value) != _plain(attested.value):
+            if plain(history.value) != plain(attested.value):
                 if _lend(history, attested, confirmed, redraw=part == "org"):
                     agreed += 1
                     continue
                 for read in (history, attested):
-                    _doubt(read)
+                    read.doubt("様式Bと様式Cで値が異なります（確認してください）")
                 continue
             agreed += 1
             for unsure, sure in ((history, attested), (attested, history)):
                 if _lean_on(unsure, sure):
                     confirmed.append(unsure.key)
         if agreed == len(PARTS) and not _confident(row) and row.placement_fits:
-            row.status = FieldStatus.CONFIRMED
-            row.confirmed_by = OTHER_FORM
-            row.reason = None
+            row.confirm(OTHER_FORM)
             confirmed.append(row.key)
     return confirmed

@@ -189,9 +189,7 @@ def _drop_small_pieces(ink: np.ndarray, *, share: float) -> np.ndarray:
     x, y, w, h = (stats[:, k] for k in range(4))
     cx, cy = x + w / 2, y + h / 2
     big = np.nonzero(keep)[0]
-    for i in np.nonzero(~keep)[0][1:] if not keep[0] else np.nonzero(~keep)[0]:
-        if i == 0:
-            continue
+    for i in np.nonzero(~keep[1:])[0] + 1:  # label 0 is the paper
         inside = (x[big] <= cx[i]) & (cx[i] <= x[big] + w[big])
         inside &= (y[big] <= cy[i]) & (cy[i] <= y[big] + h[big])
         keep[i] = bool(inside.any())

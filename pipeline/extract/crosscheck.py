@@ -9,18 +9,16 @@ source that confirmed it is recorded. Handwriting always goes to a person.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.extract.attested import confirm_attested_rows
-from pipeline.extract.fields import FROM_THE_CROP, FieldRead
+from pipeline.extract.fields import CONFIDENT, FieldRead
+from pipeline.extract.normalize import plain
 from pipeline.extract.zeros import zero_candidates
 from pipeline.storage.models import FieldStatus, RegistryEntry
 from pipeline.text.kana import kana_match_key
 
-CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
 REGISTER = "register"
 
 
@@ -45,10 +43,6 @@ class CrossCheck:
             "message_ja": self.message_ja,
             "sources": [s.__dict__ for s in self.sources],
         }
-
-
-def _plain(text: str | None) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def _kana(text: str | None) -> str:
@@ -103,14 +97,14 @@ _PRINTED_ALIKE = str.maketrans("ニロカエトハターオ", "二口力工卜�
 
 
 def _name(text: str | None) -> str:
-    return _plain(text).translate(_PRINTED_ALIKE)
+    return plain(text).translate(_PRINTED_ALIKE)
 
 
 _COMPARE: dict[str, Callable[[str | None], str]] = {"name": _name, "kana": _kana}
 
 
 def _same(item: str, a: str | None, b: str | None) -> bool:
-    key = _COMPARE.get(item, _plain)
+    key = _COMPARE.get(item, plain)
     return bool(a) and bool(b) and key(a) == key(b)
 
 
@@ -166,9 +160,7 @@ def cross_check(
                     # The ink re-draws as the register's value once a slashed-zero slip is
                     # undone (``zeros``), and the register line is this person's.
                     f.value = register_value
-                    f.status = FieldStatus.CONFIRMED
-                    f.confirmed_by = REGISTER
-                    f.reason = None
+                    f.confirm(REGISTER)
                     continue
                 if not _same(item, f.value, register_value):
                     if item in ("name", "pass_number") and _redraws_as(f, register_value):
@@ -185,7 +177,7 @@ def cross_check(
                     # Equal up to spacing and small kana: the register's spelling is the right one.
                     f.value = register_value
         confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
-        distinct = {(_COMPARE.get(item, _plain))(s.value) for s in confident}
+        distinct = {(_COMPARE.get(item, plain))(s.value) for s in confident}
         if len(distinct) > 1:
             results.append(CrossCheck(item, "mismatch", _mismatch_ja(item, confident), sources))
         elif sources:
@@ -223,9 +215,7 @@ def _redraws_as(read: FieldRead, register_value: str) -> bool:
         return False
     read.value = register_value
     read.verify_score = trial.verify_score
-    read.status = FieldStatus.CONFIRMED
-    read.confirmed_by = REGISTER
-    read.reason = None
+    read.confirm(REGISTER)
     return True
 
 
@@ -253,11 +243,8 @@ def _doubt_unregistered_numbers(fields: dict[str, list[FieldRead]]) -> None:
 
 
 def _doubt(read: FieldRead, why_ja: str) -> None:
-    """Undo a confirmation by agreeing readings that a stronger source contradicts."""
-    if read.confirmed_by in FROM_THE_CROP:
-        read.status = FieldStatus.LOW_CONFIDENCE
-        read.confirmed_by = None
-        read.reason = f"{why_ja}（2回の読み取りは一致しましたが、確認してください）"
+    """Undo a confirmation by agreeing readings that the register contradicts."""
+    read.doubt(f"{why_ja}（2回の読み取りは一致しましたが、確認してください）")
 
 
 def _identity_agrees(fields: dict[str, list[FieldRead]], entry: RegistryEntry) -> bool:

@@ -21,7 +21,7 @@ from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import Placement, check_placement
 from pipeline.extract.verify import compare
-from pipeline.extract.zeros import is_digit_field, zero_candidates
+from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
 from pipeline.storage.models import FieldStatus
@@ -70,6 +70,19 @@ class FieldRead:
     @property
     def key(self) -> str:
         return f"{self.form_code}.{self.name}"
+
+    def confirm(self, by: str) -> None:
+        """Settled by evidence beyond its own reading (``confirmed_by`` names it)."""
+        self.status = FieldStatus.CONFIRMED
+        self.confirmed_by = by
+        self.reason = None
+
+    def doubt(self, reason_ja: str) -> None:
+        """A source outside the crop disagrees: undo what the crop alone settled."""
+        if self.confirmed_by in FROM_THE_CROP:
+            self.status = FieldStatus.LOW_CONFIDENCE
+            self.confirmed_by = None
+            self.reason = reason_ja
 
 
 @dataclass(frozen=True)
@@ -256,15 +269,7 @@ class CandidateJudge:
     def better(self, text: str) -> FieldRead | None:
         """The field as ``text`` when it re-draws on the crop within ``consensus_max_score``,
         clearly better than the reading, and sits where the form prints; else None."""
-        trial = FieldRead(**{**self.item.read.__dict__})
-        _apply_text(
-            trial,
-            self.item.spec,
-            LineRead(text, 0.0),
-            self.thresholds,
-            self.item.cleaned,
-            self.item.drift_mm,
-        )
+        trial = _reading_as(self.item, LineRead(text, 0.0), self.thresholds)
         own, own_mean = self.item.read.verify_score, self.item.read.verify_mean
         if trial.value is None or trial.verify_score is None or not trial.placement_fits:
             return None
@@ -290,6 +295,13 @@ class CandidateJudge:
             and score is not None
             and score <= 2 * self.thresholds.consensus_max_score
         )
+
+
+def _reading_as(item: PendingText, line: LineRead, thresholds: Thresholds) -> FieldRead:
+    """A copy of the field read as ``line`` on its own crop (the field itself unchanged)."""
+    trial = FieldRead(**{**item.read.__dict__})
+    _apply_text(trial, item.spec, line, thresholds, item.cleaned, item.drift_mm)
+    return trial
 
 
 def _allow_for_drift(
@@ -358,9 +370,7 @@ def _second_look(
         others: list[FieldRead] = []
         agreed = None
         for line in (lines[k], lines[n + k]):  # the third is judged only when needed
-            candidate = FieldRead(**{**current.__dict__})
-            _apply_text(candidate, spec, line, thresholds, item.cleaned, item.drift_mm)
-            others.append(candidate)
+            others.append(_reading_as(item, line, thresholds))
             agreed = _agreed_reading(spec, [current, *others], thresholds)
             if agreed is not None:
                 break
@@ -375,9 +385,7 @@ def _second_look(
         if agreed is not None:
             if agreed is not current:
                 current.__dict__.update(agreed.__dict__)
-            current.status = FieldStatus.CONFIRMED
-            current.confirmed_by = SECOND_READING
-            current.reason = None
+            current.confirm(SECOND_READING)
             current.second_agrees = True
             continue
         for candidate in others:
@@ -423,8 +431,7 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
     raw = current.raw_text
     best: dict[str, FieldRead] = {}
     for text in (raw, *zero_candidates(raw)):
-        trial = FieldRead(**{**current.__dict__})
-        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned, item.drift_mm)
+        trial = _reading_as(item, LineRead(text, 0.0), thresholds)
         if trial.value is None or trial.verify_score is None:
             continue
         if trial.value not in best or trial.verify_score < (best[trial.value].verify_score or 0):
@@ -451,19 +458,16 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
         current.__dict__.update(top.__dict__)
         current.raw_text = raw
         current.alternatives = alternatives
-        current.status = FieldStatus.CONFIRMED
-        current.confirmed_by = REDRAWN
-        current.reason = None
+        current.confirm(REDRAWN)
 
 
 def _zero_tie(item: PendingText, agreed: FieldRead, thresholds: Thresholds) -> str | None:
     """A value the ink re-draws as about as well as the agreed one once a 6, 8 or 9 of it
     is taken for a slashed zero: renditions agreeing on such a digit may share one slip."""
-    if not any(ch in "689" for ch in agreed.raw_text) or agreed.verify_score is None:
+    if not any(ch in ZERO_LOOK_ALIKES for ch in agreed.raw_text) or agreed.verify_score is None:
         return None
     for text in zero_candidates(agreed.raw_text):
-        trial = FieldRead(**{**item.read.__dict__})
-        _apply_text(trial, item.spec, LineRead(text, 0.0), thresholds, item.cleaned, item.drift_mm)
+        trial = _reading_as(item, LineRead(text, 0.0), thresholds)
         if (
             trial.value is not None
             and trial.value != agreed.value
@@ -517,6 +521,7 @@ def _apply_text(
     read.confidence = 0.0
     read.verify_score = None
     read.verify_mean = None
+    read.placement = None
     read.placement_fits = False
     if not line.text.strip():
         read.status = FieldStatus.LOW_CONFIDENCE

@@ -41,6 +41,11 @@ def _nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+def plain(text: str | None) -> str:
+    """NFKC without any whitespace: the key two readings of one value compare equal by."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
 def _digits_only(text: str) -> str:
     return re.sub(r"\s+", "", _nfkc(text))
 
