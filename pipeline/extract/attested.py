@@ -24,7 +24,7 @@ import re
 
 from pipeline.extract.fields import CONFIDENT, FieldRead
 from pipeline.extract.normalize import plain
-from pipeline.extract.zeros import ZERO_LOOK_ALIKES, zero_candidates
+from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_zero_slip, zero_candidates
 from pipeline.storage.models import FieldStatus
 
 OTHER_FORM = "other_form"  # FieldRead.confirmed_by
@@ -80,8 +80,10 @@ def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redr
             continue
         # The target read as this value once slashed-zero slips are undone: its own
         # candidates include it, or its reading is this one with zeros misread.
-        slips = source.value in target.alternatives or (
-            plain(source.raw_text) in zero_candidates(target.raw_text)
+        slips = (
+            source.value in target.alternatives
+            or plain(source.raw_text) in zero_candidates(target.raw_text)
+            or is_zero_slip(source.value, target.raw_text)
         )
         if source.placement_fits and slips and _settles_zero_slips(source):
             target.value = source.value

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from pipeline.extract.attested import confirm_attested_rows
 from pipeline.extract.fields import CONFIDENT, FieldRead
-from pipeline.extract.normalize import plain
-from pipeline.extract.zeros import zero_candidates
+from pipeline.extract.normalize import FieldInvalid, normalize, plain
+from pipeline.extract.zeros import is_zero_slip, zero_candidates
 from pipeline.storage.models import FieldStatus, RegistryEntry
 from pipeline.text.kana import kana_match_key
 
@@ -59,6 +59,8 @@ ITEM_JA = {
     "exam_result": "試験結果",
     "qualification": "申請資格と試験種別",
 }
+
+DATES = ("issue_date", "exam_date")
 
 # Which form fields carry each item.
 ITEM_FIELDS: dict[str, tuple[str, ...]] = {
@@ -144,10 +146,7 @@ def cross_check(
     identity_agrees = entry is not None and _identity_agrees(fields, entry)
     for item, keys in ITEM_FIELDS.items():
         reads = [f for key in keys for f in fields.get(key, []) if f.value]
-        sources = [Source(f.key, f.value, str(f.status)) for f in reads]
         register_value = _register_value(item, entry) if entry is not None else None
-        if entry is not None:
-            sources.append(Source(REGISTER, register_value, "register"))
         if register_value is not None and (item != "pass_number" or identity_agrees):
             reads += [
                 f
@@ -165,6 +164,8 @@ def cross_check(
                 if not _same(item, f.value, register_value):
                     if item in ("name", "pass_number") and _redraws_as(f, register_value):
                         continue
+                    if item in DATES and identity_agrees and _redraws_as_slip(f, register_value):
+                        continue
                     _doubt(f, f"合格者名簿の「{register_value}」と一致しません")
                     continue
                 if f.status not in CONFIDENT and not f.placement_fits:
@@ -176,6 +177,15 @@ def cross_check(
                 if item in ("name", "kana"):
                     # Equal up to spacing and small kana: the register's spelling is the right one.
                     f.value = register_value
+        # Sources as settled above (a slip undone is no longer a disagreement).
+        sources = [
+            Source(f.key, f.value, str(f.status))
+            for key in keys
+            for f in fields.get(key, [])
+            if f.value
+        ]
+        if entry is not None:
+            sources.append(Source(REGISTER, register_value, "register"))
         confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
         distinct = {(_COMPARE.get(item, plain))(s.value) for s in confident}
         if len(distinct) > 1:
@@ -217,6 +227,32 @@ def _redraws_as(read: FieldRead, register_value: str) -> bool:
     read.verify_score = trial.verify_score
     read.confirm(REGISTER)
     return True
+
+
+def _redraws_as_slip(read: FieldRead, register_value: str) -> bool:
+    """A date read as the register's but for slashed-zero slips (2024年4月16日 for the
+    10th) whose crop re-draws as the register's date clearly better than as read."""
+    if read.judge is None or read.status == FieldStatus.OK:
+        return False
+    if read.value and not is_zero_slip(register_value, read.value):
+        return False
+    for text in zero_candidates(read.raw_text):
+        if _normalised(read.judge.item.spec.validator, text) != register_value:
+            continue
+        trial = read.judge.better(text)
+        if trial is not None and trial.value == register_value:
+            read.value = register_value
+            read.verify_score = trial.verify_score
+            read.confirm(REGISTER)
+            return True
+    return False
+
+
+def _normalised(validator: str | None, text: str) -> str | None:
+    try:
+        return normalize(validator, text)
+    except FieldInvalid:
+        return None
 
 
 def _zero_slip_of(item: str, read: FieldRead, register_value: str) -> bool:

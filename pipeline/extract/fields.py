@@ -20,7 +20,7 @@ from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import Placement, check_placement
-from pipeline.extract.verify import compare
+from pipeline.extract.verify import compare, contrast
 from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -257,6 +257,13 @@ CANDIDATE_MARGIN = 0.03
 # consensus distance.
 CANDIDATE_MEAN_SHARE = 0.6
 CANDIDATE_WORST_SLACK = 1 / 64  # one step of the worst-window score
+# ...or, where both whole-line scores tie (智 / 留 at 200 dpi), within the consensus
+# distance and clearly better where the two differ (``verify.contrast``): by at least
+# this mean distance in some window (a fifth of a pixel at the 64-px height; the
+# corpus's right candidates gain 0.003-0.14, wrong ones 0), losing at most this
+# share of that gain elsewhere.
+CONTRAST_MIN_GAIN = 0.003
+CONTRAST_MAX_LOSS_SHARE = 0.5
 
 
 @dataclass
@@ -284,7 +291,12 @@ class CandidateJudge:
             and trial.verify_score <= own + CANDIDATE_WORST_SLACK
             and trial.verify_score <= 2 * limit
         )
-        return trial if clearer else None
+        if clearer:
+            return trial
+        shown = trial.verify_score <= limit and _contrast_settles(
+            self.item, self.item.read, trial, self.thresholds
+        )
+        return trial if shown else None
 
     def settles(self, read: FieldRead) -> bool:
         """The reading re-draws well enough to lend its value to another crop, where it must
@@ -426,7 +438,8 @@ FROM_THE_CROP = (SECOND_READING, REDRAWN)
 
 def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
     """Undo slashed-zero slips in an unsure digit reading when one candidate clearly re-draws
-    best, within ``consensus_max_score``, and sits where the form prints."""
+    best (by ``ZERO_MARGIN`` at its worst window or, where that ties, where the candidates
+    differ), within ``consensus_max_score``, and sits where the form prints."""
     current = item.read
     raw = current.raw_text
     best: dict[str, FieldRead] = {}
@@ -442,16 +455,18 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
         for r in ranked
         if r.value is not None and r.value != current.value and r.placement_fits
     )
-    if not ranked or ranked[0].value == current.value:
+    if not ranked:
         return
     top = ranked[0]
-    runner_up = ranked[1].verify_score if len(ranked) > 1 else None
     score = top.verify_score or 0.0
-    if (
-        top.placement_fits
-        and score <= thresholds.consensus_max_score
-        and (runner_up is None or runner_up - score >= ZERO_MARGIN)
-    ):
+    rivals = [r for r in ranked[1:] if (r.verify_score or 0.0) - score < ZERO_MARGIN]
+    if rivals:
+        # 2016 and 2010 re-draw alike at their worst window: look where they differ.
+        tied = [top, *(r for r in rivals if r.placement_fits)]
+        top = _contrast_winner(item, tied, thresholds) if len(tied) > 1 else None
+    if top is None or top.value == current.value:
+        return
+    if top.placement_fits and (top.verify_score or 0.0) <= thresholds.consensus_max_score:
         alternatives = tuple(
             v for v in (current.value, *current.alternatives) if v and v != top.value
         )
@@ -459,6 +474,38 @@ def _repair_zeros(item: PendingText, thresholds: Thresholds) -> None:
         current.raw_text = raw
         current.alternatives = alternatives
         current.confirm(REDRAWN)
+
+
+def _contrast_winner(
+    item: PendingText, tied: list[FieldRead], thresholds: Thresholds
+) -> FieldRead | None:
+    """The one of ``tied`` the crop shows rather than each of the others where they
+    differ (``verify.contrast``), if there is one."""
+    for winner in tied:
+        if all(
+            _contrast_settles(item, loser, winner, thresholds)
+            for loser in tied
+            if loser is not winner
+        ):
+            return winner
+    return None
+
+
+def _contrast_settles(
+    item: PendingText, loser: FieldRead, winner: FieldRead, thresholds: Thresholds
+) -> bool:
+    """The crop shows ``winner`` rather than ``loser`` where the two differ."""
+    found = contrast(
+        255 - item.cleaned.image,
+        _printed(item.spec, loser),
+        _printed(item.spec, winner),
+        thresholds.verify_fonts,
+    )
+    return (
+        found is not None
+        and found.gain >= CONTRAST_MIN_GAIN
+        and found.loss <= CONTRAST_MAX_LOSS_SHARE * found.gain
+    )
 
 
 def _zero_tie(item: PendingText, agreed: FieldRead, thresholds: Thresholds) -> str | None:
@@ -517,7 +564,8 @@ def _apply_text(
     drift_mm: tuple[float, float] = (0.0, 0.0),
 ) -> None:
     read.raw_text = line.text
-    read.value = None  # a copy being re-read must not keep the earlier value
+    read.value = None  # a copy being re-read must not keep the earlier value (or reason)
+    read.reason = None
     read.confidence = 0.0
     read.verify_score = None
     read.verify_mean = None
@@ -535,9 +583,7 @@ def _apply_text(
         return
     # Tesseract's own word confidences say little on Japanese lines; re-drawing the
     # reading in the standard fonts and comparing it with the ink says much more.
-    # What the form would print: the reading, or for a pass number its digits (a
-    # hyphen read off a dashed cell separator is no print of the applicant's).
-    printed = read.value if spec.validator == "pass_number" else line.text
+    printed = _printed(spec, read)
     check = (
         compare(255 - cleaned.image, printed, thresholds.verify_fonts)
         if thresholds.verify_fonts
@@ -586,6 +632,12 @@ def _apply_text(
     else:
         read.status = FieldStatus.LOW_CONFIDENCE
         read.reason = f"読み取り結果と記入内容が一致しきらない（確信度 {read.confidence:.2f}）。手書きか誤読の可能性"
+
+
+def _printed(spec: FieldSpec, read: FieldRead) -> str:
+    """What the form would print for ``read``: the text read, or for a pass number its
+    digits (a hyphen read off a dashed cell separator is no print of the applicant's)."""
+    return str(read.value) if spec.validator == "pass_number" else read.raw_text
 
 
 def _make(

@@ -125,6 +125,26 @@ def _percentile(values: np.ndarray) -> float:
     return float(part[low] + (part[high] - part[low]) * (rank - low))
 
 
+@lru_cache(maxsize=1024)
+def _windows(width: int) -> tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...]:
+    """Character-wide windows along a line of ``width``, each with the spans of the other
+    image it may be compared with: proportional spacing and scanning drift misplace
+    characters slightly along a line, while a wrong character stays wrong wherever it
+    is put."""
+    step = max(4, NORM_HEIGHT // 2)
+    slack = max(1, NORM_HEIGHT // 12)
+    found = []
+    for x in range(0, max(1, width - NORM_HEIGHT // 2), step):
+        x1 = min(width, x + NORM_HEIGHT)
+        slides = tuple(
+            (x + shift, x1 + shift)
+            for shift in range(-slack, slack + 1)
+            if x + shift >= 0 and x1 + shift <= width
+        )
+        found.append((x, x1, slides))
+    return tuple(found)
+
+
 def _window_distance(
     a: np.ndarray,
     b: np.ndarray,
@@ -135,29 +155,19 @@ def _window_distance(
 ) -> tuple[float, float]:
     """Worst and mean symmetric chamfer distance over character-wide windows, / height.
 
-    Each window may slide a few pixels against the other image: proportional
-    spacing and scanning drift misplace characters slightly along a line, while
-    a wrong character stays wrong wherever it is put. Once the worst window is
-    past ``give_up_above`` (another font's score) the rest can't matter: the
-    partial worst is returned, with no mean.
+    Each window may slide a few pixels against the other image (``_windows``).
+    Once the worst window is past ``give_up_above`` (another font's score) the
+    rest can't matter: the partial worst is returned, with no mean.
     """
-    width = a.shape[1]
-    step = max(4, NORM_HEIGHT // 2)
-    window = NORM_HEIGHT
-    slack = max(1, NORM_HEIGHT // 12)
     worst = 0.0
     ink_a_all = a > 0
     ink_b_all = b > 0
-    for x in range(0, max(1, width - window // 2), step):
-        x1 = min(width, x + window)
+    for x, x1, slides in _windows(a.shape[1]):
         ink_a = ink_a_all[:, x:x1]
         if not ink_a.any() and not ink_b_all[:, x:x1].any():
             continue
         best = float("inf")
-        for shift in range(-slack, slack + 1):
-            bx0, bx1 = x + shift, x1 + shift
-            if bx0 < 0 or bx1 > width:
-                continue
+        for bx0, bx1 in slides:
             ink_b = ink_b_all[:, bx0:bx1]
             if not ink_a.any() or not ink_b.any():
                 best = min(best, 1.0 * NORM_HEIGHT)
@@ -175,3 +185,64 @@ def _window_distance(
         dt_a[ink_b_all].mean() if ink_b_all.any() else 1.0
     )
     return worst, float(mean / NORM_HEIGHT)
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """Where two readings of one crop differ, how much better each re-draws there.
+
+    ``gain`` is the largest amount by which ``b`` fits a window of the crop
+    better than ``a`` (mean symmetric chamfer distance / height); ``loss`` the
+    largest by which it fits worse. Windows the two drawings share cancel out,
+    so one wrong kanji is not diluted by the rest of the line as it is in the
+    whole-line scores, and the mean, unlike the worst-window percentile, is not
+    quantised to whole pixels.
+    """
+
+    gain: float
+    loss: float
+    font: str
+
+
+def contrast(crop_ink: np.ndarray, a: str, b: str, font_paths: tuple[str, ...]) -> Contrast | None:
+    """``b`` against ``a`` on ``crop_ink`` (255 = ink), in the font that fits either best."""
+    target = _normalise(crop_ink)
+    if target is None:
+        return None
+    dt_target = _distance_map(target)
+    best: tuple[float, Contrast] | None = None
+    for path in font_paths:
+        drawn = [_drawn("".join(text.split()), path) for text in (a, b)]
+        if drawn[0] is None or drawn[1] is None:
+            continue
+        means = []
+        for ink in drawn:
+            fitted = cv2.resize(
+                ink, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST
+            )
+            means.append(_window_means(target, fitted, dt_target, _distance_map(fitted)))
+        diff = means[0] - means[1]
+        fit = float(min(means[0].mean(), means[1].mean()))
+        found = Contrast(float(max(0.0, diff.max())), float(max(0.0, -diff.min())), path)
+        if best is None or fit < best[0]:
+            best = (fit, found)
+    return best[1] if best else None
+
+
+def _window_means(a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray) -> np.ndarray:
+    """Mean symmetric chamfer distance / height per character-wide window of ``a``, each
+    window of ``b`` allowed to slide (``_windows``)."""
+    ink_a_all = a > 0
+    ink_b_all = b > 0
+    out = []
+    for x, x1, slides in _windows(a.shape[1]):
+        ink_a = ink_a_all[:, x:x1]
+        best = 1.0 * NORM_HEIGHT
+        for bx0, bx1 in slides:
+            ink_b = ink_b_all[:, bx0:bx1]
+            if not ink_a.any() or not ink_b.any():
+                continue
+            d = 0.5 * dt_b[:, bx0:bx1][ink_a].mean() + 0.5 * dt_a[:, x:x1][ink_b].mean()
+            best = min(best, float(d))
+        out.append(best / NORM_HEIGHT)
+    return np.asarray(out)

@@ -57,3 +57,16 @@ def zero_candidates(raw: str) -> list[str]:
             found[text[:4] + "/" + text[5:]] = None
     found.pop(text, None)
     return list(found)
+
+
+def is_zero_slip(true: str, misread: str) -> bool:
+    """The digits of ``misread`` are those of ``true`` with any number of zeros read as 6,
+    8 or 9 (digit for digit, unlike ``zero_candidates``, which also shifts digits but
+    undoes at most two). Separators are ignored: a value (2020-12) against a reading."""
+    a, b = "".join(filter(str.isdigit, true)), "".join(filter(str.isdigit, misread))
+    pairs = [(x, y) for x, y in zip(a, b, strict=False) if x != y]
+    return (
+        len(a) == len(b)
+        and bool(pairs)
+        and all(x == "0" and y in ZERO_LOOK_ALIKES for x, y in pairs)
+    )

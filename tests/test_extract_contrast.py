@@ -1,0 +1,166 @@
+"""Telling two readings apart where they differ (``verify.contrast``).
+
+Whole-line scores tie when one kanji or one slashed zero is all that
+separates two readings at 200 dpi (智 / 留, 2016 / 2010): the worst window is
+quantised to whole pixels and the mean is diluted by the shared characters.
+These tests check the contrast sees the difference, that the judge, the
+slashed-zero repair and the register's dates use it, and that it never turns
+a reading into what the ink does not show.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+import pipeline.extract.fields as fields_mod
+from pipeline.extract.attested import OTHER_FORM, confirm_attested_rows
+from pipeline.extract.crops import clean_text_crop
+from pipeline.extract.crosscheck import REGISTER, cross_check
+from pipeline.extract.fields import (
+    CONTRAST_MIN_GAIN,
+    REDRAWN,
+    SECOND_READING,
+    CandidateJudge,
+    PendingText,
+    _apply_text,
+    _repair_zeros,
+)
+from pipeline.extract.verify import contrast
+from pipeline.extract.zeros import is_zero_slip
+from pipeline.forms.loader import load_templates
+from pipeline.forms.schema import FieldSpec
+from pipeline.ocr.tesseract import LineRead
+from pipeline.storage.models import FieldStatus
+from tests.test_extract_evidence import THRESHOLDS, _attestation, _entry, _read
+from tests.test_extract_placement import DPI, GOTHIC, _box_image
+
+
+def _spec(form: str, name: str) -> FieldSpec:
+    return load_templates()[(form, 1)].field(name)
+
+
+def _item(spec: FieldSpec, printed: str, read_as: str, key: str) -> PendingText:
+    """``printed`` on the form, read by Tesseract as ``read_as``."""
+    crop = clean_text_crop(_box_image(spec, printed), DPI)
+    item = PendingText(_read(key, None), spec, crop)
+    _apply_text(item.read, spec, LineRead(read_as, 0.9), THRESHOLDS, crop)
+    return item
+
+
+@pytest.mark.parametrize(
+    ("printed", "other"),
+    [
+        ("庄司智子", "庄司留子"),
+        ("阿部剛", "阿部隊"),
+        ("2016/11", "2010/11"),
+        ("2010/11", "2016/11"),
+    ],
+)
+def test_contrast_favours_what_the_ink_shows(printed: str, other: str) -> None:
+    spec = _spec("B", "applicant_name") if printed[0] != "2" else _spec("B", "exp1_to")
+    ink = 255 - clean_text_crop(_box_image(spec, printed), DPI).image
+    towards_ink = contrast(ink, other, printed, (GOTHIC,))
+    away = contrast(ink, printed, other, (GOTHIC,))
+    assert towards_ink is not None and away is not None
+    assert towards_ink.gain >= CONTRAST_MIN_GAIN
+    assert towards_ink.loss < towards_ink.gain / 2
+    assert away.gain == pytest.approx(towards_ink.loss)  # the same windows, seen the other way
+    assert away.loss == pytest.approx(towards_ink.gain)
+
+
+def test_contrast_of_a_reading_with_itself_is_nil() -> None:
+    spec = _spec("B", "applicant_name")
+    ink = 255 - clean_text_crop(_box_image(spec, "庄司智子"), DPI).image
+    same = contrast(ink, "庄司智子", "庄司　智子", (GOTHIC,))  # spacing is not drawn
+    assert same is not None and same.gain == 0.0 and same.loss == 0.0
+
+
+@pytest.mark.parametrize(("candidate", "taken"), [("庄司　智子", True), ("庄司　留子", False)])
+def test_the_judge_takes_a_tied_candidate_only_where_the_ink_shows_it(
+    candidate: str, taken: bool
+) -> None:
+    spec = _spec("C", "applicant_name")
+    item = _item(spec, "庄司智子", "庄司留子", "C.applicant_name")
+    judge = CandidateJudge(item, THRESHOLDS)
+    trial = fields_mod._reading_as(item, LineRead(candidate, 0.0), THRESHOLDS)
+    # As at 200 dpi bitonal: both whole-line scores tie, and so do their means.
+    item.read.verify_score = trial.verify_score
+    item.read.verify_mean = trial.verify_mean
+    better = judge.better(candidate)
+    assert (better is not None) == taken
+    if taken:
+        assert better is not None and better.value == "庄司 智子"  # spacing normalised
+
+
+def test_the_judge_needs_the_candidate_within_the_consensus_distance() -> None:
+    spec = _spec("C", "applicant_name")
+    item = _item(spec, "庄司智子", "庄司留子", "C.applicant_name")
+    strict = fields_mod.Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,), consensus_max_score=0.0)
+    judge = CandidateJudge(item, strict)
+    item.read.verify_score, item.read.verify_mean = 0.5, 0.0  # no other rule can take it
+    assert judge.better("庄司　智子") is None  # as handwriting that re-draws loosely
+
+
+@pytest.mark.parametrize(("printed", "value"), [("2016/11", "2016-11"), ("2010/11", "2010-11")])
+def test_a_slashed_zero_tie_is_settled_where_the_candidates_differ(
+    monkeypatch: pytest.MonkeyPatch, printed: str, value: str
+) -> None:
+    spec = _spec("B", "exp1_to")
+    crop = clean_text_crop(_box_image(spec, printed), DPI)
+    read = _read("B.exp1_to", None, FieldStatus.INVALID, raw="2916/11")
+    monkeypatch.setattr(fields_mod, "ZERO_MARGIN", 1.0)  # every candidate ties at its worst
+    _repair_zeros(PendingText(read, spec, crop), THRESHOLDS)
+    assert read.value == value
+    assert read.status == FieldStatus.CONFIRMED and read.confirmed_by == REDRAWN
+    assert read.raw_text == "2916/11"
+
+
+def test_zero_slips_are_counted_digit_for_digit() -> None:
+    assert is_zero_slip("2020-08", "2626/98")  # three zeros, separators aside
+    assert is_zero_slip("2020-12", "2620/12")
+    assert not is_zero_slip("2020-08", "2020/08")  # no slip at all
+    assert not is_zero_slip("2026-08", "2020/08")  # a 0 for a 6 is not how the font slips
+    assert not is_zero_slip("2020-08", "2021/08")
+    assert not is_zero_slip("2020-08", "2020/8")  # digits shifted: ``zero_candidates``' job
+
+
+def test_a_sure_period_settles_three_zero_slips_on_the_other_form() -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
+    history, attested = fields["B.exp3_to"][0], fields["C.att2_to"][0]
+    history.raw_text = "2020/02"
+    attested.value, attested.raw_text = "2626-92", "2626/92"  # as if it had normalised
+    attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
+    confirmed = confirm_attested_rows(fields)
+    assert attested.value == "2020-02" and attested.confirmed_by == OTHER_FORM
+    assert "C.att2_to" in confirmed
+
+
+@pytest.mark.parametrize(
+    ("printed", "confirmed"), [("2024年4月10日", True), ("2024年4月16日", False)]
+)
+def test_a_register_date_behind_a_zero_slip_is_taken_only_where_the_ink_shows_it(
+    monkeypatch: pytest.MonkeyPatch, printed: str, confirmed: bool
+) -> None:
+    spec = _spec("R", "issue_date")
+    item = _item(spec, printed, "2024年4月16日", "R.issue_date")
+    item.read.confirm(SECOND_READING)  # two renditions agreed on the 6
+    item.read.judge = CandidateJudge(item, THRESHOLDS)
+    # Whole-line scores tie at 200 dpi; only where 6 and 0 differ can tell.
+    monkeypatch.setattr(fields_mod, "CANDIDATE_MARGIN", 1.0)
+    monkeypatch.setattr(fields_mod, "CANDIDATE_MEAN_SHARE", 0.0)
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+        "R.issue_date": [item.read],
+    }
+    checks = {c.item: c for c in cross_check(fields, _entry(issue_date=date(2024, 4, 10)))}
+    if confirmed:
+        assert item.read.value == "2024-04-10"
+        assert item.read.status == FieldStatus.CONFIRMED and item.read.confirmed_by == REGISTER
+        assert checks["issue_date"].outcome == "agree"
+    else:
+        assert item.read.value == "2024-04-16"
+        assert item.read.status == FieldStatus.LOW_CONFIDENCE
+        assert "2024-04-10" in (item.read.reason or "")
