@@ -164,3 +164,72 @@ def test_a_register_date_behind_a_zero_slip_is_taken_only_where_the_ink_shows_it
         assert item.read.value == "2024-04-16"
         assert item.read.status == FieldStatus.LOW_CONFIDENCE
         assert "2024-04-10" in (item.read.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("history_printed", "settled"), [("北斗カード株式会社", True), ("北キカード株式会社", False)]
+)
+def test_organisations_neither_crop_settles_alone_are_settled_where_both_show_one(
+    history_printed: str, settled: bool
+) -> None:
+    history = _item(_spec("B", "exp1_org"), history_printed, "北キカード株式会社", "B.exp1_org")
+    attested = _item(
+        _spec("C", "att1_org"), "北斗カード株式会社", "北斗カード株式会社", "C.att1_org"
+    )
+    shown = history.read.judge = CandidateJudge(history, THRESHOLDS)
+    trial = shown.shows("北斗カード株式会社", "北キカード株式会社", within=1.0)
+    score = max(attested.read.verify_score or 0.0, trial.verify_score if trial else 0.0)
+    # As on a heavy scan: neither crop re-draws within the consensus distance, both
+    # within twice it; and the whole-line scores can't tell the two names apart.
+    heavy = fields_mod.Thresholds(
+        0.9, 0.5, verify_fonts=(GOTHIC,), consensus_max_score=0.75 * max(score, 0.04)
+    )
+    history.read.judge = CandidateJudge(history, heavy)
+    attested.read.judge = CandidateJudge(attested, heavy)
+    for item in (history, attested):
+        item.read.status, item.read.verify_score, item.read.verify_mean = (
+            FieldStatus.LOW_CONFIDENCE,
+            1.5 * heavy.consensus_max_score,
+            1.0,
+        )
+    fields = {
+        "B.exp1_org": [history.read],
+        "C.att1_org": [attested.read],
+        "C.att1_row": [_read("C.att1_row", "1")],
+    }
+    confirm_attested_rows(fields)
+    if settled:
+        assert history.read.value == attested.read.value == "北斗カード株式会社"
+        assert history.read.confirmed_by == attested.read.confirmed_by == OTHER_FORM
+    else:
+        assert history.read.value == "北キカード株式会社"
+        assert history.read.status == attested.read.status == FieldStatus.LOW_CONFIDENCE
+        assert history.read.confirmed_by is None and attested.read.confirmed_by is None
+
+
+@pytest.mark.parametrize(
+    ("printed", "confirmed"),
+    [
+        ("2020年10月23日", True),
+        ("2029年10月23日", False),  # one digit off: re-draws within the consensus distance
+        ("2020年10月28日", False),
+    ],
+)
+def test_a_register_date_behind_two_kinds_of_slip_must_beat_every_other_digit(
+    printed: str, confirmed: bool
+) -> None:
+    spec = _spec("R", "exam_date")
+    # A zero read as two glyphs (20290) and another as 6: no date at all.
+    item = _item(spec, printed, "20290年16月23日", "R.exam_date")
+    assert item.read.value is None and item.read.status == FieldStatus.INVALID
+    item.read.judge = CandidateJudge(item, THRESHOLDS)
+    fields = {
+        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
+        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
+        "R.exam_date": [item.read],
+    }
+    cross_check(fields, _entry(exam_date=date(2020, 10, 23)))
+    assert (item.read.value == "2020-10-23") == confirmed
+    assert (item.read.confirmed_by == REGISTER) == confirmed
+    if confirmed:
+        assert item.read.placement_fits and item.read.raw_text == "20290年16月23日"

@@ -94,18 +94,31 @@ def _lend(history: FieldRead, attested: FieldRead, confirmed: list[str], *, redr
             continue
         if not source.judge.settles(source):
             continue
-        trial = target.judge.better(source.value)
+        trial = target.judge.better(source.value) or _shown_on_both(source, target)
         if trial is None:
             continue
         for read in (source, target):
-            read.value = source.value
+            was_confident = _confident(read)
             if read is target:
-                read.verify_score = trial.verify_score
-            if not _confident(read):
+                read.adopt(trial, OTHER_FORM, source.value)
+            elif not was_confident:
                 read.confirm(OTHER_FORM)
+            if not was_confident:
                 confirmed.append(read.key)
         return True
     return False
+
+
+def _shown_on_both(source: FieldRead, target: FieldRead) -> FieldRead | None:
+    """``target`` read as ``source``'s value when each crop shows that value rather than
+    ``target``'s reading where the two differ (北斗 / 北キ on a heavy scan, where neither
+    crop re-draws within the consensus distance), within twice that distance."""
+    if source.judge is None or target.judge is None or not (source.value and target.raw_text):
+        return None
+    within = 2 * source.judge.thresholds.consensus_max_score
+    if source.judge.shows(source.value, target.raw_text, within=within) is None:
+        return None
+    return target.judge.shows(source.value, target.raw_text, within=within)
 
 
 def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:

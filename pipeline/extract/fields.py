@@ -20,7 +20,7 @@ from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import Placement, check_placement
-from pipeline.extract.verify import compare, contrast
+from pipeline.extract.verify import Contrast, compare, contrast, contrasts
 from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -76,6 +76,15 @@ class FieldRead:
         self.status = FieldStatus.CONFIRMED
         self.confirmed_by = by
         self.reason = None
+
+    def adopt(self, trial: FieldRead, by: str, value: str | None = None) -> None:
+        """Take ``trial``'s value (or ``value``, its source's spelling) and the evidence that
+        the crop re-draws as it; what Tesseract read stays in ``raw_text``."""
+        self.value = trial.value if value is None else value
+        self.confidence = trial.confidence
+        self.verify_score, self.verify_mean = trial.verify_score, trial.verify_mean
+        self.placement, self.placement_fits = trial.placement, trial.placement_fits
+        self.confirm(by)
 
     def doubt(self, reason_ja: str) -> None:
         """A source outside the crop disagrees: undo what the crop alone settled."""
@@ -282,7 +291,8 @@ class CandidateJudge:
             return None
         limit = self.thresholds.consensus_max_score
         if own is None or own_mean is None:
-            return trial if trial.verify_score <= limit else None
+            shown = trial.verify_score <= limit and self._beats_other_digits(trial)
+            return trial if shown else None
         if trial.verify_score <= limit and trial.verify_score <= own - CANDIDATE_MARGIN:
             return trial
         clearer = (
@@ -294,9 +304,46 @@ class CandidateJudge:
         if clearer:
             return trial
         shown = trial.verify_score <= limit and _contrast_settles(
-            self.item, self.item.read, trial, self.thresholds
+            self.item,
+            _printed(self.item.spec, self.item.read),
+            _printed(self.item.spec, trial),
+            self.thresholds,
         )
         return trial if shown else None
+
+    def _beats_other_digits(self, trial: FieldRead) -> bool:
+        """With no reading to contrast ``trial`` with, each of its digits must look like
+        itself rather than any other digit (a date or number one digit off re-draws
+        within the consensus distance)."""
+        printed = _printed(self.item.spec, trial)
+        rivals = [
+            printed[:i] + digit + printed[i + 1 :]
+            for i, ch in enumerate(printed)
+            if ch.isdigit()
+            for digit in "0123456789"
+            if digit != ch
+        ]
+        if not rivals:
+            return True
+        found = contrasts(
+            255 - self.item.cleaned.image, rivals, printed, self.thresholds.verify_fonts
+        )
+        return found is not None and all(_decisive(c) for c in found)
+
+    def shows(self, text: str, over: str, *, within: float) -> FieldRead | None:
+        """The field as ``text`` when the crop shows it rather than ``over`` where the two
+        differ (``verify.contrast``), and it re-draws within ``within`` and sits where the
+        form prints; else None."""
+        trial = _reading_as(self.item, LineRead(text, 0.0), self.thresholds)
+        if (
+            trial.value is None
+            or trial.verify_score is None
+            or not trial.placement_fits
+            or trial.verify_score > within
+        ):
+            return None
+        printed = _printed(self.item.spec, trial)
+        return trial if _contrast_settles(self.item, over, printed, self.thresholds) else None
 
     def settles(self, read: FieldRead) -> bool:
         """The reading re-draws well enough to lend its value to another crop, where it must
@@ -483,7 +530,9 @@ def _contrast_winner(
     differ (``verify.contrast``), if there is one."""
     for winner in tied:
         if all(
-            _contrast_settles(item, loser, winner, thresholds)
+            _contrast_settles(
+                item, _printed(item.spec, loser), _printed(item.spec, winner), thresholds
+            )
             for loser in tied
             if loser is not winner
         ):
@@ -491,21 +540,14 @@ def _contrast_winner(
     return None
 
 
-def _contrast_settles(
-    item: PendingText, loser: FieldRead, winner: FieldRead, thresholds: Thresholds
-) -> bool:
-    """The crop shows ``winner`` rather than ``loser`` where the two differ."""
-    found = contrast(
-        255 - item.cleaned.image,
-        _printed(item.spec, loser),
-        _printed(item.spec, winner),
-        thresholds.verify_fonts,
-    )
-    return (
-        found is not None
-        and found.gain >= CONTRAST_MIN_GAIN
-        and found.loss <= CONTRAST_MAX_LOSS_SHARE * found.gain
-    )
+def _contrast_settles(item: PendingText, loser: str, winner: str, thresholds: Thresholds) -> bool:
+    """The crop shows ``winner`` rather than ``loser`` (printed texts) where the two differ."""
+    found = contrast(255 - item.cleaned.image, loser, winner, thresholds.verify_fonts)
+    return found is not None and _decisive(found)
+
+
+def _decisive(found: Contrast) -> bool:
+    return found.gain >= CONTRAST_MIN_GAIN and found.loss <= CONTRAST_MAX_LOSS_SHARE * found.gain
 
 
 def _zero_tie(item: PendingText, agreed: FieldRead, thresholds: Thresholds) -> str | None:

@@ -206,27 +206,44 @@ class Contrast:
 
 def contrast(crop_ink: np.ndarray, a: str, b: str, font_paths: tuple[str, ...]) -> Contrast | None:
     """``b`` against ``a`` on ``crop_ink`` (255 = ink), in the font that fits either best."""
+    found = contrasts(crop_ink, [a], b, font_paths)
+    return found[0] if found else None
+
+
+def contrasts(
+    crop_ink: np.ndarray, rivals: list[str], b: str, font_paths: tuple[str, ...]
+) -> list[Contrast] | None:
+    """``contrast`` of ``b`` against each of ``rivals``, the crop and ``b`` drawn once."""
     target = _normalise(crop_ink)
     if target is None:
         return None
     dt_target = _distance_map(target)
-    best: tuple[float, Contrast] | None = None
+
+    def window_means(text: str, path: str) -> np.ndarray | None:
+        drawn = _drawn("".join(text.split()), path)
+        if drawn is None:
+            return None
+        fitted = cv2.resize(drawn, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST)
+        return _window_means(target, fitted, dt_target, _distance_map(fitted))
+
+    found: list[tuple[float, Contrast] | None] = [None] * len(rivals)
     for path in font_paths:
-        drawn = [_drawn("".join(text.split()), path) for text in (a, b)]
-        if drawn[0] is None or drawn[1] is None:
+        means_b = window_means(b, path)
+        if means_b is None:
             continue
-        means = []
-        for ink in drawn:
-            fitted = cv2.resize(
-                ink, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST
-            )
-            means.append(_window_means(target, fitted, dt_target, _distance_map(fitted)))
-        diff = means[0] - means[1]
-        fit = float(min(means[0].mean(), means[1].mean()))
-        found = Contrast(float(max(0.0, diff.max())), float(max(0.0, -diff.min())), path)
-        if best is None or fit < best[0]:
-            best = (fit, found)
-    return best[1] if best else None
+        for i, rival in enumerate(rivals):
+            means_a = window_means(rival, path)
+            if means_a is None:
+                continue
+            diff = means_a - means_b
+            fit = float(min(means_a.mean(), means_b.mean()))
+            pair = Contrast(float(max(0.0, diff.max())), float(max(0.0, -diff.min())), path)
+            best = found[i]
+            if best is None or fit < best[0]:
+                found[i] = (fit, pair)
+    if any(f is None for f in found):
+        return None
+    return [f[1] for f in found if f is not None]
 
 
 def _window_means(a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray) -> np.ndarray:
