@@ -233,3 +233,34 @@ def test_a_register_date_behind_two_kinds_of_slip_must_beat_every_other_digit(
     assert (item.read.confirmed_by == REGISTER) == confirmed
     if confirmed:
         assert item.read.placement_fits and item.read.raw_text == "20290年16月23日"
+
+
+def test_digits_printed_one_to_a_cell_are_compared_cell_gaps_collapsed() -> None:
+    from pipeline.extract.verify import compare
+
+    spec = _spec("A", "pass_number")
+    assert spec.cells == 10
+    image = _box_image(spec, "2 4 1 1 4 1 6 4 3 3".replace(" ", "\u2003"))  # a cell apart
+    ink = 255 - clean_text_crop(image, DPI, glyph_cells=True).image
+    loose = compare(ink, "2411416433", (GOTHIC,))
+    tight = compare(ink, "2411416433", (GOTHIC,), cells=True)
+    wrong = compare(ink, "2411416438", (GOTHIC,), cells=True)
+    assert loose is not None and tight is not None and wrong is not None
+    assert tight.score < THRESHOLDS.verify_max_score < loose.score
+    assert wrong.score > tight.score
+    towards = contrast(ink, "2411416438", "2411416433", (GOTHIC,), cells=True)
+    assert towards is not None and towards.gain >= CONTRAST_MIN_GAIN
+
+
+def test_forms_that_disagree_send_even_a_sure_reading_to_staff() -> None:
+    # パ read ハ surely on one form: the re-drawing can't see a handakuten at 200 dpi.
+    fields = _attestation(
+        FieldStatus.LOW_CONFIDENCE, FieldStatus.OK, c_org="株式会社トラベルジャハン"
+    )
+    fields["B.exp3_org"][0].value = "株式会社トラベルジャパン"
+    confirm_attested_rows(fields)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = fields[key][0]
+        assert read.status == FieldStatus.LOW_CONFIDENCE and read.confirmed_by is None
+        assert "様式Bと様式C" in (read.reason or "")
+    assert fields["C.att2_from"][0].status == FieldStatus.OK  # the agreeing parts stand

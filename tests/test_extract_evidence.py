@@ -147,7 +147,7 @@ def test_no_confirmation_from_an_unsure_or_handwritten_other_side(
     assert fields["B.exp3_org"][0].confirmed_by is None
 
 
-def test_other_form_disagreeing_undoes_an_agreement_of_readings() -> None:
+def test_other_form_disagreeing_undoes_an_agreement_of_readings_and_a_sure_one() -> None:
     fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org="北キカード株式会社")
     fields["C.att2_org"][0].status = FieldStatus.CONFIRMED
     fields["C.att2_org"][0].confirmed_by = SECOND_READING
@@ -155,7 +155,8 @@ def test_other_form_disagreeing_undoes_an_agreement_of_readings() -> None:
     doubted = fields["C.att2_org"][0]
     assert doubted.status == FieldStatus.LOW_CONFIDENCE and doubted.confirmed_by is None
     assert "様式B" in (doubted.reason or "")
-    assert fields["B.exp3_org"][0].status == FieldStatus.OK  # read confidently on its own
+    sure = fields["B.exp3_org"][0]  # read confidently on its own, yet one form is wrong
+    assert sure.status == FieldStatus.LOW_CONFIDENCE and "様式B" in (sure.reason or "")
     assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
 
 

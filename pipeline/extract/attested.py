@@ -30,6 +30,7 @@ from pipeline.storage.models import FieldStatus
 OTHER_FORM = "other_form"  # FieldRead.confirmed_by
 PARTS = ("org", "from", "to")
 _ROW = re.compile(r"^C\.att(\d+)_row$")
+_DIFFER_JA = "様式Bと様式Cで値が異なります（確認してください）"
 
 
 def _first(fields: dict[str, list[FieldRead]], key: str) -> FieldRead | None:
@@ -146,7 +147,11 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
                     agreed += 1
                     continue
                 for read in (history, attested):
-                    read.doubt("様式Bと様式Cで値が異なります（確認してください）")
+                    if history.value and attested.value:
+                        # Both read, and they differ: whichever is sure may be the slip.
+                        read.dispute(_DIFFER_JA)
+                    else:
+                        read.doubt(_DIFFER_JA)
                 continue
             agreed += 1
             for unsure, sure in ((history, attested), (attested, history)):

@@ -217,8 +217,10 @@ def cross_check(
 
 def _redraws_as(read: FieldRead, register_value: str) -> bool:
     """A name or number read wrong (or not at all) whose crop re-draws as the register's,
-    clearly better than as what was read: the register's value, confirmed."""
-    if read.judge is None or read.status in CONFIDENT:
+    clearly better than as what was read: the register's value, confirmed. Agreeing
+    readings are no exception (a 3 read as 8 by every rendition); a reading sure on its
+    own is."""
+    if read.judge is None or read.status == FieldStatus.OK:
         return False
     trial = read.judge.better(register_value)
     if trial is None:

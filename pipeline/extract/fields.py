@@ -86,6 +86,13 @@ class FieldRead:
         self.placement, self.placement_fits = trial.placement, trial.placement_fits
         self.confirm(by)
 
+    def dispute(self, reason_ja: str) -> None:
+        """Another reading of the same fact says otherwise: sure or not, a person decides."""
+        self.status = FieldStatus.LOW_CONFIDENCE
+        self.confirmed_by = None
+        self.reason = reason_ja
+        self.confidence = 0.0
+
     def doubt(self, reason_ja: str) -> None:
         """A source outside the crop disagrees: undo what the crop alone settled."""
         if self.confirmed_by in FROM_THE_CROP:
@@ -271,7 +278,7 @@ CANDIDATE_WORST_SLACK = 1 / 64  # one step of the worst-window score
 # this mean distance in some window (a fifth of a pixel at the 64-px height; the
 # corpus's right candidates gain 0.003-0.14, wrong ones 0), losing at most this
 # share of that gain elsewhere.
-CONTRAST_MIN_GAIN = 0.003
+CONTRAST_MIN_GAIN = 0.0015
 CONTRAST_MAX_LOSS_SHARE = 0.5
 
 
@@ -326,7 +333,11 @@ class CandidateJudge:
         if not rivals:
             return True
         found = contrasts(
-            255 - self.item.cleaned.image, rivals, printed, self.thresholds.verify_fonts
+            255 - self.item.cleaned.image,
+            rivals,
+            printed,
+            self.thresholds.verify_fonts,
+            cells=bool(self.item.spec.cells),
         )
         return found is not None and all(_decisive(c) for c in found)
 
@@ -542,7 +553,13 @@ def _contrast_winner(
 
 def _contrast_settles(item: PendingText, loser: str, winner: str, thresholds: Thresholds) -> bool:
     """The crop shows ``winner`` rather than ``loser`` (printed texts) where the two differ."""
-    found = contrast(255 - item.cleaned.image, loser, winner, thresholds.verify_fonts)
+    found = contrast(
+        255 - item.cleaned.image,
+        loser,
+        winner,
+        thresholds.verify_fonts,
+        cells=bool(item.spec.cells),
+    )
     return found is not None and _decisive(found)
 
 
@@ -627,7 +644,7 @@ def _apply_text(
     # reading in the standard fonts and comparing it with the ink says much more.
     printed = _printed(spec, read)
     check = (
-        compare(255 - cleaned.image, printed, thresholds.verify_fonts)
+        compare(255 - cleaned.image, printed, thresholds.verify_fonts, cells=bool(spec.cells))
         if thresholds.verify_fonts
         else None
     )

@@ -23,6 +23,9 @@ from PIL import Image, ImageDraw, ImageFont
 NORM_HEIGHT = 64  # px: both images are compared at this ink height
 RENDER_SIZE = 72  # px: font size used to draw candidates
 MAX_GAP_EM = 0.35  # wider gaps are spaces, which OCR drops: collapse them
+# Digits printed one to a cell sit a cell apart, a string's digits a few pixels apart:
+# with ``cells`` every gap wider than this is collapsed, on both images.
+CELL_GAP_EM = 0.08
 PERCENTILE = 97  # gaps wider than this are collapsed (spaces are not read)
 
 
@@ -60,7 +63,7 @@ def _collapse_gaps(ink: np.ndarray, max_gap: int) -> np.ndarray:
     return ink[:, keep]
 
 
-def _normalise(ink: np.ndarray) -> np.ndarray | None:
+def _normalise(ink: np.ndarray, max_gap_em: float = MAX_GAP_EM) -> np.ndarray | None:
     box = _bbox(ink)
     if box is None or box.shape[0] < 3:
         return None
@@ -69,33 +72,37 @@ def _normalise(ink: np.ndarray) -> np.ndarray | None:
         box, (max(1, round(box.shape[1] * scale)), NORM_HEIGHT), interpolation=cv2.INTER_AREA
     )
     binary = (resized > 96).astype(np.uint8) * 255
-    return _collapse_gaps(binary, int(MAX_GAP_EM * NORM_HEIGHT))
+    return _collapse_gaps(binary, int(max_gap_em * NORM_HEIGHT))
 
 
 @lru_cache(maxsize=4096)
-def _drawn(text: str, font_path: str) -> np.ndarray | None:
+def _drawn(text: str, font_path: str, max_gap_em: float = MAX_GAP_EM) -> np.ndarray | None:
     font = _font(font_path)
     left, top, right, bottom = font.getbbox(text)
     width, height = max(1, right - left + 8), max(1, bottom - top + 8)
     canvas = Image.new("L", (width, height), 0)
     ImageDraw.Draw(canvas).text((4 - left, 4 - top), text, font=font, fill=255)
-    return _normalise(np.asarray(canvas))
+    return _normalise(np.asarray(canvas), max_gap_em)
 
 
 def _distance_map(ink: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(cv2.bitwise_not(ink), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
-def compare(crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...]) -> Verification | None:
-    """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink)."""
-    target = _normalise(crop_ink)
+def compare(
+    crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, cells: bool = False
+) -> Verification | None:
+    """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink);
+    ``cells``: the form prints one character to a cell."""
+    gap = CELL_GAP_EM if cells else MAX_GAP_EM
+    target = _normalise(crop_ink, gap)
     compact = "".join(text.split())
     if target is None or not compact:
         return None
     best: Verification | None = None
     dt_target = _distance_map(target)
     for path in font_paths:
-        drawn = _drawn(compact, path)
+        drawn = _drawn(compact, path, gap)
         if drawn is None:
             continue
         ratio = drawn.shape[1] / target.shape[1]
@@ -204,23 +211,31 @@ class Contrast:
     font: str
 
 
-def contrast(crop_ink: np.ndarray, a: str, b: str, font_paths: tuple[str, ...]) -> Contrast | None:
+def contrast(
+    crop_ink: np.ndarray, a: str, b: str, font_paths: tuple[str, ...], *, cells: bool = False
+) -> Contrast | None:
     """``b`` against ``a`` on ``crop_ink`` (255 = ink), in the font that fits either best."""
-    found = contrasts(crop_ink, [a], b, font_paths)
+    found = contrasts(crop_ink, [a], b, font_paths, cells=cells)
     return found[0] if found else None
 
 
 def contrasts(
-    crop_ink: np.ndarray, rivals: list[str], b: str, font_paths: tuple[str, ...]
+    crop_ink: np.ndarray,
+    rivals: list[str],
+    b: str,
+    font_paths: tuple[str, ...],
+    *,
+    cells: bool = False,
 ) -> list[Contrast] | None:
     """``contrast`` of ``b`` against each of ``rivals``, the crop and ``b`` drawn once."""
-    target = _normalise(crop_ink)
+    gap = CELL_GAP_EM if cells else MAX_GAP_EM
+    target = _normalise(crop_ink, gap)
     if target is None:
         return None
     dt_target = _distance_map(target)
 
     def window_means(text: str, path: str) -> np.ndarray | None:
-        drawn = _drawn("".join(text.split()), path)
+        drawn = _drawn("".join(text.split()), path, gap)
         if drawn is None:
             return None
         fitted = cv2.resize(drawn, (target.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST)
