@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         description="Parallel workers for page extraction.",
     )
     ocr_batch_envelopes: int = Field(
-        4,
+        8,
         ge=1,
         le=64,
         description="Envelopes whose text fields one tesseract process per OCR setting reads "

@@ -264,3 +264,12 @@ def test_forms_that_disagree_send_even_a_sure_reading_to_staff() -> None:
         assert read.status == FieldStatus.LOW_CONFIDENCE and read.confirmed_by is None
         assert "様式Bと様式C" in (read.reason or "")
     assert fields["C.att2_from"][0].status == FieldStatus.OK  # the agreeing parts stand
+
+
+def test_forms_read_surely_that_differ_stand_for_the_rules_to_judge() -> None:
+    # An attestation may cover part of a history row: both readings can be right.
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
+    fields["C.att2_from"][0].value = "2019-12"
+    confirm_attested_rows(fields)
+    for key in ("B.exp3_from", "C.att2_from"):
+        assert fields[key][0].status == FieldStatus.OK and fields[key][0].reason is None

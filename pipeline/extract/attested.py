@@ -122,6 +122,20 @@ def _shown_on_both(source: FieldRead, target: FieldRead) -> FieldRead | None:
     return target.judge.shows(source.value, target.raw_text, within=within)
 
 
+def _disagree(history: FieldRead, attested: FieldRead) -> None:
+    """Two readings that differ and settle nothing. Both read surely: the forms say
+    different things (an attestation may cover part of a row; the rules judge that).
+    One unsure: the sure one may be the slip (パ read ハ re-draws within
+    ``verify_max_score``), so both go to staff. Otherwise what the crop alone settled is
+    undone."""
+    both_sure = history.status == FieldStatus.OK and attested.status == FieldStatus.OK
+    for read in (history, attested):
+        if history.value and attested.value and not both_sure:
+            read.dispute(_DIFFER_JA)
+        else:
+            read.doubt(_DIFFER_JA)
+
+
 def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
     """Confirm unsure B / C readings that equal a confident reading on the other form.
 
@@ -146,12 +160,7 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
                 if _lend(history, attested, confirmed, redraw=part == "org"):
                     agreed += 1
                     continue
-                for read in (history, attested):
-                    if history.value and attested.value:
-                        # Both read, and they differ: whichever is sure may be the slip.
-                        read.dispute(_DIFFER_JA)
-                    else:
-                        read.doubt(_DIFFER_JA)
+                _disagree(history, attested)
                 continue
             agreed += 1
             for unsure, sure in ((history, attested), (attested, history)):
