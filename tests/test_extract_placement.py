@@ -156,9 +156,11 @@ def test_two_readings_of_three_confirm_only_on_agreement(
     third: str,
     confirmed: str | None,
 ) -> None:
+    calls: list[int] = []
+
     def read_lines(images, request, cmd):  # type: ignore[no-untyped-def]
-        half = len(images) // 2
-        return [LineRead(second, 0.9)] * half + [LineRead(third, 0.9)] * half
+        calls.append(len(images))  # the grey 300-dpi rendition, then the binarised one
+        return [LineRead(second if len(calls) == 1 else third, 0.9)] * len(images)
 
     monkeypatch.setattr(fields_mod, "read_lines", read_lines)
     crop = clean_text_crop(_box_image(spec, "2019年10月"), DPI)
@@ -174,6 +176,8 @@ def test_two_readings_of_three_confirm_only_on_agreement(
     else:
         assert read.status != FieldStatus.CONFIRMED
         assert read.confirmed_by is None
+    # The binarised rendition is read only when the grey one settled nothing.
+    assert calls == ([1, 0] if confirmed == first else [1, 1])
 
 
 def test_agreement_is_no_evidence_for_digits_in_free_text_or_email() -> None:

@@ -431,19 +431,22 @@ def _second_look(
     items: list[PendingText], request: OcrRequest, thresholds: Thresholds, ocr_cmd: str
 ) -> None:
     """Read unsure fields twice more (grey at 300 dpi, binarised): two agreeing readings of
-    three confirm a value that also re-draws and sits right; else keep the best reading."""
-    n = len(items)
-    images = [_second_input(i.cleaned) for i in items] + [i.cleaned.image for i in items]
-    lines = read_lines(images, request, cmd=ocr_cmd)  # one process for both extra readings
+    three confirm a value that also re-draws and sits right; else keep the best reading.
+    The third reading is made only for fields the second did not settle (each crop is
+    its own page to tesseract, so splitting the call changes no reading)."""
+    second = read_lines([_second_input(i.cleaned) for i in items], request, cmd=ocr_cmd)
+    others: list[list[FieldRead]] = []
+    agreed_by: list[FieldRead | None] = []
+    for item, line in zip(items, second, strict=True):
+        others.append([_reading_as(item, line, thresholds)])
+        agreed_by.append(_agreed_reading(item.spec, [item.read, *others[-1]], thresholds))
+    undecided = [k for k, agreed in enumerate(agreed_by) if agreed is None]
+    third = read_lines([items[k].cleaned.image for k in undecided], request, cmd=ocr_cmd)
+    for k, line in zip(undecided, third, strict=True):
+        others[k].append(_reading_as(items[k], line, thresholds))
+        agreed_by[k] = _agreed_reading(items[k].spec, [items[k].read, *others[k]], thresholds)
     for k, item in enumerate(items):
-        current, spec = item.read, item.spec
-        others: list[FieldRead] = []
-        agreed = None
-        for line in (lines[k], lines[n + k]):  # the third is judged only when needed
-            others.append(_reading_as(item, line, thresholds))
-            agreed = _agreed_reading(spec, [current, *others], thresholds)
-            if agreed is not None:
-                break
+        current, spec, agreed = item.read, item.spec, agreed_by[k]
         # Deciding dates and periods have the register or the other form to check an
         # agreement against (crosscheck, attested); informational ones have nothing.
         if agreed is not None and not spec.decides and is_digit_field(item.request.whitelist):
@@ -458,7 +461,7 @@ def _second_look(
             current.confirm(SECOND_READING)
             current.second_agrees = True
             continue
-        for candidate in others:
+        for candidate in others[k]:
             better_status = candidate.status == FieldStatus.OK and current.status != FieldStatus.OK
             if better_status or (
                 candidate.value is not None and candidate.confidence > current.confidence
