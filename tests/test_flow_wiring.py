@@ -148,11 +148,13 @@ def test_pages_fan_out_and_one_bad_envelope_does_not_stop_the_batch(
 def test_text_fields_are_ocred_a_few_envelopes_at_a_time(
     monkeypatch: pytest.MonkeyPatch, ocr_fails: bool
 ) -> None:
+    monkeypatch.setenv("CONKEN_OCR_BATCH_ENVELOPES", "4")  # six envelopes: two batches
+    get_settings.cache_clear()
     fake = FakeStages([(e, 1) for e in range(1, 7)], bad_pages={(3, 0)}).install(monkeypatch)
     fake.ocr_fails = ocr_fails
     out = _flow()(today=TODAY)
-    size = get_settings().ocr_batch_envelopes
-    assert fake.ocr_batches[0] == [e for e in range(1, size + 1) if e != 3]  # 3's page failed
+    assert get_settings().ocr_batch_envelopes == 4
+    assert fake.ocr_batches == [[1, 2, 4], [5, 6]]  # 3's page failed
     assert sorted(e for batch in fake.ocr_batches for e in batch) == [1, 2, 4, 5, 6]
     # A failed batch OCR is no envelope's failure: each then OCRs its own when finished.
     assert sorted(fake.finished) == [1, 2, 4, 5, 6]
