@@ -11,8 +11,11 @@ Two unsure readings that agree confirm nothing: one scan's systematic slips
 
 Where the two differ, one may still settle both: an organisation read on one
 crop that re-draws on the other crop clearly better than what was read there
-(``CandidateJudge``), or a period the other is but for slashed-zero slips
-(``zeros``). Otherwise a value the crop alone settled goes back to staff.
+(``CandidateJudge``), or that both crops show rather than the other reading
+where the two differ (``verify.contrast``), or a period the other is but for
+slashed-zero slips (``zeros``). Otherwise both go to staff, a sure reading too
+(a lost handakuten re-draws well), unless both were read surely: an
+attestation may cover part of a history row.
 
 Whether the periods are what the rules need is the rules' business
 (``pipeline/rules/checks/attestation.py``); this module only settles readings.
