@@ -87,11 +87,11 @@ class FieldRead:
         self.confirm(by)
 
     def dispute(self, reason_ja: str) -> None:
-        """Another reading of the same fact says otherwise: sure or not, a person decides."""
+        """Another reading of the same fact says otherwise: sure or not, a person decides
+        (the reading's own confidence stays, as evidence of what the crop alone said)."""
         self.status = FieldStatus.LOW_CONFIDENCE
         self.confirmed_by = None
         self.reason = reason_ja
-        self.confidence = 0.0
 
     def doubt(self, reason_ja: str) -> None:
         """A source outside the crop disagrees: undo what the crop alone settled."""
