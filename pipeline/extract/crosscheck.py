@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pipeline.extract.attested import confirm_attested_rows
 from pipeline.extract.fields import CONFIDENT, FieldRead
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
-from pipeline.extract.zeros import is_zero_slip, zero_candidates
+from pipeline.extract.zeros import is_zero_slip, zero_candidates, zero_candidates_twice
 from pipeline.storage.models import FieldStatus, RegistryEntry
 from pipeline.text.kana import kana_match_key
 
@@ -231,14 +231,14 @@ def _redraws_as(read: FieldRead, register_value: str) -> bool:
 
 def _redraws_as_slip(read: FieldRead, register_value: str) -> bool:
     """A date read as the register's but for slashed-zero slips (2024年4月16日 for the
-    10th, ``_two_slips_deep``) whose crop re-draws as the register's date clearly better
+    10th, ``zeros.zero_candidates_twice``) whose crop re-draws as the register's date clearly better
     than as read (or, read as no date at all, within the consensus distance)."""
     if read.judge is None or read.status == FieldStatus.OK:
         return False
     if read.value and not is_zero_slip(register_value, read.value):
         return False
     validator = read.judge.item.spec.validator
-    for text in _two_slips_deep(read.raw_text):
+    for text in zero_candidates_twice(read.raw_text):
         if _normalised(validator, text) != register_value:
             continue
         trial = read.judge.better(text)
@@ -246,17 +246,6 @@ def _redraws_as_slip(read: FieldRead, register_value: str) -> bool:
             read.adopt(trial, REGISTER)
             return True
     return False
-
-
-def _two_slips_deep(raw: str) -> list[str]:
-    """``zero_candidates`` of ``raw`` and of each of those: a date can carry two kinds of
-    slip at once (20290年16月 for 2020年10月: a zero read as two glyphs, another as 6)."""
-    first = zero_candidates(raw)
-    found = dict.fromkeys(first)
-    for text in first:
-        found.update(dict.fromkeys(zero_candidates(text)))
-    found.pop("".join(raw.split()), None)
-    return list(found)
 
 
 def _normalised(validator: str | None, text: str) -> str | None:

@@ -20,7 +20,7 @@ from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import Placement, check_placement
-from pipeline.extract.verify import Contrast, compare, contrast, contrasts
+from pipeline.extract.verify import Contrast, compare, contrasts
 from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -292,10 +292,10 @@ class CandidateJudge:
     def better(self, text: str) -> FieldRead | None:
         """The field as ``text`` when it re-draws on the crop within ``consensus_max_score``,
         clearly better than the reading, and sits where the form prints; else None."""
-        trial = _reading_as(self.item, LineRead(text, 0.0), self.thresholds)
-        own, own_mean = self.item.read.verify_score, self.item.read.verify_mean
-        if trial.value is None or trial.verify_score is None or not trial.placement_fits:
+        trial = self._trial(text)
+        if trial is None or trial.verify_score is None:  # (``_trial`` re-drew it)
             return None
+        own, own_mean = self.item.read.verify_score, self.item.read.verify_mean
         limit = self.thresholds.consensus_max_score
         if own is None or own_mean is None:
             shown = trial.verify_score <= limit and self._beats_other_digits(trial)
@@ -310,13 +310,21 @@ class CandidateJudge:
         )
         if clearer:
             return trial
-        shown = trial.verify_score <= limit and _contrast_settles(
+        shown = trial.verify_score <= limit and _shown_over(
             self.item,
-            _printed(self.item.spec, self.item.read),
+            [_printed(self.item.spec, self.item.read)],
             _printed(self.item.spec, trial),
             self.thresholds,
         )
         return trial if shown else None
+
+    def _trial(self, text: str, *, within: float | None = None) -> FieldRead | None:
+        """The field read as ``text`` on its crop when that re-draws (within ``within``)
+        and sits where the form prints; else None."""
+        trial = _reading_as(self.item, LineRead(text, 0.0), self.thresholds)
+        if trial.value is None or trial.verify_score is None or not trial.placement_fits:
+            return None
+        return trial if within is None or trial.verify_score <= within else None
 
     def _beats_other_digits(self, trial: FieldRead) -> bool:
         """With no reading to contrast ``trial`` with, each of its digits must look like
@@ -330,31 +338,17 @@ class CandidateJudge:
             for digit in "0123456789"
             if digit != ch
         ]
-        if not rivals:
-            return True
-        found = contrasts(
-            255 - self.item.cleaned.image,
-            rivals,
-            printed,
-            self.thresholds.verify_fonts,
-            cells=bool(self.item.spec.cells),
-        )
-        return found is not None and all(_decisive(c) for c in found)
+        return _shown_over(self.item, rivals, printed, self.thresholds)
 
     def shows(self, text: str, over: str, *, within: float) -> FieldRead | None:
         """The field as ``text`` when the crop shows it rather than ``over`` where the two
         differ (``verify.contrast``), and it re-draws within ``within`` and sits where the
         form prints; else None."""
-        trial = _reading_as(self.item, LineRead(text, 0.0), self.thresholds)
-        if (
-            trial.value is None
-            or trial.verify_score is None
-            or not trial.placement_fits
-            or trial.verify_score > within
-        ):
+        trial = self._trial(text, within=within)
+        if trial is None:
             return None
-        printed = _printed(self.item.spec, trial)
-        return trial if _contrast_settles(self.item, over, printed, self.thresholds) else None
+        shown = _shown_over(self.item, [over], _printed(self.item.spec, trial), self.thresholds)
+        return trial if shown else None
 
     def settles(self, read: FieldRead) -> bool:
         """The reading re-draws well enough to lend its value to another crop, where it must
@@ -543,27 +537,25 @@ def _contrast_winner(
     """The one of ``tied`` the crop shows rather than each of the others where they
     differ (``verify.contrast``), if there is one."""
     for winner in tied:
-        if all(
-            _contrast_settles(
-                item, _printed(item.spec, loser), _printed(item.spec, winner), thresholds
-            )
-            for loser in tied
-            if loser is not winner
-        ):
+        losers = [_printed(item.spec, r) for r in tied if r is not winner]
+        if _shown_over(item, losers, _printed(item.spec, winner), thresholds):
             return winner
     return None
 
 
-def _contrast_settles(item: PendingText, loser: str, winner: str, thresholds: Thresholds) -> bool:
-    """The crop shows ``winner`` rather than ``loser`` (printed texts) where the two differ."""
-    found = contrast(
+def _shown_over(item: PendingText, losers: list[str], winner: str, thresholds: Thresholds) -> bool:
+    """The crop shows ``winner`` rather than each of ``losers`` (printed texts) where they
+    differ; the crop and ``winner`` are drawn once for all."""
+    if not losers:
+        return True
+    found = contrasts(
         255 - item.cleaned.image,
-        loser,
+        losers,
         winner,
         thresholds.verify_fonts,
         cells=bool(item.spec.cells),
     )
-    return found is not None and _decisive(found)
+    return found is not None and all(_decisive(c) for c in found)
 
 
 def _decisive(found: Contrast) -> bool:

@@ -59,6 +59,17 @@ def zero_candidates(raw: str) -> list[str]:
     return list(found)
 
 
+def zero_candidates_twice(raw: str) -> list[str]:
+    """``zero_candidates`` of ``raw`` and of each of those: a date can carry two kinds of
+    slip at once (20290年16月 for 2020年10月: a zero read as two glyphs, another as 6)."""
+    first = zero_candidates(raw)
+    found = dict.fromkeys(first)
+    for text in first:
+        found.update(dict.fromkeys(zero_candidates(text)))
+    found.pop("".join(raw.split()), None)
+    return list(found)
+
+
 def is_zero_slip(true: str, misread: str) -> bool:
     """The digits of ``misread`` are those of ``true`` with any number of zeros read as 6,
     8 or 9 (digit for digit, unlike ``zero_candidates``, which also shifts digits but
