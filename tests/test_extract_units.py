@@ -252,3 +252,57 @@ def test_fast_percentile_equals_numpys(n: int) -> None:
 
     values = np.random.default_rng(n).random(n).astype(np.float32)
     assert _percentile(values) == pytest.approx(float(np.percentile(values, PERCENTILE)), abs=1e-6)
+
+
+def _exhaustive_window_distance(
+    a: np.ndarray, b: np.ndarray, dt_a: np.ndarray, dt_b: np.ndarray
+) -> float:
+    """The worst window by brute force: every window, every slide (what the pruned search
+    in ``verify._window_distance`` must equal)."""
+    from pipeline.extract.verify import NORM_HEIGHT, _percentile, _windows
+
+    worst = 0.0
+    for x, x1, slides in _windows(a.shape[1]):
+        ink_a = a[:, x:x1] > 0
+        if not ink_a.any() and not (b[:, x:x1] > 0).any():
+            continue
+        best = float("inf")
+        for bx0, bx1 in slides:
+            ink_b = b[:, bx0:bx1] > 0
+            if not ink_a.any() or not ink_b.any():
+                best = min(best, 1.0 * NORM_HEIGHT)
+                continue
+            best = min(
+                best,
+                max(_percentile(dt_b[:, bx0:bx1][ink_a]), _percentile(dt_a[:, x:x1][ink_b])),
+            )
+        worst = max(worst, best / NORM_HEIGHT)
+    return worst
+
+
+@pytest.mark.parametrize(
+    ("ink", "drawn"),
+    [
+        ("佐藤京子", "佐藤京子"),  # the same text, shifted and thickened below
+        ("佐藤京子", "佐藤亰子"),  # one kanji off
+        ("2016年04月01日", "2010年04月01日"),
+        ("コンタクトセンター", "コンタクトセンタ"),  # one character short
+    ],
+)
+def test_pruned_worst_window_equals_the_exhaustive_search(ink: str, drawn: str) -> None:
+    import cv2
+
+    from pipeline.extract.verify import NORM_HEIGHT, _distance_map, _drawn, _window_distance
+    from tests.test_extract_placement import GOTHIC
+
+    a = _drawn(ink, GOTHIC)
+    b = _drawn(drawn, GOTHIC)
+    assert a is not None and b is not None
+    # A scan: the ink a little bolder and drifting along the line.
+    a = cv2.dilate(a, np.ones((2, 2), np.uint8))
+    a = np.roll(a, 3, axis=1)
+    b = cv2.resize(b, (a.shape[1], NORM_HEIGHT), interpolation=cv2.INTER_NEAREST)
+    dt_a, dt_b = _distance_map(a), _distance_map(b)
+    worst, mean = _window_distance(a, b, dt_a, dt_b)
+    assert worst == _exhaustive_window_distance(a, b, dt_a, dt_b)
+    assert mean == mean  # not NaN: no give-up without a limit

@@ -163,35 +163,47 @@ def _window_distance(
     """Worst and mean symmetric chamfer distance over character-wide windows, / height.
 
     Each window may slide a few pixels against the other image (``_windows``).
-    Once the worst window is past ``give_up_above`` (another font's score) the
-    rest can't matter: the partial worst is returned, with no mean.
+    Only the worst window counts, so a window stops sliding as soon as one
+    slide fits within the worst found so far; slides are tried nearest the last
+    window's best first (drift along a line is gradual). Once the worst is past
+    ``give_up_above`` (another font's score) the rest can't matter: the partial
+    worst is returned, with no mean.
     """
-    worst = 0.0
     ink_a_all = a > 0
     ink_b_all = b > 0
+    cols_a = ink_a_all.any(axis=0)
+    cols_b = ink_b_all.any(axis=0)
+    worst_px = 0.0
+    shift = 0
     for x, x1, slides in _windows(a.shape[1]):
-        ink_a = ink_a_all[:, x:x1]
-        if not ink_a.any() and not ink_b_all[:, x:x1].any():
-            continue
-        best = float("inf")
-        for bx0, bx1 in slides:
-            ink_b = ink_b_all[:, bx0:bx1]
-            if not ink_a.any() or not ink_b.any():
-                best = min(best, 1.0 * NORM_HEIGHT)
+        if not cols_a[x:x1].any():
+            if not cols_b[x:x1].any():
                 continue
-            d = max(
-                _percentile(dt_b[:, bx0:bx1][ink_a]),
-                _percentile(dt_a[:, x:x1][ink_b]),
-            )
-            best = min(best, float(d))
-        if best != float("inf"):
-            worst = max(worst, best / NORM_HEIGHT)
-            if give_up_above is not None and worst > give_up_above:
-                return worst, float("nan")
+            worst_px = max(worst_px, 1.0 * NORM_HEIGHT)  # ink on one side only
+        else:
+            best, best_shift = float("inf"), shift
+            ink_a = ink_a_all[:, x:x1]
+            dt_a_here = dt_a[:, x:x1]
+            for bx0, bx1 in sorted(slides, key=lambda s: abs(s[0] - x - shift)):
+                if not cols_b[bx0:bx1].any():
+                    d = 1.0 * NORM_HEIGHT
+                else:
+                    d = max(
+                        _percentile(dt_b[:, bx0:bx1][ink_a]),
+                        _percentile(dt_a_here[ink_b_all[:, bx0:bx1]]),
+                    )
+                if d < best:
+                    best, best_shift = d, bx0 - x
+                if best <= worst_px:
+                    break  # this window can't raise the worst any more
+            shift = best_shift
+            worst_px = max(worst_px, best)
+        if give_up_above is not None and worst_px / NORM_HEIGHT > give_up_above:
+            return worst_px / NORM_HEIGHT, float("nan")
     mean = 0.5 * (dt_b[ink_a_all].mean() if ink_a_all.any() else 1.0) + 0.5 * (
         dt_a[ink_b_all].mean() if ink_b_all.any() else 1.0
     )
-    return worst, float(mean / NORM_HEIGHT)
+    return worst_px / NORM_HEIGHT, float(mean / NORM_HEIGHT)
 
 
 @dataclass(frozen=True)
