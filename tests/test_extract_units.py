@@ -79,6 +79,43 @@ def test_alignment_refuses_a_page_without_marks() -> None:
         align_by_markers(page, MarkerLayout(layout_markers, (210.0, 297.0)), DPI)
 
 
+def test_a_mark_outside_its_corner_region_is_found_on_the_whole_page(templates, blank_a) -> None:
+    from pipeline.imaging.align import detect_markers_in_corners
+
+    layout = layout_of(templates[("A", 1)])
+    page = blank_a.copy()
+    # Move the top-left mark (14 mm from the edges) to the middle of the page's left edge.
+    px = DPI / MM_PER_INCH
+    cx, cy, size = layout.markers[0]
+    half = round(size / 2 * px) + 3
+    x0, y0 = round(cx * px) - half, round(cy * px) - half
+    mark = page[y0 : y0 + 2 * half, x0 : x0 + 2 * half].copy()
+    page[y0 : y0 + 2 * half, x0 : x0 + 2 * half] = 255
+    ym = page.shape[0] // 2
+    page[ym : ym + 2 * half, x0 : x0 + 2 * half] = mark
+    found, _ = detect_markers_in_corners(page, layout)
+    assert sorted(found) == sorted(layout.markers)
+    assert abs(found[0][:, 1].mean() - (ym + half)) < 3
+
+
+def test_a_page_without_any_mark_is_not_searched_whole(monkeypatch, templates) -> None:
+    import pipeline.imaging.align as align_mod
+
+    page = np.full((1754, 1240), 255, np.uint8)
+    cv2.putText(page, "Dear association", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
+    searched: list[tuple[int, ...]] = []
+    real = align_mod.detect_markers
+
+    def spy(image, layout, *, enough=None):  # type: ignore[no-untyped-def]
+        searched.append(image.shape)
+        return real(image, layout, enough=enough)
+
+    monkeypatch.setattr(align_mod, "detect_markers", spy)
+    found, _ = align_mod.detect_markers_in_corners(page, layout_of(templates[("A", 1)]))
+    assert found == {}
+    assert len(searched) == 4 and page.shape not in searched  # the four corners only
+
+
 def test_identify_reads_the_qr_and_turns_the_page_upright(templates, blank_a) -> None:
     scanned, _ = _warp(blank_a, 1.0, (5.0, 5.0), upside_down=True)
     identity = identify_page(scanned, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)

@@ -158,7 +158,9 @@ def _corner_regions(
 def detect_markers_in_corners(
     image: np.ndarray, layout: MarkerLayout
 ) -> tuple[dict[int, np.ndarray], str]:
-    """Search the four corner regions first (fast), then the whole page if marks are missing."""
+    """Search the four corner regions first (fast), then the whole page if some marks are
+    missing. A page with no mark in any corner region (a cover letter) is not searched
+    whole: the regions are a third of the page wide, far beyond any scanner's shift."""
     found: dict[int, np.ndarray] = {}
     used: set[str] = set()
     for x, y, w, h in _corner_regions(image.shape):
@@ -166,7 +168,7 @@ def detect_markers_in_corners(
         for marker_id, quad in region_found.items():
             found.setdefault(marker_id, quad + np.array([x, y], dtype=np.float64))
         used.update(filter(None, name.split("+")))
-    if len(found) < len(layout.markers):
+    if 0 < len(found) < len(layout.markers):
         whole, name = detect_markers(image, layout)
         for marker_id, quad in whole.items():
             found.setdefault(marker_id, quad)
