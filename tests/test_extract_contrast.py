@@ -273,3 +273,26 @@ def test_forms_read_surely_that_differ_stand_for_the_rules_to_judge() -> None:
     confirm_attested_rows(fields)
     for key in ("B.exp3_from", "C.att2_from"):
         assert fields[key][0].status == FieldStatus.OK and fields[key][0].reason is None
+
+
+def test_a_text_is_redrawn_once_per_crop_however_often_it_is_read(monkeypatch) -> None:
+    """Renditions and candidates often repeat a reading: the crop remembers what a text
+    re-drew as, and a repeat gives the same scores without drawing it again."""
+    spec = _spec("B", "applicant_name")
+    item = _item(spec, "庄司智子", "庄司留子", "B.applicant_name")
+    drawn: list[str] = []
+    real = fields_mod.compare
+
+    def counting(ink, text, fonts, *, cells=False):  # type: ignore[no-untyped-def]
+        drawn.append(text)
+        return real(ink, text, fonts, cells=cells)
+
+    monkeypatch.setattr(fields_mod, "compare", counting)
+    first = fields_mod._reading_as(item, LineRead("庄司智子", 0.5), THRESHOLDS)
+    again = fields_mod._reading_as(item, LineRead("庄司智子", 0.7), THRESHOLDS)
+    misread = fields_mod._reading_as(item, LineRead("庄司留子", 0.7), THRESHOLDS)
+    assert drawn == ["庄司智子"]  # 庄司留子 was drawn by ``_item``'s first reading
+    assert (again.verify_score, again.placement) == (first.verify_score, first.placement)
+    assert misread.verify_score == item.read.verify_score
+    assert first.verify_score is not None and misread.verify_score is not None
+    assert first.verify_score < misread.verify_score

@@ -6,12 +6,17 @@ pixels at the aligned page's DPI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from pipeline.forms.schema import Box
+
+if TYPE_CHECKING:
+    from pipeline.extract.placement import Placement
+    from pipeline.extract.verify import Verification
 
 MM_PER_INCH = 25.4
 
@@ -49,6 +54,10 @@ class CleanCrop:
     ocr_image: np.ndarray | None = None  # greyscale, rulings whitened, at OCR_DPI, padded
     px_per_mm: float = 0.0  # scale of ``image``
     pad: int = PAD_PX
+    # Re-drawing results per text tried on this crop: renditions often repeat a reading.
+    redrawn: dict[tuple[object, ...], tuple[Verification | None, Placement | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from pipeline.extract import marks
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_ratio
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.placement import Placement, check_placement
-from pipeline.extract.verify import Contrast, compare, contrasts
+from pipeline.extract.verify import Contrast, Verification, compare, contrasts
 from pipeline.extract.zeros import ZERO_LOOK_ALIKES, is_digit_field, zero_candidates
 from pipeline.forms.schema import FieldKind, FieldSpec, FormTemplate
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -638,29 +638,13 @@ def _apply_text(
     # Tesseract's own word confidences say little on Japanese lines; re-drawing the
     # reading in the standard fonts and comparing it with the ink says much more.
     printed = _printed(spec, read)
-    check = (
-        compare(255 - cleaned.image, printed, thresholds.verify_fonts, cells=bool(spec.cells))
-        if thresholds.verify_fonts
-        else None
-    )
+    check, placement = _redraw(cleaned, printed, spec, thresholds.verify_fonts)
     if check is None:
         read.confidence = min(line.confidence, thresholds.ok_confidence - 0.01)
     else:
         read.confidence = thresholds.confidence_of(check.score)
         read.verify_score = check.score
         read.verify_mean = check.mean
-    placement = (
-        check_placement(
-            cleaned.image,
-            printed,
-            spec,
-            thresholds.verify_fonts,
-            px_per_mm=cleaned.px_per_mm,
-            pad=cleaned.pad,
-        )
-        if check is not None
-        else None
-    )
     read.placement = placement
     # Where the form prints it, or where this page's typed values all sit (its drift).
     read.placement_fits = placement is not None and (
@@ -686,6 +670,27 @@ def _apply_text(
     else:
         read.status = FieldStatus.LOW_CONFIDENCE
         read.reason = f"読み取り結果と記入内容が一致しきらない（確信度 {read.confidence:.2f}）。手書きか誤読の可能性"
+
+
+def _redraw(
+    cleaned: CleanCrop, printed: str, spec: FieldSpec, fonts: tuple[str, ...]
+) -> tuple[Verification | None, Placement | None]:
+    """``printed`` re-drawn on the crop and placed as the form prints it (None, None without
+    fonts or ink), remembered on the crop: renditions and candidates often repeat a text."""
+    if not fonts:
+        return None, None
+    key = (printed, bool(spec.cells), fonts)
+    if key not in cleaned.redrawn:
+        check = compare(255 - cleaned.image, printed, fonts, cells=bool(spec.cells))
+        placement = (
+            check_placement(
+                cleaned.image, printed, spec, fonts, px_per_mm=cleaned.px_per_mm, pad=cleaned.pad
+            )
+            if check is not None
+            else None
+        )
+        cleaned.redrawn[key] = (check, placement)
+    return cleaned.redrawn[key]
 
 
 def _printed(spec: FieldSpec, read: FieldRead) -> str:
