@@ -283,9 +283,9 @@ def test_a_text_is_redrawn_once_per_crop_however_often_it_is_read(monkeypatch) -
     drawn: list[str] = []
     real = fields_mod.compare
 
-    def counting(ink, text, fonts, *, cells=False):  # type: ignore[no-untyped-def]
+    def counting(ink, text, fonts, **how):  # type: ignore[no-untyped-def]
         drawn.append(text)
-        return real(ink, text, fonts, cells=cells)
+        return real(ink, text, fonts, **how)
 
     monkeypatch.setattr(fields_mod, "compare", counting)
     first = fields_mod._reading_as(item, LineRead("庄司智子", 0.5), THRESHOLDS)
@@ -296,3 +296,62 @@ def test_a_text_is_redrawn_once_per_crop_however_often_it_is_read(monkeypatch) -
     assert misread.verify_score == item.read.verify_score
     assert first.verify_score is not None and misread.verify_score is not None
     assert first.verify_score < misread.verify_score
+
+
+@pytest.mark.parametrize(
+    ("printed", "read", "misread"),
+    [
+        (
+            "COPC CX規格 コーディネーター研修",
+            "COPCCX規格コーディネーター研修",
+            "COPCCX規格コーディネーター研究",
+        ),
+        ("佐藤 京子", "佐藤京子", "佐藤亰子"),
+    ],
+)
+def test_free_text_typed_with_spaces_redraws_as_its_reading_without_them(
+    printed: str, read: str, misread: str
+) -> None:
+    """Tesseract drops the spaces between words; in free text the gaps are cut to one
+    width on both images, so the reading re-draws as well as unspaced text does, and a
+    wrong character still does not."""
+    from pipeline.extract.verify import compare
+
+    spec = _spec("B", "sub1_name")
+    ink = 255 - clean_text_crop(_box_image(spec, printed), DPI).image
+    right = compare(ink, read, (GOTHIC,), words=True)
+    wrong = compare(ink, misread, (GOTHIC,), words=True)
+    as_before = compare(ink, read, (GOTHIC,))
+    assert right is not None and wrong is not None and as_before is not None
+    assert right.score <= THRESHOLDS.verify_max_score
+    assert wrong.score > THRESHOLDS.consensus_max_score / 2
+    assert as_before.score > THRESHOLDS.verify_max_score  # spaces alone sent it to staff
+
+
+def test_free_text_typed_without_spaces_is_compared_as_before() -> None:
+    """Collapsing every gap also blurs one-stroke differences (庄司智子 / 庄司留子): text
+    whose ink has no space the reading lacks keeps the ordinary comparison."""
+    from pipeline.extract.verify import compare
+
+    spec = _spec("B", "sub1_name")
+    ink = 255 - clean_text_crop(_box_image(spec, "庄司智子"), DPI).image
+    for reading in ("庄司智子", "庄司留子"):
+        assert compare(ink, reading, (GOTHIC,), words=True) == compare(ink, reading, (GOTHIC,))
+
+
+@pytest.mark.parametrize(
+    ("form", "name", "in_words"),
+    [
+        ("B", "sub1_name", True),  # qualification and training names
+        ("B", "exp1_org", True),
+        ("B", "exp1_dept", True),
+        ("C", "att1_org", False),  # a text line on (C): form B's row settles it
+        ("A", "name_kanji", False),  # personal names: one-stroke slips must not blur
+        ("C", "att1_name", False),
+        ("B", "exp1_from", False),  # dates keep their digit-by-digit comparison
+    ],
+)
+def test_which_fields_are_compared_with_their_spaces_collapsed(
+    form: str, name: str, in_words: bool
+) -> None:
+    assert fields_mod._typed_in_words(_spec(form, name)) is in_words

@@ -554,6 +554,7 @@ def _shown_over(item: PendingText, losers: list[str], winner: str, thresholds: T
         winner,
         thresholds.verify_fonts,
         cells=bool(item.spec.cells),
+        words=_typed_in_words(item.spec),
     )
     return found is not None and all(_decisive(c) for c in found)
 
@@ -600,8 +601,21 @@ def _agreement_counts(spec: FieldSpec, value: str) -> bool:
     """
     if spec.validator == "email":
         return False
-    free_text = spec.ocr is None or spec.ocr.whitelist is None
-    return not (free_text and any(ch.isdigit() for ch in value))
+    return not (is_free_text(spec) and any(ch.isdigit() for ch in value))
+
+
+def is_free_text(spec: FieldSpec) -> bool:
+    """Read by the jpn model with no character list: names, organisations, addresses."""
+    return spec.ocr is None or spec.ocr.whitelist is None
+
+
+def _typed_in_words(spec: FieldSpec) -> bool:
+    """The work-history table's cells (organisations, departments, qualification and
+    training names): typed with spaces between words (COPC CX規格 コーディネーター研修),
+    compared with the spaces collapsed (``verify.WORD_GAP_EM``). Not free text lines such
+    as personal names: collapsing their gaps let one-stroke kanji slips (庄司智子 /
+    庄司留子) re-draw as well as the truth on the corpus."""
+    return spec.kind == FieldKind.TABLE_CELL and is_free_text(spec)
 
 
 def ocr_input(cleaned: CleanCrop) -> np.ndarray:
@@ -681,7 +695,13 @@ def _redraw(
         return None, None
     key = (printed, bool(spec.cells), fonts)
     if key not in cleaned.redrawn:
-        check = compare(255 - cleaned.image, printed, fonts, cells=bool(spec.cells))
+        check = compare(
+            255 - cleaned.image,
+            printed,
+            fonts,
+            cells=bool(spec.cells),
+            words=_typed_in_words(spec),
+        )
         placement = (
             check_placement(
                 cleaned.image, printed, spec, fonts, px_per_mm=cleaned.px_per_mm, pad=cleaned.pad

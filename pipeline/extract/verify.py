@@ -26,6 +26,13 @@ MAX_GAP_EM = 0.35  # wider gaps are spaces, which OCR drops: collapse them
 # Digits printed one to a cell sit a cell apart, a string's digits a few pixels apart:
 # with ``cells`` every gap wider than this is collapsed, on both images.
 CELL_GAP_EM = 0.08
+# Free text (names, organisations, addresses) is typed with spaces between words, which
+# Tesseract drops and the re-drawing lacks. With ``words``, when the ink has more gaps as
+# wide as a space than the reading drawn, every gap wider than WORD_GAP_EM is collapsed on
+# both images (a space then costs a few pixels, not a third of an em). Text typed without
+# spaces is compared as before: collapsing its gaps also blurs one-stroke differences.
+SPACE_EM = 0.25
+WORD_GAP_EM = 0.15
 PERCENTILE = 97  # gaps wider than this are collapsed (spaces are not read)
 
 
@@ -63,6 +70,30 @@ def _collapse_gaps(ink: np.ndarray, max_gap: int) -> np.ndarray:
     return ink[:, keep]
 
 
+def _gap_em(
+    crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, cells: bool, words: bool
+) -> float:
+    if cells:
+        return CELL_GAP_EM
+    if words and font_paths and _spaces_dropped(crop_ink, text, font_paths[0]):
+        return WORD_GAP_EM
+    return MAX_GAP_EM
+
+
+def _wide_gaps(ink: np.ndarray) -> int:
+    """Runs of inkless columns at least a space wide."""
+    empty = np.concatenate([[0], (~ink.any(axis=0)).astype(np.int8), [0]])
+    change = np.diff(empty)
+    widths = np.flatnonzero(change == -1) - np.flatnonzero(change == 1)
+    return int(np.count_nonzero(widths >= SPACE_EM * NORM_HEIGHT))
+
+
+def _spaces_dropped(crop_ink: np.ndarray, text: str, font_path: str) -> bool:
+    target = _normalise(crop_ink)
+    drawn = _drawn("".join(text.split()), font_path)
+    return target is not None and drawn is not None and _wide_gaps(target) > _wide_gaps(drawn)
+
+
 def _normalise(ink: np.ndarray, max_gap_em: float = MAX_GAP_EM) -> np.ndarray | None:
     box = _bbox(ink)
     if box is None or box.shape[0] < 3:
@@ -90,11 +121,17 @@ def _distance_map(ink: np.ndarray) -> np.ndarray:
 
 
 def compare(
-    crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, cells: bool = False
+    crop_ink: np.ndarray,
+    text: str,
+    font_paths: tuple[str, ...],
+    *,
+    cells: bool = False,
+    words: bool = False,
 ) -> Verification | None:
     """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink);
-    ``cells``: the form prints one character to a cell."""
-    gap = CELL_GAP_EM if cells else MAX_GAP_EM
+    ``cells``: the form prints one character to a cell; ``words``: free text, whose spaces
+    OCR drops."""
+    gap = _gap_em(crop_ink, text, font_paths, cells=cells, words=words)
     target = _normalise(crop_ink, gap)
     compact = "".join(text.split())
     if target is None or not compact:
@@ -224,10 +261,16 @@ class Contrast:
 
 
 def contrast(
-    crop_ink: np.ndarray, a: str, b: str, font_paths: tuple[str, ...], *, cells: bool = False
+    crop_ink: np.ndarray,
+    a: str,
+    b: str,
+    font_paths: tuple[str, ...],
+    *,
+    cells: bool = False,
+    words: bool = False,
 ) -> Contrast | None:
     """``b`` against ``a`` on ``crop_ink`` (255 = ink), in the font that fits either best."""
-    found = contrasts(crop_ink, [a], b, font_paths, cells=cells)
+    found = contrasts(crop_ink, [a], b, font_paths, cells=cells, words=words)
     return found[0] if found else None
 
 
@@ -238,9 +281,10 @@ def contrasts(
     font_paths: tuple[str, ...],
     *,
     cells: bool = False,
+    words: bool = False,
 ) -> list[Contrast] | None:
     """``contrast`` of ``b`` against each of ``rivals``, the crop and ``b`` drawn once."""
-    gap = CELL_GAP_EM if cells else MAX_GAP_EM
+    gap = _gap_em(crop_ink, b, font_paths, cells=cells, words=words)
     target = _normalise(crop_ink, gap)
     if target is None:
         return None
