@@ -15,7 +15,7 @@ from pipeline.extract.fields import (
     Thresholds,
     _second_look,
 )
-from pipeline.extract.placement import check_placement
+from pipeline.extract.placement import Placement, check_placement
 from pipeline.forms.layout import PT_PER_MM, typed_placement
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
@@ -249,3 +249,22 @@ def test_digits_in_cells_judged_cell_by_cell() -> None:
     assert by_hand is not None and not by_hand.fits
     shifted = _placement(cells, _cells_image(cells, "2412226546", dx_mm=-1.5), "2412226546")
     assert shifted is not None and not shifted.fits
+
+
+@pytest.mark.parametrize(
+    ("top_mm", "bottom_mm", "fits"),
+    [
+        (
+            -0.06,
+            -0.36,
+            True,
+        ),  # 2024/06 at 200 dpi: the slash's descender faded, the digits sit right
+        (0.0, 0.0, True),
+        (0.0, 0.22, False),  # a pen stroke hanging below the printed baseline
+        (-0.06, -0.5, False),  # too short for the reading: not what the form prints
+    ],
+)
+def test_a_typed_value_may_lose_its_descender_but_not_hang_low(
+    top_mm: float, bottom_mm: float, fits: bool
+) -> None:
+    assert Placement(0.2, top_mm, bottom_mm, GOTHIC, centred=False).fits is fits
