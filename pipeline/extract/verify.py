@@ -26,11 +26,12 @@ MAX_GAP_EM = 0.35  # wider gaps are spaces, which OCR drops: collapse them
 # Digits printed one to a cell sit a cell apart, a string's digits a few pixels apart:
 # with ``cells`` every gap wider than this is collapsed, on both images.
 CELL_GAP_EM = 0.08
-# Free text (names, organisations, addresses) is typed with spaces between words, which
-# Tesseract drops and the re-drawing lacks. With ``words``, when the ink has more gaps as
-# wide as a space than the reading drawn, every gap wider than WORD_GAP_EM is collapsed on
-# both images (a space then costs a few pixels, not a third of an em). Text typed without
-# spaces is compared as before: collapsing its gaps also blurs one-stroke differences.
+# Text typed with spaces between words (organisations, training names), which Tesseract
+# drops and the re-drawing lacks. With ``words``, when the ink has more gaps as wide as a
+# space than the reading drawn, every gap wider than WORD_GAP_EM is collapsed on both
+# images (a space then costs a few pixels, not a third of an em). Text typed without
+# spaces is compared as before: collapsing its gaps also blurs one-stroke differences,
+# which is why the extraction asks for ``words`` on table cells only, not on names.
 SPACE_EM = 0.25
 WORD_GAP_EM = 0.15
 PERCENTILE = 97  # gaps wider than this are collapsed (spaces are not read)
@@ -129,8 +130,8 @@ def compare(
     words: bool = False,
 ) -> Verification | None:
     """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink);
-    ``cells``: the form prints one character to a cell; ``words``: free text, whose spaces
-    OCR drops."""
+    ``cells``: the form prints one character to a cell; ``words``: text typed in words,
+    whose spaces OCR drops (``WORD_GAP_EM``)."""
     gap = _gap_em(crop_ink, text, font_paths, cells=cells, words=words)
     target = _normalise(crop_ink, gap)
     compact = "".join(text.split())
