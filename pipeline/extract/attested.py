@@ -132,8 +132,9 @@ def _disagree(history: FieldRead, attested: FieldRead) -> None:
     ``verify_max_score``), so both go to staff. Otherwise what the crop alone settled is
     undone."""
     both_sure = history.status == FieldStatus.OK and attested.status == FieldStatus.OK
+    dispute = bool(history.value and attested.value) and not both_sure
     for read in (history, attested):
-        if history.value and attested.value and not both_sure:
+        if dispute:
             read.dispute(_DIFFER_JA)
         else:
             read.doubt(_DIFFER_JA)

@@ -55,8 +55,8 @@ class CleanCrop:
     px_per_mm: float = 0.0  # scale of ``image``
     pad: int = PAD_PX
     # Re-drawing results per text tried on this crop: renditions often repeat a reading.
-    redrawn: dict[tuple[object, ...], tuple[Verification | None, Placement | None]] = field(
-        default_factory=dict, repr=False, compare=False
+    redrawn: dict[tuple[str, tuple[str, ...]], tuple[Verification | None, Placement | None]] = (
+        field(default_factory=dict, repr=False, compare=False)
     )
 
 

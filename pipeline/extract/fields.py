@@ -553,8 +553,7 @@ def _shown_over(item: PendingText, losers: list[str], winner: str, thresholds: T
         losers,
         winner,
         thresholds.verify_fonts,
-        cells=bool(item.spec.cells),
-        words=_typed_in_words(item.spec),
+        **_spacing(item.spec),
     )
     return found is not None and all(_decisive(c) for c in found)
 
@@ -607,6 +606,12 @@ def _agreement_counts(spec: FieldSpec, value: str) -> bool:
 def is_free_text(spec: FieldSpec) -> bool:
     """Read by the jpn model with no character list: names, organisations, addresses."""
     return spec.ocr is None or spec.ocr.whitelist is None
+
+
+def _spacing(spec: FieldSpec) -> dict[str, bool]:
+    """How ``verify`` collapses the gaps of this field's crop and re-drawings (the score
+    and the contrast must see the same images)."""
+    return {"cells": bool(spec.cells), "words": _typed_in_words(spec)}
 
 
 def _typed_in_words(spec: FieldSpec) -> bool:
@@ -693,15 +698,9 @@ def _redraw(
     fonts or ink), remembered on the crop: renditions and candidates often repeat a text."""
     if not fonts:
         return None, None
-    key = (printed, bool(spec.cells), fonts)
+    key = (printed, fonts)  # one crop, one field: its spacing is fixed
     if key not in cleaned.redrawn:
-        check = compare(
-            255 - cleaned.image,
-            printed,
-            fonts,
-            cells=bool(spec.cells),
-            words=_typed_in_words(spec),
-        )
+        check = compare(255 - cleaned.image, printed, fonts, **_spacing(spec))
         placement = (
             check_placement(
                 cleaned.image, printed, spec, fonts, px_per_mm=cleaned.px_per_mm, pad=cleaned.pad

@@ -71,14 +71,20 @@ def _collapse_gaps(ink: np.ndarray, max_gap: int) -> np.ndarray:
     return ink[:, keep]
 
 
-def _gap_em(
+def _target(
     crop_ink: np.ndarray, text: str, font_paths: tuple[str, ...], *, cells: bool, words: bool
-) -> float:
+) -> tuple[np.ndarray | None, float]:
+    """The crop normalised for comparing with ``text``, and the gap width (em) both
+    images are collapsed to: in words, only when the ink has more space-wide gaps than
+    ``text`` drawn (its typed spaces were dropped)."""
     if cells:
-        return CELL_GAP_EM
-    if words and font_paths and _spaces_dropped(crop_ink, text, font_paths[0]):
-        return WORD_GAP_EM
-    return MAX_GAP_EM
+        return _normalise(crop_ink, CELL_GAP_EM), CELL_GAP_EM
+    target = _normalise(crop_ink)
+    if words and font_paths and target is not None:
+        drawn = _drawn("".join(text.split()), font_paths[0])
+        if drawn is not None and _wide_gaps(target) > _wide_gaps(drawn):
+            return _normalise(crop_ink, WORD_GAP_EM), WORD_GAP_EM
+    return target, MAX_GAP_EM
 
 
 def _wide_gaps(ink: np.ndarray) -> int:
@@ -87,12 +93,6 @@ def _wide_gaps(ink: np.ndarray) -> int:
     change = np.diff(empty)
     widths = np.flatnonzero(change == -1) - np.flatnonzero(change == 1)
     return int(np.count_nonzero(widths >= SPACE_EM * NORM_HEIGHT))
-
-
-def _spaces_dropped(crop_ink: np.ndarray, text: str, font_path: str) -> bool:
-    target = _normalise(crop_ink)
-    drawn = _drawn("".join(text.split()), font_path)
-    return target is not None and drawn is not None and _wide_gaps(target) > _wide_gaps(drawn)
 
 
 def _normalise(ink: np.ndarray, max_gap_em: float = MAX_GAP_EM) -> np.ndarray | None:
@@ -132,8 +132,7 @@ def compare(
     """How well ``text`` drawn in the best of ``font_paths`` matches ``crop_ink`` (255 = ink);
     ``cells``: the form prints one character to a cell; ``words``: text typed in words,
     whose spaces OCR drops (``WORD_GAP_EM``)."""
-    gap = _gap_em(crop_ink, text, font_paths, cells=cells, words=words)
-    target = _normalise(crop_ink, gap)
+    target, gap = _target(crop_ink, text, font_paths, cells=cells, words=words)
     compact = "".join(text.split())
     if target is None or not compact:
         return None
@@ -285,8 +284,7 @@ def contrasts(
     words: bool = False,
 ) -> list[Contrast] | None:
     """``contrast`` of ``b`` against each of ``rivals``, the crop and ``b`` drawn once."""
-    gap = _gap_em(crop_ink, b, font_paths, cells=cells, words=words)
-    target = _normalise(crop_ink, gap)
+    target, gap = _target(crop_ink, b, font_paths, cells=cells, words=words)
     if target is None:
         return None
     dt_target = _distance_map(target)
