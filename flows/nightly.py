@@ -128,17 +128,11 @@ def extract_page_task(settings: Settings, envelope_id: int, page_index: int) -> 
     return stages.extract_page(settings, envelope_id, page_index)
 
 
-@task(name="finish-envelope", **CPU_TASK)
-def finish_envelope_task(
-    settings: Settings, envelope_id: int, pages: list[Any], run_id: int
-) -> stages.StageResult:
-    return stages.finish_envelope(_engine(settings), settings, envelope_id, pages, run_id=run_id)
-
-
-@task(name="read-texts", **CPU_TASK)
-def read_texts_task(settings: Settings, envelopes: list[list[Any]]) -> list[list[Any]]:
-    stages.read_envelope_texts(settings, envelopes)
-    return envelopes
+@task(name="read-and-store", task_run_name="read-and-store-{first_id}", **CPU_TASK)
+def finish_envelopes_task(
+    settings: Settings, batch: list[tuple[int, list[Any]]], run_id: int, first_id: int
+) -> list[stages.EnvelopeOutcome]:
+    return stages.finish_envelopes(_engine(settings), settings, batch, run_id=run_id)
 
 
 @task(name="fail-envelope", **IO_TASK)
@@ -224,20 +218,22 @@ def _error_text(future: PrefectFuture[Any]) -> str:
 
 
 def _extract_all(settings: Settings, run_id: int, state: RunState) -> dict[str, int]:
-    """Fan pages out as tasks; OCR a few envelopes' text fields together; store each."""
+    """Fan pages out as tasks; OCR a few envelopes' text fields together and store them, as
+    tasks too, so the batches' OCR runs on every worker (not in the flow's own thread)."""
     todo = envelopes_to_extract_task(settings)
     total_pages = sum(n for _, n in todo)
     progress.stage_started("extract", total_pages)
-    submitted: list[tuple[int, list[PrefectFuture[Any]]]] = [
-        (env_id, [extract_page_task.submit(settings, env_id, i) for i in range(n)])
+    pages_of: dict[int, list[PrefectFuture[Any]]] = {
+        env_id: [extract_page_task.submit(settings, env_id, i) for i in range(n)]
         for env_id, n in todo
-    ]
+    }
     counts: dict[str, int] = {"envelopes": 0, "pages": 0, "failed": 0}
-    size = max(1, settings.ocr_batch_envelopes)
-    for start in range(0, len(submitted), size):
-        batch = submitted[start : start + size]
+    batches = stages.ocr_batches(list(pages_of), settings.ocr_batch_envelopes, settings.workers)
+    finishing: list[tuple[list[tuple[int, int]], PrefectFuture[Any]]] = []
+    for batch in batches:
         ready: list[tuple[int, list[Any]]] = []
-        for env_id, futures in batch:
+        for env_id in batch:
+            futures = pages_of[env_id]
             wait(futures)
             progress.advance("extract", len(futures))
             failed = [f for f in futures if not f.state.is_completed()]
@@ -246,21 +242,26 @@ def _extract_all(settings: Settings, run_id: int, state: RunState) -> dict[str, 
                 _fail(settings, run_id, state, counts, env_id, error)
             else:
                 ready.append((env_id, [f.result() for f in futures]))
-        try:
-            read_texts_task(settings, [pages for _, pages in ready])
-        except Exception as e:  # each envelope then OCRs its own in finish_envelope
-            log.warning("batched OCR of %d envelopes failed: %s", len(ready), e)
-        for env_id, pages in ready:
-            try:
-                result = finish_envelope_task(settings, env_id, pages, run_id)
-            except Exception as e:  # one bad envelope never stops the batch
-                _fail(settings, run_id, state, counts, env_id, f"{type(e).__name__}: {e}"[:2000])
+        if ready:
+            future = finish_envelopes_task.submit(settings, ready, run_id, ready[0][0])
+            finishing.append(([(env_id, len(pages)) for env_id, pages in ready], future))
+    for members, future in finishing:
+        wait([future])
+        if not future.state.is_completed():  # the task itself broke: each envelope fails
+            error = _error_text(future)
+            for env_id, _ in members:
+                _fail(settings, run_id, state, counts, env_id, error)
+            continue
+        for outcome in future.result():
+            if outcome.result is None:
+                error = outcome.error or "no result"
+                _fail(settings, run_id, state, counts, outcome.envelope_id, error)
                 continue
-            for key, n in result.counts.items():
+            for key, n in outcome.result.counts.items():
                 counts[key] = counts.get(key, 0) + int(n)
-            if result.counts.get("envelopes"):
-                state.extracted.append(env_id)
-            state.pages_processed += len(pages)
+            if outcome.result.counts.get("envelopes"):
+                state.extracted.append(outcome.envelope_id)
+            state.pages_processed += outcome.pages
     return counts
 
 

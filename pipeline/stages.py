@@ -197,6 +197,55 @@ def read_envelope_texts(settings: Settings, envelopes: list[list[PageResult]]) -
     read_pending_texts([page for pages in envelopes for page in pages], extract_options(settings))
 
 
+def ocr_batches(envelope_ids: list[int], size: int, workers: int) -> list[list[int]]:
+    """Envelopes in order, in batches of at most ``size`` whose text fields are OCRed
+    together, and at least one batch per worker when there are enough envelopes: the
+    last batch is otherwise a tail that one core reads while the others wait."""
+    if not envelope_ids:
+        return []
+    per_worker = -(-len(envelope_ids) // max(1, workers))
+    step = max(1, min(size, per_worker))
+    return [envelope_ids[i : i + step] for i in range(0, len(envelope_ids), step)]
+
+
+@dataclass(frozen=True)
+class EnvelopeOutcome:
+    """One envelope of a batch: what was stored, or why it failed."""
+
+    envelope_id: int
+    pages: int
+    result: StageResult | None = None
+    error: str | None = None
+
+
+def finish_envelopes(
+    engine: Engine,
+    settings: Settings,
+    batch: list[tuple[int, list[PageResult]]],
+    *,
+    run_id: int,
+) -> list[EnvelopeOutcome]:
+    """OCR a batch of envelopes' text fields together, then store each envelope.
+
+    A failed batch OCR is no envelope's failure: each then OCRs its own pages when
+    finished. One envelope that fails never stops the others; its error is returned
+    for the caller to record."""
+    try:
+        read_envelope_texts(settings, [pages for _, pages in batch])
+    except Exception as e:
+        log.warning("batched OCR of %d envelopes failed: %s", len(batch), e)
+    outcomes: list[EnvelopeOutcome] = []
+    for envelope_id, pages in batch:
+        try:
+            result = finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
+        except Exception as e:
+            error = f"{type(e).__name__}: {e}"[:2000]
+            outcomes.append(EnvelopeOutcome(envelope_id, len(pages), error=error))
+            continue
+        outcomes.append(EnvelopeOutcome(envelope_id, len(pages), result=result))
+    return outcomes
+
+
 def finish_envelope(
     engine: Engine, settings: Settings, envelope_id: int, pages: list[PageResult], *, run_id: int
 ) -> StageResult:

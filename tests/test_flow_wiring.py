@@ -39,6 +39,7 @@ class FakeStages:
         self.lock = threading.Lock()
         self.extracted: set[int] = set()
         self.ocr_batches: list[list[int]] = []
+        self.ocr_threads: set[str] = set()
         self.ocr_fails = False
 
     def _count(self, name: str) -> None:
@@ -63,7 +64,9 @@ class FakeStages:
         return {"envelope": envelope_id, "page": page_index}
 
     def read_envelope_texts(self, settings, envelopes):
-        self.ocr_batches.append([pages[0]["envelope"] for pages in envelopes])
+        with self.lock:
+            self.ocr_batches.append([pages[0]["envelope"] for pages in envelopes])
+            self.ocr_threads.add(threading.current_thread().name)
         if self.ocr_fails:
             raise RuntimeError("tesseract crashed")
 
@@ -148,17 +151,39 @@ def test_pages_fan_out_and_one_bad_envelope_does_not_stop_the_batch(
 def test_text_fields_are_ocred_a_few_envelopes_at_a_time(
     monkeypatch: pytest.MonkeyPatch, ocr_fails: bool
 ) -> None:
-    monkeypatch.setenv("CONKEN_OCR_BATCH_ENVELOPES", "4")  # six envelopes: two batches
+    monkeypatch.setenv("CONKEN_OCR_BATCH_ENVELOPES", "4")  # ten envelopes: three batches
     get_settings.cache_clear()
-    fake = FakeStages([(e, 1) for e in range(1, 7)], bad_pages={(3, 0)}).install(monkeypatch)
+    fake = FakeStages([(e, 1) for e in range(1, 11)], bad_pages={(3, 0)}).install(monkeypatch)
     fake.ocr_fails = ocr_fails
     out = _flow()(today=TODAY)
     assert get_settings().ocr_batch_envelopes == 4
-    assert fake.ocr_batches == [[1, 2, 4], [5, 6]]  # 3's page failed
-    assert sorted(e for batch in fake.ocr_batches for e in batch) == [1, 2, 4, 5, 6]
+    # Batches run concurrently: their order is not fixed, their members are.
+    assert sorted(fake.ocr_batches) == [[1, 2, 4], [5, 6, 7, 8], [9, 10]]  # 3's page failed
+    # The batches' OCR runs on the task runner's workers, not in the flow's thread.
+    assert threading.main_thread().name not in fake.ocr_threads
     # A failed batch OCR is no envelope's failure: each then OCRs its own when finished.
-    assert sorted(fake.finished) == [1, 2, 4, 5, 6]
+    assert sorted(fake.finished) == [1, 2, 4, 5, 6, 7, 8, 9, 10]
     assert out["failed_envelopes"] == [3]
+    assert out["summary"]["pages"] == 9
+
+
+def test_an_envelope_that_fails_to_store_does_not_stop_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = FakeStages([(1, 1), (2, 2), (3, 1)], bad_pages=set()).install(monkeypatch)
+    store = fake.finish_envelope
+
+    def finish(engine, settings, envelope_id, pages, *, run_id):
+        if envelope_id == 2:
+            raise ValueError("field table full")
+        return store(engine, settings, envelope_id, pages, run_id=run_id)
+
+    monkeypatch.setattr(stages, "finish_envelope", finish)
+    out = _flow()(today=TODAY)
+    assert sorted(fake.finished) == [1, 3]
+    assert fake.failed[2] == "ValueError: field table full"
+    assert out["failed_envelopes"] == [2]
+    assert out["summary"]["pages"] == 2
 
 
 def test_second_run_finds_nothing_new(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,3 +294,23 @@ def test_artifacts_are_created_with_dash_keys(monkeypatch: pytest.MonkeyPatch) -
     assert all(keys.values())
     newest = max(keys["run-report"], key=lambda a: a.created)
     assert f"実行レポート #{out['run_id']}" in newest.data
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "workers", "want"),
+    [
+        (10, 4, 2, [4, 4, 2]),  # the configured size caps a batch
+        (6, 8, 2, [3, 3]),  # few envelopes: one batch per worker, no single-core tail
+        (5, 8, 2, [3, 2]),
+        (1, 8, 2, [1]),
+        (3, 8, 1, [3]),
+        (0, 8, 2, []),
+    ],
+)
+def test_ocr_batches_keep_envelope_order_and_every_worker_busy(
+    count: int, size: int, workers: int, want: list[int]
+) -> None:
+    ids = list(range(100, 100 + count))
+    batches = stages.ocr_batches(ids, size, workers)
+    assert [len(b) for b in batches] == want
+    assert [e for b in batches for e in b] == ids
