@@ -166,6 +166,32 @@ def test_checkbox_ticked_empty_and_doubtful(templates) -> None:
     assert not doubtful.certain
 
 
+@pytest.mark.parametrize("ticked", [False, True])
+def test_a_checkbox_a_third_of_a_millimetre_off_and_blurred_is_judged_on_its_own_print(
+    templates, ticked: bool
+) -> None:
+    """A sheet fed unevenly leaves a box off between the corner marks; blurred, its
+    printed square then spills outside the blank's tolerance like a circle round it
+    (27 empty boxes of one 200-dpi envelope read as ticked before)."""
+    dpi = 300
+    template = templates[("A", 1)]
+    box = template.field("qual_cap").box_mm
+    blank = render_blank_page_image(template, dpi)
+    page = np.full_like(blank, 255)
+    off = (mm_to_px(0.17, dpi), mm_to_px(0.34, dpi))  # what the corpus's envelope showed
+    page[off[1] :, off[0] :] = blank[: blank.shape[0] - off[1], : blank.shape[1] - off[0]]
+    if ticked:
+        x, y = mm_to_px(box.x, dpi) + off[0], mm_to_px(box.y, dpi) + off[1]
+        w, h = mm_to_px(box.w, dpi), mm_to_px(box.h, dpi)
+        cv2.line(page, (x + 4, y + h // 2), (x + w // 3, y + h - 4), 0, 4)
+        cv2.line(page, (x + w // 3, y + h - 4), (x + w - 4, y + 4), 0, 4)
+    page = cv2.erode(cv2.GaussianBlur(page, (0, 0), 1.6), np.ones((2, 2), np.uint8))
+    dx, dy = marks.local_shift_mm(page, blank, box.inset(-marks.AROUND_MM), dpi)
+    assert abs(dx - 0.17) < 0.1 and abs(dy - 0.34) < 0.1
+    read = marks.judge_checkbox(*marks.checkbox_ratios(page, box, dpi, blank))
+    assert (read.present, read.certain) == (ticked, True)
+
+
 def test_signature_presence_by_ink(templates) -> None:
     box = templates[("D", 1)].field("signature").box_mm
 

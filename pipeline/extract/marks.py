@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.extract.crops import cut, ink_mask, ink_ratio, mm_to_px
+from pipeline.extract.crops import box_to_px, cut, ink_mask, ink_ratio, mm_to_px
 from pipeline.forms.schema import Box
 
 
@@ -53,14 +53,22 @@ def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
 
 
 def added_ink_ratio(
-    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, *, tolerance_mm: float = 0.2
+    page: np.ndarray,
+    blank: np.ndarray,
+    box: Box,
+    dpi: float,
+    *,
+    tolerance_mm: float = 0.2,
+    shift_mm: tuple[float, float] = (0.0, 0.0),
 ) -> float:
     """Share of ``box`` inked on the page but not printed on the blank form.
 
     The blank's ink is grown by ``tolerance_mm`` first, so thicker scanned lines
-    and small alignment residuals do not count as writing.
+    and small alignment residuals do not count as writing. ``shift_mm`` is where
+    the page shows ``box`` relative to the blank (``local_shift_mm``).
     """
-    written = ink_mask(cut(page, box, dpi))
+    dx, dy = shift_mm
+    written = ink_mask(cut(page, Box(box.x + dx, box.y + dy, box.w, box.h), dpi))
     printed = ink_mask(cut(blank, box, dpi))
     if printed.shape != written.shape:
         printed = cv2.resize(
@@ -73,18 +81,56 @@ def added_ink_ratio(
     return float(cv2.countNonZero(added)) / float(added.size or 1)
 
 
+# The page's homography fits the four corner marks; a sheet fed unevenly through
+# the scanner still sits up to about a millimetre off between them, and on a
+# blurred 200-dpi scan the printed square's edge then lies outside the blank's
+# tolerance: "ink around the box", a circled box, on every empty box of a row.
+# So each box is first laid onto the blank's print locally, within this distance.
+REGISTER_SEARCH_MM = 1.0
+
+
+def local_shift_mm(
+    page: np.ndarray,
+    blank: np.ndarray,
+    box: Box,
+    dpi: float,
+    *,
+    search_mm: float = REGISTER_SEARCH_MM,
+) -> tuple[float, float]:
+    """Where the page shows the blank's print of ``box``: the (dx, dy) in mm, within
+    ``search_mm``, that lays the most of the blank's ink onto the page's (the nearest
+    such shift on a tie; none when the blank prints nothing there)."""
+    x, y, w, h = box_to_px(box, dpi)
+    pad = mm_to_px(search_mm, dpi)
+    inside = pad <= y and y + h + pad <= page.shape[0] and pad <= x and x + w + pad <= page.shape[1]
+    printed = ink_mask(blank[y : y + h, x : x + w]).astype(np.float32) / 255
+    if pad < 1 or not inside or printed.shape != (h, w) or not printed.any():
+        return 0.0, 0.0  # nothing to register on, or the box is at the page's edge
+    region = ink_mask(page[y - pad : y + h + pad, x - pad : x + w + pad]).astype(np.float32) / 255
+    overlap = cv2.matchTemplate(region, printed, cv2.TM_CCORR)
+    steps = np.arange(-pad, pad + 1, dtype=np.float32)
+    # A millionth of the print per pixel of distance only breaks ties, towards no shift.
+    overlap -= 1e-6 * float(printed.sum()) * np.hypot(*np.meshgrid(steps, steps))
+    _, _, _, (x, y) = cv2.minMaxLoc(overlap)
+    mm_per_px = 25.4 / dpi
+    return (x - pad) * mm_per_px, (y - pad) * mm_per_px
+
+
 def checkbox_ratios(
     page: np.ndarray, box: Box, dpi: float, blank: np.ndarray | None = None
 ) -> tuple[float, float]:
     """Ink inside the box (inset: the printed square lies just outside) and around it.
 
     With the blank form, only ink the blank does not print there counts (the
-    printed square and nearby labels never do); without it, raw ink ratios.
+    printed square and nearby labels never do), after laying the box onto the
+    blank's print locally; without it, raw ink ratios.
     """
     if blank is not None:
+        around = box.inset(-AROUND_MM)
+        shift = local_shift_mm(page, blank, around, dpi)
         return (
-            added_ink_ratio(page, blank, box.inset(0.35), dpi),
-            added_ink_ratio(page, blank, box.inset(-AROUND_MM), dpi),
+            added_ink_ratio(page, blank, box.inset(0.35), dpi, shift_mm=shift),
+            added_ink_ratio(page, blank, around, dpi, shift_mm=shift),
         )
     inside = ink_ratio(cut(page, box.inset(0.35), dpi), dpi, remove_lines=False)
     around = ink_ratio(cut(page, box.inset(-AROUND_MM), dpi), dpi, remove_lines=False)
