@@ -160,6 +160,33 @@ def test_other_form_disagreeing_undoes_an_agreement_of_readings_and_a_sure_one()
     assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
 
 
+@pytest.mark.parametrize(
+    ("c_org", "another_org"),
+    [
+        ("株式会社ネクストサービスデザイン", True),  # the forms name another employer
+        ("北キカード株式会社", False),  # one stroke apart: one reading may be the slip
+        ("北斗力ード株式会社", False),
+    ],
+)
+def test_an_attestation_naming_another_employer_is_left_to_the_rules(
+    c_org: str, another_org: bool
+) -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org=c_org)
+    fields["B.exp3_org"][0].status = FieldStatus.CONFIRMED
+    fields["B.exp3_org"][0].confirmed_by = SECOND_READING
+    confirm_attested_rows(fields)
+    history, attested = fields["B.exp3_org"][0], fields["C.att2_org"][0]
+    if another_org:
+        # Neither reading is in question: each keeps what its own crop settled, and the
+        # rules find the attestation from another organisation.
+        assert (history.status, history.confirmed_by) == (FieldStatus.CONFIRMED, SECOND_READING)
+        assert attested.status == FieldStatus.OK and attested.reason is None
+    else:
+        assert history.status == attested.status == FieldStatus.LOW_CONFIDENCE
+        assert "様式B" in (attested.reason or "")
+    assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
+
+
 def _entry(**extra: object) -> RegistryEntry:
     return RegistryEntry(
         pass_number="2312753020",

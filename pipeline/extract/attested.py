@@ -15,7 +15,9 @@ crop that re-draws on the other crop clearly better than what was read there
 where the two differ (``verify.contrast``), or a period the other is but for
 slashed-zero slips (``zeros``). Otherwise both go to staff, a sure reading too
 (a lost handakuten re-draws well), unless both were read surely: an
-attestation may cover part of a history row.
+attestation may cover part of a history row. Organisations too far apart to be
+misreadings of one name (``names_another_org``) are left to the rules, each
+reading standing on its own crop's evidence.
 
 Whether the periods are what the rules need is the rules' business
 (``pipeline/rules/checks/attestation.py``); this module only settles readings.
@@ -24,6 +26,8 @@ Whether the periods are what the rules need is the rules' business
 from __future__ import annotations
 
 import re
+
+from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.fields import CONFIDENT, FieldRead
 from pipeline.extract.normalize import plain
@@ -125,6 +129,23 @@ def _shown_on_both(source: FieldRead, target: FieldRead) -> FieldRead | None:
     return target.judge.shows(source.value, target.raw_text, within=within)
 
 
+# Organisations this far apart (edits, at least this share of the shorter name) are
+# not two readings of one name: no scan turns 株式会社コンタクトプラス into
+# 株式会社ネクストサービスデザイン. The forms name different employers, which is the
+# rules' finding (an attestation from another organisation), not a reading to check.
+OTHER_ORG_MIN_EDITS = 3
+OTHER_ORG_MIN_SHARE = 0.5
+
+
+def names_another_org(history: FieldRead, attested: FieldRead) -> bool:
+    """The two forms' organisations differ too much for either to be a misreading."""
+    a, b = plain(history.value or ""), plain(attested.value or "")
+    if not (a and b):
+        return False
+    edits = Levenshtein.distance(a, b)
+    return edits >= OTHER_ORG_MIN_EDITS and edits >= OTHER_ORG_MIN_SHARE * min(len(a), len(b))
+
+
 def _disagree(history: FieldRead, attested: FieldRead) -> None:
     """Two readings that differ and settle nothing. Both read surely: the forms say
     different things (an attestation may cover part of a row; the rules judge that).
@@ -164,6 +185,8 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
                 if _lend(history, attested, confirmed, redraw=part == "org"):
                     agreed += 1
                     continue
+                if part == "org" and names_another_org(history, attested):
+                    continue  # each reading stands on its own crop's evidence
                 _disagree(history, attested)
                 continue
             agreed += 1
