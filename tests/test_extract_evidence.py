@@ -5,6 +5,7 @@ No tesseract: readings are given, the crops are drawn where the PC form prints.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -21,7 +22,9 @@ from pipeline.extract.fields import (
     _allow_for_drift,
     _apply_text,
     _repair_zeros,
+    _spacing,
 )
+from pipeline.extract.verify import compare
 from pipeline.extract.zeros import is_digit_field, zero_candidates
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
@@ -409,3 +412,27 @@ def test_the_exam_date_is_checked_against_the_register() -> None:
         checks = {c.item: c for c in cross_check(fields, entry)}
         assert read.status == status
         assert "exam_date" in checks
+
+
+def test_full_width_parentheses_read_as_ascii_still_re_draw_as_the_print() -> None:
+    """Tesseract reads the typed （ ） as ( ): drawn half as wide they pushed the rest of
+    a blurred line off its ink (a qualification's note re-drew at 0.078, not 0.031, on
+    seed 31). The reading is kept; its re-drawing is judged with the print's widths."""
+    spec = load_templates()[("B", 1)].field("sub1_name")
+    typed = "情報処理技術者試験（ITストラテジスト）"
+    blurred = cv2.GaussianBlur(_box_image(spec, typed), (0, 0), 1.6)
+    crop = clean_text_crop(np.where(blurred < 180, 0, 255).astype(np.uint8), DPI)
+    ascii_ = typed.replace("（", "(").replace("）", ")")
+    read = _read("B.sub1_name", None)
+    _apply_text(read, spec, LineRead(ascii_, 0.9), THRESHOLDS, crop)
+    assert read.value == ascii_ and read.raw_text == ascii_
+    as_typed = compare(255 - crop.image, typed, (GOTHIC,), **_spacing(spec))
+    as_read = compare(255 - crop.image, ascii_, (GOTHIC,), **_spacing(spec))
+    assert as_typed is not None and as_read is not None
+    assert read.verify_score == as_typed.score < as_read.score
+    # A wrong reading gains nothing from the wider parentheses.
+    wrong = _read("B.sub1_name", None)
+    _apply_text(
+        wrong, spec, LineRead("情報処理技術者試験(ITスペシャリスト)", 0.9), THRESHOLDS, crop
+    )
+    assert wrong.status != FieldStatus.OK

@@ -700,16 +700,34 @@ def _redraw(
         return None, None
     key = (printed, fonts)  # one crop, one field: its spacing is fixed
     if key not in cleaned.redrawn:
-        check = compare(255 - cleaned.image, printed, fonts, **_spacing(spec))
+        best: tuple[Verification | None, str] = (None, printed)
+        for text in _print_widths(spec, printed):
+            check = compare(255 - cleaned.image, text, fonts, **_spacing(spec))
+            if check is not None and (best[0] is None or check.score < best[0].score):
+                best = (check, text)
+        check, text = best
         placement = (
             check_placement(
-                cleaned.image, printed, spec, fonts, px_per_mm=cleaned.px_per_mm, pad=cleaned.pad
+                cleaned.image, text, spec, fonts, px_per_mm=cleaned.px_per_mm, pad=cleaned.pad
             )
             if check is not None
             else None
         )
         cleaned.redrawn[key] = (check, placement)
     return cleaned.redrawn[key]
+
+
+# Japanese typing puts full-width parentheses round a note (情報処理技術者試験
+# （ITストラテジスト）); Tesseract reads them as ASCII, and drawn half as wide they push
+# the rest of the line off its ink. Either width is the same value once normalised.
+_FULL_WIDTH_PARENTHESES = str.maketrans({"(": "（", ")": "）"})
+
+
+def _print_widths(spec: FieldSpec, printed: str) -> list[str]:
+    """``printed`` as read and, on a Japanese line, with full-width parentheses."""
+    if spec.ocr is None or not spec.ocr.lang.startswith("jpn"):
+        return [printed]
+    return list(dict.fromkeys([printed, printed.translate(_FULL_WIDTH_PARENTHESES)]))
 
 
 def _printed(spec: FieldSpec, read: FieldRead) -> str:
