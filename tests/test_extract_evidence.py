@@ -160,7 +160,8 @@ def test_other_form_disagreeing_undoes_an_agreement_of_readings_and_a_sure_one()
     assert "様式B" in (doubted.reason or "")
     sure = fields["B.exp3_org"][0]  # read confidently on its own, yet one form is wrong
     assert sure.status == FieldStatus.LOW_CONFIDENCE and "様式B" in (sure.reason or "")
-    assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
+    # The organisations differ, but the period, read surely on both forms, is row 3's alone.
+    assert fields["C.att2_row"][0].confirmed_by == OTHER_FORM
 
 
 @pytest.mark.parametrize(
@@ -187,7 +188,31 @@ def test_an_attestation_naming_another_employer_is_left_to_the_rules(
     else:
         assert history.status == attested.status == FieldStatus.LOW_CONFIDENCE
         assert "様式B" in (attested.reason or "")
-    assert fields["C.att2_row"][0].status == FieldStatus.LOW_CONFIDENCE  # org differs
+    # Whichever employer, the period read surely on both forms is row 3's alone.
+    assert fields["C.att2_row"][0].confirmed_by == OTHER_FORM
+
+
+@pytest.mark.parametrize(
+    ("dates_status", "twin_row", "confirmed"),
+    [
+        (FieldStatus.OK, False, True),  # the period points at row 3 alone
+        (FieldStatus.OK, True, False),  # row 5 has the same period: which row is unsure
+        (FieldStatus.LOW_CONFIDENCE, False, False),  # two unsure readings prove nothing
+    ],
+)
+def test_a_row_number_is_confirmed_by_its_period_when_the_employer_differs(
+    dates_status: FieldStatus, twin_row: bool, confirmed: bool
+) -> None:
+    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org="株式会社ネクストサービスデザイン")
+    for key in ("B.exp3_from", "B.exp3_to", "C.att2_from", "C.att2_to"):
+        fields[key][0].status = dates_status
+    if twin_row:
+        fields["B.exp5_from"] = [_read("B.exp5_from", "2019-09", FieldStatus.OK)]
+        fields["B.exp5_to"] = [_read("B.exp5_to", "2020-02", FieldStatus.OK)]
+    confirm_attested_rows(fields)
+    row = fields["C.att2_row"][0]
+    assert (row.status == FieldStatus.CONFIRMED) is confirmed
+    assert (row.confirmed_by == OTHER_FORM) is confirmed
 
 
 def _entry(**extra: object) -> RegistryEntry:

@@ -166,7 +166,9 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
 
     Returns the keys of the fields confirmed. The attestation's row number is
     confirmed when its organisation and both dates equal that history row's
-    (three independent readings point at the same row).
+    (three independent readings point at the same row), or when its period, read
+    surely, equals that row's and no other row's (the organisation may be another
+    employer's: the rules' finding, not a doubt about the row).
     """
     confirmed: list[str] = []
     for key in sorted(fields):
@@ -175,7 +177,7 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
         if match is None or row is None or not (row.value or "").isdigit():
             continue
         n, k = match.group(1), int(row.value or "0")
-        agreed = 0
+        agreed: set[str] = set()
         for part in PARTS:
             history = _first(fields, f"B.exp{k}_{part}")
             attested = _first(fields, f"C.att{n}_{part}")
@@ -183,17 +185,43 @@ def confirm_attested_rows(fields: dict[str, list[FieldRead]]) -> list[str]:
                 continue
             if plain(history.value) != plain(attested.value):
                 if _lend(history, attested, confirmed, redraw=part == "org"):
-                    agreed += 1
+                    agreed.add(part)
                     continue
                 if part == "org" and names_another_org(history, attested):
                     continue  # each reading stands on its own crop's evidence
                 _disagree(history, attested)
                 continue
-            agreed += 1
+            agreed.add(part)
             for unsure, sure in ((history, attested), (attested, history)):
                 if _lean_on(unsure, sure):
                     confirmed.append(unsure.key)
-        if agreed == len(PARTS) and not _confident(row) and row.placement_fits:
+        points_here = agreed == set(PARTS) or _period_points_at(fields, n, k)
+        if points_here and not _confident(row) and row.placement_fits:
             row.confirm(OTHER_FORM)
             confirmed.append(row.key)
     return confirmed
+
+
+def _period_points_at(fields: dict[str, list[FieldRead]], n: str, k: int) -> bool:
+    """Attestation ``n``'s period, read surely on both forms, is history row ``k``'s and
+    no other row's."""
+    period = []
+    for part in ("from", "to"):
+        history = _first(fields, f"B.exp{k}_{part}")
+        attested = _first(fields, f"C.att{n}_{part}")
+        if history is None or attested is None or not history.value:
+            return False
+        if not (_confident(history) and _confident(attested)):
+            return False
+        if plain(history.value) != plain(attested.value):
+            return False
+        period.append(plain(history.value))
+    for key in fields:
+        other = re.match(r"^B\.exp(\d+)_from$", key)
+        if other is None or int(other.group(1)) == k:
+            continue
+        since, until = _first(fields, key), _first(fields, f"B.exp{other.group(1)}_to")
+        values = [plain(r.value) if r is not None and r.value else None for r in (since, until)]
+        if values == period:
+            return False
+    return True
