@@ -186,11 +186,18 @@ def prepare_page_fields(
     for spec in template.fields:
         crop = cut(aligned, spec.box_mm, dpi, margin_mm=CROP_MARGIN_MM)
         if spec.kind in MARK_KINDS:
+            evidence = ""
             if spec.kind == FieldKind.CHECKBOX:
-                # Pixelwise against the blank: thicker scanned lines are not ticks.
-                judged = marks.judge_checkbox(
-                    *marks.checkbox_ratios(aligned, spec.box_mm, dpi, blank)
+                # Pixelwise against the blank, the box laid onto its print first: thicker
+                # scanned lines are not ticks, nor is a printed square a little off.
+                shift = marks.local_shift_mm(
+                    aligned, blank, spec.box_mm.inset(-marks.AROUND_MM), dpi
                 )
+                judged = marks.judge_checkbox(
+                    *marks.checkbox_ratios(aligned, spec.box_mm, dpi, blank, shift_mm=shift)
+                )
+                if shift != (0.0, 0.0):
+                    evidence = f" shift={shift[0]:+.2f},{shift[1]:+.2f}mm"
             else:
                 ratio = max(0.0, _ink_ratio(aligned, spec, dpi) - baseline.get(spec.name, 0.0))
                 judged = marks.judge(ratio, _THRESHOLDS[FieldKind(spec.kind)])
@@ -203,7 +210,7 @@ def prepare_page_fields(
                 spec,
                 template,
                 "true" if judged.present else "false",
-                f"ink={ratio:.4f}",
+                f"ink={ratio:.4f}{evidence}",
                 judged.confidence,
                 status,
                 reason,

@@ -117,17 +117,23 @@ def local_shift_mm(
 
 
 def checkbox_ratios(
-    page: np.ndarray, box: Box, dpi: float, blank: np.ndarray | None = None
+    page: np.ndarray,
+    box: Box,
+    dpi: float,
+    blank: np.ndarray | None = None,
+    *,
+    shift_mm: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
     """Ink inside the box (inset: the printed square lies just outside) and around it.
 
     With the blank form, only ink the blank does not print there counts (the
     printed square and nearby labels never do), after laying the box onto the
-    blank's print locally; without it, raw ink ratios.
+    blank's print locally (``shift_mm``, found here when not given); without it,
+    raw ink ratios.
     """
     if blank is not None:
         around = box.inset(-AROUND_MM)
-        shift = local_shift_mm(page, blank, around, dpi)
+        shift = local_shift_mm(page, blank, around, dpi) if shift_mm is None else shift_mm
         return (
             added_ink_ratio(page, blank, box.inset(0.35), dpi, shift_mm=shift),
             added_ink_ratio(page, blank, around, dpi, shift_mm=shift),
