@@ -21,7 +21,7 @@ from pipeline.extract.crosscheck import (
     qualification_applied,
 )
 from pipeline.extract.envelope import FORM_NAMES_JA, EnvelopeExtraction
-from pipeline.extract.fields import FieldRead
+from pipeline.extract.fields import CONFIDENT, FieldRead
 from pipeline.review.queue import open_or_update
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import (
@@ -39,7 +39,6 @@ from pipeline.text.dates import parse_date
 
 log = logging.getLogger(__name__)
 
-CONFIDENT = (FieldStatus.OK, FieldStatus.CONFIRMED)
 NOT_REQUIRED_EXAMS = ("SV", "OP", "EN")
 
 
