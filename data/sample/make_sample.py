@@ -54,11 +54,13 @@ def main() -> int:
         record.payment.kind = kind  # type: ignore[assignment]
         record.payment.name_style = style  # type: ignore[assignment]
         record.payment.bulk_group = group
-    readme = (OUT / "README.md").read_text(encoding="utf-8")
+    # The folder is rebuilt from scratch, but its README and this script are kept.
+    kept = {name: (OUT / name).read_bytes() for name in ("README.md", Path(__file__).name)}
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
-    (OUT / "README.md").write_text(readme, encoding="utf-8")
+    for name, content in kept.items():
+        (OUT / name).write_bytes(content)
     data = [r.model_dump(mode="json") for r in records]
     (OUT / "records.json").write_text(
         json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
