@@ -93,3 +93,32 @@ def test_calibration_proposes_the_largest_thresholds_within_the_silent_budget() 
     assert consensus["proposed"] == 0.29  # 0.30 would accept the handwritten field
     at_020 = next(r for r in consensus["table"] if r["threshold"] == 0.2)
     assert at_020["typed_ok_and_correct"] == 3
+
+
+def test_several_seeds_are_scored_together_and_kept_apart_per_seed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.config import Settings
+    from pipeline.extract import bench
+
+    corpora = {
+        11: [{"fields": [_f("date", correct=True, ok=True)], "pages": []}],
+        23: [
+            {"fields": [_f("date", correct=False, ok=True)], "pages": []},
+            {"fields": [_f("date", correct=True, ok=False)], "pages": []},
+        ],
+    }
+    asked: list[int] = []
+
+    def score(count, seed, settings, *, workers):  # type: ignore[no-untyped-def]
+        asked.append(seed)
+        return corpora[seed], 1.5
+
+    monkeypatch.setattr(bench, "_score_corpus", score)
+    report = bench.accuracy(50, [11, 23], Settings(), workers=1)
+    assert asked == [11, 23]
+    assert report["envelopes"] == 3 and report["seconds"] == 3.0
+    assert report["typed_total"]["silent_errors"] == 1
+    assert report["per_seed"]["11"]["envelopes_all_critical_ok_share"] == 1.0
+    assert report["per_seed"]["23"]["envelopes_all_critical_ok_share"] == 0.5
+    assert report["per_seed"]["23"]["typed_total"]["silent_errors"] == 1
+    single = bench.accuracy(50, 11, Settings(), workers=1)
+    assert "per_seed" not in single and single["envelopes"] == 1

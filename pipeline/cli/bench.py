@@ -41,25 +41,44 @@ def payments(
 def extract(
     count: int = typer.Option(50, min=1, help="Envelopes to generate and extract."),
     seed: int = typer.Option(1, help="Random seed of the generated corpus."),
+    seeds: str = typer.Option(
+        "",
+        help="Several corpora scored and calibrated together, e.g. 11,23,31 (replaces --seed).",
+    ),
     workers: int = typer.Option(0, min=0, help="Processes (0: the configured worker count)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     calibrate: bool = typer.Option(
         False,
         "--calibrate",
-        help="Also propose verify_max_score and consensus_max_score from this corpus.",
+        help="Also propose verify_max_score and consensus_max_score from the corpus.",
     ),
 ) -> None:
     """Extraction accuracy on a generated corpus: exact, review share, silent errors by field kind."""
     from pipeline.extract.bench import accuracy
 
+    chosen: int | list[int] = seed
+    if seeds.strip():
+        try:
+            chosen = [int(part) for part in seeds.split(",") if part.strip()]
+        except ValueError:
+            raise typer.BadParameter(
+                f"--seeds takes integers separated by commas, not {seeds!r}"
+            ) from None
     settings = get_settings()
     report = accuracy(
-        count, seed, settings, workers=workers or settings.workers, calibrate=calibrate
+        count, chosen, settings, workers=workers or settings.workers, calibrate=calibrate
     )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
         return
     typer.echo(f"{report['envelopes']} envelopes in {report['seconds']} s")
+    for one, row in report.get("per_seed", {}).items():
+        typer.echo(
+            f"seed {one}: {row['envelopes']} envelopes, every decision-critical field ok "
+            f"{row['envelopes_all_critical_ok_share']:.1%}, typed ok and correct "
+            f"{row['typed_total']['ok_and_correct_rate']:.1%}, silent "
+            f"{row['typed_total']['silent_errors']}"
+        )
     typer.echo(
         f"{'kind':<12} {'fields':>6} {'exact':>7} {'ok&right':>9} {'review':>7} {'silent':>6}"
     )
