@@ -89,7 +89,12 @@ def test_calibration_proposes_the_largest_thresholds_within_the_silent_budget() 
     assert verify["proposed"] == 0.06
     row = next(r for r in verify["table"] if r["threshold"] == 0.07)
     assert (row["typed_wrong_accepted"], row["handwritten_accepted"]) == (2, 0)
-    consensus = found["consensus_max_score"]
+    # Agreements are only recorded within the configured distance: no proposal above it.
+    assert found["consensus_max_score"]["proposed"] == Settings().consensus_max_score
+    wide = calibration(
+        [{"fields": fields + padding, "pages": []}], Settings(consensus_max_score=0.35)
+    )
+    consensus = wide["consensus_max_score"]
     assert consensus["proposed"] == 0.29  # 0.30 would accept the handwritten field
     at_020 = next(r for r in consensus["table"] if r["threshold"] == 0.2)
     assert at_020["typed_ok_and_correct"] == 3

@@ -215,7 +215,9 @@ def calibration(
         },
         "consensus_max_score": {
             "current": settings.consensus_max_score,
-            "proposed": propose(paired),
+            # A field only records that two readings agreed when they re-drew within the
+            # configured distance: above it the table is blind, so it proposes no higher.
+            "proposed": min(propose(paired), settings.consensus_max_score),
             "table": paired,
         },
     }
