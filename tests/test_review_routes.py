@@ -490,3 +490,17 @@ def test_decision_reasons_read_as_plain_japanese() -> None:
 
     text = "experience.total_months: 確認してください: B.exp1_from\nfee.paid: 入金 X.unknown"
     assert plain_reason(text) == "確認してください: 「経歴1 期間 自」\n入金 X.unknown"
+
+
+def test_a_marks_measurement_reads_as_plain_japanese() -> None:
+    from pipeline.review.labels import raw_reading
+
+    assert raw_reading("ink=0.0379") == "記入部分のインク比率 0.038"
+    assert raw_reading("ink=0.0000 shift=+0.08,+0.34mm") == (
+        "記入部分のインク比率 0.000（枠が印刷位置から右に 0.08 mm・下に 0.34 mm"
+        " ずれていたため補正して判定）"
+    )
+    assert raw_reading("ink=0.2051 shift=+0.00,-0.42mm").endswith(
+        "（枠が印刷位置から上に 0.42 mm ずれていたため補正して判定）"
+    )
+    assert raw_reading("株式会社コンタクトプラス") == "株式会社コンタクトプラス"  # text as read

@@ -183,6 +183,28 @@ def plain_reason(text: str) -> str:
     return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))
 
 
+# A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found
+# off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm).
+_MARK_RAW = re.compile(r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?$")
+
+
+def raw_reading(raw: str) -> str:
+    """What the machine read, for staff: a text field's characters as read; a checkbox,
+    signature or seal's measured ink (and how far its box sat off the print) in words."""
+    match = _MARK_RAW.match(raw.strip())
+    if match is None:
+        return raw
+    text = f"記入部分のインク比率 {float(match.group(1)):.3f}"
+    if match.group(2) is None:
+        return text
+    dx, dy = float(match.group(2)), float(match.group(3))
+    parts = [
+        f"{'右' if dx > 0 else '左'}に {abs(dx):.2f} mm" if dx else "",
+        f"{'下' if dy > 0 else '上'}に {abs(dy):.2f} mm" if dy else "",
+    ]
+    return f"{text}（枠が印刷位置から{'・'.join(p for p in parts if p)} ずれていたため補正して判定）"
+
+
 VIA_JA = {
     "suffix": "合格者番号下4桁",
     "name": "振込名義",
