@@ -504,3 +504,20 @@ def test_a_marks_measurement_reads_as_plain_japanese() -> None:
         "（枠が印刷位置から上に 0.42 mm ずれていたため補正して判定）"
     )
     assert raw_reading("株式会社コンタクトプラス") == "株式会社コンタクトプラス"  # text as read
+
+
+def test_the_envelopes_pages_are_named_in_japanese(env: Env) -> None:
+    from pipeline.storage.models import Page
+
+    with env.session() as s:
+        pages = [s.get(Page, page_id) for page_id in env.world.page_ids]
+        for page in pages:
+            page.status = "form"  # as extraction stores an identified page
+        pages[-1].form_code, pages[-1].status = None, "extra"
+        pages[-1].note = "no QR code"
+        s.commit()
+    html = env.login("sato").get(f"/items/{env.world.item_id}").text
+    assert "(A) 資格認定申請書" in html
+    assert "同封物（申請様式以外）" in html  # a cover letter
+    assert "（form）" not in html and "（extra）" not in html  # no machine words
+    assert 'title="no QR code"' in html  # the machine's note stays at hand

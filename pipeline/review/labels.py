@@ -76,6 +76,13 @@ FORM_JA = {
     "C": "(C) 上司もしくは監督者による証明",
     "D": "(D) 倫理綱領等の順守への宣誓書",
 }
+# A stored page's kind (``Page.status``, from extraction's ``PageKind``); a form page
+# identified and aligned is unremarkable and gets no label.
+PAGE_KIND_JA = {
+    "extra": "同封物（申請様式以外）",
+    "unidentified": "様式を判別できないページ",
+    "unaligned": "位置合わせができないページ",
+}
 RUN_STATUS_JA = {
     "running": "実行中",
     "succeeded": "正常終了",
@@ -202,7 +209,9 @@ def raw_reading(raw: str) -> str:
         f"{'右' if dx > 0 else '左'}に {abs(dx):.2f} mm" if dx else "",
         f"{'下' if dy > 0 else '上'}に {abs(dy):.2f} mm" if dy else "",
     ]
-    return f"{text}（枠が印刷位置から{'・'.join(p for p in parts if p)} ずれていたため補正して判定）"
+    return (
+        f"{text}（枠が印刷位置から{'・'.join(p for p in parts if p)} ずれていたため補正して判定）"
+    )
 
 
 VIA_JA = {

@@ -54,6 +54,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         PAYMENT_STATUS_JA=labels.PAYMENT_STATUS_JA,
         MATCH_STATUS_JA=labels.MATCH_STATUS_JA,
         FORM_JA=labels.FORM_JA,
+        PAGE_KIND_JA=labels.PAGE_KIND_JA,
         RUN_STATUS_JA=labels.RUN_STATUS_JA,
         ROLE_JA=ROLE_JA,
     )
