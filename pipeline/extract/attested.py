@@ -37,6 +37,7 @@ from pipeline.storage.models import FieldStatus
 OTHER_FORM = "other_form"  # FieldRead.confirmed_by
 PARTS = ("org", "from", "to")
 _ROW = re.compile(r"^C\.att(\d+)_row$")
+_HISTORY_FROM = re.compile(r"^B\.exp(\d+)_from$")
 _DIFFER_JA = "様式Bと様式Cで値が異なります（確認してください）"
 
 
@@ -217,7 +218,7 @@ def _period_points_at(fields: dict[str, list[FieldRead]], n: str, k: int) -> boo
             return False
         period.append(plain(history.value))
     for key in fields:
-        other = re.match(r"^B\.exp(\d+)_from$", key)
+        other = _HISTORY_FROM.match(key)
         if other is None or int(other.group(1)) == k:
             continue
         since, until = _first(fields, key), _first(fields, f"B.exp{other.group(1)}_to")

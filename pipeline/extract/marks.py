@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.extract.crops import box_to_px, cut, ink_mask, ink_ratio, mm_to_px
+from pipeline.extract.crops import MM_PER_INCH, box_to_px, cut, ink_mask, ink_ratio, mm_to_px
 from pipeline.forms.schema import Box
 
 
@@ -68,7 +68,7 @@ def added_ink_ratio(
     the page shows ``box`` relative to the blank (``local_shift_mm``).
     """
     dx, dy = shift_mm
-    written = ink_mask(cut(page, Box(box.x + dx, box.y + dy, box.w, box.h), dpi))
+    written = ink_mask(cut(page, box._replace(x=box.x + dx, y=box.y + dy), dpi))
     printed = ink_mask(cut(blank, box, dpi))
     if printed.shape != written.shape:
         printed = cv2.resize(
@@ -112,7 +112,7 @@ def local_shift_mm(
     # A millionth of the print per pixel of distance only breaks ties, towards no shift.
     overlap -= 1e-6 * float(printed.sum()) * np.hypot(*np.meshgrid(steps, steps))
     _, _, _, (x, y) = cv2.minMaxLoc(overlap)
-    mm_per_px = 25.4 / dpi
+    mm_per_px = MM_PER_INCH / dpi
     return (x - pad) * mm_per_px, (y - pad) * mm_per_px
 
 
