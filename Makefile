@@ -16,6 +16,8 @@ STAMPS  := .stamps
 # Debian packages the project needs at run time and in tests.
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils \
                 fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho fonts-klee fonts-kiloji \
+                fonts-morisawa-bizud-gothic fonts-morisawa-bizud-mincho fonts-ipaexfont \
+                fonts-mplus fonts-vlgothic fonts-takao \
                 chromium chromium-driver
 
 # Prefect must never try to phone home: this machine has no internet.

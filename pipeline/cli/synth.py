@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ValidationError
+from pipeline.forms.fonts import TYPED_FAMILIES, parse_families
 from pipeline.synth.batch import generate_batch, load_records, render_records
 from pipeline.synth.scan import DegradationMix
+from pipeline.synth.traits import TRAITS, parse_traits
 
 SINGLE_COMMAND = True
 
@@ -41,17 +43,45 @@ def app(
     workers: int = typer.Option(
         max(1, min(4, os.cpu_count() or 1)), "--workers", min=1, help="Parallel renderers."
     ),
+    fonts: str = typer.Option(
+        "",
+        "--fonts",
+        help="Type values only in these font families (KEY[,KEY] or all; "
+        f"default: every family but IPA's). Known: {', '.join(TYPED_FAMILIES)}.",
+    ),
+    traits: str = typer.Option(
+        "",
+        "--traits",
+        help="Give every envelope exactly these traits (KEY[,KEY]; default: each drawn "
+        f"with its own probability). Known: {', '.join(TRAITS)}.",
+    ),
+    no_traits: bool = typer.Option(
+        False, "--no-traits", help="No traits: clean office scans (today's scanner only)."
+    ),
 ) -> None:
     """Make synthetic scanned envelopes, a passers register, a bank statement and ground truth."""
     wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
     unknown = set(wanted) - {"pdf", "tiff", "jpeg"}
     if unknown or not wanted:
         raise ValidationError(f"--formats takes pdf, tiff, jpeg; got {formats!r}")
+    if traits and no_traits:
+        raise ValidationError("give --traits or --no-traits, not both")
+    families = parse_families(fonts) if fonts else None
+    forced = [] if no_traits else parse_traits(traits) if traits else None
     base = DegradationMix.light() if light else DegradationMix.default()
     mix = DegradationMix(**{**base.__dict__, "formats": wanted})
     if from_records is not None:
         records = load_records(from_records)
-        truths = render_records(records, out, seed, clean=clean, mix=mix, workers=workers)
+        truths = render_records(
+            records,
+            out,
+            seed,
+            clean=clean,
+            mix=mix,
+            workers=workers,
+            fonts=families,
+            traits=forced,
+        )
     else:
         wanted_scenarios = [s.strip() for s in scenarios.split(",") if s.strip()] or None
         truths = generate_batch(
@@ -63,5 +93,7 @@ def app(
             handwriting_share=handwriting,
             workers=workers,
             scenarios=wanted_scenarios,
+            fonts=families,
+            traits=forced,
         )
     typer.echo(f"wrote {len(truths)} envelopes to {out} (index: {out / 'batch.json'})")

@@ -1,21 +1,26 @@
 """Fonts for printing forms and filling them.
 
-Printed labels and typed values use the IPA TrueType fonts (Debian
-``fonts-ipafont-gothic`` / ``fonts-ipafont-mincho``). Values that should look
-handwritten use a pen-style Japanese font when one is installed (Debian
-``fonts-klee``: Klee One, a pencil/pen script; ``fonts-kiloji``: longhand), and
-fall back to IPA Gothic drawn with per-glyph jitter.
+The association prints its forms' labels with the IPA TrueType fonts (Debian
+``fonts-ipafont-gothic`` / ``fonts-ipafont-mincho``). Applicants type their
+values in whatever their word processor offers: ``TYPED_FAMILIES`` are the
+common Japanese document fonts Debian packages, by a stable key
+(``pipeline.forms.typeface`` draws them). Values that should look handwritten
+use a pen-style Japanese font when one is installed (Debian ``fonts-klee``:
+Klee One, a pencil/pen script; ``fonts-kiloji``: longhand), and fall back to
+IPA Gothic drawn with per-glyph jitter.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-from pipeline.errors import ConfigurationError
+from pipeline.errors import ConfigurationError, ValidationError
 
 GOTHIC = "IPAGothic"
 MINCHO = "IPAMincho"
@@ -36,6 +41,139 @@ _HAND_FONTS: dict[str, str] = {
     "KleeOneSemiBold": "/usr/share/fonts/truetype/klee/KleeOne-SemiBold.ttf",
     "Kiloji": "/usr/share/fonts/truetype/kiloji/kiloji.ttf",
 }
+
+
+@dataclass(frozen=True)
+class TypedFamily:
+    """A font family an applicant may type their values in."""
+
+    key: str
+    name: str  # as people know it
+    style: Literal["gothic", "mincho"]
+    package: str  # the Debian package that installs it
+    paths: tuple[str, ...]
+    face_index: int = 0  # the face inside a font collection (.ttc)
+
+
+TYPED_FAMILIES: dict[str, TypedFamily] = {
+    f.key: f
+    for f in (
+        TypedFamily(
+            "bizud-gothic",
+            "BIZ UDゴシック",
+            "gothic",
+            "fonts-morisawa-bizud-gothic",
+            ("/usr/share/fonts/truetype/bizud-gothic/BIZUDGothic-Regular.ttf",),
+        ),
+        TypedFamily(
+            "bizud-mincho",
+            "BIZ UD明朝",
+            "mincho",
+            "fonts-morisawa-bizud-mincho",
+            ("/usr/share/fonts/truetype/bizud-mincho/BIZUDMincho-Regular.ttf",),
+        ),
+        TypedFamily(
+            "ipaex-gothic",
+            "IPAexゴシック",
+            "gothic",
+            "fonts-ipaexfont-gothic",
+            ("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",),
+        ),
+        TypedFamily(
+            "ipaex-mincho",
+            "IPAex明朝",
+            "mincho",
+            "fonts-ipaexfont-mincho",
+            ("/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",),
+        ),
+        TypedFamily(
+            "noto-sans",
+            "Noto Sans CJK JP",
+            "gothic",
+            "fonts-noto-cjk",
+            ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",),
+            face_index=0,
+        ),
+        TypedFamily(
+            "mplus",
+            "M PLUS 1",
+            "gothic",
+            "fonts-mplus",
+            ("/usr/share/fonts/opentype/mplus/Mplus1-Regular.otf",),
+        ),
+        TypedFamily(
+            "vlgothic",
+            "VL ゴシック",
+            "gothic",
+            "fonts-vlgothic",
+            ("/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf",),
+        ),
+        TypedFamily(
+            "takao-gothic",
+            "Takaoゴシック",
+            "gothic",
+            "fonts-takao-gothic",
+            ("/usr/share/fonts/truetype/takao-gothic/TakaoGothic.ttf",),
+        ),
+        TypedFamily(
+            "takao-mincho",
+            "Takao明朝",
+            "mincho",
+            "fonts-takao-mincho",
+            ("/usr/share/fonts/truetype/takao-mincho/TakaoMincho.ttf",),
+        ),
+        TypedFamily(
+            "ipa-gothic",
+            "IPAゴシック",
+            "gothic",
+            "fonts-ipafont-gothic",
+            ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",),
+        ),
+        TypedFamily(
+            "ipa-mincho",
+            "IPA明朝",
+            "mincho",
+            "fonts-ipafont-mincho",
+            ("/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",),
+        ),
+    )
+}
+# IPA Gothic / Mincho print the forms themselves and were what the extractor was first
+# tuned on: they stay selectable but out of the default mix, as families never trained on.
+DEFAULT_TYPED_FAMILIES: tuple[str, ...] = tuple(
+    k for k in TYPED_FAMILIES if not k.startswith("ipa-")
+)
+LEGACY_TYPED_FAMILY = {"gothic": "ipa-gothic", "mincho": "ipa-mincho"}
+
+
+def parse_families(text: str) -> list[str]:
+    """Family keys from ``KEY[,KEY]`` or ``all``; unknown keys are a ValidationError."""
+    keys = [k.strip() for k in text.split(",") if k.strip()]
+    if keys == ["all"]:
+        return list(TYPED_FAMILIES)
+    check_families(keys)
+    return keys
+
+
+def check_families(keys: list[str]) -> None:
+    known = f"known: {', '.join(TYPED_FAMILIES)} (or all)"
+    if not keys:
+        raise ValidationError(f"no font family given; {known}")
+    unknown = [k for k in keys if k not in TYPED_FAMILIES]
+    if unknown:
+        raise ValidationError(f"unknown font family {', '.join(unknown)}; {known}")
+
+
+def family_path(key: str) -> str:
+    """The font file of a typed family; a ConfigurationError names its Debian package."""
+    family = TYPED_FAMILIES[key]
+    for path in family.paths:
+        if Path(path).is_file():
+            return path
+    raise ConfigurationError(
+        f"font {family.name} ({key}) not found (looked in {', '.join(family.paths)}); "
+        f"install the Debian package {family.package}"
+    )
 
 
 _REGISTERED: set[str] = set()

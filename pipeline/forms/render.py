@@ -221,9 +221,9 @@ def blank_pdf_bytes(template: FormTemplate) -> bytes:
     return buf.getvalue()
 
 
-def rasterize_pdf(pdf: bytes, dpi: int) -> list[np.ndarray]:
-    """Every page of a PDF as a uint8 grayscale image via poppler's pdftoppm."""
-    args = ["pdftoppm", "-r", str(dpi), "-gray"]
+def rasterize_pdf(pdf: bytes, dpi: int, *, color: bool = False) -> list[np.ndarray]:
+    """Every page of a PDF as a uint8 grayscale (or RGB) image via poppler's pdftoppm."""
+    args = ["pdftoppm", "-r", str(dpi)] + ([] if color else ["-gray"])
     try:
         proc = subprocess.run(args, input=pdf, capture_output=True, check=True, timeout=300)
     except FileNotFoundError as e:

@@ -11,6 +11,20 @@ Layout of ``out_dir``::
 Same seed → byte-identical files: every random draw comes from generators seeded
 by (seed, envelope id), PDFs carry fixed metadata, and parallel work is merged in
 envelope order.
+
+The API a benchmark calls::
+
+    generate_batch(out_dir, count, seed, *, fonts=None, traits=None, workers=1, ...)
+
+``fonts``: family keys of ``pipeline.forms.fonts.TYPED_FAMILIES`` the typed values
+are drawn from (default ``DEFAULT_TYPED_FAMILIES``: every family but IPA's).
+``traits``: None draws each envelope's traits from ``mix.traits`` (default
+``traits.DEFAULT_PROBABILITIES``); a list gives every envelope exactly these
+(``[]``: clean office scans). Each envelope's choices are drawn from their own
+generators (seeded by seed and envelope id), so the applicants of a seed are the
+same whatever fonts and traits are asked for. Every truth records them (``fill``,
+``traits``, ``capture``; each typed field's ``font_family``), and ``batch.json``
+lists each envelope's ``font_family`` and ``traits``.
 """
 
 from __future__ import annotations
@@ -19,11 +33,13 @@ import json
 import logging
 import random
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 from pipeline.errors import ValidationError
+from pipeline.forms.fonts import check_families
 from pipeline.forms.loader import default_templates
 from pipeline.forms.schema import FieldKind
 from pipeline.synth import bank, registry
@@ -31,7 +47,9 @@ from pipeline.synth.envelope import render_envelope
 from pipeline.synth.records import ApplicantRecord
 from pipeline.synth.scan import DegradationMix
 from pipeline.synth.scenarios import SCENARIOS, build_record, pick_scenario
+from pipeline.synth.traits import check_traits, draw_traits
 from pipeline.synth.truth import EnvelopeTruth, PaymentTruth, write_truth
+from pipeline.synth.typeset import choose_style
 from pipeline.synth.values import page_plan
 
 log = logging.getLogger(__name__)
@@ -58,13 +76,17 @@ def make_records(
     mix: DegradationMix | None = None,
     first_received: date = DEFAULT_FIRST_RECEIVED,
     scenarios: list[str] | None = None,
+    fonts: Sequence[str] | None = None,
+    traits: Sequence[str] | None = None,
 ) -> list[ApplicantRecord]:
-    """``count`` applicant records.
+    """``count`` applicant records, with how they were typed and captured.
 
     With ``scenarios`` the records cycle through them; otherwise the first
     len(SCENARIOS) cover every scenario once and the rest are drawn by weight.
+    ``fonts`` and ``traits`` as in ``generate_batch``.
     """
     mix = mix or DegradationMix.default()
+    _check_choices(fonts, traits)
     unknown = [s for s in scenarios or [] if s not in SCENARIOS]
     if unknown:
         raise ValidationError(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
@@ -82,6 +104,8 @@ def make_records(
         record = build_record(rng, f"E{seed}-{i + 1:04d}", scenario, received)
         choose_handwriting(record, rng, handwriting_share)
         choose_upside_down(record, rng, mix.upside_down_share)
+        choose_typing(record, seed, fonts)
+        choose_traits(record, seed, traits, mix)
         records.append(record)
     rng.shuffle(records)  # scenario order should not follow envelope numbering
     records.sort(key=lambda r: r.envelope_id)
@@ -119,6 +143,33 @@ def choose_handwriting(record: ApplicantRecord, rng: random.Random, share: float
         record.render.handwritten_fields = rng.sample(
             candidates, min(len(candidates), rng.randint(1, 4))
         )
+
+
+def _check_choices(fonts: Sequence[str] | None, traits: Sequence[str] | None) -> None:
+    if fonts is not None:
+        check_families(list(fonts))
+    if traits is not None:
+        check_traits(traits)
+
+
+def choose_typing(record: ApplicantRecord, seed: int | str, fonts: Sequence[str] | None) -> None:
+    """How the applicant typed: family (from ``fonts``), size, placement."""
+    rng = random.Random(f"typing:{seed}:{record.envelope_id}")  # noqa: S311 - synthetic data
+    record.render.typed = choose_style(rng, fonts)
+
+
+def choose_traits(
+    record: ApplicantRecord,
+    seed: int | str,
+    traits: Sequence[str] | None,
+    mix: DegradationMix,
+) -> None:
+    """How the paper travelled and was captured: exactly ``traits``, or drawn from the mix."""
+    if traits is not None:
+        record.render.traits = sorted(set(traits))
+        return
+    rng = random.Random(f"traits:{seed}:{record.envelope_id}")  # noqa: S311 - synthetic data
+    record.render.traits = draw_traits(rng, mix.traits)
 
 
 def choose_upside_down(record: ApplicantRecord, rng: random.Random, share: float) -> None:
@@ -228,14 +279,25 @@ def render_records(
     mix: DegradationMix | None = None,
     workers: int = 1,
     register_filler: int = 200,
+    fonts: Sequence[str] | None = None,
+    traits: Sequence[str] | None = None,
 ) -> list[EnvelopeTruth]:
-    """Render given records with their register and statement; writes everything to out_dir."""
+    """Render given records with their register and statement; writes everything to out_dir.
+
+    The records' own typing and traits are kept unless ``fonts`` (typing drawn anew
+    from these families) or ``traits`` (exactly these) are given."""
     if not records:
         raise ValidationError("no applicant records to render")
     ids = [r.envelope_id for r in records]
     if len(set(ids)) != len(ids):
         raise ValidationError("envelope_id values must be unique")
     mix = mix or DegradationMix.default()
+    _check_choices(fonts, traits)
+    for record in records:
+        if fonts is not None:
+            choose_typing(record, seed, fonts)
+        if traits is not None:
+            choose_traits(record, seed, traits, mix)
     env_dir, truth_dir = out_dir / "envelopes", out_dir / "truth"
     for d in (env_dir, truth_dir, out_dir / "register", out_dir / "statements"):
         d.mkdir(parents=True, exist_ok=True)
@@ -280,15 +342,23 @@ def generate_batch(
     handwriting_share: float = 0.15,
     workers: int = 1,
     scenarios: list[str] | None = None,
+    fonts: Sequence[str] | None = None,
+    traits: Sequence[str] | None = None,
 ) -> list[EnvelopeTruth]:
-    """A reproducible batch of ``count`` envelopes (see module docstring for the layout)."""
+    """A reproducible batch of ``count`` envelopes (see the module docstring)."""
     if count < 1:
         raise ValidationError("count must be at least 1")
     if not 0 <= handwriting_share <= 1:
         raise ValidationError("handwriting share must be between 0 and 1")
     mix = mix or DegradationMix.default()
     records = make_records(
-        count, seed, handwriting_share=handwriting_share, mix=mix, scenarios=scenarios
+        count,
+        seed,
+        handwriting_share=handwriting_share,
+        mix=mix,
+        scenarios=scenarios,
+        fonts=fonts,
+        traits=traits,
     )
     return render_records(records, out_dir, seed, clean=clean, mix=mix, workers=workers)
 
@@ -306,6 +376,10 @@ def _write_index(
         "payments": dict(
             sorted(Counter(t.payment.expected_outcome for t in truths if t.payment).items())
         ),
+        "font_families": dict(
+            sorted(Counter(t.fill.font_family for t in truths if t.fill).items())
+        ),
+        "traits": dict(sorted(Counter(k for t in truths for k in t.traits).items())),
         "envelopes": [
             {
                 "envelope_id": t.envelope_id,
@@ -313,6 +387,8 @@ def _write_index(
                 "truth": f"truth/{t.envelope_id}.truth.json",
                 "scenario": t.scenario,
                 "outcome": t.eligibility.outcome,
+                "font_family": t.fill.font_family if t.fill else None,
+                "traits": t.traits,
             }
             for t in truths
         ],

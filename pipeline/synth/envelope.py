@@ -10,14 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.forms.fonts import LEGACY_TYPED_FAMILY
 from pipeline.forms.loader import TemplateKey, default_templates
 from pipeline.forms.render import new_canvas
 from pipeline.forms.schema import FieldKind, FormTemplate
 from pipeline.synth import scan
+from pipeline.synth.capture import capture_pages, plan_capture
 from pipeline.synth.eligibility import assess
 from pipeline.synth.fill import draw_cover_letter, fill_page
 from pipeline.synth.records import ApplicantRecord
-from pipeline.synth.truth import EnvelopeTruth, FieldTruth, PageTruth
+from pipeline.synth.truth import EnvelopeTruth, FieldTruth, FillTruth, PageTruth
 from pipeline.synth.values import PagePlan, full_truth, page_plan
 
 COVER = "cover_letter"
@@ -92,12 +94,22 @@ def render_envelope(
         upside = i in record.render.upside_down
         photocopy = slot.plan is not None and slot.plan.form_code == "R"
         motions.append(scan.draw_motion(nrng, mix, upside_down=upside, photocopy=photocopy))
-    pages = scan.scan_pdf(pdf, motions, settings, nrng)
+    plan = None
+    if record.render.traits:
+        trng = np.random.default_rng([int(b) for b in f"{key}:capture".encode()])
+        plan = plan_capture(record, settings, len(slots), trng)
+        settings = plan.settings
+        pages = capture_pages(pdf, motions, plan, nrng, trng)
+    else:
+        pages = scan.scan_pdf(pdf, motions, settings, nrng)
     scanned_at = datetime.combine(record.received_date, time(9, 0)) + timedelta(
         minutes=rng.randint(0, 480)
     )
+    # Records drawn before typing and traits were recorded keep their exact old bytes
+    # (data/sample): their bitonal PDFs keep libtiff's unset pad bytes.
+    legacy = record.render.typed is None and not record.render.traits
     files = scan.write_outputs(
-        pages, settings, out_dir, record.envelope_id, mix.formats, scanned_at
+        pages, settings, out_dir, record.envelope_id, mix.formats, scanned_at, zero_slack=not legacy
     )
     clean_name = None
     if clean:
@@ -116,7 +128,10 @@ def render_envelope(
         forms_present=[f"{s.plan.form_code}:{s.plan.page}" for s in slots if s.plan],
         forms_missing=left_out,
         extra_pages=[i for i, s in enumerate(slots) if s.plan is None],
-        fields=_field_truths(slots, motions, handwritten, templates),
+        fill=fill_truth(record),
+        traits=list(record.render.traits),
+        capture=plan.details if plan is not None else {},
+        fields=_field_truths(slots, motions, handwritten, templates, fill_truth(record)),
         eligibility=assess(record, present),
         record=record,
     )
@@ -140,11 +155,21 @@ def _page_truths(slots: list[Slot], motions: list[scan.PageMotion]) -> list[Page
     return out
 
 
+def fill_truth(record: ApplicantRecord) -> FillTruth:
+    style = record.render.typed
+    if style is None:
+        return FillTruth(
+            font_family=LEGACY_TYPED_FAMILY[record.render.typed_font], size_pt=None, align=None
+        )
+    return FillTruth(**style.model_dump())
+
+
 def _field_truths(
     slots: list[Slot],
     motions: list[scan.PageMotion],
     handwritten: dict[int, list[str]],
     templates: dict[TemplateKey, FormTemplate],
+    fill: FillTruth,
 ) -> list[FieldTruth]:
     out: list[FieldTruth] = []
     ordered = sorted(
@@ -156,7 +181,11 @@ def _field_truths(
         assert plan is not None
         template = templates[(plan.form_code, plan.page)]
         values = full_truth(plan, template)
+        family = LEGACY_TYPED_FAMILY["gothic"] if plan.form_code == "R" else fill.font_family
         for spec in template.fields:
+            mark = spec.kind in (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
+            by_hand = spec.name in handwritten.get(i, []) and not mark
+            typed = not mark and not by_hand and isinstance(plan.printed.get(spec.name), str)
             out.append(
                 FieldTruth(
                     form_code=plan.form_code,
@@ -164,11 +193,11 @@ def _field_truths(
                     field=spec.name,
                     kind=spec.kind.value,
                     value=values[spec.name],
-                    handwritten=spec.name in handwritten.get(i, [])
-                    and spec.kind not in (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL),
+                    handwritten=by_hand,
                     decides=spec.decides,
                     scan_page=i,
                     rotation=motions[i].rotation,
+                    font_family=family if typed else None,
                 )
             )
     return out

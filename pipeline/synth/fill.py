@@ -1,8 +1,10 @@
 """Fill form pages from a page plan: typed values, handwriting, checks, signatures, seals.
 
-Typed values are drawn as text in a Japanese font (IPA Gothic or Mincho, as
-from the downloadable form filled on a PC), so the clean PDF's text layer holds
-them; handwritten ones imitate a pen (``handwriting``).
+Typed values are drawn as text in the applicant's font family, size and
+placement (``typeset``; a record without a typed style keeps the old filler:
+IPA Gothic or Mincho at the template's size and place), so the clean PDF's text
+layer holds them; handwritten ones imitate a pen (``handwriting``). The exam
+result report (R) is the administrator's print and keeps IPA Gothic.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pipeline.forms.fonts import font_for
 from pipeline.forms.layout import INSET_MM, MIN_SIZE_PT, ROOM_LESS_MM
 from pipeline.forms.render import draw_blank_page, draw_text_in_box
 from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
+from pipeline.forms.typeface import typeface
 from pipeline.synth import handwriting as hw
 from pipeline.synth.records import ApplicantRecord
+from pipeline.synth.typeset import draw_styled, place_line
 from pipeline.synth.values import PagePlan
 
 MARK_KINDS = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
@@ -74,6 +78,7 @@ def fill_page(
     applicant = make_writer(rng, record.render.hand_font)
     supervisors: dict[int, Writer] = {}
     typed_font = font_for(record.render.typed_font if template.form_code != "R" else "gothic")
+    style = record.render.typed if template.form_code != "R" else None
     handwritten: list[str] = []
     for spec in template.fields:
         if spec.name not in plan.printed:
@@ -123,6 +128,8 @@ def fill_page(
                 ink=writer.ink,
             )
             handwritten.append(spec.name)
+        elif style is not None:
+            draw_styled(c, spec, text, page_h, style)
         else:
             draw_typed(c, spec, text, page_h, typed_font)
     return handwritten
@@ -140,6 +147,7 @@ def draw_cover_letter(c: Canvas, record: ApplicantRecord, rng: random.Random) ->
     """The applicant's own covering letter (no QR, no marks); returns its text."""
     gothic, mincho = font_for("gothic"), font_for("mincho")
     font = mincho if rng.random() < 0.6 else gothic
+    style = record.render.typed
     qual = record.qualification or record.report.exam_type
     d = record.application_date
     lines_top = [
@@ -172,9 +180,12 @@ def draw_cover_letter(c: Canvas, record: ApplicantRecord, rng: random.Random) ->
     for text, align in lines_top:
         if text:
             size = 14 if align == "center" and "ご案内" in text else 10.5
-            draw_text_in_box(
-                c, text, Box(25.0, y, 160.0, 8.0), 297.0, font=font, size=size, align=align
-            )
+            box = Box(25.0, y, 160.0, 8.0)
+            if style is None:
+                draw_text_in_box(c, text, box, 297.0, font=font, size=size, align=align)
+            else:
+                face = typeface(style.font_family)
+                place_line(c, face, text, box, 297.0, size, align, "middle", 0.0)
             texts.append(text)
         y += 9.0
     c.setLineWidth(0.3)

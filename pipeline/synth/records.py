@@ -14,6 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from pipeline.forms.fonts import TYPED_FAMILIES
+from pipeline.synth.traits import trait_problem
+
 ExamType = Literal["CAP", "OMP", "SV", "OP", "EN"]
 YM_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -118,6 +121,28 @@ class PaymentPlan(_Model):
     days_after_application: int = Field(3, ge=-30, le=60)
 
 
+class TypedStyle(_Model):
+    """How the applicant typed their values (absent in a record: the old filler's IPA
+    font, size and placement)."""
+
+    font_family: str = Field(description="A key of pipeline.forms.fonts.TYPED_FAMILIES.")
+    size_pt: float = Field(ge=8, le=14, description="Before shrinking to fit the box.")
+    align: Literal["left", "center", "right"] = "left"
+    valign: Literal["top", "middle", "bottom"] = "middle"
+    pad_mm: float = Field(1.0, ge=0, le=4, description="From the ruling to the text.")
+    leading_spaces: int = Field(0, ge=0, le=3, description="Full-width spaces typed first.")
+    pass_number_in_cells: bool = Field(
+        True, description="One digit a printed cell; false: one string across the cells."
+    )
+
+    @field_validator("font_family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        if v not in TYPED_FAMILIES:
+            raise ValueError(f"unknown font family {v!r}; known: {', '.join(TYPED_FAMILIES)}")
+        return v
+
+
 class RenderOptions(_Model):
     """How the envelope is assembled and what it looks like."""
 
@@ -134,6 +159,21 @@ class RenderOptions(_Model):
     typed_font: Literal["gothic", "mincho"] = "gothic"
     date_style: Literal["kanji", "slash", "padded"] = "kanji"
     hand_font: int = Field(0, ge=0, description="Which pen font the applicant's hand uses.")
+    typed: TypedStyle | None = Field(
+        None, description="How values were typed; absent: IPA per typed_font, as before."
+    )
+    traits: list[str] = Field(
+        default_factory=list,
+        description="How the paper travelled and was captured (pipeline.synth.traits.TRAITS).",
+    )
+
+    @field_validator("traits")
+    @classmethod
+    def _traits(cls, v: list[str]) -> list[str]:
+        problem = trait_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return sorted(set(v))
 
 
 class ApplicantRecord(_Model):

@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
 from PIL import Image
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from pipeline.forms.render import rasterize_pdf
+from pipeline.synth.traits import DEFAULT_PROBABILITIES
 
-ScanMode = Literal["gray", "bitonal"]
+ScanMode = Literal["gray", "bitonal", "color"]
 
 
 class PageMotion(BaseModel):
@@ -53,6 +56,8 @@ class DegradationMix:
     jpeg_quality: tuple[int, int] = (45, 85)
     upside_down_share: float = 0.35
     formats: tuple[str, ...] = ("pdf", "tiff", "jpeg")
+    # each trait's probability per envelope (``traits.TRAITS``), drawn for fresh records
+    traits: tuple[tuple[str, float], ...] = DEFAULT_PROBABILITIES
 
     @classmethod
     def default(cls) -> DegradationMix:
@@ -60,20 +65,33 @@ class DegradationMix:
 
     @classmethod
     def light(cls) -> DegradationMix:
-        """Small files for the committed sample: 200 dpi, moderate quality."""
+        """Small files for the committed sample: 200 dpi, moderate quality, no colour."""
         return cls(
-            dpis=((200, 1.0),), bitonal_share=0.7, jpeg_quality=(35, 45), noise_sigma=(0.5, 1.5)
+            dpis=((200, 1.0),),
+            bitonal_share=0.7,
+            jpeg_quality=(35, 45),
+            noise_sigma=(0.5, 1.5),
+            traits=tuple((k, p) for k, p in DEFAULT_PROBABILITIES if k not in ("color", "photo")),
         )
 
 
 class ScanSettings(BaseModel):
-    dpi: int
+    dpi: int = Field(description="Sampling resolution (across the sheet).")
     mode: ScanMode
     blur_sigma: float
     noise_sigma: float
     jpeg_quality: int
     threshold: int
     white_point: int
+    device: Literal["scanner", "fax", "phone"] = "scanner"
+    dither: bool = Field(False, description="Bitonal by error diffusion, not a threshold.")
+    dpi_y: int | None = Field(None, description="Down the sheet, when not dpi (a fax).")
+    declared_dpi: tuple[float, float] | None = Field(
+        None, description="Resolution the files declare, when not the sampling one."
+    )
+    declared_page_mm: tuple[float, float] | None = Field(
+        None, description="Page size the files declare (the image fitted in), when re-saved."
+    )
 
 
 def draw_settings(rng: np.random.Generator, mix: DegradationMix) -> ScanSettings:
@@ -137,44 +155,151 @@ def page_homography(
     return affine @ persp
 
 
+# sheet points (x, y arrays, pixels) -> their offsets (dx, dy) from the printed position
+Displacement = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+class PageEffects(Protocol):
+    """What happened to one sheet besides the scanner's own motion (``capture``)."""
+
+    def on_paper(self, img: np.ndarray, paper: float) -> np.ndarray:
+        """Marks and wear on the sheet itself (copies, stamp, ticks, holes, creases)."""
+
+    def displacement(self) -> Displacement | None:
+        """How far each point of the sheet lies from where it was printed (folds, curl)."""
+
+    def on_scanner(self, img: np.ndarray) -> np.ndarray:
+        """Light on the scanner's glass (binding shadow)."""
+
+    def transmit(self, img: np.ndarray) -> np.ndarray | None:
+        """A device that quantises the page itself (fax), or None for the scanner's mode."""
+
+    def after(self, img: np.ndarray) -> np.ndarray:
+        """Defects of the stored image (speckle)."""
+
+
 def degrade_page(
-    clean: np.ndarray, motion: PageMotion, settings: ScanSettings, rng: np.random.Generator
+    clean: np.ndarray,
+    motion: PageMotion,
+    settings: ScanSettings,
+    rng: np.random.Generator,
+    effects: PageEffects | None = None,
 ) -> np.ndarray:
-    """A grayscale uint8 scan (0/255 only when bitonal) of one clean page image."""
-    h, w = clean.shape
+    """A scan (uint8; grey, RGB in colour, 0/255 when bitonal) of one clean page image."""
+    h, w = clean.shape[:2]
     matrix = page_homography(w, h, motion, settings.dpi, rng)
+    img, paper = paper_tone(clean, motion, rng)
+    if effects is not None:
+        img = effects.on_paper(img, paper)
+    moved = effects.displacement() if effects is not None else None
+    img = place_on_glass(img, matrix, paper, moved)
+    if effects is not None:
+        img = effects.on_scanner(img)
+    img = sensor(img, motion, settings, rng)
+    sent = effects.transmit(img) if effects is not None else None
+    img = sent if sent is not None else quantise(img, settings, rng)
+    return effects.after(img) if effects is not None else img
+
+
+def paper_tone(
+    clean: np.ndarray, motion: PageMotion, rng: np.random.Generator
+) -> tuple[np.ndarray, float]:
+    """Paper tone and toner density: white becomes paper, black stays dark."""
     paper = float(rng.uniform(238, 252))
-    # paper tone and toner density: white becomes paper, black stays dark
     ink = float(rng.uniform(8, 30)) if not motion.photocopy else float(rng.uniform(25, 55))
     lut = np.clip(ink + np.arange(256, dtype=np.float32) / 255.0 * (paper - ink), 0, 255)
-    img = cv2.LUT(clean, lut.astype(np.uint8))
-    img = cv2.warpPerspective(
-        img,
-        matrix,
-        (w, h),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_CONSTANT,
-        borderValue=int(paper),
+    return cv2.LUT(clean, lut.astype(np.uint8)), paper
+
+
+def place_on_glass(
+    img: np.ndarray, matrix: np.ndarray, paper: float, moved: Displacement | None = None
+) -> np.ndarray:
+    """The sheet as it lies on the glass: moved by ``matrix``, displaced by ``moved``."""
+    h, w = img.shape[:2]
+    border: float | tuple[float, float, float] = int(paper) if img.ndim == 2 else (paper,) * 3
+    if moved is None:
+        return cv2.warpPerspective(
+            img,
+            matrix,
+            (w, h),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=border,
+        )
+    map_x, map_y = sheet_maps(matrix, (w, h), (w, h), moved)
+    return cv2.remap(
+        img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border
     )
+
+
+def sheet_maps(
+    matrix: np.ndarray,
+    out_size: tuple[int, int],
+    sheet_size: tuple[int, int],
+    moved: Displacement,
+    step: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each output pixel, the clean-page pixel it shows (``cv2.remap`` maps).
+
+    ``matrix`` maps sheet pixels to output pixels; it is inverted on a coarse grid,
+    the sheet's own displacement is taken off there, and the grid is interpolated
+    to full size (the displacement is smooth at this scale)."""
+    w, h = out_size
+    gw, gh = w // step + 2, h // step + 2
+    gx, gy = np.meshgrid(
+        np.arange(gw, dtype=np.float32) * step, np.arange(gh, dtype=np.float32) * step
+    )
+    pts = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 1, 2)
+    sheet = cv2.perspectiveTransform(pts, np.linalg.inv(matrix)).reshape(gh, gw, 2)
+    sx = np.clip(sheet[..., 0], -sheet_size[0], 2 * sheet_size[0])
+    sy = np.clip(sheet[..., 1], -sheet_size[1], 2 * sheet_size[1])
+    dx, dy = moved(sx, sy)
+    full = (gw * step, gh * step)
+    map_x = cv2.resize((sx - dx).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+    map_y = cv2.resize((sy - dy).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
+    return map_x[:h, :w], map_y[:h, :w]
+
+
+def sensor(
+    img: np.ndarray, motion: PageMotion, settings: ScanSettings, rng: np.random.Generator
+) -> np.ndarray:
+    """Optics and sensor: blur, a copy's specks and darkness, noise."""
     if settings.blur_sigma > 0.05:
         img = cv2.GaussianBlur(img, (0, 0), settings.blur_sigma * settings.dpi / 300)
     if motion.photocopy:
         specks = (_specks(rng, img.shape, settings.dpi, 0.00004) * 150).astype(np.uint8)
-        img = cv2.subtract(img, specks)
+        img = cv2.subtract(img, _like(specks, img))
         img = cv2.subtract(img, int(rng.uniform(0, 12)))
-    noise = np.empty((h, w), dtype=np.int16)
+    noise = np.empty(img.shape, dtype=np.int16)
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
     cv2.randn(noise, 0, settings.noise_sigma)
     img = cv2.add(img.astype(np.int16), noise)
-    img = np.clip(img, 0, 255).astype(np.uint8)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def quantise(img: np.ndarray, settings: ScanSettings, rng: np.random.Generator) -> np.ndarray:
+    """The scanner's mode: bitonal by threshold or error diffusion, or grey / colour."""
+    if settings.mode == "bitonal" and settings.dither:
+        img = img.copy()
+        img[img > settings.white_point] = 255
+        dithered = Image.fromarray(img, mode="L").convert("1", dither=Image.Dither.FLOYDSTEINBERG)
+        return np.asarray(dithered.convert("L"))
     if settings.mode == "bitonal":
         _, out = cv2.threshold(img, settings.threshold - 1, 255, cv2.THRESH_BINARY)
         specks = _specks(rng, out.shape, settings.dpi, 0.00002) > 0
         out[specks] = 0
         return out
     # the scanner's background suppression turns near-white paper white
+    if img.ndim == 3:
+        paper = cv2.inRange(img, (settings.white_point + 1,) * 3, (255, 255, 255))
+        return cv2.max(img, cv2.merge([paper, paper, paper]))
     img[img > settings.white_point] = 255
     return img
+
+
+def _like(mask: np.ndarray, img: np.ndarray) -> np.ndarray:
+    """A one-channel layer with as many channels as ``img``."""
+    return mask if img.ndim == 2 else cv2.merge([mask, mask, mask])
 
 
 def _specks(
@@ -190,17 +315,47 @@ def _specks(
 
 
 def scan_pdf(
-    clean_pdf: bytes, motions: list[PageMotion], settings: ScanSettings, rng: np.random.Generator
+    clean_pdf: bytes,
+    motions: list[PageMotion],
+    settings: ScanSettings,
+    rng: np.random.Generator,
+    effects: list[PageEffects] | None = None,
 ) -> list[np.ndarray]:
-    pages = rasterize_pdf(clean_pdf, settings.dpi)
+    pages = rasterize_pdf(clean_pdf, settings.dpi, color=settings.mode == "color")
     if len(pages) != len(motions):
         raise ValueError(f"{len(pages)} pages rendered but {len(motions)} motions given")
-    return [degrade_page(p, m, settings, rng) for p, m in zip(pages, motions, strict=True)]
+    each = effects or [None] * len(pages)
+    return [
+        degrade_page(p, m, settings, rng, e) for p, m, e in zip(pages, motions, each, strict=True)
+    ]
 
 
 def _pil(page: np.ndarray, settings: ScanSettings) -> Image.Image:
+    if page.ndim == 3:
+        return Image.fromarray(page, mode="RGB")
     img = Image.fromarray(page, mode="L")
     return img.convert("1", dither=Image.Dither.NONE) if settings.mode == "bitonal" else img
+
+
+def declared(img: Image.Image, settings: ScanSettings) -> tuple[Image.Image, tuple[float, float]]:
+    """The image as the files store it, and the resolution they declare.
+
+    A page re-saved at another paper size is fitted into that page (centred,
+    white around it); a wrong declared resolution is just written."""
+    res = (float(settings.dpi), float(settings.dpi_y or settings.dpi))
+    if settings.declared_page_mm is not None:
+        page_w, page_h = (v / 25.4 for v in settings.declared_page_mm)
+        # the image's physical size scaled uniformly to fit, its pixels unchanged
+        scale = min(page_w / (img.width / res[0]), page_h / (img.height / res[1]))
+        res = (res[0] / scale, res[1] / scale)
+        width, height = round(page_w * res[0]), round(page_h * res[1])
+        if (width, height) != img.size:
+            canvas = Image.new(img.mode, (max(width, img.width), max(height, img.height)), "white")
+            canvas.paste(img, ((canvas.width - img.width) // 2, (canvas.height - img.height) // 2))
+            img = canvas
+    elif settings.declared_dpi is not None:
+        res = settings.declared_dpi
+    return img, res
 
 
 def write_outputs(
@@ -210,34 +365,38 @@ def write_outputs(
     stem: str,
     formats: tuple[str, ...],
     scanned_at: datetime,
+    *,
+    zero_slack: bool = False,
 ) -> dict[str, list[str]]:
     """Write the scan as PDF / TIFF / JPEG; returns file names (relative to out_dir) by format.
 
-    ``scanned_at`` is written as the PDF's dates, so the same input gives the same bytes."""
-    images = [_pil(p, settings) for p in pages]
+    ``scanned_at`` is written as the PDF's dates, so the same input gives the same bytes;
+    ``zero_slack`` zeroes the unset bytes of bitonal PDF pages (``zero_pdf_slack``)."""
+    images, resolutions = zip(*(declared(_pil(p, settings), settings) for p in pages), strict=True)
+    res = resolutions[0]
     files: dict[str, list[str]] = {}
-    res = float(settings.dpi)
     if "pdf" in formats:
         name = f"{stem}.pdf"
         buf = io.BytesIO()
-        extra = {"quality": settings.jpeg_quality} if settings.mode == "gray" else {}
+        extra = {"quality": settings.jpeg_quality} if settings.mode != "bitonal" else {}
         images[0].save(
             buf,
             format="PDF",
             save_all=True,
-            append_images=images[1:],
-            resolution=res,
+            append_images=list(images[1:]),
+            **_pdf_resolution(res),
             creationDate=scanned_at.timetuple(),
             modDate=scanned_at.timetuple(),
             producer="conken-intake scan simulator",
             **extra,
         )
-        (out_dir / name).write_bytes(buf.getvalue())
+        data = buf.getvalue()
+        (out_dir / name).write_bytes(zero_pdf_slack(data) if zero_slack else data)
         files["pdf"] = [name]
     if "tiff" in formats:
         name = f"{stem}.tiff"
         compression = "group4" if settings.mode == "bitonal" else "jpeg"
-        kwargs = {"compression": compression, "dpi": (res, res)}
+        kwargs = {"compression": compression, "dpi": res}
         if compression == "jpeg":
             kwargs["quality"] = settings.jpeg_quality
         fresh = [im.copy() for im in images]  # PDF saving leaves encoder state on images
@@ -247,17 +406,44 @@ def write_outputs(
         files["tiff"] = [name]
     if "jpeg" in formats:
         names = []
-        for i, img in enumerate(images, start=1):
+        for i, (img, (dpi_x, dpi_y)) in enumerate(zip(images, resolutions, strict=True), 1):
             name = f"{stem}_p{i:02d}.jpg"
-            img.convert("L").save(
+            img.convert("RGB" if settings.mode == "color" else "L").save(
                 out_dir / name,
                 format="JPEG",
                 quality=settings.jpeg_quality,
-                dpi=(settings.dpi, settings.dpi),
+                dpi=(round(dpi_x), round(dpi_y)),
             )
             names.append(name)
         files["jpeg"] = names
     return files
+
+
+def _pdf_resolution(res: tuple[float, float]) -> dict[str, object]:
+    return {"resolution": res[0]} if res[0] == res[1] else {"dpi": res}
+
+
+_CCITT_IMAGE = re.compile(rb"/Filter \[ /CCITTFaxDecode \].*?/Length (\d+)\n>>stream\n", re.S)
+_STRIP_BYTES_ENTRY = struct.pack("<HHI", 279, 4, 1)  # StripByteCounts, LONG, one strip
+
+
+def zero_pdf_slack(pdf: bytes) -> bytes:
+    """Zero the unused bytes Pillow's PDF writer leaves in bitonal images.
+
+    Pillow stores a G4 page as the TIFF libtiff wrote, less its header; libtiff
+    pads an odd-length strip with a byte it never set (see ``zero_tiff_slack``).
+    The stream is made a TIFF again, its slack zeroed, and put back (same length)."""
+    out = bytearray(pdf)
+    for match in _CCITT_IMAGE.finditer(pdf):
+        start, length = match.end(), int(match.group(1))
+        stream = pdf[start : start + length]
+        entry = stream.rfind(_STRIP_BYTES_ENTRY)
+        if entry < 0:
+            continue
+        strip = struct.unpack_from("<I", stream, entry + 8)[0]
+        header = b"II*\x00" + struct.pack("<I", 8 + strip + (strip & 1))
+        out[start : start + length] = zero_tiff_slack(header + stream)[8:]
+    return bytes(out)
 
 
 _TIFF_TYPE_SIZES = {

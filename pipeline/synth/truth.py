@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -13,7 +13,7 @@ from pipeline.synth.eligibility import Eligibility
 from pipeline.synth.records import ApplicantRecord
 from pipeline.synth.scan import PageMotion, ScanSettings
 
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2  # 2: fill, traits, capture; a field's font_family
 
 
 class FieldTruth(BaseModel):
@@ -28,6 +28,9 @@ class FieldTruth(BaseModel):
     decides: bool
     scan_page: int = Field(description="0-based index of the scan page it landed on.")
     rotation: int = Field(description="Rotation (degrees) applied to that scan page.")
+    font_family: str | None = Field(
+        None, description="The family a typed value was typed in; null when not typed."
+    )
 
 
 class PageTruth(BaseModel):
@@ -36,6 +39,18 @@ class PageTruth(BaseModel):
     form_code: str | None = None
     page: int | None = None
     motion: PageMotion
+
+
+class FillTruth(BaseModel):
+    """How the envelope's typed values were typed (the exam report R is always IPA Gothic)."""
+
+    font_family: str
+    size_pt: float | None = Field(description="Null: each field's template size (old filler).")
+    align: str | None = Field(description="Null: each field's template alignment (old filler).")
+    valign: str = "middle"
+    pad_mm: float | None = None
+    leading_spaces: int = 0
+    pass_number_in_cells: bool = True
 
 
 class PaymentTruth(BaseModel):
@@ -61,6 +76,13 @@ class EnvelopeTruth(BaseModel):
     files: dict[str, list[str]]
     clean_pdf: str | None = None
     scan: ScanSettings
+    fill: FillTruth | None = None
+    traits: list[str] = Field(
+        default_factory=list, description="How the paper travelled and was captured (sorted)."
+    )
+    capture: dict[str, Any] = Field(
+        default_factory=dict, description="Each trait's drawn parameters, by trait key."
+    )
     pages: list[PageTruth]
     forms_present: list[str]
     forms_missing: list[str]
