@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.synth import generate_batch
+from pipeline.synth import generate_batch, read_truth
 from pipeline.synth.bank import HEADER
 from pipeline.synth.scan import DegradationMix
 
@@ -173,3 +173,83 @@ def test_handwriting_is_chosen_per_envelope() -> None:
     usual = make_records(60, seed=5, handwriting_share=0.15)
     share = sum(bool(r.render.handwritten_fields) for r in usual) / len(usual)
     assert 0.03 <= share <= 0.35  # most applicants fill the forms on a PC
+
+
+def test_truth_and_index_record_the_fonts_and_traits_asked_for(tmp_path: Path) -> None:
+    mix = DegradationMix(dpis=((100, 1.0),), formats=("pdf",))
+    truths = generate_batch(
+        tmp_path, 2, seed=9, mix=mix, fonts=["noto-sans"], traits=["fold", "stamp"]
+    )
+    for t in truths:
+        assert t.fill.font_family == "noto-sans" and 8 <= t.fill.size_pt <= 14
+        assert t.traits == ["fold", "stamp"] and set(t.capture) == {"fold", "stamp"}
+        typed = [f for f in t.fields if isinstance(f.value, str) and not f.handwritten]
+        assert {f.font_family for f in typed if f.form_code != "R"} == {"noto-sans"}
+        assert {f.font_family for f in typed if f.form_code == "R"} == {"ipa-gothic"}
+        others = [f for f in t.fields if f.handwritten or not isinstance(f.value, str)]
+        assert all(f.font_family is None for f in others)
+        again = read_truth(tmp_path / "truth" / f"{t.envelope_id}.truth.json")
+        assert again.fill == t.fill and again.capture["stamp"]["page"] == 0
+    index = json.loads((tmp_path / "batch.json").read_text(encoding="utf-8"))
+    assert index["font_families"] == {"noto-sans": 2}
+    assert index["traits"] == {"fold": 2, "stamp": 2}
+    assert all(e["font_family"] == "noto-sans" for e in index["envelopes"])
+    assert all(e["traits"] == ["fold", "stamp"] for e in index["envelopes"])
+
+
+def test_fonts_and_traits_do_not_change_the_applicants() -> None:
+    from pipeline.synth.batch import make_records
+
+    drawn = make_records(12, seed=4)
+    clean = make_records(12, seed=4, fonts=["ipa-mincho"], traits=[])
+    assert any(r.render.traits for r in drawn) and not any(r.render.traits for r in clean)
+    assert {r.render.typed.font_family for r in clean} == {"ipa-mincho"}
+    for a, b in zip(drawn, clean, strict=True):
+        assert a.model_dump(exclude={"render"}) == b.model_dump(exclude={"render"})
+        typed_a, typed_b = a.render.typed, b.render.typed
+        assert typed_a.model_dump(exclude={"font_family"}) == typed_b.model_dump(
+            exclude={"font_family"}
+        )  # the same applicant types the same way whatever families are asked for
+
+
+def test_given_records_keep_their_choices_unless_told(batch, tmp_path: Path) -> None:
+    from pipeline.synth.batch import render_records
+
+    _, truths = batch
+    record = truths[0].record.model_copy(deep=True)
+    record.render.traits = ["stamp"]
+    mix = DegradationMix(dpis=((100, 1.0),), formats=("pdf",))
+    kept = render_records([record.model_copy(deep=True)], tmp_path / "a", 1, mix=mix)
+    assert kept[0].traits == ["stamp"] and kept[0].fill == truths[0].fill
+    told = render_records(
+        [record.model_copy(deep=True)], tmp_path / "b", 1, mix=mix, fonts=["vlgothic"], traits=[]
+    )
+    assert told[0].traits == [] and told[0].fill.font_family == "vlgothic"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fonts", "comic-sans"], "unknown font family comic-sans; known: bizud-gothic"),
+        (["--traits", "fax,color"], "traits that cannot happen together: color and fax"),
+        (["--traits", "stamp,teacup"], "unknown trait(s) teacup; known: photo"),
+        (["--traits", "stamp", "--no-traits"], "give --traits or --no-traits, not both"),
+    ],
+)
+def test_cli_names_unknown_or_conflicting_keys(tmp_path: Path, args, message) -> None:
+    result = _cli("synth", "--out", str(tmp_path / "o"), "--count", "1", *args, cwd=tmp_path)
+    assert result.returncode == 8, result.stderr
+    assert f"conken: error: {message}" in result.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_types_and_captures_as_told(tmp_path: Path) -> None:
+    result = _cli(
+        "synth",
+        *("--out", str(tmp_path / "o"), "--count", "1", "--seed", "3", "--light"),
+        *("--formats", "pdf", "--workers", "1", "--fonts", "mplus", "--traits", "stamp,curl"),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    truth = read_truth(tmp_path / "o" / "truth" / "E3-0001.truth.json")
+    assert truth.fill.font_family == "mplus" and truth.traits == ["curl", "stamp"]

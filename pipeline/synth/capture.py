@@ -239,7 +239,7 @@ class PageCapture:
                 towards = float(rng.uniform(-0.4, 1.8))  # a panel that does not lie flat
                 panel = paper.Panel(
                     pivot_mm=(float(rng.uniform(40, 170)), crease.y_mm),
-                    angle_deg=round(float(rng.normal(0, 0.3)), 3),
+                    angle_deg=round(float(np.clip(rng.normal(0, 0.25), -0.6, 0.6)), 3),
                     shift_mm=(round(float(rng.normal(0, 0.8)), 2), round(-side * towards, 2)),
                 )
                 panels.append((panel, crease.y_mm, side))

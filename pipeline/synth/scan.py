@@ -241,23 +241,32 @@ def sheet_maps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each output pixel, the clean-page pixel it shows (``cv2.remap`` maps).
 
-    ``matrix`` maps sheet pixels to output pixels; it is inverted on a coarse grid,
-    the sheet's own displacement is taken off there, and the grid is interpolated
-    to full size (the displacement is smooth at this scale)."""
+    ``matrix`` maps sheet pixels to output pixels and is inverted at every pixel;
+    the sheet's own displacement is smooth, so it is sampled on a coarse grid and
+    enlarged (the grid's samples sit where ``cv2.resize`` puts them)."""
     w, h = out_size
-    gw, gh = w // step + 2, h // step + 2
-    gx, gy = np.meshgrid(
-        np.arange(gw, dtype=np.float32) * step, np.arange(gh, dtype=np.float32) * step
-    )
-    pts = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 1, 2)
-    sheet = cv2.perspectiveTransform(pts, np.linalg.inv(matrix)).reshape(gh, gw, 2)
-    sx = np.clip(sheet[..., 0], -sheet_size[0], 2 * sheet_size[0])
-    sy = np.clip(sheet[..., 1], -sheet_size[1], 2 * sheet_size[1])
-    dx, dy = moved(sx, sy)
+    inverse = np.linalg.inv(matrix).astype(np.float64)
+    sx, sy = _project(inverse, np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gw, gh = -(-w // step), -(-h // step)
+    cx = (np.arange(gw, dtype=np.float32) + 0.5) * step - 0.5
+    cy = (np.arange(gh, dtype=np.float32) + 0.5) * step - 0.5
+    gx, gy = _project(inverse, cx, cy)
+    gx = np.clip(gx, -sheet_size[0], 2 * sheet_size[0])
+    gy = np.clip(gy, -sheet_size[1], 2 * sheet_size[1])
+    dx, dy = moved(gx, gy)
     full = (gw * step, gh * step)
-    map_x = cv2.resize((sx - dx).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize((sy - dy).astype(np.float32), full, interpolation=cv2.INTER_LINEAR)
-    return map_x[:h, :w], map_y[:h, :w]
+    dx = cv2.resize(dx.astype(np.float32), full, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    dy = cv2.resize(dy.astype(np.float32), full, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return sx - dx, sy - dy
+
+
+def _project(m: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` applied to the grid of ``xs`` by ``ys`` (float32, rows by columns)."""
+    x, y = xs[None, :], ys[:, None]
+    d = m[2, 0] * x + m[2, 1] * y + m[2, 2]
+    px = ((m[0, 0] * x + m[0, 1] * y + m[0, 2]) / d).astype(np.float32)
+    py = ((m[1, 0] * x + m[1, 1] * y + m[1, 2]) / d).astype(np.float32)
+    return px, py
 
 
 def sensor(

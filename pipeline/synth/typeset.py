@@ -40,17 +40,23 @@ def _pick(rng: random.Random, table: Sequence[tuple[object, int]]) -> object:
 
 
 def choose_style(rng: random.Random, families: Sequence[str] | None = None) -> TypedStyle:
-    """One applicant's way of typing, the family drawn evenly from ``families``."""
+    """One applicant's way of typing, the family drawn evenly from ``families``.
+
+    The family is drawn last, so the rest of the style does not depend on which
+    families are asked for: the same applicant types the same way in any of them."""
     families = list(families or DEFAULT_TYPED_FAMILIES)
     check_families(families)
+    size, align, valign = _pick(rng, SIZES_PT), _pick(rng, ALIGNS), _pick(rng, VALIGNS)
+    pad, spaces = round(rng.uniform(*PAD_MM), 2), _pick(rng, LEADING_SPACES)
+    in_cells = rng.random() < IN_CELLS_SHARE
     return TypedStyle(
-        font_family=rng.choice(families),
-        size_pt=_pick(rng, SIZES_PT),  # type: ignore[arg-type]
-        align=_pick(rng, ALIGNS),  # type: ignore[arg-type]
-        valign=_pick(rng, VALIGNS),  # type: ignore[arg-type]
-        pad_mm=round(rng.uniform(*PAD_MM), 2),
-        leading_spaces=_pick(rng, LEADING_SPACES),  # type: ignore[arg-type]
-        pass_number_in_cells=rng.random() < IN_CELLS_SHARE,
+        font_family=families[int(rng.random() * len(families))],
+        size_pt=size,  # type: ignore[arg-type]
+        align=align,  # type: ignore[arg-type]
+        valign=valign,  # type: ignore[arg-type]
+        pad_mm=pad,
+        leading_spaces=spaces,  # type: ignore[arg-type]
+        pass_number_in_cells=in_cells,
     )
 
 
