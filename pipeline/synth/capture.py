@@ -84,11 +84,11 @@ def plan_capture(
     if plan.has("photocopy"):
         plan.copier = paper.CopierSettings(
             scale=round(float(rng.uniform(0.985, 1.006)), 4),
-            cut=round(float(rng.uniform(0.3, 0.62)), 3),
-            softness=round(float(rng.uniform(0.05, 0.12)), 3),
-            blur_mm=round(float(rng.uniform(0.05, 0.1)), 3),
-            black=round(float(rng.uniform(25, 70)), 1),
-            white=round(float(rng.uniform(218, 240)), 1),
+            cut=round(float(rng.uniform(0.45, 0.7)), 3),
+            softness=round(float(rng.uniform(0.06, 0.14)), 3),
+            blur_mm=round(float(rng.uniform(0.04, 0.08)), 3),
+            black=round(float(rng.uniform(20, 60)), 1),
+            white=round(float(rng.uniform(210, 236)), 1),
             specks=round(float(rng.uniform(3e-5, 1.5e-4)), 6),
         )
         plan.details["photocopy"] = {"generations": 2, **asdict(plan.copier)}
@@ -108,8 +108,9 @@ def plan_capture(
         plan.speckle = round(float(rng.uniform(0.0003, 0.002)), 5)
         plan.details["speckle"] = {"density": plan.speckle}
     if plan.has("fax"):
-        sent = datetime.combine(record.received_date, time(8, 0)) - timedelta(
-            minutes=int(rng.integers(0, 60 * 14))
+        # sent during the previous working day
+        sent = datetime.combine(record.received_date - timedelta(days=1), time(9, 0)) + timedelta(
+            minutes=int(rng.integers(0, 60 * 10))
         )
         plan.fax = devices.draw_fax(rng, sent, record.phone, record.family_kana)
         plan.settings.dpi_y = 200 if plan.fax.fine else 100
