@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from pipeline.errors import ValidationError
-from pipeline.forms.fonts import TYPED_FAMILIES, parse_families
+from pipeline.forms.fonts import DEFAULT_TYPED_FAMILIES, TYPED_FAMILIES, parse_families
 from pipeline.synth.batch import generate_batch, load_records, render_records
 from pipeline.synth.scan import DegradationMix
 from pipeline.synth.traits import TRAITS, parse_traits
@@ -46,8 +46,8 @@ def app(
     fonts: str = typer.Option(
         "",
         "--fonts",
-        help="Type values only in these font families (KEY[,KEY] or all; "
-        f"default: every family but IPA's). Known: {', '.join(TYPED_FAMILIES)}.",
+        help="Type values only in these font families (KEY[,KEY] or all; default: "
+        f"{', '.join(DEFAULT_TYPED_FAMILIES)}). Known: {', '.join(TYPED_FAMILIES)}.",
     ),
     traits: str = typer.Option(
         "",
