@@ -1,7 +1,7 @@
-"""Letters to applicants, from the findings of their current decision.
+"""Letters to applicants: which the nightly run writes, and the PDFs the office prints.
 
 A rule finding names the letter to send (``letter_kind``); findings of the
-same kind are merged into one letter listing every item. Kinds:
+same kind are merged into one letter listing every item:
 
 ==================  =============================================  ==========================
 kind                when                                           rule letter kinds
@@ -12,19 +12,23 @@ underpayment        the fee paid is short                          underpayment
 not_required        SV / OP / EN: the exam pass alone qualifies    no_certification_needed
 ==================  =============================================  ==========================
 
-Only decisions reached on confident inputs that ask the applicant to act get
-a letter: ``pending`` (documents, signature or fee outstanding) and
-``not_required``. A ``review`` decision may rest on a misread field, and an
-``ineligible_proposed`` one waits for a person; staff send those letters from
-the review app once they have checked.
+``payment_reminder`` and ``refund_notice`` have their templates and are made
+with :func:`~pipeline.outputs.letter_sources.draft_letter` and
+:func:`store_letter` by whoever decides them (staff at the payments desk);
+staff also request documents from the review app. Only decisions reached on
+confident inputs that ask the applicant to act get a letter from the run:
+``pending`` and ``not_required``.
 
-The text comes from the templates in ``pipeline/outputs/templates/`` (data,
-not code) with the applicant's name and address, what is missing or owed and
-the association's contact from the manual. A letter is stored as a
-``letters`` row once: the same application, kind and text is never stored
-twice, so a re-run adds nothing. The letters created by a run are listed in
-``letters.txt`` (readable, one per page) and ``letters.csv`` in the run's
-output folder; each listed letter gets a ``letter.listed`` audit event, and
+A letter is stored as a ``letters`` row once: the same application, kind and
+text is never stored twice, so a re-run adds nothing. A letter that cannot be
+written as it should (an empty placeholder, an address nobody confirmed, text
+that does not fit) is not stored: a ``letter_blocked`` item tells staff why,
+and closes itself once the letter is written or no longer called for.
+
+The letters a run created, and those staff requested since, are listed in the
+run's output folder: ``letters.pdf`` (all of them, each from a new page, to
+print in one go), ``letters/<number>-申請<id>-<kind>.pdf`` (one per letter)
+and ``letters.csv``. Each listed letter gets a ``letter.listed`` audit event;
 letters an interrupted or failed run stored but never listed are listed by
 the next run (a crash between the two never loses a letter).
 """
@@ -34,27 +38,35 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.errors import ValidationError
 from pipeline.faults import checkpoint
+from pipeline.ingest.files import atomic_write_bytes
 from pipeline.outputs.csvsafe import csv_text, encode_utf8_bom
-from pipeline.rules.readings import DOCUMENT_NAMES
+from pipeline.outputs.letter_pdf import letters_pdf
+from pipeline.outputs.letter_sources import (
+    CREATED,
+    LetterDraft,
+    draft_letter,
+    finding_items,
+    redraft,
+)
+from pipeline.outputs.letter_text import KIND_JA, KINDS
+from pipeline.review.queue import OPEN_STATES, close_if_open, open_or_update
 from pipeline.rules.store import current_decision, stored_findings
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import (
-    Applicant,
     Application,
     AuditEvent,
     Letter,
-    MatchStatus,
-    PaymentMatch,
+    ReviewItem,
     RuleFinding,
     Run,
     RunStatus,
@@ -63,37 +75,31 @@ from pipeline.storage.models import (
 log = logging.getLogger(__name__)
 
 LETTER_DECISIONS = ("pending", "not_required")
-LETTER_KINDS = ("missing_documents", "unsigned_forms", "underpayment", "not_required")
 RULE_LETTER_TO_KIND = {
     "missing_documents": "missing_documents",
     "unsigned_oath": "unsigned_forms",
     "underpayment": "underpayment",
     "no_certification_needed": "not_required",
 }
-CONTACT_EMAIL = "info@conken.org"
-SEND_TO = (
-    "〒100-0005 東京都千代田区丸の内3-3-1 新東京ビル B1\n"
-    "株式会社オデッセイコミュニケーションズ コン検資格認定担当宛"
-)
-OATH_NAME = DOCUMENT_NAMES["D"]
 LISTED = "letter.listed"
-PAID_STATES = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
+BLOCKED = "letter_blocked"
+COMBINED_PDF = "letters.pdf"
+LIST_CSV = "letters.csv"
+SINGLES_DIR = "letters"
 
 
-@dataclass
-class LetterDraft:
+@dataclass(frozen=True)
+class Refusal:
     application_id: int
     kind: str
-    body_ja: str
-    name: str
-    postcode: str
-    address: str
+    message: str
 
 
 @dataclass
 class LettersResult:
     created: list[LetterDraft] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # the combined PDF first
 
     @property
     def by_kind(self) -> dict[str, int]:
@@ -103,117 +109,142 @@ class LettersResult:
         return dict(out)
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("pipeline.outputs", "templates"),
-        autoescape=False,  # plain text letters  # noqa: S701
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def blocked_key(application_id: int, kind: str) -> str:
+    return f"letter-blocked:{application_id}:{kind}"
 
 
-def _items(kind: str, findings: list[RuleFinding]) -> list[str]:
-    """What the letter asks for, from the findings' details."""
-    items: list[str] = []
-    for f in findings:
-        details: dict[str, Any] = f.details or {}
-        for key in details.get("missing_documents", []):
-            items.append(DOCUMENT_NAMES.get(key, key))
-        for row in details.get("missing_rows", []):
-            items.append(f"{DOCUMENT_NAMES['C']}（業務経歴 {row} 行目）")
-        for row in details.get("unsigned_rows", []):
-            items.append(f"{DOCUMENT_NAMES['C']} への証明者の署名（業務経歴 {row} 行目）")
-        if kind == "unsigned_forms" and f.rule_id.startswith("oath"):
-            items.append(OATH_NAME)
-    return list(dict.fromkeys(items))  # de-duplicated, order kept
-
-
-def _paid_yen(session: Session, application_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(PaymentMatch.amount_yen), 0)).where(
-                PaymentMatch.application_id == application_id,
-                PaymentMatch.status.in_(PAID_STATES),
-            )
-        )
-        or 0
-    )
-
-
-def draft_letters(session: Session, settings: Settings, application_id: int) -> list[LetterDraft]:
-    """The letters the application's current decision calls for (not stored)."""
+def decision_letters(
+    session: Session, settings: Settings, application_id: int, *, dated: date
+) -> tuple[list[LetterDraft], list[Refusal]]:
+    """The letters the application's current decision calls for (not stored), and those refused."""
     decision = current_decision(session, application_id)
-    if decision is None or decision.evaluation_id is None:
-        return []
-    if decision.outcome not in LETTER_DECISIONS:
-        return []
+    if (
+        decision is None
+        or decision.evaluation_id is None
+        or decision.outcome not in LETTER_DECISIONS
+    ):
+        return [], []
     by_kind: dict[str, list[RuleFinding]] = defaultdict(list)
     for finding in stored_findings(session, decision.evaluation_id):
         kind = RULE_LETTER_TO_KIND.get(finding.letter_kind or "")
         if kind:
             by_kind[kind].append(finding)
-    if not by_kind:
-        return []
-    app = session.get(Application, application_id)
-    assert app is not None
-    person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
-    applicant = {
-        "name": person.name if person else None,
-        "postcode": person.postcode if person else None,
-        "address": person.address if person else None,
-    }
-    env = _environment()
     drafts: list[LetterDraft] = []
-    for kind in LETTER_KINDS:
+    refused: list[Refusal] = []
+    for kind in KINDS:
         if kind not in by_kind:
             continue
-        paid = _paid_yen(session, application_id) if kind == "underpayment" else 0
-        suffix = (app.pass_number or "")[-4:] or "0123"
-        body = env.get_template(f"{kind}.txt").render(
-            applicant=applicant,
-            application_id=application_id,
-            pass_number=app.pass_number,
-            qualification=app.qualification or "",
-            items=_items(kind, by_kind[kind]),
-            fee_yen=settings.fee_yen,
-            paid_yen=paid,
-            owed_yen=max(0, settings.fee_yen - paid),
-            payer_example=f"{suffix}コンケンタロウ",
-            contact_email=CONTACT_EMAIL,
-            send_to=SEND_TO,
-        )
-        drafts.append(
-            LetterDraft(
-                application_id,
-                kind,
-                body,
-                applicant["name"] or "",
-                applicant["postcode"] or "",
-                applicant["address"] or "",
+        items = finding_items(session, application_id, kind, by_kind[kind])
+        try:
+            drafts.append(
+                draft_letter(
+                    session, settings, application_id, kind, dated=dated, extra={"items": items}
+                )
             )
-        )
-    return drafts
+        except ValidationError as e:
+            refused.append(Refusal(application_id, kind, e.message))
+    return drafts, refused
 
 
-def _already_stored(session: Session, draft: LetterDraft) -> bool:
-    return (
-        session.scalar(
-            select(Letter.id).where(
-                Letter.application_id == draft.application_id,
-                Letter.kind == draft.kind,
-                Letter.body_ja == draft.body_ja,
+def already_stored(session: Session, application_id: int, kind: str, body_ja: str) -> bool:
+    stmt = select(Letter.id).where(
+        Letter.application_id == application_id, Letter.kind == kind, Letter.body_ja == body_ja
+    )
+    return session.scalar(stmt) is not None
+
+
+def store_letter(
+    session: Session,
+    draft: LetterDraft,
+    *,
+    actor: str,
+    run_id: int | None = None,
+    reason: str | None = None,
+) -> Letter:
+    """Store a drafted letter and its ``letter.created`` event (with the date it bears)."""
+    letter = Letter(
+        application_id=draft.application_id,
+        kind=draft.kind,
+        body_ja=draft.body_ja,
+        created_by=actor,
+    )
+    session.add(letter)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=CREATED,
+        entity_type="letter",
+        entity_id=letter.id,
+        after={
+            "application_id": draft.application_id,
+            "kind": draft.kind,
+            "dated": draft.document.dated.isoformat(),
+        },
+        reason=reason,
+        run_id=run_id,
+    )
+    return letter
+
+
+def _open_blocked(session: Session, application_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(ReviewItem.dedupe_key).where(
+                ReviewItem.kind == BLOCKED,
+                ReviewItem.application_id == application_id,
+                ReviewItem.status.in_(OPEN_STATES),
             )
         )
-        is not None
     )
 
 
+def block(session: Session, refusal: Refusal, *, run_id: int | None) -> None:
+    open_or_update(
+        session,
+        kind=BLOCKED,
+        dedupe_key=blocked_key(refusal.application_id, refusal.kind),
+        title_ja=refusal.message,
+        details={
+            "letter_kind": refusal.kind,
+            "letter_kind_ja": KIND_JA[refusal.kind],
+            "reason": refusal.message,
+        },
+        application_id=refusal.application_id,
+        run_id=run_id,
+    )
+
+
+def _letters_of_application(
+    session: Session,
+    settings: Settings,
+    app_id: int,
+    *,
+    run_id: int,
+    today: date,
+    result: LettersResult,
+) -> None:
+    drafts, refused = decision_letters(session, settings, app_id, dated=today)
+    for draft in drafts:
+        if already_stored(session, draft.application_id, draft.kind, draft.body_ja):
+            continue
+        store_letter(session, draft, actor=f"run:{run_id}", run_id=run_id)
+        result.created.append(draft)
+    for refusal in refused:
+        block(session, refusal, run_id=run_id)
+    result.refused.extend(refused)
+    still_refused = {blocked_key(app_id, r.kind) for r in refused}
+    written = {d.kind for d in drafts}
+    for key in _open_blocked(session, app_id) - still_refused:
+        kind = key.rsplit(":", 1)[1]
+        why = "通知文を作成しました。" if kind in written else "この通知文は不要になりました。"
+        close_if_open(session, key, resolution=why, actor=f"run:{run_id}", run_id=run_id)
+
+
 def create_letters(
-    engine: Engine, settings: Settings, folder: Path, *, run_id: int
+    engine: Engine, settings: Settings, folder: Path, *, run_id: int, today: date
 ) -> LettersResult:
-    """Store the letters current decisions call for and list the new ones in ``folder``."""
+    """Store the letters current decisions call for and print the unlisted ones into ``folder``."""
     result = LettersResult()
     with session_scope(engine) as session:
         app_ids = list(
@@ -225,49 +256,25 @@ def create_letters(
         )
     for app_id in app_ids:
         with session_scope(engine) as session:
-            for draft in draft_letters(session, settings, app_id):
-                if _already_stored(session, draft):
-                    continue
-                letter = Letter(
-                    application_id=app_id,
-                    kind=draft.kind,
-                    body_ja=draft.body_ja,
-                    created_by=f"run:{run_id}",
-                )
-                session.add(letter)
-                session.flush()
-                record_event(
-                    session,
-                    actor=f"run:{run_id}",
-                    action="letter.created",
-                    entity_type="letter",
-                    entity_id=letter.id,
-                    after={"application_id": app_id, "kind": draft.kind},
-                    run_id=run_id,
-                )
-                result.created.append(draft)
+            _letters_of_application(
+                session, settings, app_id, run_id=run_id, today=today, result=result
+            )
         checkpoint("outputs.letters_stored")
     with session_scope(engine) as session:
-        to_list = _unlisted(session)
-        if to_list:
-            result.files = _write_list([_as_draft(session, letter) for letter in to_list], folder)
-            for letter in to_list:
-                record_event(
-                    session,
-                    actor=f"run:{run_id}",
-                    action=LISTED,
-                    entity_type="letter",
-                    entity_id=letter.id,
-                    after={"file": result.files[0].name},
-                    run_id=run_id,
-                )
-    if result.created:
-        log.info("%d letters created: %s", len(result.created), result.by_kind)
+        result.files = _list_unlisted(session, settings, folder, run_id=run_id)
+    if result.created or result.refused:
+        log.info(
+            "%d letters created: %s; %d refused",
+            len(result.created),
+            result.by_kind,
+            len(result.refused),
+        )
     return result
 
 
 def _unlisted(session: Session) -> list[Letter]:
-    """Letters of this run, and of interrupted or failed runs, that no list names yet."""
+    """Letters of this run and of interrupted or failed runs, and letters staff requested,
+    that no list names yet."""
     listed = select(AuditEvent.entity_id).where(
         AuditEvent.action == LISTED, AuditEvent.entity_type == "letter"
     )
@@ -279,35 +286,76 @@ def _unlisted(session: Session) -> list[Letter]:
             )
         )
     ]
+    by_staff = Letter.created_by.startswith("user:") & Letter.sent_at.is_(None)
     return list(
         session.scalars(
             select(Letter)
-            .where(Letter.created_by.in_(unfinished), Letter.id.not_in(listed))
+            .where(Letter.created_by.in_(unfinished) | by_staff, Letter.id.not_in(listed))
             .order_by(Letter.id)
         )
     )
 
 
-def _as_draft(session: Session, letter: Letter) -> LetterDraft:
-    app = session.get(Application, letter.application_id)
-    person = session.get(Applicant, app.applicant_id) if app and app.applicant_id else None
-    return LetterDraft(
-        letter.application_id,
-        letter.kind,
-        letter.body_ja,
-        (person.name if person else None) or "",
-        (person.postcode if person else None) or "",
-        (person.address if person else None) or "",
+def single_name(letter: Letter) -> str:
+    return (
+        f"{letter.id:05d}-申請{letter.application_id}-{KIND_JA.get(letter.kind, letter.kind)}.pdf"
     )
 
 
-def _write_list(drafts: list[LetterDraft], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    text_path = folder / "letters.txt"
-    csv_path = folder / "letters.csv"
-    pages = [f"--- 申請 {d.application_id} ／ {d.kind} ---\n{d.body_ja.rstrip()}\n" for d in drafts]
-    text_path.write_text("\f\n".join(pages), encoding="utf-8")
-    header = ("申請番号", "種類", "氏名", "郵便番号", "住所", "本文")
-    rows = [[d.application_id, d.kind, d.name, d.postcode, d.address, d.body_ja] for d in drafts]
-    csv_path.write_bytes(encode_utf8_bom(csv_text(header, rows)))
-    return [text_path, csv_path]
+def _list_unlisted(
+    session: Session, settings: Settings, folder: Path, *, run_id: int
+) -> list[Path]:
+    printable: list[tuple[Letter, LetterDraft]] = []
+    for letter in _unlisted(session):
+        try:
+            printable.append((letter, redraft(session, settings, letter)))
+        except ValidationError as e:
+            block(session, Refusal(letter.application_id, letter.kind, e.message), run_id=run_id)
+    if not printable:
+        return []
+    files = write_letter_files(printable, settings, folder, title=f"通知文（実行 {run_id}）")
+    for letter, _ in printable:
+        record_event(
+            session,
+            actor=f"run:{run_id}",
+            action=LISTED,
+            entity_type="letter",
+            entity_id=letter.id,
+            after={"file": COMBINED_PDF},
+            run_id=run_id,
+        )
+    return files
+
+
+def write_letter_files(
+    printable: list[tuple[Letter, LetterDraft]], settings: Settings, folder: Path, *, title: str
+) -> list[Path]:
+    """The combined PDF, one PDF per letter and the CSV list; the combined PDF first."""
+    combined = atomic_write_bytes(
+        folder / COMBINED_PDF, letters_pdf([d.planned for _, d in printable], settings, title=title)
+    )
+    singles = [
+        atomic_write_bytes(
+            folder / SINGLES_DIR / single_name(letter),
+            letters_pdf(
+                [draft.planned],
+                settings,
+                title=f"{KIND_JA.get(letter.kind, letter.kind)}（申請 {letter.application_id}）",
+            ),
+        )
+        for letter, draft in printable
+    ]
+    header = ("申請番号", "通知文", "氏名", "郵便番号", "住所", "本文")
+    rows = [
+        [
+            letter.application_id,
+            KIND_JA.get(letter.kind, letter.kind),
+            draft.recipient.name,
+            draft.recipient.postcode,
+            draft.recipient.address,
+            letter.body_ja,
+        ]
+        for letter, draft in printable
+    ]
+    listing = atomic_write_bytes(folder / LIST_CSV, encode_utf8_bom(csv_text(header, rows)))
+    return [combined, listing, *singles]
