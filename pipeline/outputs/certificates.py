@@ -61,7 +61,7 @@ def certificate_of(session: Session, settings: Settings, application: Applicatio
     if unsure:
         raise CertificateRefusedError(
             f"認定証（{number}）を作成できません: 氏名の読み取りが確認されていません"
-            "（確認待ち一覧で確認してください）。"
+            "（読み取り値を確認すると、次の夜間処理で作成します）。"
         )
     if not name:
         raise CertificateRefusedError(f"認定証（{number}）を作成できません: 氏名が空です。")

@@ -10,11 +10,13 @@ and records ``letter.unsent``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from pipeline.outputs.letter_sources import CREATED
 from pipeline.outputs.letter_text import KIND_JA
 from pipeline.outputs.letters import LISTED
 from pipeline.storage.audit import record_event
@@ -40,7 +42,7 @@ class LetterRow:
     kind: str
     kind_ja: str
     name: str | None
-    created_at: datetime
+    dated: date  # the date the letter bears
     sent_at: datetime | None
     sent_by: str | None
 
@@ -100,7 +102,22 @@ def _sent_by(session: Session, letter_ids: list[int]) -> dict[int, str]:
     }
 
 
-def letters_of(session: Session, run_id: int | None) -> list[LetterRow]:
+def _dated(session: Session, letter_ids: list[int]) -> dict[int, date]:
+    rows = session.execute(
+        select(AuditEvent.entity_id, AuditEvent.after).where(
+            AuditEvent.action == CREATED,
+            AuditEvent.entity_type == "letter",
+            AuditEvent.entity_id.in_(letter_ids),
+        )
+    ).all()
+    return {
+        int(entity_id): date.fromisoformat(after["dated"])
+        for entity_id, after in rows
+        if entity_id is not None and after and after.get("dated")
+    }
+
+
+def letters_of(session: Session, run_id: int | None, tz: ZoneInfo) -> list[LetterRow]:
     """The letters a run printed (``None``: those waiting for the next run)."""
     stmt = (
         select(Letter, Applicant.name)
@@ -113,7 +130,9 @@ def letters_of(session: Session, run_id: int | None) -> list[LetterRow]:
     else:
         stmt = stmt.where(Letter.id.in_(_listed(run_id)))
     rows = session.execute(stmt).all()
-    sent_by = _sent_by(session, [letter.id for letter, _ in rows])
+    ids = [letter.id for letter, _ in rows]
+    sent_by = _sent_by(session, ids)
+    dated = _dated(session, ids)
     return [
         LetterRow(
             letter.id,
@@ -121,7 +140,7 @@ def letters_of(session: Session, run_id: int | None) -> list[LetterRow]:
             letter.kind,
             KIND_JA.get(letter.kind, letter.kind),
             name,
-            letter.created_at,
+            dated.get(letter.id) or letter.created_at.astimezone(tz).date(),
             letter.sent_at,
             sent_by.get(letter.id) if letter.sent_at else None,
         )

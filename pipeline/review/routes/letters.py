@@ -50,7 +50,8 @@ def letters_page(request: Request, user: CurrentUser, db: DB, run: str | None = 
     if chosen is None and not waiting and groups:
         first = next((g for g in groups if g.run_id is not None), None)
         chosen, waiting = (first.run_id, False) if first else (None, True)
-    rows = letter_status.letters_of(db, None if waiting else chosen) if groups else []
+    tz = request.app.state.settings.tz
+    rows = letter_status.letters_of(db, None if waiting else chosen, tz) if groups else []
     combined = (
         chosen is not None
         and (output_folder(request.app.state.settings, chosen) / COMBINED_PDF).is_file()
