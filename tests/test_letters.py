@@ -222,33 +222,46 @@ def test_an_address_nobody_confirmed_holds_the_letter_until_someone_does(
         _field(s, app, "A", "address", "東京都千代田区丸の内2-2", status="low_confidence")
         _decided(s, app, "pending", OATH, run)
     held = create_letters(engine, cfg, tmp_path / "a", run_id=run, today=TODAY)
-    assert (
-        held.created == [] and "宛先の住所の読み取りが確認されていません" in held.refused[0].message
-    )
+    assert [c.kind for c in held.created] == ["unsigned_forms"]  # written, not printed
+    assert held.files == [] and not (tmp_path / "a").exists()
+    assert "宛先の住所の読み取りが確認されていません" in held.refused[0].message
+    again = create_letters(engine, cfg, tmp_path / "b", run_id=run, today=TODAY)
+    assert again.created == [] and again.files == []  # still waiting, nothing doubled
+    assert len(_items(engine, "letter_blocked")) == 1
     with session_scope(engine) as s:
         field = s.scalars(select(FieldValue).where(FieldValue.name == "address")).one()
         field.status = "confirmed"  # staff confirmed the reading
-    written = create_letters(engine, cfg, tmp_path / "b", run_id=run, today=TODAY)
-    assert [d.kind for d in written.created] == ["unsigned_forms"]
-    assert written.created[0].recipient.postcode == "100-0005"
-    assert "東京都千代田区丸の内2-2" in pdf_text(tmp_path / "b" / "letters.pdf")
+    printed = create_letters(engine, cfg, tmp_path / "c", run_id=run, today=TODAY)
+    assert printed.created == [] and printed.files[0] == tmp_path / "c" / "letters.pdf"
+    text = pdf_text(tmp_path / "c" / "letters.pdf")
+    assert "〒100-0005" in text and "東京都千代田区丸の内2-2" in text
     [item] = _items(engine, "letter_blocked")
     assert item.status == "resolved" and item.resolution == "通知文を作成しました。"
 
 
-def test_a_blocked_letter_no_longer_called_for_closes_its_item(
+def test_a_held_letter_no_longer_called_for_is_withdrawn_and_its_item_closes(
     engine: Engine, tmp_path: Path
 ) -> None:
     run = start_run(engine)
     with session_scope(engine) as s:
         app = _app(s, name="", address="東京都", number=None, decision="pending", n=1)
         _decided(s, app, "pending", OATH, run)
-    create_letters(engine, get_settings(), tmp_path / "a", run_id=run, today=TODAY)
+    first = create_letters(engine, get_settings(), tmp_path / "a", run_id=run, today=TODAY)
+    assert len(first.created) == 1 and "宛名（氏名）が空です" in first.refused[0].message
     with session_scope(engine) as s:
         _decided(s, app, "eligible", [], run)  # the signed oath arrived
-    create_letters(engine, get_settings(), tmp_path / "b", run_id=run, today=TODAY)
+    later = create_letters(engine, get_settings(), tmp_path / "b", run_id=run, today=TODAY)
+    assert later.refused == [] and later.files == []
     [item] = _items(engine, "letter_blocked")
     assert item.status == "resolved" and item.resolution == "この通知文は不要になりました。"
+    with session_scope(engine) as s:
+        letter_id = s.scalars(select(Letter.id)).one()
+        withdrawn = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "letter.withdrawn")
+        ).one()
+        assert withdrawn.entity_id == letter_id
+    third = create_letters(engine, get_settings(), tmp_path / "c", run_id=run, today=TODAY)
+    assert third.refused == [] and len(_items(engine, "letter_blocked")) == 1  # not reopened
 
 
 def test_payment_reminder_and_refund_notice_are_ready_for_the_payments_desk(engine: Engine) -> None:

@@ -21,7 +21,7 @@ TODAY = date(2024, 6, 21)
 
 
 def _printed_letters(env: Env) -> tuple[int, list[int]]:
-    """Two letters to 山田 太郎 stored and printed by a run: (run id, letter ids)."""
+    """Two letters to 山田 太郎 staff requested, printed by the next run: (run id, letter ids)."""
     run = start_run(env.engine)
     ids = []
     with session_scope(env.engine) as s:
@@ -35,7 +35,7 @@ def _printed_letters(env: Env) -> tuple[int, list[int]]:
             draft = draft_letter(
                 s, env.settings, env.world.application_id, kind, dated=TODAY, extra=extra
             )
-            ids.append(store_letter(s, draft, actor=f"run:{run}", run_id=run).id)
+            ids.append(store_letter(s, draft, actor=f"user:{env.world.staff_id}").id)
     create_letters(
         env.engine, env.settings, output_folder(env.settings, run), run_id=run, today=TODAY
     )

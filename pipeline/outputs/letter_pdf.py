@@ -212,8 +212,10 @@ def _subject(
     return lines, top
 
 
-def _paragraph(text: str, layout: LetterLayout, f: Faces) -> list[tuple[str, str, Align, float]]:
-    """(line, face, align, indent mm) of one source line of the body."""
+def _paragraph(
+    text: str, layout: LetterLayout, f: Faces, inset: float = 0.0
+) -> list[tuple[str, str, Align, float]]:
+    """(line, face, align, indent mm) of one source line of the body, ``inset`` mm in."""
     size, width, centre = (
         layout.body.size,
         layout.text_width,
@@ -227,8 +229,8 @@ def _paragraph(text: str, layout: LetterLayout, f: Faces) -> list[tuple[str, str
     face = "gothic" if text.startswith("【") else "mincho"
     mark = _LIST_MARK.match(text)
     hanging = f.of(face).width(mark.group(1), size) / MM if mark else 0.0
-    rows = wrap(text, f.of(face), size, width, hanging)
-    return [(row, face, "left", 0.0 if i == 0 else hanging) for i, row in enumerate(rows)]
+    rows = wrap(text, f.of(face), size, width - inset, hanging)
+    return [(row, face, "left", inset + (0.0 if i == 0 else hanging)) for i, row in enumerate(rows)]
 
 
 def _footer(who: Association, layout: LetterLayout, number: int, pages: int) -> list[Line]:
@@ -276,11 +278,14 @@ def plan_letter(doc: LetterDocument, settings: Settings) -> PlannedLetter:
     body = layout.body
     pitch = line_pitch(body.size, body.leading)
     top = max(body.top, after_subject + 6)
+    particulars = False  # between 記 and 以上 the items stand one character in
     for source in rest.strip("\n").split("\n"):
         if not source.strip():
             top += pitch * body.blank_line
             continue
-        for text, face, align, indent in _paragraph(source, layout, f):
+        inset = body.size / MM if particulars and source.strip() not in _RIGHT else 0.0
+        particulars = (particulars or source.strip() in _CENTRE) and source.strip() not in _RIGHT
+        for text, face, align, indent in _paragraph(source, layout, f, inset):
             if top + pitch > layout.body_bottom:
                 pages.append(PlannedPage())
                 top = layout.continuation.top

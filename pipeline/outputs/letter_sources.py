@@ -75,6 +75,10 @@ class LetterDraft:
     def recipient(self) -> Recipient:
         return self.document.recipient
 
+    @property
+    def dated(self) -> date:
+        return self.document.dated
+
 
 def _fields(session: Session, application_id: int) -> dict[tuple[str, str], list[FieldValue]]:
     out: dict[tuple[str, str], list[FieldValue]] = {}
@@ -269,6 +273,25 @@ def references(application: Application) -> tuple[tuple[str, str], ...]:
     return tuple(refs)
 
 
+def _application(session: Session, application_id: int, kind: str) -> Application:
+    application = session.get(Application, application_id)
+    if application is None:
+        raise LetterRefusedError(kind, ["申請"], reason=f"申請 {application_id} がありません")
+    return application
+
+
+def compose_letter(
+    session: Session,
+    settings: Settings,
+    application_id: int,
+    kind: str,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    """The letter's text alone (no recipient), or :class:`LetterRefusedError`."""
+    application = _application(session, application_id, kind)
+    return compose(kind, letter_values(session, settings, application, kind, extra))
+
+
 def draft_letter(
     session: Session,
     settings: Settings,
@@ -284,9 +307,7 @@ def draft_letter(
     ``extra`` supplies what only the caller knows (the items asked for, a refund's
     amount and date). ``body_ja`` re-lays out a stored letter's text as it was written.
     """
-    application = session.get(Application, application_id)
-    if application is None:
-        raise LetterRefusedError(kind, ["申請"], reason=f"申請 {application_id} がありません")
+    application = _application(session, application_id, kind)
     recipient = recipient_of(session, application, kind)
     text = (
         body_ja

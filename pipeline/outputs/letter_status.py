@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.outputs.letter_sources import CREATED
 from pipeline.outputs.letter_text import KIND_JA
-from pipeline.outputs.letters import LISTED
+from pipeline.outputs.letters import LISTED, WITHDRAWN
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Applicant, Application, AuditEvent, Letter, Run, User
 from pipeline.storage.types import utcnow
@@ -47,9 +47,11 @@ class LetterRow:
     sent_by: str | None
 
 
-def _listed(run_id: int | None = None):  # type: ignore[no-untyped-def]
+def _listed(run_id: int | None = None) -> Select[tuple[int | None]]:
+    """Letters a run printed (any run, or ``run_id``'s); with no run, withdrawn ones too."""
+    actions = (LISTED,) if run_id is not None else (LISTED, WITHDRAWN)
     stmt = select(AuditEvent.entity_id).where(
-        AuditEvent.action == LISTED, AuditEvent.entity_type == "letter"
+        AuditEvent.action.in_(actions), AuditEvent.entity_type == "letter"
     )
     return stmt if run_id is None else stmt.where(AuditEvent.run_id == run_id)
 

@@ -92,6 +92,7 @@ class LetterRefusedError(ValidationError):
         super().__init__(f"通知文「{title}」を作成できません: {why}。")
         self.kind = kind
         self.missing = missing
+        self.reason = reason
 
 
 class _EmptyOutputError(Exception):

@@ -20,13 +20,16 @@ confident inputs that ask the applicant to act get a letter from the run:
 ``pending`` and ``not_required``.
 
 A letter is stored as a ``letters`` row once: the same application, kind and
-text is never stored twice, so a re-run adds nothing. A letter that cannot be
-written as it should (an empty placeholder, an address nobody confirmed, text
-that does not fit) is not stored: a ``letter_blocked`` item tells staff why,
-and closes itself once the letter is written or no longer called for.
+text is never stored twice, so a re-run adds nothing. A letter whose text
+would have a gap (an empty placeholder) is not stored at all; one whose
+recipient cannot be printed (an address nobody confirmed, an address too long
+for the window) is stored and held. Either way a ``letter_blocked`` item tells
+staff why; it closes itself once the letter is printed or no longer called
+for. A held letter the decision no longer calls for as written is withdrawn
+(``letter.withdrawn``) before anyone prints it.
 
-The letters a run created, and those staff requested since, are listed in the
-run's output folder: ``letters.pdf`` (all of them, each from a new page, to
+The letters a run created, those held until now and those staff requested
+since are printed into the run's output folder: ``letters.pdf`` (all of them, each from a new page, to
 print in one go), ``letters/<number>-申請<id>-<kind>.pdf`` (one per letter)
 and ``letters.csv``. Each listed letter gets a ``letter.listed`` audit event;
 letters an interrupted or failed run stored but never listed are listed by
@@ -40,8 +43,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
@@ -53,11 +57,13 @@ from pipeline.outputs.letter_pdf import letters_pdf
 from pipeline.outputs.letter_sources import (
     CREATED,
     LetterDraft,
+    compose_letter,
     draft_letter,
     finding_items,
+    recipient_of,
     redraft,
 )
-from pipeline.outputs.letter_text import KIND_JA, KINDS
+from pipeline.outputs.letter_text import KIND_JA, KINDS, LetterRefusedError
 from pipeline.review.queue import OPEN_STATES, close_if_open, open_or_update
 from pipeline.rules.store import current_decision, stored_findings
 from pipeline.storage.audit import record_event
@@ -68,8 +74,6 @@ from pipeline.storage.models import (
     Letter,
     ReviewItem,
     RuleFinding,
-    Run,
-    RunStatus,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +86,7 @@ RULE_LETTER_TO_KIND = {
     "no_certification_needed": "not_required",
 }
 LISTED = "letter.listed"
+WITHDRAWN = "letter.withdrawn"
 BLOCKED = "letter_blocked"
 COMBINED_PDF = "letters.pdf"
 LIST_CSV = "letters.csv"
@@ -97,8 +102,8 @@ class Refusal:
 
 @dataclass
 class LettersResult:
-    created: list[LetterDraft] = field(default_factory=list)
-    refused: list[Refusal] = field(default_factory=list)
+    created: list[Composed] = field(default_factory=list)  # stored by this run
+    refused: list[Refusal] = field(default_factory=list)  # not written or not printable
     files: list[Path] = field(default_factory=list)  # the combined PDF first
 
     @property
@@ -113,10 +118,48 @@ def blocked_key(application_id: int, kind: str) -> str:
     return f"letter-blocked:{application_id}:{kind}"
 
 
+@dataclass(frozen=True)
+class Composed:
+    """A letter a decision calls for: its text, and its layout unless it must wait."""
+
+    application_id: int
+    kind: str
+    body_ja: str
+    dated: date
+    draft: LetterDraft | None  # None: held, the recipient cannot be printed yet
+    held: str | None = None  # why
+
+
+def _compose_one(
+    session: Session, settings: Settings, app_id: int, kind: str, items: list[str], dated: date
+) -> Composed:
+    """The letter of ``kind``; :class:`LetterRefusedError` when its text cannot be written."""
+    try:
+        text = compose_letter(session, settings, app_id, kind, {"items": items})
+    except LetterRefusedError as e:
+        application = session.get(Application, app_id)
+        try:  # name every gap in one message, the recipient's too
+            if application is not None:
+                recipient_of(session, application, kind)
+        except LetterRefusedError as other:
+            if other.missing and not other.reason and not e.reason:
+                raise LetterRefusedError(kind, e.missing + other.missing) from e
+        raise
+    try:
+        draft = draft_letter(session, settings, app_id, kind, dated=dated, body_ja=text)
+    except ValidationError as e:
+        return Composed(app_id, kind, text, dated, None, e.message)
+    return Composed(app_id, kind, text, dated, draft)
+
+
 def decision_letters(
     session: Session, settings: Settings, application_id: int, *, dated: date
-) -> tuple[list[LetterDraft], list[Refusal]]:
-    """The letters the application's current decision calls for (not stored), and those refused."""
+) -> tuple[list[Composed], list[Refusal]]:
+    """The letters the application's current decision calls for (not stored), and those refused.
+
+    A letter whose text is complete but whose recipient cannot be printed (an address
+    nobody confirmed) is composed and held; one whose text has a gap is refused.
+    """
     decision = current_decision(session, application_id)
     if (
         decision is None
@@ -129,21 +172,17 @@ def decision_letters(
         kind = RULE_LETTER_TO_KIND.get(finding.letter_kind or "")
         if kind:
             by_kind[kind].append(finding)
-    drafts: list[LetterDraft] = []
+    composed: list[Composed] = []
     refused: list[Refusal] = []
     for kind in KINDS:
         if kind not in by_kind:
             continue
         items = finding_items(session, application_id, kind, by_kind[kind])
         try:
-            drafts.append(
-                draft_letter(
-                    session, settings, application_id, kind, dated=dated, extra={"items": items}
-                )
-            )
+            composed.append(_compose_one(session, settings, application_id, kind, items, dated))
         except ValidationError as e:
             refused.append(Refusal(application_id, kind, e.message))
-    return drafts, refused
+    return composed, refused
 
 
 def already_stored(session: Session, application_id: int, kind: str, body_ja: str) -> bool:
@@ -153,38 +192,47 @@ def already_stored(session: Session, application_id: int, kind: str, body_ja: st
     return session.scalar(stmt) is not None
 
 
+class Storable(Protocol):
+    application_id: int
+    kind: str
+    body_ja: str
+
+    @property
+    def dated(self) -> date: ...
+
+
 def store_letter(
     session: Session,
-    draft: LetterDraft,
+    letter: Storable,
     *,
     actor: str,
     run_id: int | None = None,
     reason: str | None = None,
 ) -> Letter:
-    """Store a drafted letter and its ``letter.created`` event (with the date it bears)."""
-    letter = Letter(
-        application_id=draft.application_id,
-        kind=draft.kind,
-        body_ja=draft.body_ja,
+    """Store a letter and its ``letter.created`` event (with the date it bears)."""
+    row = Letter(
+        application_id=letter.application_id,
+        kind=letter.kind,
+        body_ja=letter.body_ja,
         created_by=actor,
     )
-    session.add(letter)
+    session.add(row)
     session.flush()
     record_event(
         session,
         actor=actor,
         action=CREATED,
         entity_type="letter",
-        entity_id=letter.id,
+        entity_id=row.id,
         after={
-            "application_id": draft.application_id,
-            "kind": draft.kind,
-            "dated": draft.document.dated.isoformat(),
+            "application_id": letter.application_id,
+            "kind": letter.kind,
+            "dated": letter.dated.isoformat(),
         },
         reason=reason,
         run_id=run_id,
     )
-    return letter
+    return row
 
 
 def _open_blocked(session: Session, application_id: int) -> set[str]:
@@ -224,21 +272,56 @@ def _letters_of_application(
     today: date,
     result: LettersResult,
 ) -> None:
-    drafts, refused = decision_letters(session, settings, app_id, dated=today)
-    for draft in drafts:
-        if already_stored(session, draft.application_id, draft.kind, draft.body_ja):
-            continue
-        store_letter(session, draft, actor=f"run:{run_id}", run_id=run_id)
-        result.created.append(draft)
-    for refusal in refused:
+    composed, refused = decision_letters(session, settings, app_id, dated=today)
+    for letter in composed:
+        if not already_stored(session, letter.application_id, letter.kind, letter.body_ja):
+            store_letter(session, letter, actor=f"run:{run_id}", run_id=run_id)
+            result.created.append(letter)
+    held = [Refusal(c.application_id, c.kind, c.held) for c in composed if c.held]
+    for refusal in [*refused, *held]:
         block(session, refusal, run_id=run_id)
-    result.refused.extend(refused)
-    still_refused = {blocked_key(app_id, r.kind) for r in refused}
-    written = {d.kind for d in drafts}
-    for key in _open_blocked(session, app_id) - still_refused:
+    result.refused.extend([*refused, *held])
+    _withdraw_obsolete(session, app_id, composed, run_id=run_id)
+    waiting = {blocked_key(app_id, r.kind) for r in [*refused, *held]}
+    written = {c.kind for c in composed}
+    for key in _open_blocked(session, app_id) - waiting:
         kind = key.rsplit(":", 1)[1]
         why = "通知文を作成しました。" if kind in written else "この通知文は不要になりました。"
         close_if_open(session, key, resolution=why, actor=f"run:{run_id}", run_id=run_id)
+
+
+def _settled() -> Select[tuple[int | None]]:
+    """Letters that left the print queue: listed in a run's PDF, or withdrawn."""
+    return select(AuditEvent.entity_id).where(
+        AuditEvent.action.in_((LISTED, WITHDRAWN)), AuditEvent.entity_type == "letter"
+    )
+
+
+def _withdraw_obsolete(
+    session: Session, app_id: int, composed: list[Composed], *, run_id: int
+) -> None:
+    """Take back a run's letters never printed that the decision no longer calls for as written
+    (the documents arrived, or a newer letter lists what is still missing)."""
+    current = {(c.kind, c.body_ja) for c in composed}
+    waiting = session.scalars(
+        select(Letter).where(
+            Letter.application_id == app_id,
+            Letter.created_by.startswith("run:"),
+            Letter.sent_at.is_(None),
+            Letter.id.not_in(_settled()),
+        )
+    )
+    for letter in waiting:
+        if (letter.kind, letter.body_ja) not in current:
+            record_event(
+                session,
+                actor=f"run:{run_id}",
+                action=WITHDRAWN,
+                entity_type="letter",
+                entity_id=letter.id,
+                reason="判定が変わり、印刷前の通知文が不要になりました",
+                run_id=run_id,
+            )
 
 
 def create_letters(
@@ -273,24 +356,12 @@ def create_letters(
 
 
 def _unlisted(session: Session) -> list[Letter]:
-    """Letters of this run and of interrupted or failed runs, and letters staff requested,
-    that no list names yet."""
-    listed = select(AuditEvent.entity_id).where(
-        AuditEvent.action == LISTED, AuditEvent.entity_type == "letter"
-    )
-    unfinished = [
-        f"run:{run_id}"
-        for run_id in session.scalars(
-            select(Run.id).where(
-                Run.status.in_((RunStatus.RUNNING, RunStatus.INTERRUPTED, RunStatus.FAILED))
-            )
-        )
-    ]
-    by_staff = Letter.created_by.startswith("user:") & Letter.sent_at.is_(None)
+    """Letters to print that no list names yet: this run's, those of a run that died before
+    listing them, those held for their recipient, and those staff requested."""
     return list(
         session.scalars(
             select(Letter)
-            .where(Letter.created_by.in_(unfinished) | by_staff, Letter.id.not_in(listed))
+            .where(Letter.id.not_in(_settled()), Letter.sent_at.is_(None))
             .order_by(Letter.id)
         )
     )

@@ -105,6 +105,7 @@ ACTION_JA = {
     "letter.listed": "通知文を印刷用にまとめた",
     "letter.sent": "通知文を送付済みにした",
     "letter.unsent": "通知文の送付済みを取り消した",
+    "letter.withdrawn": "印刷前の通知文を取り下げた",
     "decision.evaluated": "判定を再実行",
     "decision.approved": "承認",
     "decision.rejected": "却下",
