@@ -129,6 +129,12 @@ def test_letters_by_kind_printed_as_pdfs_once(engine: Engine, tmp_path: Path) ->
         )
     out = tmp_path / "out"
     result = create_letters(engine, cfg, out, run_id=run, today=TODAY)
+    assert result.by_kind == {
+        "missing_documents": 1,
+        "unsigned_forms": 1,
+        "underpayment": 1,
+        "not_required": 1,
+    }
     assert sorted((d.application_id, d.kind) for d in result.created) == [
         (missing, "missing_documents"),
         (missing, "unsigned_forms"),
@@ -223,7 +229,7 @@ def test_an_address_nobody_confirmed_holds_the_letter_until_someone_does(
         _decided(s, app, "pending", OATH, run)
     held = create_letters(engine, cfg, tmp_path / "a", run_id=run, today=TODAY)
     assert [c.kind for c in held.created] == ["unsigned_forms"]  # written, not printed
-    assert held.files == [] and not (tmp_path / "a").exists()
+    assert held.files == [] and held.by_kind == {} and not (tmp_path / "a").exists()
     assert "宛先の住所の読み取りが確認されていません" in held.refused[0].message
     again = create_letters(engine, cfg, tmp_path / "b", run_id=run, today=TODAY)
     assert again.created == [] and again.files == []  # still waiting, nothing doubled
@@ -233,10 +239,11 @@ def test_an_address_nobody_confirmed_holds_the_letter_until_someone_does(
         field.status = "confirmed"  # staff confirmed the reading
     printed = create_letters(engine, cfg, tmp_path / "c", run_id=run, today=TODAY)
     assert printed.created == [] and printed.files[0] == tmp_path / "c" / "letters.pdf"
+    assert printed.by_kind == {"unsigned_forms": 1}  # the report's letters to send
     text = pdf_text(tmp_path / "c" / "letters.pdf")
     assert "〒100-0005" in text and "東京都千代田区丸の内2-2" in text
     [item] = _items(engine, "letter_blocked")
-    assert item.status == "resolved" and item.resolution == "通知文を作成しました。"
+    assert item.status == "resolved" and item.resolution == "通知文を印刷しました。"
 
 
 def test_a_held_letter_no_longer_called_for_is_withdrawn_and_its_item_closes(

@@ -135,3 +135,41 @@ def test_a_letter_whose_address_went_missing_says_why_instead_of_printing(env: E
     response = client.get(f"/letters/{ids[0]}.pdf")
     assert response.status_code == 409
     assert "宛先の住所が空です" in response.text
+
+
+def test_a_letter_held_for_its_address_links_to_the_item_that_says_why(env: Env) -> None:
+    with session_scope(env.engine) as s:
+        from pipeline.storage.models import Applicant, Application
+
+        draft = draft_letter(
+            s,
+            env.settings,
+            env.world.application_id,
+            "unsigned_forms",
+            dated=TODAY,
+            extra={"items": ["(D) 倫理綱領・職業倫理規定および継続教育・学習方針の順守への宣誓書"]},
+        )
+        store_letter(s, draft, actor=f"user:{env.world.staff_id}")
+        app = s.get(Application, env.world.application_id)
+        s.get(Applicant, app.applicant_id).address = None
+    run = start_run(env.engine)
+    result = create_letters(
+        env.engine, env.settings, output_folder(env.settings, run), run_id=run, today=TODAY
+    )
+    assert result.files == [] and len(result.refused) == 1  # held, not printed
+    client = env.login("sato")
+    html = client.get("/letters?run=waiting").text
+    assert "印刷待ち" in html and "印刷できません" in html and "宛先の住所が空です" in html
+    assert 'formaction="/letters/' not in html  # nothing to mark sent until it can print
+    with session_scope(env.engine) as s:
+        from pipeline.storage.models import ReviewItem
+
+        item = s.scalars(select(ReviewItem).where(ReviewItem.kind == "letter_blocked")).one()
+    assert f'href="/items/{item.id}"' in html
+    later = start_run(env.engine)
+    create_letters(
+        env.engine, env.settings, output_folder(env.settings, later), run_id=later, today=TODAY
+    )
+    with session_scope(env.engine) as s:  # the same item stays open: no close-and-reopen each night
+        items = s.scalars(select(ReviewItem).where(ReviewItem.kind == "letter_blocked")).all()
+        assert [(i.id, i.status) for i in items] == [(item.id, "open")]

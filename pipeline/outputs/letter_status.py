@@ -18,9 +18,18 @@ from sqlalchemy.orm import Session
 
 from pipeline.outputs.letter_sources import CREATED
 from pipeline.outputs.letter_text import KIND_JA
-from pipeline.outputs.letters import LISTED, WITHDRAWN
+from pipeline.outputs.letters import BLOCKED, LISTED, WITHDRAWN, blocked_key
+from pipeline.review.queue import OPEN_STATES
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Applicant, Application, AuditEvent, Letter, Run, User
+from pipeline.storage.models import (
+    Applicant,
+    Application,
+    AuditEvent,
+    Letter,
+    ReviewItem,
+    Run,
+    User,
+)
 from pipeline.storage.types import utcnow
 
 SENT = "letter.sent"
@@ -45,6 +54,8 @@ class LetterRow:
     dated: date  # the date the letter bears
     sent_at: datetime | None
     sent_by: str | None
+    held_item: int | None = None  # the open letter_blocked item saying why it cannot print
+    held_reason: str | None = None  # why it cannot print now (filled for letters waiting)
 
 
 def _listed(run_id: int | None = None) -> Select[tuple[int | None]]:
@@ -119,6 +130,17 @@ def _dated(session: Session, letter_ids: list[int]) -> dict[int, date]:
     }
 
 
+def _held_items(session: Session, keys: set[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(ReviewItem.dedupe_key, ReviewItem.id).where(
+            ReviewItem.kind == BLOCKED,
+            ReviewItem.dedupe_key.in_(keys),
+            ReviewItem.status.in_(OPEN_STATES),
+        )
+    ).all()
+    return {key: int(item_id) for key, item_id in rows}
+
+
 def letters_of(session: Session, run_id: int | None, tz: ZoneInfo) -> list[LetterRow]:
     """The letters a run printed (``None``: those waiting for the next run)."""
     stmt = (
@@ -135,6 +157,9 @@ def letters_of(session: Session, run_id: int | None, tz: ZoneInfo) -> list[Lette
     ids = [letter.id for letter, _ in rows]
     sent_by = _sent_by(session, ids)
     dated = _dated(session, ids)
+    held = _held_items(
+        session, {blocked_key(letter.application_id, letter.kind) for letter, _ in rows}
+    )
     return [
         LetterRow(
             letter.id,
@@ -145,6 +170,9 @@ def letters_of(session: Session, run_id: int | None, tz: ZoneInfo) -> list[Lette
             dated.get(letter.id) or letter.created_at.astimezone(tz).date(),
             letter.sent_at,
             sent_by.get(letter.id) if letter.sent_at else None,
+            held.get(blocked_key(letter.application_id, letter.kind))
+            if not letter.sent_at
+            else None,
         )
         for letter, name in rows
     ]

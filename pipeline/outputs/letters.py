@@ -103,14 +103,16 @@ class Refusal:
 @dataclass
 class LettersResult:
     created: list[Composed] = field(default_factory=list)  # stored by this run
+    printed: list[str] = field(default_factory=list)  # the kinds of the letters printed, in order
     refused: list[Refusal] = field(default_factory=list)  # not written or not printable
     files: list[Path] = field(default_factory=list)  # the combined PDF first
 
     @property
     def by_kind(self) -> dict[str, int]:
+        """Letters printed by this run (to send), by kind."""
         out: dict[str, int] = defaultdict(int)
-        for draft in self.created:
-            out[draft.kind] += 1
+        for kind in self.printed:
+            out[kind] += 1
         return dict(out)
 
 
@@ -282,12 +284,22 @@ def _letters_of_application(
         block(session, refusal, run_id=run_id)
     result.refused.extend([*refused, *held])
     _withdraw_obsolete(session, app_id, composed, run_id=run_id)
-    waiting = {blocked_key(app_id, r.kind) for r in [*refused, *held]}
-    written = {c.kind for c in composed}
-    for key in _open_blocked(session, app_id) - waiting:
-        kind = key.rsplit(":", 1)[1]
-        why = "通知文を作成しました。" if kind in written else "この通知文は不要になりました。"
-        close_if_open(session, key, resolution=why, actor=f"run:{run_id}", run_id=run_id)
+    to_print = session.scalars(
+        select(Letter.kind).where(
+            Letter.application_id == app_id,
+            Letter.sent_at.is_(None),
+            Letter.id.not_in(_settled()),
+        )
+    )
+    waiting = {blocked_key(app_id, kind) for kind in [*to_print, *(r.kind for r in refused)]}
+    for key in _open_blocked(session, app_id) - waiting:  # printing closes the others
+        close_if_open(
+            session,
+            key,
+            resolution="この通知文は不要になりました。",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
 
 
 def _settled() -> Select[tuple[int | None]]:
@@ -344,11 +356,16 @@ def create_letters(
             )
         checkpoint("outputs.letters_stored")
     with session_scope(engine) as session:
-        result.files = _list_unlisted(session, settings, folder, run_id=run_id)
-    if result.created or result.refused:
+        result.files, result.printed, held = _list_unlisted(
+            session, settings, folder, run_id=run_id
+        )
+    known = {(r.application_id, r.kind) for r in result.refused}
+    result.refused.extend(r for r in held if (r.application_id, r.kind) not in known)
+    if result.created or result.printed or result.refused:
         log.info(
-            "%d letters created: %s; %d refused",
+            "letters: %d written, %d printed %s, %d refused or held",
             len(result.created),
+            len(result.printed),
             result.by_kind,
             len(result.refused),
         )
@@ -375,17 +392,27 @@ def single_name(letter: Letter) -> str:
 
 def _list_unlisted(
     session: Session, settings: Settings, folder: Path, *, run_id: int
-) -> list[Path]:
+) -> tuple[list[Path], list[str], list[Refusal]]:
+    """Print the letters waiting to be printed; those that still cannot print stay waiting."""
     printable: list[tuple[Letter, LetterDraft]] = []
+    held: list[Refusal] = []
     for letter in _unlisted(session):
         try:
             printable.append((letter, redraft(session, settings, letter)))
         except ValidationError as e:
-            block(session, Refusal(letter.application_id, letter.kind, e.message), run_id=run_id)
+            held.append(Refusal(letter.application_id, letter.kind, e.message))
+            block(session, held[-1], run_id=run_id)
     if not printable:
-        return []
+        return [], [], held
     files = write_letter_files(printable, settings, folder, title=f"通知文（実行 {run_id}）")
     for letter, _ in printable:
+        close_if_open(
+            session,
+            blocked_key(letter.application_id, letter.kind),
+            resolution="通知文を印刷しました。",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
         record_event(
             session,
             actor=f"run:{run_id}",
@@ -395,7 +422,7 @@ def _list_unlisted(
             after={"file": COMBINED_PDF},
             run_id=run_id,
         )
-    return files
+    return files, [letter.kind for letter, _ in printable], held
 
 
 def write_letter_files(

@@ -31,7 +31,7 @@ class RunOutputs:
     certificates_pdf: str | None = None
     certificates_refused: int = 0
     cp932_replacements: list[str] = field(default_factory=list)
-    letters: int = 0
+    letters: int = 0  # printed by the run: to send
     letters_by_kind: dict[str, int] = field(default_factory=dict)
     letters_file: str | None = None
     letters_refused: int = 0
@@ -82,7 +82,7 @@ def write_run_outputs(
         certificates_pdf=rel(combined) if combined else None,
         certificates_refused=len(certs.refused),
         cp932_replacements=[r.describe() for r in certs.replacements],
-        letters=len(letters.created),
+        letters=len(letters.printed),
         letters_by_kind=letters.by_kind,
         letters_file=rel(letters.files[0]) if letters.files else None,
         letters_refused=len(letters.refused),

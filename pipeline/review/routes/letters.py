@@ -9,12 +9,15 @@ the ones ticked) and undoing it are audited (:mod:`pipeline.outputs.letter_statu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
+from pipeline.config import Settings
 from pipeline.errors import ValidationError
 from pipeline.outputs import letter_status
 from pipeline.outputs.letter_pdf import letters_pdf
@@ -50,8 +53,10 @@ def letters_page(request: Request, user: CurrentUser, db: DB, run: str | None = 
     if chosen is None and not waiting and groups:
         first = next((g for g in groups if g.run_id is not None), None)
         chosen, waiting = (first.run_id, False) if first else (None, True)
-    tz = request.app.state.settings.tz
-    rows = letter_status.letters_of(db, None if waiting else chosen, tz) if groups else []
+    settings = request.app.state.settings
+    rows = letter_status.letters_of(db, None if waiting else chosen, settings.tz) if groups else []
+    if waiting:  # whether each can print now, not as of the last run
+        rows = [replace(row, held_reason=_cannot_print(db, settings, row.id)) for row in rows]
     combined = (
         chosen is not None
         and (output_folder(request.app.state.settings, chosen) / COMBINED_PDF).is_file()
@@ -102,6 +107,17 @@ def letter_pdf(request: Request, letter_id: int, user: CurrentUser, db: DB) -> R
         )
     title = f"{KIND_JA.get(letter.kind, letter.kind)}（申請 {letter.application_id}）"
     return _pdf(letters_pdf([draft.planned], settings, title=title), f"{title}.pdf")
+
+
+def _cannot_print(db: Session, settings: Settings, letter_id: int) -> str | None:
+    letter = db.get(Letter, letter_id)
+    if letter is None or letter.sent_at is not None:
+        return None
+    try:
+        redraft(db, settings, letter)
+    except ValidationError as e:
+        return e.message
+    return None
 
 
 def _back(run: str | None) -> RedirectResponse:
