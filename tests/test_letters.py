@@ -207,7 +207,7 @@ def test_a_letter_to_nobody_about_nothing_is_not_written_and_staff_are_told_why(
         assert s.scalar(select(func.count()).select_from(Letter)) == 0
     [item] = _items(engine, "letter_blocked")
     assert item.application_id == app and item.status == "open"
-    assert item.title_ja.startswith("通知文「署名漏れのお知らせ」を作成できません")
+    assert item.title_ja.startswith("通知文「署名漏れのお知らせ」を送付できません")
     assert "宛名（氏名）" in item.title_ja and "宛先の住所" in item.title_ja
     assert (
         create_letters(engine, get_settings(), tmp_path / "o2", run_id=run, today=TODAY).created

@@ -150,7 +150,7 @@ def recipient_of(session: Session, application: Application, kind: str) -> Recip
         raise LetterRefusedError(
             kind,
             unsure,
-            reason=f"{'、'.join(unsure)}の読み取りが確認されていません（読み取り値を確認すると、次の夜間処理で作成します）",
+            reason=f"{'、'.join(unsure)}の読み取りが確認されていません（読み取り値を確認すると、次の夜間処理で印刷します）",
         )
     missing = [label for label, value in values.items() if not value]
     if missing:

@@ -89,7 +89,7 @@ class LetterRefusedError(ValidationError):
     def __init__(self, kind: str, missing: list[str], *, reason: str | None = None) -> None:
         title = KIND_JA.get(kind, kind)
         why = reason or f"{'、'.join(missing)}が空です"
-        super().__init__(f"通知文「{title}」を作成できません: {why}。")
+        super().__init__(f"通知文「{title}」を送付できません: {why}。")
         self.kind = kind
         self.missing = missing
         self.reason = reason

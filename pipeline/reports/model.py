@@ -89,7 +89,7 @@ EXCEPTION_KIND_JA: dict[str, str] = {
     "registry_mismatch": "合格者名簿との不一致",
     "quarantined": "受付できないファイル",
     "data_cleanup": "データ整備（情報）",
-    "letter_blocked": "作成できない通知文",
+    "letter_blocked": "送付できない通知文",
     "certificate_blocked": "作成できない認定証",
 }
 

@@ -48,8 +48,8 @@ KIND_JA: dict[str, str] = {
     "application_unpaid": "未入金",
     "decision_review": "判定の確認",
     "ineligible_proposed": "不認定（案）の確認",
-    "letter_blocked": "通知文を作成できない",
-    "certificate_blocked": "認定証を作成できない",
+    "letter_blocked": "送付できない通知文",
+    "certificate_blocked": "作成できない認定証",
 }
 KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
 

@@ -100,7 +100,7 @@ def letter_pdf(request: Request, letter_id: int, user: CurrentUser, db: DB) -> R
         return render(
             request,
             "error.html",
-            {"title": "通知文を作成できません", "text": e.message, "status": 409},
+            {"title": "この通知文は印刷できません", "text": e.message, "status": 409},
             db=db,
             user=user,
             status_code=409,
