@@ -14,10 +14,12 @@ CONKEN  := $(VENV)/bin/conken
 STAMPS  := .stamps
 
 # Debian packages the project needs at run time and in tests.
+# IPAex Mincho/Gothic print letters and certificates; IPAmj Mincho the characters of names
+# beyond them (𠮷 and the rest of the family register's).
 APT_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-eng poppler-utils \
                 fonts-noto-cjk fonts-ipafont-gothic fonts-ipafont-mincho fonts-klee fonts-kiloji \
                 fonts-morisawa-bizud-gothic fonts-morisawa-bizud-mincho fonts-ipaexfont \
-                fonts-mplus fonts-vlgothic fonts-takao \
+                fonts-mplus fonts-vlgothic fonts-takao fonts-ipamj-mincho \
                 chromium chromium-driver
 
 # Prefect must never try to phone home: this machine has no internet.

@@ -157,8 +157,8 @@ def audit_sample_task(settings: Settings, run_id: int) -> dict[str, int]:
 
 
 @task(name="office-outputs", **IO_TASK)
-def outputs_task(settings: Settings, run_id: int) -> dict[str, Any]:
-    outputs = write_run_outputs(_engine(settings), settings, run_id=run_id)
+def outputs_task(settings: Settings, run_id: int, today: date) -> dict[str, Any]:
+    outputs = write_run_outputs(_engine(settings), settings, run_id=run_id, today=today)
     return {"counts": outputs.counts, "report": outputs.for_report()}
 
 
@@ -296,7 +296,7 @@ def _run_stages(
     lock.check()
     _stage(state, "audit_sample", lambda: audit_sample_task(settings, run_id), dict)
     outputs = _stage(
-        state, "outputs", lambda: outputs_task(settings, run_id), lambda o: o["counts"]
+        state, "outputs", lambda: outputs_task(settings, run_id, today), lambda o: o["counts"]
     )
     state.outputs = outputs["report"]
 

@@ -12,10 +12,10 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,6 +26,7 @@ from pipeline.errors import ConfigurationError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_ROOT = PROJECT_ROOT / "data"
+A4_MM = (210.0, 297.0)
 
 
 class _TomlSource(PydanticBaseSettingsSource):
@@ -156,6 +157,46 @@ class Settings(BaseSettings):
     )
     timezone: str = Field("Asia/Tokyo", description="Business timezone.")
 
+    # office outputs: letters and certificates (A4 PDFs)
+    envelope_window_mm: tuple[float, float, float, float] = Field(
+        (23.0, 13.0, 90.0, 45.0),
+        description="The address window of the 長形3号 window envelope letters are mailed in: "
+        "left, top, width, height in mm from the envelope's left and top edges (A4 folded in "
+        "three, its top panel against those edges). Default: the common 90 × 45 mm window.",
+    )
+    envelope_window_clearance_mm: float = Field(
+        3.0,
+        ge=0,
+        le=10,
+        description="The address stays this far inside the window on every side (the folded "
+        "sheet moves a little in the envelope).",
+    )
+    print_fonts_mincho: list[str] = Field(
+        default_factory=lambda: [
+            "/usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf",
+            "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+        ],
+        description="TrueType fonts for the text of letters and certificates, in order: a "
+        "character the first lacks (a name outside JIS X 0208) is taken from the next.",
+    )
+    print_fonts_gothic: list[str] = Field(
+        default_factory=lambda: [
+            "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+            "/usr/share/fonts/truetype/ipamj/ipamjm.ttf",
+        ],
+        description="TrueType fonts for headings of letters and certificates, in order.",
+    )
+    certificate_stock: Literal["plain", "preprinted"] = Field(
+        "plain",
+        description="plain: certificates print whole on blank A4; preprinted: only the variable "
+        "text, at the fixed offsets of the certificate layout, onto pre-printed stock.",
+    )
+    certificate_layout_path: Path | None = Field(
+        None,
+        description="Certificate layout (YAML: where each text goes); default: the bundled "
+        "pipeline/outputs/templates/certificate_layout.yaml. Measure your stock and copy it.",
+    )
+
     # orchestration
     schedule_cron: str = Field("0 2 * * *", description="Nightly run schedule (cron, local time).")
     dask_address: str | None = Field(None, description="Existing Dask scheduler for scale-out.")
@@ -215,6 +256,22 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         return upper
+
+    @model_validator(mode="after")
+    def _window_on_the_top_panel(self) -> Settings:
+        left, top, width, height = self.envelope_window_mm
+        inner = 2 * self.envelope_window_clearance_mm
+        if min(left, top) < 0 or width <= inner + 20 or height <= inner + 15:
+            raise ValueError(
+                "envelope_window_mm must be left, top, width, height in mm with room for an "
+                f"address inside the clearance, not {list(self.envelope_window_mm)}"
+            )
+        if left + width > A4_MM[0] or top + height > A4_MM[1] / 3:
+            raise ValueError(
+                "envelope_window_mm must lie on the top third of an A4 sheet (210 × 99 mm), "
+                f"not {list(self.envelope_window_mm)}"
+            )
+        return self
 
     # derived locations -------------------------------------------------
     @property

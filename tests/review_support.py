@@ -194,7 +194,12 @@ def _application(
     received: date,
     issue: date,
 ) -> Application:
-    applicant = Applicant(name=applicant_name, kana="ヤマダ タロウ")
+    applicant = Applicant(
+        name=applicant_name,
+        kana="ヤマダ タロウ",
+        postcode="100-0005",
+        address="東京都千代田区丸の内1-1-1 丸の内ビル 5階",
+    )
     session.add(applicant)
     session.flush()
     application = Application(

@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,8 +27,11 @@ from pipeline.runs import mark_interrupted, start_run
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import AuditEvent, Envelope, Letter
 from tests.helpers import files as make
+from tests.pdf_support import pdf_text
 from tests.test_ingest import settings  # noqa: F401  (the intake fixture)
 from tests.test_outputs import _app, _decided
+
+TODAY = date(2024, 6, 21)
 
 
 def test_checkpoint_kills_at_the_nth_passage_and_leaves_a_marker(tmp_path: Path) -> None:
@@ -104,25 +107,28 @@ def test_letters_stored_by_a_run_that_died_before_listing_them_are_listed_next(
             s, app, "pending", [{"rule_id": "oath.signed", "letter_kind": "unsigned_oath"}], first
         )
 
-    def crash(*_args: object) -> list[Path]:
+    def crash(*_args: object, **_kwargs: object) -> list[Path]:
         raise OSError("disk full")  # as good as a kill between the commit and the list
 
     with monkeypatch.context() as mp:
-        mp.setattr(letters, "_write_list", crash)
+        mp.setattr(letters, "write_letter_files", crash)
         with pytest.raises(OSError):
-            letters.create_letters(engine, cfg, tmp_path / "run-1", run_id=first)
+            letters.create_letters(engine, cfg, tmp_path / "run-1", run_id=first, today=TODAY)
     mark_interrupted(engine)
     second = start_run(engine)
-    result = letters.create_letters(engine, cfg, tmp_path / "run-2", run_id=second)
+    result = letters.create_letters(engine, cfg, tmp_path / "run-2", run_id=second, today=TODAY)
     assert result.created == []  # stored by the first run, not created again
-    listing = (tmp_path / "run-2" / "letters.txt").read_text(encoding="utf-8")
-    assert listing.count("--- 申請") == 1 and "unsigned_forms" in listing
-    third = letters.create_letters(engine, cfg, tmp_path / "run-3", run_id=start_run(engine))
+    listing = (tmp_path / "run-2" / "letters.csv").read_text(encoding="utf-8-sig")
+    assert listing.count("署名漏れのお知らせ") == 1
+    assert "山田 太郎 様" in pdf_text(tmp_path / "run-2" / "letters.pdf")
+    third = letters.create_letters(
+        engine, cfg, tmp_path / "run-3", run_id=start_run(engine), today=TODAY
+    )
     assert third.files == [] and not (tmp_path / "run-3").exists()
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(Letter)) == 1
         listed = s.scalars(select(AuditEvent).where(AuditEvent.action == "letter.listed")).all()
-        assert len(listed) == 1 and json.dumps(listed[0].after) == '{"file": "letters.txt"}'
+        assert len(listed) == 1 and json.dumps(listed[0].after) == '{"file": "letters.pdf"}'
 
 
 def test_a_page_rewritten_after_a_killed_write_leaves_no_temporary_file(tmp_path: Path) -> None:

@@ -204,7 +204,11 @@ def reference(api_url: str, batch: Path, tmp_path_factory: pytest.TempPathFactor
     # The batch must exercise every stage, or the comparisons would prove little.
     assert len(want.dump["applications"]) == len(ENVELOPES)
     assert len(want.dump["decisions"]) >= len(ENVELOPES)
-    assert want.dump["payment_matches"] and want.dump["letters"] and want.outputs
+    assert want.dump["payment_matches"] and want.dump["letters"]
+    # the sample's addresses are handwritten: its letters are stored and held until a person
+    # confirms the address (a letter_blocked item), else printed and listed
+    held = any('"letter_blocked"' in e for e in want.dump["exceptions"])
+    assert want.outputs or held
     assert any('"quarantined"' in e for e in want.dump["envelopes"])
     assert any(p.startswith("store/") for p in want.files)
     return want

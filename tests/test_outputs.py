@@ -1,32 +1,28 @@
-"""Outputs for the office: certifications CSV, letters, audit sample."""
+"""Outputs for the office: the certifications CSV and the audit sample (letters: test_letters.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from pipeline.audit_sample import choose, open_audit_items
 from pipeline.config import get_settings
 from pipeline.outputs.certifications import HEADER, export_certifications
 from pipeline.outputs.csvsafe import GETA, encode_cp932, neutralise, to_cp932
-from pipeline.outputs.letters import create_letters
 from pipeline.runs import start_run
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import (
     Applicant,
     Application,
-    BankTransaction,
     Decision,
     Envelope,
-    Letter,
-    PaymentMatch,
     ReviewItem,
     RuleFinding,
 )
@@ -87,6 +83,17 @@ def _app(s, *, name: str, address: str, number: str | None, decision: str, n: in
     )
     s.add(app)
     s.flush()
+    if decision == "approved":
+        s.add(
+            Decision(
+                application_id=app.id,
+                outcome="approved",
+                ruleset_version="1",
+                valid_from=app.valid_from,
+                valid_to=app.valid_to,
+                created_at=datetime(2025, 6, 20, 16, 0, tzinfo=UTC),  # 2025-06-21 in Tokyo
+            )
+        )
     return app.id
 
 
@@ -110,9 +117,9 @@ def test_certifications_csv_both_encodings_once(engine: Engine, tmp_path: Path) 
             n=2,
         )
         _app(s, name="未承認", address="x", number=None, decision="eligible", n=3)
-    result = export_certifications(engine, tmp_path / "out", run_id=run)
+    result = export_certifications(engine, get_settings(), tmp_path / "out", run_id=run)
     assert result.count == 2
-    utf8, cp932 = result.files
+    utf8, cp932 = result.files[:2]
     assert utf8.read_bytes().startswith(b"\xef\xbb\xbf")
     rows_utf8 = list(csv.reader(io.StringIO(utf8.read_bytes().decode("utf-8-sig"))))
     rows_cp932 = list(csv.reader(io.StringIO(cp932.read_bytes().decode("cp932"))))
@@ -122,7 +129,7 @@ def test_certifications_csv_both_encodings_once(engine: Engine, tmp_path: Path) 
     assert rows_utf8[2][7].startswith("'=") and rows_cp932[2][7].startswith("'=")
     assert rows_utf8[1][4:6] == ["2025-04-01", "2028-03-31"]
     assert [r.describe() for r in result.replacements] == ["row 2, 氏名: U+20BB7 𠮷"]
-    again = export_certifications(engine, tmp_path / "out2", run_id=run)
+    again = export_certifications(engine, get_settings(), tmp_path / "out2", run_id=run)
     assert again.count == 0 and again.files == []
     assert not (tmp_path / "out2").exists()
 
@@ -149,97 +156,6 @@ def _decided(s, app_id: int, outcome: str, findings: list[dict], run_id: int | N
             )
         )
     s.get(Application, app_id).decision = outcome
-
-
-def test_letters_by_kind_with_applicant_and_contact(engine: Engine, tmp_path: Path) -> None:
-    settings_ = get_settings()
-    run = start_run(engine)
-    with session_scope(engine) as s:
-        missing = _app(s, name="山田 太郎", address="東京都", number=None, decision="pending", n=1)
-        _decided(
-            s,
-            missing,
-            "pending",
-            [
-                {
-                    "rule_id": "completeness.documents",
-                    "letter_kind": "missing_documents",
-                    "details": {"missing_documents": ["B", "report"]},
-                },
-                {
-                    "rule_id": "attestation.present",
-                    "letter_kind": "missing_documents",
-                    "details": {"missing_rows": [2], "unsigned_rows": []},
-                },
-                {"rule_id": "oath.signed", "letter_kind": "unsigned_oath", "details": {}},
-            ],
-            run,
-        )
-        short = _app(s, name="佐藤 花子", address="大阪府", number=None, decision="pending", n=2)
-        _decided(s, short, "pending", [{"rule_id": "fee.paid", "letter_kind": "underpayment"}], run)
-        txn = BankTransaction(
-            txn_key="t1",
-            booked_on=date(2024, 5, 1),
-            payer_raw="x",
-            payer_normalized="x",
-            deposit_yen=10560,
-            status="matched",
-        )
-        s.add(txn)
-        s.flush()
-        s.add(
-            PaymentMatch(
-                transaction_id=txn.id,
-                application_id=short,
-                rule="r",
-                score=1,
-                amount_yen=10560,
-                outcome="underpaid",
-                status="accepted",
-            )
-        )
-        sv = _app(s, name="鈴木 一郎", address="札幌市", number=None, decision="not_required", n=3)
-        s.get(Application, sv).qualification = "SV"
-        _decided(
-            s,
-            sv,
-            "not_required",
-            [
-                {
-                    "rule_id": "qualification.needs_certification",
-                    "letter_kind": "no_certification_needed",
-                }
-            ],
-            run,
-        )
-    result = create_letters(engine, settings_, tmp_path / "out", run_id=run)
-    kinds = sorted((d.application_id, d.kind) for d in result.created)
-    assert kinds == [
-        (missing, "missing_documents"),
-        (missing, "unsigned_forms"),
-        (short, "underpayment"),
-        (sv, "not_required"),
-    ]
-    body = {(d.application_id, d.kind): d.body_ja for d in result.created}
-    docs = body[(missing, "missing_documents")]
-    assert "山田 太郎 様" in docs and "〒100-0005" in docs
-    assert "(B) 業務経歴証明書" in docs and "試験結果レポート" in docs
-    assert "業務経歴 2 行目" in docs
-    assert "info@conken.org" in docs
-    assert "宣誓書" in body[(missing, "unsigned_forms")]
-    owed = body[(short, "underpayment")]
-    assert "10,560円" in owed and "不足額 440円" in owed  # 11,000 - 10,560
-    assert "3176131" in owed
-    assert "認定申請は不要" in body[(sv, "not_required")]
-    assert "{{" not in "".join(body.values())
-    listing = (tmp_path / "out" / "letters.txt").read_text(encoding="utf-8")
-    assert listing.count("--- 申請") == 4
-    with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Letter)) == 4
-    again = create_letters(engine, settings_, tmp_path / "out2", run_id=run)
-    assert again.created == []
-    with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(Letter)) == 4
 
 
 def test_audit_choose_is_deterministic_share_rounded_up() -> None:
@@ -277,23 +193,6 @@ def test_audit_items_only_for_straight_through_eligible(engine: Engine) -> None:
     assert open_audit_items(engine, run_id=run, share=1.0).chosen == []  # audited once
 
 
-def test_no_letter_for_a_decision_that_needs_a_person(engine: Engine, tmp_path: Path) -> None:
-    run = start_run(engine)
-    with session_scope(engine) as s:
-        for n, outcome in ((1, "review"), (2, "ineligible_proposed")):
-            app = _app(s, name="a", address="b", number=None, decision=outcome, n=n)
-            _decided(
-                s,
-                app,
-                outcome,
-                [{"rule_id": "fee.paid", "letter_kind": "underpayment"}],
-                run,
-            )
-    result = create_letters(engine, get_settings(), tmp_path / "out", run_id=run)
-    assert result.created == []
-    assert not (tmp_path / "out").exists()
-
-
 def test_rows_of_a_file_a_killed_run_wrote_are_recorded_not_exported_again(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -307,14 +206,14 @@ def test_rows_of_a_file_a_killed_run_wrote_are_recorded_not_exported_again(
             s, name="山田 太郎", address="東京都", number="OMP-2025-00001", decision="approved", n=1
         )
     out = tmp_path / "outputs"
-    written = export_certifications(engine, out / f"run-{first}", run_id=first)
+    written = export_certifications(engine, get_settings(), out / f"run-{first}", run_id=first)
     assert written.count == 1
     # The run was killed after writing its files, before recording the export.
     with session_scope(engine) as s:
         s.execute(delete(AuditEvent).where(AuditEvent.action == "certificate.exported"))
     written.files[1].unlink()  # and before the cp932 twin
     second = start_run(engine)
-    again = export_certifications(engine, out / f"run-{second}", run_id=second)
+    again = export_certifications(engine, get_settings(), out / f"run-{second}", run_id=second)
     assert again.count == 0 and not (out / f"run-{second}").exists()
     with session_scope(engine) as s:
         events = s.scalars(
@@ -323,7 +222,9 @@ def test_rows_of_a_file_a_killed_run_wrote_are_recorded_not_exported_again(
     assert len(events) == 1 and events[0].after["recovered"] is True
     assert written.files[1].exists()  # the cp932 twin written from the same rows
     third = start_run(engine)
-    assert export_certifications(engine, out / f"run-{third}", run_id=third).count == 0
+    assert (
+        export_certifications(engine, get_settings(), out / f"run-{third}", run_id=third).count == 0
+    )
     with session_scope(engine) as s:
         assert (
             len(

@@ -20,6 +20,7 @@ from pipeline.storage.models import (
     ReviewItem,
     Run,
 )
+from tests.pdf_support import pdf_text
 from tests.review_client import Env, env, fast_hashing, form_fields  # noqa: F401 - fixtures
 
 # --- queue -----------------------------------------------------------------------------------
@@ -298,7 +299,12 @@ def test_requesting_documents_records_a_letter(env: Env) -> None:
         letter = s.scalars(select(Letter).where(Letter.application_id == w.application_id)).one()
         assert letter.kind == "missing_documents" and letter.created_by == f"user:{w.staff_id}"
         assert "(C) 上司もしくは監督者による証明" in letter.body_ja
-        assert "山田 太郎 様" in letter.body_ja
+        assert "署名をお願いします" in letter.body_ja
+    pdf = client.get(
+        f"/letters/{letter.id}.pdf"
+    )  # addressed to the applicant, laid out for the window
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "山田 太郎 様" in pdf_text(pdf.content)
 
 
 def test_payment_reassign_by_pass_number(env: Env) -> None:

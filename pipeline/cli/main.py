@@ -37,6 +37,7 @@ _GROUPS: list[tuple[str, str, str]] = [
     ("run", "run", "Run the nightly job once now, with progress bars and a summary."),
     ("serve", "serve", "Serve the nightly job on its schedule (Cron, Asia/Tokyo)."),
     ("report", "report", "Regenerate a run's report and the history page."),
+    ("outputs_cmd", "outputs", "Letters and certificates: preview every kind as PDF and PNG."),
     ("forms", "forms", "Form definitions: print blank forms, check templates."),
     ("synth", "synth", "Make synthetic scanned envelopes with ground truth."),
     ("demo", "demo", "Sample envelopes and statements into the inbox, then one nightly job."),

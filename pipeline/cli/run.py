@@ -78,6 +78,16 @@ def _today(value: str | None) -> date | None:
         raise ValidationError(f"--today must be a date like 2024-05-01, not {value!r}") from e
 
 
+def _printed(outputs: dict[str, Any], count: str, pdf: str, refused: str) -> str:
+    """``2, to print: outputs/run-3/letters.pdf; 1 held (see the review queue)``."""
+    text = str(outputs.get(count, 0))
+    if outputs.get(pdf):
+        text += f", to print: {get_settings().data_root / outputs[pdf]}"
+    if outputs.get(refused):
+        text += f"; {outputs[refused]} held (the review queue says why)"
+    return text
+
+
 def summary_table(result: dict[str, Any]) -> Table:
     from pipeline.reports.publish import load_report_json
 
@@ -116,8 +126,13 @@ def summary_table(result: dict[str, Any]) -> Table:
             f"{report['payments']['unmatched']} unmatched, {report['payments']['underpaid']} underpaid",
         ),
         ("audit sample", f"{report['audit']['sampled']} new"),
-        ("letters", str(report["outputs"]["letters"])),
-        ("certifications", str(report["outputs"]["certifications"])),
+        ("letters", _printed(report["outputs"], "letters", "letters_file", "letters_refused")),
+        (
+            "certifications",
+            _printed(
+                report["outputs"], "certifications", "certificates_pdf", "certificates_refused"
+            ),
+        ),
     ]
     for key, value in rows:
         table.add_row(key, value)

@@ -1,15 +1,20 @@
-"""Approved certifications as CSV for printing certificates.
+"""Approved certifications: the certificates to print, as PDFs and as CSV.
 
 Each run exports the applications approved (a certificate number was issued)
-and not exported before, twice: UTF-8 with BOM and cp932 (see
-:mod:`pipeline.outputs.csvsafe` for formula neutralisation and characters
-cp932 lacks). An application is marked exported by a
-``certificate.exported`` audit event, so a re-run exports nothing new.
+and not exported before: ``certificates.pdf`` (every certificate, to print in
+one go), ``certificates/<number>.pdf`` (one each; see
+:mod:`pipeline.outputs.certificates`) and the list twice, UTF-8 with BOM and
+cp932 (see :mod:`pipeline.outputs.csvsafe` for formula neutralisation and
+characters cp932 lacks). An application is marked exported by a
+``certificate.exported`` audit event, so a re-run exports nothing new. An
+application whose certificate cannot be printed is held back (not in the
+files, no event) with a ``certificate_blocked`` item.
 
-The files are written (atomically) before the events. A run killed in between
-left a complete file whose rows carry no event; the next run records those
-rows as exported from that file (and writes a missing cp932 twin) instead of
-exporting them a second time: the office never prints a certificate twice.
+The CSV files are written (atomically) first, then the PDFs, then the events.
+A run killed in between left a complete CSV whose rows carry no event; the
+next run records those rows as exported from that file (and writes a missing
+cp932 twin and missing PDFs) instead of exporting them a second time: the
+office never prints a certificate twice.
 """
 
 from __future__ import annotations
@@ -23,7 +28,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from pipeline.config import Settings
+from pipeline.errors import ValidationError
 from pipeline.ingest.files import atomic_write_bytes
+from pipeline.outputs import certificates as certs
 from pipeline.outputs.csvsafe import Replacement, csv_text, encode_cp932, encode_utf8_bom
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope
@@ -49,16 +57,40 @@ CP932_NAME = "certifications-cp932.csv"
 @dataclass
 class CertificationExport:
     count: int = 0
-    files: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # the two CSV files, then the PDFs
     replacements: list[Replacement] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def combined_pdf(self) -> Path | None:
+        return next((p for p in self.files if p.name == certs.COMBINED_PDF), None)
 
 
 def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def pending_rows(engine: Engine) -> list[tuple[int, list[object]]]:
-    """(application id, CSV row) of approved applications not exported yet."""
+def _row(app: Application, person: Applicant | None, name: str) -> list[object]:
+    return [
+        app.certificate_number,
+        name,
+        person.kana if person else "",
+        app.qualification or "",
+        _iso(app.valid_from),
+        _iso(app.valid_to),
+        person.postcode if person else "",
+        person.address if person else "",
+    ]
+
+
+def _pending(
+    engine: Engine, settings: Settings, *, run_id: int
+) -> tuple[list[tuple[int, list[object]]], list[certs.Certificate], list[str]]:
+    """Approved applications not exported yet: (id, CSV row) and certificate of each
+    printable one, and the refusals (each also a ``certificate_blocked`` item)."""
+    rows: list[tuple[int, list[object]]] = []
+    printable: list[certs.Certificate] = []
+    refused: list[str] = []
     with session_scope(engine) as session:
         exported = select(AuditEvent.entity_id).where(
             AuditEvent.action == EXPORTED, AuditEvent.entity_type == "application"
@@ -73,34 +105,29 @@ def pending_rows(engine: Engine) -> list[tuple[int, list[object]]]:
             )
             .order_by(Application.certificate_number)
         )
-        out: list[tuple[int, list[object]]] = []
-        for app, person in session.execute(stmt):
-            out.append(
-                (
-                    app.id,
-                    [
-                        app.certificate_number,
-                        person.name if person else "",
-                        person.kana if person else "",
-                        app.qualification or "",
-                        _iso(app.valid_from),
-                        _iso(app.valid_to),
-                        person.postcode if person else "",
-                        person.address if person else "",
-                    ],
-                )
-            )
-        return out
+        for app, person in session.execute(stmt).all():
+            try:
+                certificate = certs.certificate_of(session, settings, app)
+            except ValidationError as e:
+                certs.block(session, app.id, e.message, run_id=run_id)
+                refused.append(e.message)
+                continue
+            certs.unblock(session, app.id, run_id=run_id)
+            rows.append((app.id, _row(app, person, certificate.document.name)))
+            printable.append(certificate)
+    return rows, printable, refused
 
 
-def export_certifications(engine: Engine, folder: Path, *, run_id: int) -> CertificationExport:
-    """Write the two CSV files for the new approvals and mark them exported.
+def export_certifications(
+    engine: Engine, settings: Settings, folder: Path, *, run_id: int
+) -> CertificationExport:
+    """Write the certificates and their list for the new approvals and mark them exported.
 
     Nothing is written (and nothing marked) when there is nothing new.
     """
-    recover_unrecorded_exports(engine, folder.parent, run_id=run_id)
-    pending = pending_rows(engine)
-    result = CertificationExport()
+    recover_unrecorded_exports(engine, settings, folder.parent, run_id=run_id)
+    pending, printable, refused = _pending(engine, settings, run_id=run_id)
+    result = CertificationExport(refused=refused)
     if not pending:
         return result
     rows = [row for _, row in pending]
@@ -109,6 +136,7 @@ def export_certifications(engine: Engine, folder: Path, *, run_id: int) -> Certi
     cp932_bytes, replacements = encode_cp932(HEADER, rows)
     atomic_write_bytes(utf8_path, encode_utf8_bom(csv_text(HEADER, rows)))
     atomic_write_bytes(cp932_path, cp932_bytes)
+    pdfs = certs.write_certificate_files(printable, settings, folder)
     with session_scope(engine) as session:
         for app_id, row in pending:
             record_event(
@@ -127,12 +155,35 @@ def export_certifications(engine: Engine, folder: Path, *, run_id: int) -> Certi
             cp932_path.name,
         )
     result.count = len(rows)
-    result.files = [utf8_path, cp932_path]
+    result.files = [utf8_path, cp932_path, *pdfs]
     result.replacements = replacements
     return result
 
 
-def recover_unrecorded_exports(engine: Engine, outputs_root: Path, *, run_id: int) -> int:
+def _missing_pdfs(engine: Engine, settings: Settings, folder: Path, numbers: list[str]) -> None:
+    """Write the PDFs of a recovered CSV that a killed run did not write."""
+    if (folder / certs.COMBINED_PDF).exists() and all(
+        certs.single_path(folder, n).exists() for n in numbers
+    ):
+        return
+    printable: list[certs.Certificate] = []
+    with session_scope(engine) as session:
+        for app in session.scalars(
+            select(Application)
+            .where(Application.certificate_number.in_(numbers))
+            .order_by(Application.certificate_number)
+        ):
+            try:
+                printable.append(certs.certificate_of(session, settings, app))
+            except ValidationError as e:
+                log.warning("certificate of recovered row %s not written: %s", app.id, e.message)
+    if printable:
+        certs.write_certificate_files(printable, settings, folder)
+
+
+def recover_unrecorded_exports(
+    engine: Engine, settings: Settings, outputs_root: Path, *, run_id: int
+) -> int:
     """Record as exported the rows of earlier runs' files that carry no export event.
 
     Returns how many applications were recorded. Only complete files exist
@@ -179,6 +230,8 @@ def recover_unrecorded_exports(engine: Engine, outputs_root: Path, *, run_id: in
             twin = utf8_path.with_name(CP932_NAME)
             if missing and not twin.exists():
                 atomic_write_bytes(twin, encode_cp932(HEADER, rows)[0])
+            if missing:
+                _missing_pdfs(engine, settings, utf8_path.parent, missing)
     if recorded:
         log.warning("%d certificate rows of an interrupted run recorded as exported", recorded)
     return recorded

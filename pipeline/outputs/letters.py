@@ -1,7 +1,7 @@
-"""Letters to applicants, from the findings of their current decision.
+"""Letters to applicants: which the nightly run writes, and the PDFs the office prints.
 
 A rule finding names the letter to send (``letter_kind``); findings of the
-same kind are merged into one letter listing every item. Kinds:
+same kind are merged into one letter listing every item:
 
 ==================  =============================================  ==========================
 kind                when                                           rule letter kinds
@@ -12,19 +12,26 @@ underpayment        the fee paid is short                          underpayment
 not_required        SV / OP / EN: the exam pass alone qualifies    no_certification_needed
 ==================  =============================================  ==========================
 
-Only decisions reached on confident inputs that ask the applicant to act get
-a letter: ``pending`` (documents, signature or fee outstanding) and
-``not_required``. A ``review`` decision may rest on a misread field, and an
-``ineligible_proposed`` one waits for a person; staff send those letters from
-the review app once they have checked.
+``payment_reminder`` and ``refund_notice`` have their templates and are made
+with :func:`~pipeline.outputs.letter_sources.draft_letter` and
+:func:`store_letter` by whoever decides them (staff at the payments desk);
+staff also request documents from the review app. Only decisions reached on
+confident inputs that ask the applicant to act get a letter from the run:
+``pending`` and ``not_required``.
 
-The text comes from the templates in ``pipeline/outputs/templates/`` (data,
-not code) with the applicant's name and address, what is missing or owed and
-the association's contact from the manual. A letter is stored as a
-``letters`` row once: the same application, kind and text is never stored
-twice, so a re-run adds nothing. The letters created by a run are listed in
-``letters.txt`` (readable, one per page) and ``letters.csv`` in the run's
-output folder; each listed letter gets a ``letter.listed`` audit event, and
+A letter is stored as a ``letters`` row once: the same application, kind and
+text is never stored twice, so a re-run adds nothing. A letter whose text
+would have a gap (an empty placeholder) is not stored at all; one whose
+recipient cannot be printed (an address nobody confirmed, an address too long
+for the window) is stored and held. Either way a ``letter_blocked`` item tells
+staff why; it closes itself once the letter is printed or no longer called
+for. A held letter the decision no longer calls for as written is withdrawn
+(``letter.withdrawn``) before anyone prints it.
+
+The letters a run created, those held until now and those staff requested
+since are printed into the run's output folder: ``letters.pdf`` (all of them, each from a new page, to
+print in one go), ``letters/<number>-申請<id>-<kind>.pdf`` (one per letter)
+and ``letters.csv``. Each listed letter gets a ``letter.listed`` audit event;
 letters an interrupted or failed run stored but never listed are listed by
 the next run (a crash between the two never loses a letter).
 """
@@ -34,186 +41,305 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.errors import ValidationError
 from pipeline.faults import checkpoint
+from pipeline.ingest.files import atomic_write_bytes
 from pipeline.outputs.csvsafe import csv_text, encode_utf8_bom
-from pipeline.rules.readings import DOCUMENT_NAMES
+from pipeline.outputs.letter_pdf import letters_pdf
+from pipeline.outputs.letter_sources import (
+    CREATED,
+    LetterDraft,
+    compose_letter,
+    draft_letter,
+    finding_items,
+    recipient_of,
+    redraft,
+)
+from pipeline.outputs.letter_text import KIND_JA, KINDS, LetterRefusedError
+from pipeline.review.queue import OPEN_STATES, close_if_open, open_or_update
 from pipeline.rules.store import current_decision, stored_findings
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import (
-    Applicant,
     Application,
     AuditEvent,
     Letter,
-    MatchStatus,
-    PaymentMatch,
+    ReviewItem,
     RuleFinding,
-    Run,
-    RunStatus,
 )
 
 log = logging.getLogger(__name__)
 
 LETTER_DECISIONS = ("pending", "not_required")
-LETTER_KINDS = ("missing_documents", "unsigned_forms", "underpayment", "not_required")
 RULE_LETTER_TO_KIND = {
     "missing_documents": "missing_documents",
     "unsigned_oath": "unsigned_forms",
     "underpayment": "underpayment",
     "no_certification_needed": "not_required",
 }
-CONTACT_EMAIL = "info@conken.org"
-SEND_TO = (
-    "〒100-0005 東京都千代田区丸の内3-3-1 新東京ビル B1\n"
-    "株式会社オデッセイコミュニケーションズ コン検資格認定担当宛"
-)
-OATH_NAME = DOCUMENT_NAMES["D"]
 LISTED = "letter.listed"
-PAID_STATES = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
+WITHDRAWN = "letter.withdrawn"
+BLOCKED = "letter_blocked"
+COMBINED_PDF = "letters.pdf"
+LIST_CSV = "letters.csv"
+SINGLES_DIR = "letters"
 
 
-@dataclass
-class LetterDraft:
+@dataclass(frozen=True)
+class Refusal:
     application_id: int
     kind: str
-    body_ja: str
-    name: str
-    postcode: str
-    address: str
+    message: str
 
 
 @dataclass
 class LettersResult:
-    created: list[LetterDraft] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
+    created: list[Composed] = field(default_factory=list)  # stored by this run
+    printed: list[str] = field(default_factory=list)  # the kinds of the letters printed, in order
+    refused: list[Refusal] = field(default_factory=list)  # not written or not printable
+    files: list[Path] = field(default_factory=list)  # the combined PDF first
 
     @property
     def by_kind(self) -> dict[str, int]:
+        """Letters printed by this run (to send), by kind."""
         out: dict[str, int] = defaultdict(int)
-        for draft in self.created:
-            out[draft.kind] += 1
+        for kind in self.printed:
+            out[kind] += 1
         return dict(out)
 
 
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("pipeline.outputs", "templates"),
-        autoescape=False,  # plain text letters  # noqa: S701
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+def blocked_key(application_id: int, kind: str) -> str:
+    return f"letter-blocked:{application_id}:{kind}"
 
 
-def _items(kind: str, findings: list[RuleFinding]) -> list[str]:
-    """What the letter asks for, from the findings' details."""
-    items: list[str] = []
-    for f in findings:
-        details: dict[str, Any] = f.details or {}
-        for key in details.get("missing_documents", []):
-            items.append(DOCUMENT_NAMES.get(key, key))
-        for row in details.get("missing_rows", []):
-            items.append(f"{DOCUMENT_NAMES['C']}（業務経歴 {row} 行目）")
-        for row in details.get("unsigned_rows", []):
-            items.append(f"{DOCUMENT_NAMES['C']} への証明者の署名（業務経歴 {row} 行目）")
-        if kind == "unsigned_forms" and f.rule_id.startswith("oath"):
-            items.append(OATH_NAME)
-    return list(dict.fromkeys(items))  # de-duplicated, order kept
+@dataclass(frozen=True)
+class Composed:
+    """A letter a decision calls for: its text, and its layout unless it must wait."""
+
+    application_id: int
+    kind: str
+    body_ja: str
+    dated: date
+    draft: LetterDraft | None  # None: held, the recipient cannot be printed yet
+    held: str | None = None  # why
 
 
-def _paid_yen(session: Session, application_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(PaymentMatch.amount_yen), 0)).where(
-                PaymentMatch.application_id == application_id,
-                PaymentMatch.status.in_(PAID_STATES),
-            )
-        )
-        or 0
-    )
+def _compose_one(
+    session: Session, settings: Settings, app_id: int, kind: str, items: list[str], dated: date
+) -> Composed:
+    """The letter of ``kind``; :class:`LetterRefusedError` when its text cannot be written."""
+    try:
+        text = compose_letter(session, settings, app_id, kind, {"items": items})
+    except LetterRefusedError as e:
+        application = session.get(Application, app_id)
+        try:  # name every gap in one message, the recipient's too
+            if application is not None:
+                recipient_of(session, application, kind)
+        except LetterRefusedError as other:
+            if other.missing and not other.reason and not e.reason:
+                raise LetterRefusedError(kind, e.missing + other.missing) from e
+        raise
+    try:
+        draft = draft_letter(session, settings, app_id, kind, dated=dated, body_ja=text)
+    except ValidationError as e:
+        return Composed(app_id, kind, text, dated, None, e.message)
+    return Composed(app_id, kind, text, dated, draft)
 
 
-def draft_letters(session: Session, settings: Settings, application_id: int) -> list[LetterDraft]:
-    """The letters the application's current decision calls for (not stored)."""
+def decision_letters(
+    session: Session, settings: Settings, application_id: int, *, dated: date
+) -> tuple[list[Composed], list[Refusal]]:
+    """The letters the application's current decision calls for (not stored), and those refused.
+
+    A letter whose text is complete but whose recipient cannot be printed (an address
+    nobody confirmed) is composed and held; one whose text has a gap is refused.
+    """
     decision = current_decision(session, application_id)
-    if decision is None or decision.evaluation_id is None:
-        return []
-    if decision.outcome not in LETTER_DECISIONS:
-        return []
+    if (
+        decision is None
+        or decision.evaluation_id is None
+        or decision.outcome not in LETTER_DECISIONS
+    ):
+        return [], []
     by_kind: dict[str, list[RuleFinding]] = defaultdict(list)
     for finding in stored_findings(session, decision.evaluation_id):
         kind = RULE_LETTER_TO_KIND.get(finding.letter_kind or "")
         if kind:
             by_kind[kind].append(finding)
-    if not by_kind:
-        return []
-    app = session.get(Application, application_id)
-    assert app is not None
-    person = session.get(Applicant, app.applicant_id) if app.applicant_id else None
-    applicant = {
-        "name": person.name if person else None,
-        "postcode": person.postcode if person else None,
-        "address": person.address if person else None,
-    }
-    env = _environment()
-    drafts: list[LetterDraft] = []
-    for kind in LETTER_KINDS:
+    composed: list[Composed] = []
+    refused: list[Refusal] = []
+    for kind in KINDS:
         if kind not in by_kind:
             continue
-        paid = _paid_yen(session, application_id) if kind == "underpayment" else 0
-        suffix = (app.pass_number or "")[-4:] or "0123"
-        body = env.get_template(f"{kind}.txt").render(
-            applicant=applicant,
-            application_id=application_id,
-            pass_number=app.pass_number,
-            qualification=app.qualification or "",
-            items=_items(kind, by_kind[kind]),
-            fee_yen=settings.fee_yen,
-            paid_yen=paid,
-            owed_yen=max(0, settings.fee_yen - paid),
-            payer_example=f"{suffix}コンケンタロウ",
-            contact_email=CONTACT_EMAIL,
-            send_to=SEND_TO,
-        )
-        drafts.append(
-            LetterDraft(
-                application_id,
-                kind,
-                body,
-                applicant["name"] or "",
-                applicant["postcode"] or "",
-                applicant["address"] or "",
-            )
-        )
-    return drafts
+        items = finding_items(session, application_id, kind, by_kind[kind])
+        try:
+            composed.append(_compose_one(session, settings, application_id, kind, items, dated))
+        except ValidationError as e:
+            refused.append(Refusal(application_id, kind, e.message))
+    return composed, refused
 
 
-def _already_stored(session: Session, draft: LetterDraft) -> bool:
-    return (
-        session.scalar(
-            select(Letter.id).where(
-                Letter.application_id == draft.application_id,
-                Letter.kind == draft.kind,
-                Letter.body_ja == draft.body_ja,
+def already_stored(session: Session, application_id: int, kind: str, body_ja: str) -> bool:
+    stmt = select(Letter.id).where(
+        Letter.application_id == application_id, Letter.kind == kind, Letter.body_ja == body_ja
+    )
+    return session.scalar(stmt) is not None
+
+
+class Storable(Protocol):
+    application_id: int
+    kind: str
+    body_ja: str
+
+    @property
+    def dated(self) -> date: ...
+
+
+def store_letter(
+    session: Session,
+    letter: Storable,
+    *,
+    actor: str,
+    run_id: int | None = None,
+    reason: str | None = None,
+) -> Letter:
+    """Store a letter and its ``letter.created`` event (with the date it bears)."""
+    row = Letter(
+        application_id=letter.application_id,
+        kind=letter.kind,
+        body_ja=letter.body_ja,
+        created_by=actor,
+    )
+    session.add(row)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action=CREATED,
+        entity_type="letter",
+        entity_id=row.id,
+        after={
+            "application_id": letter.application_id,
+            "kind": letter.kind,
+            "dated": letter.dated.isoformat(),
+        },
+        reason=reason,
+        run_id=run_id,
+    )
+    return row
+
+
+def _open_blocked(session: Session, application_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(ReviewItem.dedupe_key).where(
+                ReviewItem.kind == BLOCKED,
+                ReviewItem.application_id == application_id,
+                ReviewItem.status.in_(OPEN_STATES),
             )
         )
-        is not None
     )
 
 
+def block(session: Session, refusal: Refusal, *, run_id: int | None) -> None:
+    open_or_update(
+        session,
+        kind=BLOCKED,
+        dedupe_key=blocked_key(refusal.application_id, refusal.kind),
+        title_ja=refusal.message,
+        details={
+            "letter_kind": refusal.kind,
+            "letter_kind_ja": KIND_JA[refusal.kind],
+            "reason": refusal.message,
+        },
+        application_id=refusal.application_id,
+        run_id=run_id,
+    )
+
+
+def _letters_of_application(
+    session: Session,
+    settings: Settings,
+    app_id: int,
+    *,
+    run_id: int,
+    today: date,
+    result: LettersResult,
+) -> None:
+    composed, refused = decision_letters(session, settings, app_id, dated=today)
+    for letter in composed:
+        if not already_stored(session, letter.application_id, letter.kind, letter.body_ja):
+            store_letter(session, letter, actor=f"run:{run_id}", run_id=run_id)
+            result.created.append(letter)
+    held = [Refusal(c.application_id, c.kind, c.held) for c in composed if c.held]
+    for refusal in [*refused, *held]:
+        block(session, refusal, run_id=run_id)
+    result.refused.extend([*refused, *held])
+    _withdraw_obsolete(session, app_id, composed, run_id=run_id)
+    to_print = session.scalars(
+        select(Letter.kind).where(
+            Letter.application_id == app_id,
+            Letter.sent_at.is_(None),
+            Letter.id.not_in(_settled()),
+        )
+    )
+    waiting = {blocked_key(app_id, kind) for kind in [*to_print, *(r.kind for r in refused)]}
+    for key in _open_blocked(session, app_id) - waiting:  # printing closes the others
+        close_if_open(
+            session,
+            key,
+            resolution="この通知文は不要になりました。",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
+
+
+def _settled() -> Select[tuple[int | None]]:
+    """Letters that left the print queue: listed in a run's PDF, or withdrawn."""
+    return select(AuditEvent.entity_id).where(
+        AuditEvent.action.in_((LISTED, WITHDRAWN)), AuditEvent.entity_type == "letter"
+    )
+
+
+def _withdraw_obsolete(
+    session: Session, app_id: int, composed: list[Composed], *, run_id: int
+) -> None:
+    """Take back a run's letters never printed that the decision no longer calls for as written
+    (the documents arrived, or a newer letter lists what is still missing)."""
+    current = {(c.kind, c.body_ja) for c in composed}
+    waiting = session.scalars(
+        select(Letter).where(
+            Letter.application_id == app_id,
+            Letter.created_by.startswith("run:"),
+            Letter.sent_at.is_(None),
+            Letter.id.not_in(_settled()),
+        )
+    )
+    for letter in waiting:
+        if (letter.kind, letter.body_ja) not in current:
+            record_event(
+                session,
+                actor=f"run:{run_id}",
+                action=WITHDRAWN,
+                entity_type="letter",
+                entity_id=letter.id,
+                reason="判定が変わり、印刷前の通知文が不要になりました",
+                run_id=run_id,
+            )
+
+
 def create_letters(
-    engine: Engine, settings: Settings, folder: Path, *, run_id: int
+    engine: Engine, settings: Settings, folder: Path, *, run_id: int, today: date
 ) -> LettersResult:
-    """Store the letters current decisions call for and list the new ones in ``folder``."""
+    """Store the letters current decisions call for and print the unlisted ones into ``folder``."""
     result = LettersResult()
     with session_scope(engine) as session:
         app_ids = list(
@@ -225,89 +351,109 @@ def create_letters(
         )
     for app_id in app_ids:
         with session_scope(engine) as session:
-            for draft in draft_letters(session, settings, app_id):
-                if _already_stored(session, draft):
-                    continue
-                letter = Letter(
-                    application_id=app_id,
-                    kind=draft.kind,
-                    body_ja=draft.body_ja,
-                    created_by=f"run:{run_id}",
-                )
-                session.add(letter)
-                session.flush()
-                record_event(
-                    session,
-                    actor=f"run:{run_id}",
-                    action="letter.created",
-                    entity_type="letter",
-                    entity_id=letter.id,
-                    after={"application_id": app_id, "kind": draft.kind},
-                    run_id=run_id,
-                )
-                result.created.append(draft)
+            _letters_of_application(
+                session, settings, app_id, run_id=run_id, today=today, result=result
+            )
         checkpoint("outputs.letters_stored")
     with session_scope(engine) as session:
-        to_list = _unlisted(session)
-        if to_list:
-            result.files = _write_list([_as_draft(session, letter) for letter in to_list], folder)
-            for letter in to_list:
-                record_event(
-                    session,
-                    actor=f"run:{run_id}",
-                    action=LISTED,
-                    entity_type="letter",
-                    entity_id=letter.id,
-                    after={"file": result.files[0].name},
-                    run_id=run_id,
-                )
-    if result.created:
-        log.info("%d letters created: %s", len(result.created), result.by_kind)
+        result.files, result.printed, held = _list_unlisted(
+            session, settings, folder, run_id=run_id
+        )
+    known = {(r.application_id, r.kind) for r in result.refused}
+    result.refused.extend(r for r in held if (r.application_id, r.kind) not in known)
+    if result.created or result.printed or result.refused:
+        log.info(
+            "letters: %d written, %d printed %s, %d refused or held",
+            len(result.created),
+            len(result.printed),
+            result.by_kind,
+            len(result.refused),
+        )
     return result
 
 
 def _unlisted(session: Session) -> list[Letter]:
-    """Letters of this run, and of interrupted or failed runs, that no list names yet."""
-    listed = select(AuditEvent.entity_id).where(
-        AuditEvent.action == LISTED, AuditEvent.entity_type == "letter"
-    )
-    unfinished = [
-        f"run:{run_id}"
-        for run_id in session.scalars(
-            select(Run.id).where(
-                Run.status.in_((RunStatus.RUNNING, RunStatus.INTERRUPTED, RunStatus.FAILED))
-            )
-        )
-    ]
+    """Letters to print that no list names yet: this run's, those of a run that died before
+    listing them, those held for their recipient, and those staff requested."""
     return list(
         session.scalars(
             select(Letter)
-            .where(Letter.created_by.in_(unfinished), Letter.id.not_in(listed))
+            .where(Letter.id.not_in(_settled()), Letter.sent_at.is_(None))
             .order_by(Letter.id)
         )
     )
 
 
-def _as_draft(session: Session, letter: Letter) -> LetterDraft:
-    app = session.get(Application, letter.application_id)
-    person = session.get(Applicant, app.applicant_id) if app and app.applicant_id else None
-    return LetterDraft(
-        letter.application_id,
-        letter.kind,
-        letter.body_ja,
-        (person.name if person else None) or "",
-        (person.postcode if person else None) or "",
-        (person.address if person else None) or "",
+def single_name(letter: Letter) -> str:
+    return (
+        f"{letter.id:05d}-申請{letter.application_id}-{KIND_JA.get(letter.kind, letter.kind)}.pdf"
     )
 
 
-def _write_list(drafts: list[LetterDraft], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    text_path = folder / "letters.txt"
-    csv_path = folder / "letters.csv"
-    pages = [f"--- 申請 {d.application_id} ／ {d.kind} ---\n{d.body_ja.rstrip()}\n" for d in drafts]
-    text_path.write_text("\f\n".join(pages), encoding="utf-8")
-    header = ("申請番号", "種類", "氏名", "郵便番号", "住所", "本文")
-    rows = [[d.application_id, d.kind, d.name, d.postcode, d.address, d.body_ja] for d in drafts]
-    csv_path.write_bytes(encode_utf8_bom(csv_text(header, rows)))
-    return [text_path, csv_path]
+def _list_unlisted(
+    session: Session, settings: Settings, folder: Path, *, run_id: int
+) -> tuple[list[Path], list[str], list[Refusal]]:
+    """Print the letters waiting to be printed; those that still cannot print stay waiting."""
+    printable: list[tuple[Letter, LetterDraft]] = []
+    held: list[Refusal] = []
+    for letter in _unlisted(session):
+        try:
+            printable.append((letter, redraft(session, settings, letter)))
+        except ValidationError as e:
+            held.append(Refusal(letter.application_id, letter.kind, e.message))
+            block(session, held[-1], run_id=run_id)
+    if not printable:
+        return [], [], held
+    files = write_letter_files(printable, settings, folder, title=f"通知文（実行 {run_id}）")
+    for letter, _ in printable:
+        close_if_open(
+            session,
+            blocked_key(letter.application_id, letter.kind),
+            resolution="通知文を印刷しました。",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
+        record_event(
+            session,
+            actor=f"run:{run_id}",
+            action=LISTED,
+            entity_type="letter",
+            entity_id=letter.id,
+            after={"file": COMBINED_PDF},
+            run_id=run_id,
+        )
+    return files, [letter.kind for letter, _ in printable], held
+
+
+def write_letter_files(
+    printable: list[tuple[Letter, LetterDraft]], settings: Settings, folder: Path, *, title: str
+) -> list[Path]:
+    """The combined PDF, one PDF per letter and the CSV list; the combined PDF first."""
+    combined = atomic_write_bytes(
+        folder / COMBINED_PDF, letters_pdf([d.planned for _, d in printable], settings, title=title)
+    )
+    singles = [
+        atomic_write_bytes(
+            folder / SINGLES_DIR / single_name(letter),
+            letters_pdf(
+                [draft.planned],
+                settings,
+                title=f"{KIND_JA.get(letter.kind, letter.kind)}（申請 {letter.application_id}）",
+            ),
+        )
+        for letter, draft in printable
+    ]
+    header = ("申請番号", "通知文", "氏名", "郵便番号", "住所", "本文")
+    rows = [
+        [
+            letter.application_id,
+            KIND_JA.get(letter.kind, letter.kind),
+            draft.recipient.name,
+            draft.recipient.postcode,
+            draft.recipient.address,
+            letter.body_ja,
+        ]
+        for letter, draft in printable
+    ]
+    listing = atomic_write_bytes(folder / LIST_CSV, encode_utf8_bom(csv_text(header, rows)))
+    return [combined, listing, *singles]

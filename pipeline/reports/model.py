@@ -89,6 +89,8 @@ EXCEPTION_KIND_JA: dict[str, str] = {
     "registry_mismatch": "合格者名簿との不一致",
     "quarantined": "受付できないファイル",
     "data_cleanup": "データ整備（情報）",
+    "letter_blocked": "送付できない通知文",
+    "certificate_blocked": "作成できない認定証",
 }
 
 ACTIVITY_KEYS: tuple[str, ...] = (
@@ -170,9 +172,12 @@ class Audit:
 class Outputs:
     certifications: int = 0
     certifications_csv: list[str] = field(default_factory=list)
+    certificates_pdf: str | None = None  # the certificates to print (PDF)
+    certificates_refused: int = 0
     letters: int = 0
     letters_by_kind: dict[str, int] = field(default_factory=dict)
-    letters_file: str | None = None
+    letters_file: str | None = None  # the letters to print (PDF)
+    letters_refused: int = 0
 
 
 @dataclass

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from pipeline.outputs.letter_text import KIND_JA
 from pipeline.reports import charts
 from pipeline.reports.model import (
     AGEING_BUCKETS,
@@ -36,12 +37,7 @@ STATUS_JA = {
     "interrupted": "中断",
 }
 TRIGGER_JA = {"manual": "手動", "schedule": "定時", "scheduled": "定時"}
-LETTER_JA = {
-    "missing_documents": "書類不足のお知らせ",
-    "unsigned_forms": "署名漏れのお知らせ",
-    "underpayment": "手数料不足のお知らせ",
-    "not_required": "認定申請不要のお知らせ",
-}
+LETTER_JA = KIND_JA  # the one name of each kind of letter
 
 
 @dataclass(frozen=True)

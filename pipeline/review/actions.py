@@ -27,8 +27,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.config import Settings
-from pipeline.errors import ConcurrencyError, ConkenError
+from pipeline.errors import ConcurrencyError, ConkenError, ValidationError
 from pipeline.extract.normalize import FieldInvalid, normalize
+from pipeline.outputs.letter_sources import draft_letter
+from pipeline.outputs.letters import store_letter
 from pipeline.review.decisions import rerun_rules
 from pipeline.review.labels import DECISION_JA, field_info
 from pipeline.review.stale import changes_since
@@ -40,11 +42,11 @@ from pipeline.storage.models import (
     ExceptionStatus,
     FieldStatus,
     FieldValue,
-    Letter,
     ReviewItem,
     User,
 )
 from pipeline.storage.types import utcnow
+from pipeline.workflow import today_in
 
 FINAL_DECISIONS = (DecisionOutcome.APPROVED.value, DecisionOutcome.REJECTED.value)
 BOOLEAN_KINDS = ("checkbox", "signature", "seal")
@@ -401,33 +403,18 @@ def reject(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> Ou
     return outcome
 
 
-def letter_body(
-    application: Application, applicant_name: str | None, documents: list[str], note: str | None
-) -> str:
-    name = applicant_name or "申請者"
-    lines = [
-        f"{name} 様",
-        "",
-        "このたびはプロフェッショナル資格の認定申請をいただき、ありがとうございます。",
-        "審査にあたり、次の書類が必要です。お手数ですが、ご送付くださいますようお願いいたします。",
-        "",
-    ]
-    lines += [f"・{DOCUMENTS_JA[d]}" for d in documents]
-    if note:
-        lines += ["", note]
-    lines += ["", f"（申請番号 {application.id}）"]
-    return "\n".join(lines)
-
-
 def request_documents(
     ctx: Context,
     item: ReviewItem,
     seen: Seen,
     documents: list[str],
     note: str | None,
-    applicant_name: str | None,
 ) -> Outcome:
-    """Record a letter asking the applicant for documents (the letter is sent by post)."""
+    """Write a letter asking the applicant for documents (printed by the next run, mailed by post).
+
+    The letter is the ``missing_documents`` letter of :mod:`pipeline.outputs`: it is
+    refused, with the reason, when a placeholder would be empty or the address is unsure.
+    """
     application = _application(ctx, item)
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
@@ -435,14 +422,20 @@ def request_documents(
     if unknown or not documents:
         raise ActionRefusedError("依頼する書類を1つ以上選んでください。")
     text = _reason(note, required=False)
-    letter = Letter(
-        application_id=application.id,
-        kind="missing_documents",
-        body_ja=letter_body(application, applicant_name, documents, text),
-        created_by=ctx.actor,
+    try:
+        draft = draft_letter(
+            ctx.session,
+            ctx.settings,
+            application.id,
+            "missing_documents",
+            dated=ctx.today or today_in(ctx.settings),
+            extra={"items": [DOCUMENTS_JA[d] for d in documents], "note": text},
+        )
+    except ValidationError as e:
+        raise ActionRefusedError(e.message) from e
+    letter = store_letter(
+        ctx.session, draft, actor=ctx.actor, reason=text or "書類の追加提出を依頼"
     )
-    ctx.session.add(letter)
-    ctx.session.flush()
     record_event(
         ctx.session,
         actor=ctx.actor,
@@ -455,7 +448,9 @@ def request_documents(
     touch(ctx, item)
     flush(ctx, item, seen.loaded_at)
     return rerun(
-        ctx, {application.id}, Outcome("書類の追加提出の依頼文を作成しました（郵送してください）。")
+        ctx,
+        {application.id},
+        Outcome("書類の追加提出の依頼文を作成しました（「通知文」から印刷して郵送してください）。"),
     )
 
 

@@ -9,7 +9,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pipeline.rules.explain import DECISION_JA, FINDING_JA, LETTER_JA
+from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
+from pipeline.rules.explain import DECISION_JA, FINDING_JA
+from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
 from pipeline.rules.findings import STATUS_JA as FIELD_STATUS_JA
 
 __all__ = [
@@ -24,6 +26,9 @@ __all__ = [
     "format_datetime",
     "kind_label",
 ]
+
+# a finding's letter kind and a stored letter's kind, by the one name each has
+LETTER_JA: dict[str, str] = {**FINDING_LETTER_JA, **LETTER_KIND_JA}
 
 KIND_JA: dict[str, str] = {
     "field_review": "読み取りの確認",
@@ -43,6 +48,8 @@ KIND_JA: dict[str, str] = {
     "application_unpaid": "未入金",
     "decision_review": "判定の確認",
     "ineligible_proposed": "不認定（案）の確認",
+    "letter_blocked": "送付できない通知文",
+    "certificate_blocked": "作成できない認定証",
 }
 KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
 
@@ -94,6 +101,11 @@ ACTION_JA = {
     "field.confirmed": "値を確定",
     "application.received_on_overridden": "受付日を変更",
     "letter.requested": "書類の追加提出を依頼",
+    "letter.created": "通知文を作成",
+    "letter.listed": "通知文を印刷用にまとめた",
+    "letter.sent": "通知文を送付済みにした",
+    "letter.unsent": "通知文の送付済みを取り消した",
+    "letter.withdrawn": "印刷前の通知文を取り下げた",
     "decision.evaluated": "判定を再実行",
     "decision.approved": "承認",
     "decision.rejected": "却下",

@@ -81,6 +81,9 @@ KEY_JA = {
     "display_name": "表示名",
     "parts": "分割",
     "payment_status": "入金",
+    "sent_at": "送付日時",
+    "dated": "通知文の日付",
+    "file": "印刷用ファイル",
 }
 ENTITY_JA = {
     "exception": "この項目",
@@ -88,6 +91,7 @@ ENTITY_JA = {
     "bank_transaction": "入金",
     "user": "ユーザー",
     "envelope": "封筒",
+    "letter": "通知文",
 }
 
 

@@ -276,9 +276,7 @@ def request_documents(
     seen = _seen(item_version, loaded_at, entity_version)
 
     def action(ctx: Context, item: ReviewItem) -> Outcome:
-        view = load_item(db, item.id, ctx.settings.tz)
-        name = view.applicant.name if view and view.applicant else None
-        return actions.request_documents(ctx, item, seen, documents or [], note, name)
+        return actions.request_documents(ctx, item, seen, documents or [], note)
 
     return _act(request, db, user, item_id, action)
 
