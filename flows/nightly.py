@@ -38,6 +38,7 @@ import flows  # noqa: F401  (environment defaults before Prefect is imported)
 import pipeline.stages as stages
 from flows import progress
 from pipeline.audit_sample import open_audit_items
+from pipeline.clock import business_today
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConkenError
 from pipeline.faults import checkpoint
@@ -46,8 +47,7 @@ from pipeline.reports.publish import Published, publish, publish_missing
 from pipeline.reports.render import decision_table, exception_table, render_markdown
 from pipeline.runs import HeldLock, finish_run, mark_interrupted, start_run
 from pipeline.storage.db import engine_for, ensure_schema
-from pipeline.storage.models import RunStatus
-from pipeline.workflow import today_in
+from pipeline.vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +329,7 @@ def nightly(
     url = settings.effective_database_url
     ensure_schema(url)
     engine = engine_for(url)
-    business_day = today or today_in(settings)
+    business_day = today or business_today(settings)
     with HeldLock(engine, wait_seconds=lock_wait_seconds) as lock:
         mark_interrupted(engine)
         run_id = start_run(

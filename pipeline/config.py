@@ -105,9 +105,6 @@ class Settings(BaseSettings):
     field_ok_confidence: float = Field(
         0.90, ge=0, le=1, description="A field is ok only at or above this confidence."
     )
-    field_review_confidence: float = Field(
-        0.50, ge=0, le=1, description="Below this the value is treated as unreadable."
-    )
     verify_max_score: float = Field(
         0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
     )

@@ -37,8 +37,9 @@ from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import ConcurrencyError, StorageError
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import Run, RunLock, RunStatus
+from pipeline.storage.models import Run, RunLock
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 

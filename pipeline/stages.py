@@ -40,18 +40,11 @@ from pipeline.review.queue import open_or_update
 from pipeline.rules.store import save_evaluation
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import engine_for, session_scope
-from pipeline.storage.models import (
-    Application,
-    Envelope,
-    EnvelopeStatus,
-    Severity,
-    StatementImport,
-)
+from pipeline.storage.models import Application, Envelope, StatementImport
+from pipeline.vocabulary import FINAL_DECISIONS, EnvelopeStatus, Severity
 from pipeline.workflow import evaluate_application
 
 log = logging.getLogger(__name__)
-
-FINAL_DECISIONS = ("approved", "rejected")
 
 
 @dataclass
@@ -73,7 +66,6 @@ def extract_options(settings: Settings) -> ExtractOptions:
         max_residual_mm=settings.alignment_max_residual_mm,
         thresholds=Thresholds(
             settings.field_ok_confidence,
-            settings.field_review_confidence,
             settings.verify_max_score,
             tuple(p for p in settings.verify_fonts if Path(p).is_file()),
             consensus_max_score=settings.consensus_max_score,

@@ -11,15 +11,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from pipeline.clock import business_today, parse_date_option
 from pipeline.config import get_settings
-from pipeline.errors import InputFileError, StorageError, ValidationError
+from pipeline.errors import InputFileError, StorageError
 from pipeline.rules.appjson import parse_application_json
 from pipeline.rules.evaluate import evaluate
 from pipeline.rules.explain import load_trace, render, view_of_evaluation
@@ -30,12 +31,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _today(value: str | None) -> date:
-    if value is None:
-        return datetime.now(get_settings().tz).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"--today must be a date YYYY-MM-DD, got {value!r}") from e
+    return parse_date_option(value) or business_today(get_settings())
 
 
 @app.command("check")

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.clock import parse_date_option
 from pipeline.config import get_settings
-from pipeline.errors import ValidationError
 from pipeline.reports.model import outcome_label, stage_label
 from pipeline.runs import ensure_free
 from pipeline.storage import db
@@ -67,15 +67,6 @@ class RichStages:
         shown = shown if len(shown) <= 30 else shown[:29] + "…"
         total = self.progress.tasks[task_id].total or 1
         self.progress.update(task_id, total=total, completed=total, note=shown)
-
-
-def _today(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"--today must be a date like 2024-05-01, not {value!r}") from e
 
 
 def summary_table(result: dict[str, Any]) -> Table:
@@ -179,4 +170,4 @@ def app(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON, no bars."),
 ) -> None:
     """Run the nightly job once now and print where its report is."""
-    run_nightly(_today(today), wait=wait, as_json=as_json)
+    run_nightly(parse_date_option(today), wait=wait, as_json=as_json)

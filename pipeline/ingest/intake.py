@@ -25,7 +25,8 @@ from pipeline.ingest import files
 from pipeline.ingest.sniff import REASON_JA, QuarantineReason, UnusableFileError, inspect_file
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import Envelope, EnvelopeStatus
+from pipeline.storage.models import Envelope
+from pipeline.vocabulary import EnvelopeStatus
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from pipeline.payments.matching import (
     match_payments,
 )
 from pipeline.payments.statements import parse_statement_bytes
-from pipeline.storage.models import MatchStatus
+from pipeline.vocabulary import MatchStatus
 
 _FAMILY_TEXT = (
     "サトウ スズキ タカハシ タナカ イトウ ワタナベ ヤマモト ナカムラ コバヤシ カトウ ヨシダ ヤマダ "

@@ -30,14 +30,8 @@ from sqlalchemy.orm import Session
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
 from pipeline.review.queue import close_if_open, open_or_update
-from pipeline.storage.models import (
-    Application,
-    ExceptionStatus,
-    MatchStatus,
-    PaymentMatch,
-    PaymentOutcome,
-    ReviewItem,
-)
+from pipeline.storage.models import Application, PaymentMatch, ReviewItem
+from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome
 
 PAYMENT_KINDS = (
     "payment_review",

@@ -39,19 +39,23 @@ from pipeline.storage.models import (
     Application,
     BankTransaction,
     Decision,
-    DecisionOutcome,
     Envelope,
-    EnvelopeStatus,
-    ExceptionStatus,
     FieldValue,
     PaymentMatch,
-    PaymentOutcome,
     ReviewItem,
     Run,
-    Severity,
     StatementImport,
 )
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import (
+    COUNTED_MATCHES,
+    DecisionOutcome,
+    EnvelopeStatus,
+    ExceptionStatus,
+    PaymentOutcome,
+    Severity,
+    TransactionStatus,
+)
 
 # Keys the flow writes into runs.stats for the collector.
 STATS_KEYS = (
@@ -235,13 +239,15 @@ def _ageing(session: Session, now: datetime) -> dict[str, int]:
 def _payments(session: Session, run_id: int) -> Payments:
     matched = session.scalar(
         select(func.count(func.distinct(PaymentMatch.transaction_id))).where(
-            PaymentMatch.run_id == run_id, PaymentMatch.status.in_(("accepted", "confirmed"))
+            PaymentMatch.run_id == run_id, PaymentMatch.status.in_(COUNTED_MATCHES)
         )
     )
     unmatched = session.scalar(
         select(func.count())
         .select_from(BankTransaction)
-        .where(BankTransaction.deposit_yen > 0, BankTransaction.status == "unmatched")
+        .where(
+            BankTransaction.deposit_yen > 0, BankTransaction.status == TransactionStatus.UNMATCHED
+        )
     )
     underpaid = session.scalar(
         select(func.count())

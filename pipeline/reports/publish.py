@@ -26,6 +26,7 @@ from pipeline.reports.render import ReportFiles, write_history, write_report
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import Run
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import RunStatus
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -
                 select(Run.id)
                 .where(
                     Run.id < before_run_id,
-                    Run.status.in_(["succeeded", "failed"]),
+                    Run.status.in_((RunStatus.SUCCEEDED, RunStatus.FAILED)),
                     Run.report_path.is_(None),
                 )
                 .order_by(Run.id)
@@ -81,7 +82,7 @@ def latest_run_id(engine: Engine) -> int:
     """The newest run that is not running (the default of ``conken report``)."""
     with session_scope(engine) as session:
         run_id = session.scalar(
-            select(Run.id).where(Run.status != "running").order_by(Run.id.desc()).limit(1)
+            select(Run.id).where(Run.status != RunStatus.RUNNING).order_by(Run.id.desc()).limit(1)
         )
     if run_id is None:
         raise ValidationError("no finished run yet: run `conken run` first")

@@ -31,7 +31,7 @@ from datetime import date
 from pipeline.rules.checks.qualification import RULE as RULE_QUALIFICATION
 from pipeline.rules.findings import Finding
 from pipeline.rules.readings import Readings
-from pipeline.storage.models import DecisionOutcome, FindingOutcome
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pipeline.rules.decide import decide, is_not_required
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding
 from pipeline.rules.readings import DOCUMENT_NAMES, Readings
-from pipeline.storage.models import DecisionOutcome, FindingOutcome
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 
 class Evaluation(BaseModel):

@@ -40,11 +40,10 @@ from pydantic import (
 )
 
 from pipeline.rules.months import YearMonth, YearMonthOrPresent, parse_end
-from pipeline.storage.models import FieldStatus, PaymentOutcome
+from pipeline.vocabulary import CONFIDENT, FieldStatus, PaymentOutcome
 
 T = TypeVar("T")
 
-CONFIDENT_STATUSES = frozenset({FieldStatus.OK, FieldStatus.CONFIRMED})
 DEFAULT_OK_CONFIDENCE = 0.90
 QUALIFICATIONS = ("CAP", "OMP", "SV", "OP", "EN")
 DOCUMENT_PREFIXES: dict[str, str] = {"report": "R.", "A": "A.", "B": "B.", "C": "C.", "D": "D."}
@@ -121,13 +120,13 @@ class Fact(BaseModel, Generic[T]):
             else:
                 obj["status"] = FieldStatus.CONFIRMED.value
         if obj.get("confidence") is None:
-            sure = obj["status"] in ("ok", "confirmed", "corrected")
+            sure = obj["status"] in (*CONFIDENT, FieldStatus.CORRECTED)
             obj["confidence"] = 1.0 if sure else 0.0
         return obj
 
     @property
     def confident(self) -> bool:
-        return self.status in CONFIDENT_STATUSES and self.value is not None
+        return self.status in CONFIDENT and self.value is not None
 
 
 class _Model(BaseModel):

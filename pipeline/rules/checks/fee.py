@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import LETTER_UNDERPAYMENT, SECTION_FEE, Readings
-from pipeline.storage.models import FindingOutcome, PaymentOutcome
+from pipeline.vocabulary import FindingOutcome, PaymentOutcome
 
 RULE = "fee.paid"
 
