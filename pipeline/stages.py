@@ -128,7 +128,7 @@ def import_registers(engine: Engine, settings: Settings) -> StageResult:
 # --- envelopes -------------------------------------------------------------------------------
 
 
-def ingest(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
+def ingest(engine: Engine, settings: Settings, *, run_id: int | None) -> StageResult:
     """Take the inbox (and refresh the passers register, which extraction cross-checks)."""
     result = StageResult("ingest")
     register = import_registers(engine, settings)
@@ -239,7 +239,12 @@ def finish_envelopes(
 
 
 def finish_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, pages: list[PageResult], *, run_id: int
+    engine: Engine,
+    settings: Settings,
+    envelope_id: int,
+    pages: list[PageResult],
+    *,
+    run_id: int | None,
 ) -> StageResult:
     """Assemble the pages read (OCRing what ``read_envelope_texts`` has not), cross-check,
     store fields and application, open exceptions."""
@@ -266,7 +271,7 @@ def finish_envelope(
 
 
 def fail_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int
+    engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int | None
 ) -> None:
     """Mark an envelope whose extraction raised; staff see it in the queue with the error."""
     with session_scope(engine) as session:
@@ -286,7 +291,7 @@ def fail_envelope(
         )
         record_event(
             session,
-            actor=f"run:{run_id}",
+            actor=f"run:{run_id}" if run_id else "system",
             action="envelope.failed",
             entity_type="envelope",
             entity_id=envelope_id,
@@ -296,7 +301,12 @@ def fail_envelope(
 
 
 def extract_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, page_count: int, *, run_id: int
+    engine: Engine,
+    settings: Settings,
+    envelope_id: int,
+    page_count: int,
+    *,
+    run_id: int | None,
 ) -> StageResult:
     """All pages of one envelope in this process (the CLI; the flow fans pages out instead)."""
     pages = [extract_page(settings, envelope_id, i) for i in range(page_count)]

@@ -202,3 +202,19 @@ def test_inspect_counts_pdf_pages(tmp_path: Path) -> None:
 def test_list_inbox_on_missing_folder(tmp_path: Path) -> None:
     listing = list_inbox(tmp_path / "nope", settle_seconds=0)
     assert listing.ready == [] and listing.unstable == []
+
+
+def test_an_envelope_failed_outside_a_run_is_attributed_to_the_system(
+    settings, engine: Engine
+) -> None:
+    from pipeline import stages
+
+    src = make.write_pdf(settings.inbox_dir / "a.pdf")
+    envelope_id = take_file(engine, src, settings).envelope_id
+    assert envelope_id is not None
+    stages.fail_envelope(engine, settings, envelope_id, "boom", run_id=None)  # `conken ingest`
+    with Session(engine) as s:
+        actors = s.scalars(
+            select(AuditEvent.actor).where(AuditEvent.action == "envelope.failed")
+        ).all()
+    assert actors == ["system"]  # was "run:None"

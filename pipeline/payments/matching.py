@@ -438,7 +438,7 @@ def match_payments(
             outcome = classify_amount(prior, res.amount_yen, cfg.fee_yen)
             res = _with_outcome(res, outcome)
             history[res.application_id].append(
-                AppliedPayment(res.application_id, res.amount_yen, outcome, res.status.value)
+                AppliedPayment(res.application_id, res.amount_yen, outcome, MatchStatus.ACCEPTED)
             )
         results.append(res)
     final: list[MatchResult] = []

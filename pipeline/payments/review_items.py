@@ -165,15 +165,15 @@ def sync_review_items(
     """
     wanted: dict[str, _Want] = {}
     for result in results:
-        item = _txn_item(result, today, settings)
-        if item is not None:
-            wanted[f"payment:txn:{result.deposit.ref}"] = item
+        want = _txn_item(result, today, settings)
+        if want is not None:
+            wanted[f"payment:txn:{result.deposit.ref}"] = want
     paid = _net_paid(session)
     apps = session.scalars(select(Application).where(Application.id.in_(list(statuses))))
     for app in apps:
-        item = _app_item(app, statuses[app.id], paid.get(app.id, 0), today, settings)
-        if item is not None:
-            wanted[_app_key(item.kind, app.id)] = item
+        want = _app_item(app, statuses[app.id], paid.get(app.id, 0), today, settings)
+        if want is not None:
+            wanted[_app_key(want.kind, app.id)] = want
 
     actor = f"run:{run_id}" if run_id else "system"
     closed = 0

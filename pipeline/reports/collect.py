@@ -276,7 +276,8 @@ def _confidence(session: Session, envelope_ids: list[int]) -> list[int]:
             FieldValue.envelope_id.in_(envelope_ids), FieldValue.confidence.is_not(None)
         )
     ):
-        histogram[confidence_bin(float(value))] += 1
+        if value is not None:  # excluded by the query; the column type allows it
+            histogram[confidence_bin(value)] += 1
     return histogram
 
 

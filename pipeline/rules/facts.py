@@ -59,7 +59,7 @@ def _parse_ym(value: Any) -> YearMonth:
 
 def _parse_end(value: Any) -> YearMonthOrPresent:
     if isinstance(value, YearMonth) or value == "present":
-        return value  # type: ignore[no-any-return]
+        return value
     if not isinstance(value, str):
         raise ValueError("expected a year-month string such as 2024-03, or 'present' / 現在")
     return parse_end(value)
