@@ -36,7 +36,8 @@ from pipeline.ingest.intake import IntakeOutcome, take_inbox
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
 from pipeline.registry import import_register, register_files
-from pipeline.review.queue import open_or_update
+from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.rules.evaluate import RULE_RECEIVED, Evaluation
 from pipeline.rules.store import save_evaluation
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import engine_for, session_scope
@@ -351,6 +352,7 @@ def decide_applications(
             evaluation = evaluate_application(
                 session, application_id, today=today, settings=settings
             )
+            _track_received_date(session, application, evaluation, today=today, run_id=run_id)
             outcome = str(evaluation.outcome)
             if application.decision == outcome and _same_findings(
                 session, application_id, evaluation
@@ -363,6 +365,34 @@ def decide_applications(
             result.add(f"decided_{outcome}")
         checkpoint("decide.saved")
     return result
+
+
+def _track_received_date(
+    session: Any, application: Application, evaluation: Evaluation, *, today: date, run_id: int
+) -> None:
+    """A received date after the business date is a review item, never a decision."""
+    key = f"received-date:app:{application.id}"
+    if not any(f.rule_id == RULE_RECEIVED for f in evaluation.findings):
+        close_if_open(
+            session,
+            key,
+            resolution="the received date is no longer after the business date",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
+        return
+    received = application.effective_received_on
+    open_or_update(
+        session,
+        kind="received_date",
+        dedupe_key=key,
+        title_ja=f"受付日（{received:%Y/%m/%d}）が処理日（{today:%Y/%m/%d}）より後です: "
+        "受付日（消印）またはサーバーの日付を確認してください",
+        severity=Severity.HIGH,
+        details={"received_on": received.isoformat(), "today": today.isoformat()},
+        application_id=application.id,
+        run_id=run_id,
+    )
 
 
 def _same_findings(session: Any, application_id: int, evaluation: Any) -> bool:

@@ -88,6 +88,7 @@ EXCEPTION_KIND_JA: dict[str, str] = {
     "ineligible_proposed": "不認定案の確認",
     "registry_mismatch": "合格者名簿との不一致",
     "quarantined": "受付できないファイル",
+    "received_date": "受付日の確認（未来の日付）",
     "data_cleanup": "データ整備（情報）",
 }
 

@@ -46,6 +46,10 @@ T = TypeVar("T")
 
 DEFAULT_OK_CONFIDENCE = 0.90
 QUALIFICATIONS = ("CAP", "OMP", "SV", "OP", "EN")
+# Form B has 16 experience rows and 3 substitution items; an application claiming more
+# is refused as input, not decided (limits keep one JSON from costing minutes).
+MAX_PERIODS = 40
+MAX_SUBSTITUTIONS = 20
 DOCUMENT_PREFIXES: dict[str, str] = {"report": "R.", "A": "A.", "B": "B.", "C": "C.", "D": "D."}
 
 
@@ -223,8 +227,8 @@ class ApplicationFacts(_Model):
     received_on_override: date | None = None
     exam_report: ExamReport
     register_entry: RegisterEntry | None = Field(None, alias="register")
-    experience: list[Period]
-    substitutions: list[Substitution] = Field(default_factory=list)
+    experience: list[Period] = Field(max_length=MAX_PERIODS)
+    substitutions: list[Substitution] = Field(default_factory=list, max_length=MAX_SUBSTITUTIONS)
     oath_signed: Fact[bool]
     payment: Payment
     documents: Documents = Field(default_factory=Documents)
