@@ -363,7 +363,7 @@ def test_unsigned_oath_is_pending_with_a_letter() -> None:
     assert "unsigned_oath" in evaluation.letters
 
 
-@pytest.mark.parametrize("status", ["unpaid", "underpaid", "duplicate", "bulk"])
+@pytest.mark.parametrize("status", ["unpaid", "underpaid", "bulk"])
 def test_payment_not_yet_complete_is_pending(status: str) -> None:
     evaluation = run(with_(base_app(), payment={"status": status}))
     assert outcome_of(evaluation, "fee.paid") == "fail"
@@ -377,6 +377,15 @@ def test_underpayment_asks_for_the_difference() -> None:
 
 def test_overpaid_counts_as_paid() -> None:
     assert run(with_(base_app(), payment={"status": "overpaid"})).outcome == "eligible"
+
+
+def test_paid_then_paid_again_is_paid_and_the_second_deposit_is_refunded() -> None:
+    # 「認定審査手数料の入金を確認した時点で申請を受理します」: the first deposit settles it
+    evaluation = run(with_(base_app(), payment={"status": "duplicate", "amount_yen": 22000}))
+    fee = finding(evaluation, "fee.paid")
+    assert fee.outcome == "pass"
+    assert "返金" in fee.message_ja
+    assert evaluation.outcome == "eligible"
 
 
 def test_payments_stage_unsure_is_review() -> None:

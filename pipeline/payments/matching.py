@@ -54,7 +54,9 @@ Rules, in the order they are tried for a deposit:
 Amounts, for an application's accepted payments in date order: exactly the
 remaining fee → ``paid``; less → ``underpaid`` (e.g. 10,560 with the transfer
 fee deducted); more → ``overpaid``; anything after the fee was covered →
-``duplicate``.
+``duplicate``. An application's status is ``duplicate`` when it was paid in full
+and paid again: it is paid (the rules accept it), and the later deposit is one for
+the payments desk to refund.
 """
 
 from __future__ import annotations
