@@ -368,6 +368,9 @@ def nightly(
         "history_path": str(published.history),
         "nothing_new": report.nothing_new,
         "failed_envelopes": [f["envelope_id"] for f in state.failed],
+        "rejected_statements": [
+            {"name": r.name, "error": r.error} for r in report.rejected_statements
+        ],
         "summary": report.summary(),
     }
 

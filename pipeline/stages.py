@@ -33,6 +33,7 @@ from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
+from pipeline.payments.rejected import reject_statement, settle_statement
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
 from pipeline.registry import import_register, register_files
@@ -80,8 +81,13 @@ def extract_options(settings: Settings) -> ExtractOptions:
 
 
 def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
-    """Import bank statement files not imported before (by file hash)."""
+    """Import bank statement files not imported before (by file hash).
+
+    A file that cannot be imported gets a reason file and an exception item
+    (``pipeline.payments.rejected``); its details come first in the result, where
+    the run report finds them."""
     result = StageResult("import_statements")
+    rejected: list[dict[str, Any]] = []
     folder = settings.effective_statements_path
     files = (
         sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".csv", ".txt"))
@@ -101,16 +107,19 @@ def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> Sta
                 parsed = read_statement(path)
             except ConkenError as e:
                 result.add("files_rejected")
-                result.details.append({"file": path.name, "error": e.message})
+                rejected.append({"file": path.name, "error": e.message})
+                reject_statement(session, path, digest, e.message, run_id=run_id)
                 log.warning("statement %s rejected: %s", path.name, e.message)
                 continue
             summary = import_statement(session, parsed, run_id=run_id)
+            settle_statement(session, path, run_id=run_id)
         result.add("files_imported")
         result.add("transactions_new", summary.rows_new)
         result.add("transactions_duplicate", summary.rows_duplicate)
         result.add("rows_rejected", summary.rows_rejected)
         for problem in summary.problems:
             result.details.append({"file": path.name, **problem})
+    result.details[:0] = rejected
     return result
 
 

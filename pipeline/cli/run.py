@@ -146,6 +146,12 @@ def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool =
     console.print(summary_table(result))
     if result["nothing_new"]:
         console.print("Nothing new: no new statements, envelopes, decisions or exceptions.")
+    for rejected in result.get("rejected_statements", []):
+        console.print(
+            f"[yellow]bank statement {rejected['name']} could not be imported "
+            f"(its deposits are not matched): {rejected['error']}[/yellow]",
+            soft_wrap=True,
+        )
     if result["failed_envelopes"]:
         console.print(
             f"[yellow]{len(result['failed_envelopes'])} envelope(s) failed and are in the "

@@ -26,6 +26,7 @@ from pipeline.reports.model import (
     Outputs,
     Payments,
     QuarantinedFile,
+    RejectedStatement,
     RunReport,
     StageRecord,
     ageing_bucket,
@@ -64,6 +65,7 @@ STATS_KEYS = (
     "extracted_envelopes",  # [envelope_id]
     "failed",  # [{"envelope_id", "error"}]
     "outputs",  # Outputs as a dict
+    "stage_details",  # {"import_statements": [{"file", "error"} for a rejected file, ...]}
     "audit_share",  # float
 )
 
@@ -93,6 +95,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         histogram = _confidence(session, extracted)
         ageing = _ageing(session, now)
         failed = _failed(session, stats.get("failed", []))
+        rejected = _rejected_statements(stats)
         outputs = Outputs(**stats.get("outputs", {}))
         stages = [
             StageRecord(s["name"], float(s.get("seconds", 0.0)), dict(s.get("counts", {})))
@@ -103,6 +106,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         envelopes["failed"] = len(failed)
         activity = {
             "statement_rows_new": payments.statement_rows_new,
+            "statements_rejected": len(rejected),
             "envelopes_new": envelopes.get("new", 0),
             "pages_processed": pages,
             "decisions": _decision_rows(session, run_id),
@@ -133,6 +137,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
             ocr_confidence=histogram,
             quarantined=quarantined,
             failed=failed,
+            rejected_statements=rejected,
             audit=audit,
             outputs=outputs,
             activity=activity,
@@ -313,6 +318,15 @@ def _failed(session: Session, raw: list[dict[str, Any]]) -> list[FailedEnvelope]
         env_id = int(r["envelope_id"])
         out.append(FailedEnvelope(env_id, names[env_id], str(r.get("error", ""))))
     return out
+
+
+def _rejected_statements(stats: dict[str, Any]) -> list[RejectedStatement]:
+    details = (stats.get("stage_details") or {}).get("import_statements") or []
+    return [
+        RejectedStatement(str(d.get("file", "")), str(d["error"]))
+        for d in details
+        if isinstance(d, dict) and d.get("error")
+    ]
 
 
 def history(engine: Engine, *, limit: int = 90) -> list[HistoryPoint]:

@@ -183,6 +183,10 @@ def render_markdown(report: RunReport) -> str:
         f"# 実行レポート #{report.run_id}（{status}）",
         "",
         "新しい入力はありませんでした。" if report.nothing_new else "",
+        *(
+            f"**取り込めなかった入出金明細: {r.name}**（入金は照合されていません: {r.error}）"
+            for r in report.rejected_statements
+        ),
         "| 項目 | 値 |",
         "|---|---|",
         f"| 受付封筒（新規 / 重複 / 隔離） | {report.envelopes.get('new', 0)} / "
