@@ -18,9 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.clock import parse_date_option
-from pipeline.config import get_settings
+from pipeline.config import Settings, get_settings
 from pipeline.reports.model import outcome_label, stage_label
-from pipeline.runs import ensure_free
+from pipeline.runs import HeldLock
 from pipeline.storage import db
 
 SINGLE_COMMAND = True
@@ -115,14 +115,7 @@ def summary_table(result: dict[str, Any]) -> Table:
     return table
 
 
-def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
-    """Run the flow once in this process with progress bars and print the summary."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    settings = get_settings()
-    if wait <= 0:  # fail fast, before Prefect starts, when a run is in progress
-        url = settings.effective_database_url
-        db.ensure_schema(url)
-        ensure_free(db.engine_for(url))
+def _run_flow(settings: Settings, business_day: date | None, *, as_json: bool) -> dict[str, Any]:
     from flows.local import warm_up_local_server
 
     warming = warm_up_local_server()
@@ -132,17 +125,30 @@ def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool =
     if warming is not None:
         warming.join()
     flow = nightly.with_options(task_runner=task_runner_for(settings))
-    console = Console(stderr=as_json)
     if as_json:
-        result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-        return
-    with RichStages(console) as bars:
+        return flow(today=business_day, trigger="manual")
+    with RichStages(Console()) as bars:
         progress.set_listener(bars)
         try:
-            result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
+            return flow(today=business_day, trigger="manual")
         finally:
             progress.set_listener(None)
+
+
+def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
+    """Run the flow once in this process with progress bars and print the summary."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    settings = get_settings()
+    url = settings.effective_database_url
+    db.ensure_schema(url)  # under the migration lock: a run started alongside waits for it
+    # The run lock is taken before Prefect starts: a second run exits at once with its one
+    # line (no Prefect traceback), and the flow joins this holding (HeldLock is re-entrant).
+    with HeldLock(db.engine_for(url), wait_seconds=wait, reentrant=True):
+        result = _run_flow(settings, business_day, as_json=as_json)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    console = Console()
     console.print(summary_table(result))
     if result["nothing_new"]:
         console.print("Nothing new: no new statements, envelopes, decisions or exceptions.")
