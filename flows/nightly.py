@@ -19,6 +19,7 @@ Failure policy:
 """
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import State
@@ -343,12 +345,13 @@ def nightly(
         try:
             _run_stages(settings, run_id, business_day, state, lock)
         except BaseException as e:
+            stopped = stop_reason(e)
             finish_run(
                 engine,
                 run_id,
-                status=RunStatus.FAILED,
+                status=RunStatus.INTERRUPTED if stopped else RunStatus.FAILED,
                 stats=state.stats(),
-                error=f"{type(e).__name__}: {e}"[:4000],
+                error=stopped or f"{type(e).__name__}: {e}"[:4000],
             )
             _best_effort_report(settings, run_id)
             raise
@@ -373,6 +376,21 @@ def nightly(
         ],
         "summary": report.summary(),
     }
+
+
+def stop_reason(error: BaseException) -> str | None:
+    """Why a run was stopped from outside (a signal), or None for a failure of its own.
+
+    ``conken serve`` stopping (systemd's SIGTERM) reaches a running flow as Prefect's
+    ``TerminationSignal``; Ctrl-C as ``KeyboardInterrupt``. Such a run did nothing
+    wrong: it is ``interrupted``, and the next run picks up its unfinished work.
+    """
+    if isinstance(error, TerminationSignal):
+        name = signal.Signals(error.signal).name if error.signal else "a signal"
+        return f"stopped by {name} before it finished (the service was stopped)"
+    if isinstance(error, KeyboardInterrupt):
+        return "stopped by Ctrl-C (SIGINT) before it finished"
+    return None
 
 
 def _write_missing_reports(engine: Any, settings: Settings, run_id: int) -> None:

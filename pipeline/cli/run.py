@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ from rich.table import Table
 
 from pipeline.clock import parse_date_option
 from pipeline.config import Settings, get_settings
+from pipeline.errors import RunStoppedError
 from pipeline.reports.model import outcome_label, stage_label
 from pipeline.runs import HeldLock
 from pipeline.storage import db
@@ -143,8 +145,17 @@ def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool =
     db.ensure_schema(url)  # under the migration lock: a run started alongside waits for it
     # The run lock is taken before Prefect starts: a second run exits at once with its one
     # line (no Prefect traceback), and the flow joins this holding (HeldLock is re-entrant).
-    with HeldLock(db.engine_for(url), wait_seconds=wait, reentrant=True):
-        result = _run_flow(settings, business_day, as_json=as_json)
+    try:
+        with HeldLock(db.engine_for(url), wait_seconds=wait, reentrant=True):
+            result = _run_flow(settings, business_day, as_json=as_json)
+    except BaseException as e:
+        from flows.nightly import stop_reason
+
+        reason = stop_reason(e)
+        if reason is None:
+            raise
+        number = getattr(e, "signal", None) or signal.SIGINT
+        raise RunStoppedError(f"the run was {reason}; it is recorded as interrupted", number) from e
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return

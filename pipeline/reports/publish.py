@@ -56,10 +56,12 @@ def publish(
 
 
 def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -> list[int]:
-    """Write the reports of finished runs that have none (killed while writing it).
+    """Write the reports of finished runs that have none.
 
     The flow closes a run before writing its report, so a run killed in
-    between is ``succeeded`` without a report; the next run writes it.
+    between is ``succeeded`` without a report; a run killed outright is marked
+    ``interrupted`` by the next one and has none either. The next run writes
+    them, and they appear in the history.
     """
     with session_scope(engine) as session:
         missing = list(
@@ -67,7 +69,7 @@ def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -
                 select(Run.id)
                 .where(
                     Run.id < before_run_id,
-                    Run.status.in_((RunStatus.SUCCEEDED, RunStatus.FAILED)),
+                    Run.status.in_((RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.INTERRUPTED)),
                     Run.report_path.is_(None),
                 )
                 .order_by(Run.id)
