@@ -44,6 +44,7 @@ from pipeline.clock import business_today
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConkenError
 from pipeline.faults import checkpoint
+from pipeline.ingest.files import private_by_default
 from pipeline.outputs.run_outputs import write_run_outputs
 from pipeline.reports.publish import Published, publish, publish_missing
 from pipeline.reports.render import decision_table, exception_table, render_markdown
@@ -327,6 +328,7 @@ def nightly(
     today: date | None = None, trigger: str = "manual", lock_wait_seconds: float = 0.0
 ) -> dict[str, Any]:
     """One nightly run. Returns the run id, the report path and the headline figures."""
+    private_by_default()  # a served run's process may not come from the conken command
     settings = get_settings()
     url = settings.effective_database_url
     ensure_schema(url)

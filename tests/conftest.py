@@ -36,7 +36,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     db.engine_for.cache_clear()
+    umask = os.umask(0o022)  # the flow makes its process private; tests start from the usual
     yield
+    os.umask(umask)
     get_settings.cache_clear()
     db.engine_for.cache_clear()
 
