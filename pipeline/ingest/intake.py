@@ -113,6 +113,7 @@ def take_file(
         original = session.scalars(
             select(Envelope).where(Envelope.sha256 == sha, Envelope.duplicate_of_id.is_(None))
         ).first()
+        original_id = original.id if original is not None else None
         if original is not None and _is_leftover(original, path, stat):
             outcome = IntakeResult(path.name, IntakeOutcome.LEFTOVER, original.id, sha)
         elif original is not None:
@@ -144,9 +145,15 @@ def take_file(
             outcome = None
     if outcome is not None:
         path.unlink(missing_ok=True)  # the bytes are in the archive already
-        log.info(
-            "inbox file %s is %s of envelope %s", sha[:12], outcome.outcome, outcome.envelope_id
-        )
+        if outcome.outcome == IntakeOutcome.DUPLICATE:
+            log.info(
+                "inbox file %s is a duplicate of envelope %s (recorded as envelope %s)",
+                sha[:12],
+                original_id,
+                outcome.envelope_id,
+            )
+        else:
+            log.info("inbox file %s was already taken as envelope %s", sha[:12], original_id)
         return outcome
 
     try:
