@@ -40,7 +40,7 @@ from pipeline.registry import import_register, register_files
 from pipeline.review.queue import close_if_open, open_or_update
 from pipeline.rules.evaluate import RULE_RECEIVED, Evaluation
 from pipeline.rules.store import save_evaluation
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.db import engine_for, session_scope
 from pipeline.storage.models import Application, Envelope, StatementImport
 from pipeline.vocabulary import FINAL_DECISIONS, EnvelopeStatus, Severity
@@ -271,6 +271,8 @@ def finish_envelope(
         stored = store_extraction(session, settings, envelope, extraction, run_id=run_id)
     checkpoint("extract.envelope_stored")
     result.add("envelopes")
+    if stored.application_id is None:
+        result.add("unidentified")
     result.add("pages", len(pages))
     result.add("fields", stored.fields)
     result.add("fields_ok", stored.fields_ok)
@@ -301,7 +303,7 @@ def fail_envelope(
         )
         record_event(
             session,
-            actor=f"run:{run_id}" if run_id else "system",
+            actor=run_actor(run_id),
             action="envelope.failed",
             entity_type="envelope",
             entity_id=envelope_id,

@@ -23,7 +23,7 @@ from pipeline.config import Settings
 from pipeline.faults import checkpoint
 from pipeline.ingest import files
 from pipeline.ingest.sniff import REASON_JA, QuarantineReason, UnusableFileError, inspect_file
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import Envelope
 from pipeline.vocabulary import EnvelopeStatus
@@ -94,7 +94,7 @@ def take_file(
     engine: Engine, path: Path, settings: Settings, *, run_id: int | None = None
 ) -> IntakeResult:
     """Take one inbox file. Never raises for a bad file: it is quarantined instead."""
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     received_at = _arrival(path)
     if path.is_symlink():
         return _quarantine(
@@ -274,7 +274,7 @@ def _record_quarantined(
         session.flush()
         record_event(
             session,
-            actor=f"run:{run_id}" if run_id else "system",
+            actor=run_actor(run_id),
             action="envelope.quarantined",
             entity_type="envelope",
             entity_id=envelope.id,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.ingest.files import atomic_write_bytes
 from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.storage.audit import run_actor
 from pipeline.storage.models import ReviewItem
 from pipeline.storage.types import utcnow
 from pipeline.vocabulary import ExceptionStatus, Severity
@@ -97,6 +98,6 @@ def settle_statement(session: Session, path: Path, *, run_id: int | None) -> Non
         session,
         _key(path),
         resolution="the statement file was replaced and imported",
-        actor=f"run:{run_id}" if run_id else "system",
+        actor=run_actor(run_id),
         run_id=run_id,
     )

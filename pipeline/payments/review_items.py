@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
 from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.storage.audit import run_actor
 from pipeline.storage.models import Application, PaymentMatch, ReviewItem
 from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome
 
@@ -175,7 +176,7 @@ def sync_review_items(
         if want is not None:
             wanted[_app_key(want.kind, app.id)] = want
 
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     closed = 0
     open_items = session.scalars(
         select(ReviewItem).where(

@@ -39,7 +39,7 @@ from pipeline.payments.matching import (
 from pipeline.payments.names import parse_payer
 from pipeline.payments.review_items import sync_review_items
 from pipeline.payments.statements import ParsedStatement
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.models import (
     Applicant,
     Application,
@@ -307,7 +307,7 @@ def reconcile(
 ) -> ReconcileSummary:
     """Match open deposits to applications and bring statuses and review items up to date."""
     settings = settings or get_settings()
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     open_txns = {
         t.id: t
         for t in session.scalars(

@@ -94,6 +94,7 @@ EXCEPTION_KIND_JA: dict[str, str] = {
     "registry_mismatch": "合格者名簿との不一致",
     "quarantined": "受付できないファイル",
     "statement_rejected": "取り込めない入出金明細",
+    "unidentified_document": "申請様式のない封筒",
     "received_date": "受付日の確認（未来の日付）",
     "data_cleanup": "データ整備（情報）",
 }
