@@ -40,7 +40,9 @@ class QuarantineReason(StrEnum):
 REASON_JA: dict[QuarantineReason, str] = {
     QuarantineReason.EMPTY: "ファイルが空です（0バイト）。スキャンをやり直してください。",
     QuarantineReason.TRUNCATED: "ファイルが途中で切れています。スキャンまたは転送をやり直してください。",
-    QuarantineReason.ENCRYPTED: "PDFを開くにはパスワードが必要です。パスワードを解除して再投入してください。",
+    QuarantineReason.ENCRYPTED: (
+        "PDFが暗号化されていて、開くにはパスワードが必要です。パスワードを解除して再投入してください。"
+    ),
     QuarantineReason.NOT_A_DOCUMENT: "PDF・TIFF・JPEG・PNGのいずれでもありません。",
     QuarantineReason.TOO_MANY_PIXELS: "画像が大きすぎます（画素数の上限を超えています）。",
     QuarantineReason.TOO_MANY_PAGES: "ページ数が上限を超えています。封筒ごとに分けてスキャンしてください。",
