@@ -14,6 +14,25 @@ import threading
 
 import flows  # noqa: F401  (environment defaults before Prefect is imported)
 from flows.reaper import guard
+from pipeline.config import Settings
+from pipeline.errors import ConfigurationError
+
+
+def require_shared_prefect(settings: Settings) -> None:
+    """Refuse a Dask scale-out without a Prefect server every worker can reach.
+
+    Tasks on Dask workers report to Prefect: with no ``PREFECT_API_URL``, each worker
+    process would start a temporary Prefect server of its own (and this run's own
+    temporary server, on 127.0.0.1, is out of the workers' reach anyway).
+    """
+    from flows.serve import configured_api_url
+
+    if settings.dask_address and not configured_api_url():
+        raise ConfigurationError(
+            "CONKEN_DASK_ADDRESS needs a Prefect server that this machine and every Dask "
+            "worker can reach: set PREFECT_API_URL here and in the workers' environment "
+            "(README, Scale-out)"
+        )
 
 
 def warm_up_local_server() -> threading.Thread | None:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
@@ -39,6 +40,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import flows  # noqa: F401  (environment defaults before Prefect is imported)
 import pipeline.stages as stages
 from flows import progress
+from flows.local import require_shared_prefect
 from pipeline.audit_sample import open_audit_items
 from pipeline.clock import business_today
 from pipeline.config import Settings, get_settings
@@ -50,7 +52,7 @@ from pipeline.reports.publish import Published, publish, publish_missing
 from pipeline.reports.render import decision_table, exception_table, render_markdown
 from pipeline.runs import HeldLock, finish_run, mark_interrupted, start_run
 from pipeline.storage.db import engine_for, ensure_schema
-from pipeline.vocabulary import RunStatus
+from pipeline.vocabulary import RunStatus, RunTrigger
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def task_runner_for(settings: Settings) -> TaskRunner[Any]:
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
 
+        require_shared_prefect(settings)
         return DaskTaskRunner(address=settings.dask_address)
     return ThreadPoolTaskRunner(max_workers=settings.workers)
 
@@ -325,7 +328,7 @@ def _publish_artifacts(published: Published) -> None:
 
 @flow(name=FLOW_NAME, task_runner=_import_time_runner(), persist_result=False, log_prints=False)
 def nightly(
-    today: date | None = None, trigger: str = "manual", lock_wait_seconds: float = 0.0
+    today: date | None = None, trigger: str | None = None, lock_wait_seconds: float = 0.0
 ) -> dict[str, Any]:
     """One nightly run. Returns the run id, the report path and the headline figures."""
     private_by_default()  # a served run's process may not come from the conken command
@@ -338,7 +341,7 @@ def nightly(
         mark_interrupted(engine)
         run_id = start_run(
             engine,
-            trigger=trigger,
+            trigger=trigger or trigger_of_this_run(),
             prefect_flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
         lock.attach_run(run_id)
@@ -378,6 +381,22 @@ def nightly(
         ],
         "summary": report.summary(),
     }
+
+
+def trigger_of_this_run() -> str:
+    """What started this flow run, from Prefect's record of it (no parameter to trust)."""
+    context = FlowRunContext.get()
+    return trigger_of(context.flow_run if context else None)
+
+
+def trigger_of(run: Any) -> str:
+    """``schedule`` when Prefect's scheduler made the run; ``deployment`` when a person
+    started the served deployment (UI, ``prefect deployment run``); else ``manual``."""
+    if run is None or getattr(run, "deployment_id", None) is None:
+        return RunTrigger.MANUAL.value
+    if getattr(run, "auto_scheduled", False):
+        return RunTrigger.SCHEDULE.value
+    return RunTrigger.DEPLOYMENT.value
 
 
 def stop_reason(error: BaseException) -> str | None:

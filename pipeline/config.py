@@ -156,6 +156,13 @@ class Settings(BaseSettings):
     # orchestration
     schedule_cron: str = Field("0 2 * * *", description="Nightly run schedule (cron, local time).")
     dask_address: str | None = Field(None, description="Existing Dask scheduler for scale-out.")
+    prefect_port: int = Field(
+        4200,
+        ge=1,
+        le=65535,
+        description="Port of the local Prefect server `conken serve` starts when "
+        "PREFECT_API_URL is not set.",
+    )
 
     # review app
     review_host: str = Field("127.0.0.1", description="Review app bind address.")

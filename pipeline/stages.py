@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from pipeline import parked
 from pipeline.config import Settings
 from pipeline.errors import ConkenError
 from pipeline.extract.envelope import (
@@ -33,6 +34,7 @@ from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
+from pipeline.parked import PageRef
 from pipeline.payments.rejected import reject_statement, settle_statement
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
@@ -166,10 +168,10 @@ def envelopes_to_extract(engine: Engine) -> list[tuple[int, int]]:
     return [(int(i), int(n or 0)) for i, n in rows]
 
 
-def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageResult:
+def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageRef:
     """Rasterise, identify, align one page, judge its marks and cut its text fields; save
-    its images; return it without pixels, its text fields pending (``finish_envelope``
-    OCRs the envelope's pages together)."""
+    its images and park its reading, text fields pending, on disk (``finish_envelopes``
+    loads it and OCRs the envelope's pages together); return where it waits."""
     engine = engine_for(settings.effective_database_url)
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)
@@ -189,8 +191,17 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
         envelope_id=envelope_id,
         work_dpi=settings.ocr_dpi,
     )
+    ref = parked.park(settings, envelope_id, saved)
     checkpoint("extract.page_saved")
-    return saved
+    return ref
+
+
+def load_pages(settings: Settings, refs: list[PageRef]) -> list[PageResult]:
+    return parked.load(settings, refs)
+
+
+def drop_pages(settings: Settings, refs: list[PageRef]) -> None:
+    parked.drop(settings, refs)
 
 
 def read_envelope_texts(settings: Settings, envelopes: list[list[PageResult]]) -> None:
@@ -223,29 +234,42 @@ class EnvelopeOutcome:
 def finish_envelopes(
     engine: Engine,
     settings: Settings,
-    batch: list[tuple[int, list[PageResult]]],
+    batch: list[tuple[int, list[PageRef]]],
     *,
     run_id: int,
 ) -> list[EnvelopeOutcome]:
-    """OCR a batch of envelopes' text fields together, then store each envelope.
+    """Load a batch of envelopes' parked pages, OCR their text fields together, then store
+    each envelope. The parked pages go as soon as they are loaded: a run that stops
+    before storing an envelope leaves it ``received``, and the next run reads it again.
 
     A failed batch OCR is no envelope's failure: each then OCRs its own pages when
     finished. One envelope that fails never stops the others; its error is returned
     for the caller to record."""
+    outcomes: dict[int, EnvelopeOutcome] = {}
+    loaded: list[tuple[int, list[PageResult]]] = []
+    for envelope_id, refs in batch:
+        try:
+            loaded.append((envelope_id, load_pages(settings, refs)))
+        except Exception as e:
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(refs), error=_error_of(e))
+        finally:
+            drop_pages(settings, refs)
     try:
-        read_envelope_texts(settings, [pages for _, pages in batch])
+        read_envelope_texts(settings, [pages for _, pages in loaded])
     except Exception as e:
-        log.warning("batched OCR of %d envelopes failed: %s", len(batch), e)
-    outcomes: list[EnvelopeOutcome] = []
-    for envelope_id, pages in batch:
+        log.warning("batched OCR of %d envelopes failed: %s", len(loaded), e)
+    for envelope_id, pages in loaded:
         try:
             result = finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
         except Exception as e:
-            error = f"{type(e).__name__}: {e}"[:2000]
-            outcomes.append(EnvelopeOutcome(envelope_id, len(pages), error=error))
-            continue
-        outcomes.append(EnvelopeOutcome(envelope_id, len(pages), result=result))
-    return outcomes
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(pages), error=_error_of(e))
+        else:
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(pages), result=result)
+    return [outcomes[envelope_id] for envelope_id, _ in batch]
+
+
+def _error_of(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def finish_envelope(
@@ -286,6 +310,7 @@ def fail_envelope(
     engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int | None
 ) -> None:
     """Mark an envelope whose extraction raised; staff see it in the queue with the error."""
+    parked.drop_envelope(settings, envelope_id)  # its other pages' readings, never loaded
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)
         if envelope is None:
@@ -321,7 +346,11 @@ def extract_envelope(
     run_id: int | None,
 ) -> StageResult:
     """All pages of one envelope in this process (the CLI; the flow fans pages out instead)."""
-    pages = [extract_page(settings, envelope_id, i) for i in range(page_count)]
+    refs = [extract_page(settings, envelope_id, i) for i in range(page_count)]
+    try:
+        pages = load_pages(settings, refs)
+    finally:
+        drop_pages(settings, refs)
     return finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
 
 

@@ -118,9 +118,10 @@ def summary_table(result: dict[str, Any]) -> Table:
 
 
 def _run_flow(settings: Settings, business_day: date | None, *, as_json: bool) -> dict[str, Any]:
-    from flows.local import warm_up_local_server
+    from flows.local import require_shared_prefect, warm_up_local_server
 
-    warming = warm_up_local_server()
+    require_shared_prefect(settings)  # before any server starts
+    warming = warm_up_local_server()  # boots while the flow's modules are imported
     from flows import progress
     from flows.nightly import nightly, task_runner_for
 

@@ -35,7 +35,12 @@ STATUS_JA = {
     "running": "実行中",
     "interrupted": "中断",
 }
-TRIGGER_JA = {"manual": "手動", "schedule": "定時", "scheduled": "定時"}
+TRIGGER_JA = {
+    "manual": "手動",
+    "schedule": "定時",
+    "scheduled": "定時",
+    "deployment": "手動（登録済みの夜間処理を実行）",
+}
 LETTER_JA = {
     "missing_documents": "書類不足のお知らせ",
     "unsigned_forms": "署名漏れのお知らせ",
