@@ -108,10 +108,11 @@ def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> Sta
             try:
                 parsed = read_statement(path)
             except ConkenError as e:
+                error = e.message.removeprefix(f"{path}: ")  # the file is named beside it
                 result.add("files_rejected")
-                rejected.append({"file": path.name, "error": e.message})
-                reject_statement(session, path, digest, e.message, run_id=run_id)
-                log.warning("statement %s rejected: %s", path.name, e.message)
+                rejected.append({"file": path.name, "error": error})
+                reject_statement(session, path, digest, error, run_id=run_id)
+                log.warning("statement %s rejected: %s", path.name, error)
                 continue
             summary = import_statement(session, parsed, run_id=run_id)
             settle_statement(session, path, run_id=run_id)
