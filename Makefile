@@ -32,7 +32,7 @@ export OMP_THREAD_LIMIT := 1
 help:
 	@echo "make demo   - install everything and run the nightly job once on sample data"
 	@echo "make test   - install everything and run the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and mypy"
 
 install: system-deps venv
 
@@ -78,6 +78,7 @@ test: install
 lint: install
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 
 format: install
 	@$(VENV)/bin/ruff format .

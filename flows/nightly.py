@@ -19,6 +19,7 @@ Failure policy:
 """
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from typing import Any, TypeVar
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 from prefect.states import State
@@ -37,17 +40,19 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 import flows  # noqa: F401  (environment defaults before Prefect is imported)
 import pipeline.stages as stages
 from flows import progress
+from flows.local import require_shared_prefect
 from pipeline.audit_sample import open_audit_items
+from pipeline.clock import business_today
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConkenError
 from pipeline.faults import checkpoint
+from pipeline.ingest.files import private_by_default
 from pipeline.outputs.run_outputs import write_run_outputs
 from pipeline.reports.publish import Published, publish, publish_missing
 from pipeline.reports.render import decision_table, exception_table, render_markdown
 from pipeline.runs import HeldLock, finish_run, mark_interrupted, start_run
 from pipeline.storage.db import engine_for, ensure_schema
-from pipeline.storage.models import RunStatus
-from pipeline.workflow import today_in
+from pipeline.vocabulary import RunStatus, RunTrigger
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,7 @@ def task_runner_for(settings: Settings) -> TaskRunner[Any]:
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
 
+        require_shared_prefect(settings)
         return DaskTaskRunner(address=settings.dask_address)
     return ThreadPoolTaskRunner(max_workers=settings.workers)
 
@@ -322,19 +328,20 @@ def _publish_artifacts(published: Published) -> None:
 
 @flow(name=FLOW_NAME, task_runner=_import_time_runner(), persist_result=False, log_prints=False)
 def nightly(
-    today: date | None = None, trigger: str = "manual", lock_wait_seconds: float = 0.0
+    today: date | None = None, trigger: str | None = None, lock_wait_seconds: float = 0.0
 ) -> dict[str, Any]:
     """One nightly run. Returns the run id, the report path and the headline figures."""
+    private_by_default()  # a served run's process may not come from the conken command
     settings = get_settings()
     url = settings.effective_database_url
     ensure_schema(url)
     engine = engine_for(url)
-    business_day = today or today_in(settings)
+    business_day = today or business_today(settings)
     with HeldLock(engine, wait_seconds=lock_wait_seconds) as lock:
         mark_interrupted(engine)
         run_id = start_run(
             engine,
-            trigger=trigger,
+            trigger=trigger or trigger_of_this_run(),
             prefect_flow_run_id=str(flow_run.id) if flow_run.id else None,
         )
         lock.attach_run(run_id)
@@ -343,12 +350,13 @@ def nightly(
         try:
             _run_stages(settings, run_id, business_day, state, lock)
         except BaseException as e:
+            stopped = stop_reason(e)
             finish_run(
                 engine,
                 run_id,
-                status=RunStatus.FAILED,
+                status=RunStatus.INTERRUPTED if stopped else RunStatus.FAILED,
                 stats=state.stats(),
-                error=f"{type(e).__name__}: {e}"[:4000],
+                error=stopped or f"{type(e).__name__}: {e}"[:4000],
             )
             _best_effort_report(settings, run_id)
             raise
@@ -368,8 +376,42 @@ def nightly(
         "history_path": str(published.history),
         "nothing_new": report.nothing_new,
         "failed_envelopes": [f["envelope_id"] for f in state.failed],
+        "rejected_statements": [
+            {"name": r.name, "error": r.error} for r in report.rejected_statements
+        ],
         "summary": report.summary(),
     }
+
+
+def trigger_of_this_run() -> str:
+    """What started this flow run, from Prefect's record of it (no parameter to trust)."""
+    context = FlowRunContext.get()
+    return trigger_of(context.flow_run if context else None)
+
+
+def trigger_of(run: Any) -> str:
+    """``schedule`` when Prefect's scheduler made the run; ``deployment`` when a person
+    started the served deployment (UI, ``prefect deployment run``); else ``manual``."""
+    if run is None or getattr(run, "deployment_id", None) is None:
+        return RunTrigger.MANUAL.value
+    if getattr(run, "auto_scheduled", False):
+        return RunTrigger.SCHEDULE.value
+    return RunTrigger.DEPLOYMENT.value
+
+
+def stop_reason(error: BaseException) -> str | None:
+    """Why a run was stopped from outside (a signal), or None for a failure of its own.
+
+    ``conken serve`` stopping (systemd's SIGTERM) reaches a running flow as Prefect's
+    ``TerminationSignal``; Ctrl-C as ``KeyboardInterrupt``. Such a run did nothing
+    wrong: it is ``interrupted``, and the next run picks up its unfinished work.
+    """
+    if isinstance(error, TerminationSignal):
+        name = signal.Signals(error.signal).name if error.signal else "a signal"
+        return f"stopped by {name} before it finished (the service was stopped)"
+    if isinstance(error, KeyboardInterrupt):
+        return "stopped by Ctrl-C (SIGINT) before it finished"
+    return None
 
 
 def _write_missing_reports(engine: Any, settings: Settings, run_id: int) -> None:

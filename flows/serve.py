@@ -3,9 +3,10 @@
 Prefect cannot schedule on the temporary server it starts for a single local
 run, so serving needs a real Prefect server: the one ``PREFECT_API_URL``
 names, or — when none is configured — a local ``prefect server start`` that
-this module starts, waits for, and stops on exit (its SQLite database lives
-under ``PREFECT_HOME``). Production uses a Prefect server on PostgreSQL; see
-the README.
+this module starts on ``prefect_port`` (4200, Prefect's own default), waits
+for, and stops on exit (its SQLite database lives under ``PREFECT_HOME``). The
+port is fixed so that a person can reach the deployment from another shell; the
+banner says how. Production uses a Prefect server on PostgreSQL; see the README.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pipeline.errors import ConfigurationError, ExternalToolError
 log = logging.getLogger(__name__)
 
 DEPLOYMENT_NAME = "nightly"
+FLOW_NAME = "conken-nightly"  # flows.nightly.FLOW_NAME (not imported: that loads Prefect)
 QUIET_ENV = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
 
 
@@ -49,10 +51,40 @@ def configured_api_url() -> str | None:
     return os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value() or None
 
 
-def _free_port() -> int:
+def local_api_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}/api"
+
+
+def serving_api_url(settings: Settings) -> tuple[str, bool]:
+    """The API the deployment will live on, and whether ``conken serve`` starts it."""
+    configured = configured_api_url()
+    if configured:
+        return configured, False
+    return local_api_url(settings.prefect_port), True
+
+
+def banner(settings: Settings) -> list[str]:
+    """What ``conken serve`` prints first: the schedule, the server, how to run by hand."""
+    schedule = schedule_for(settings)
+    api_url, local = serving_api_url(settings)
+    where = f"a local Prefect server on {api_url} (started now)" if local else api_url
+    return [
+        f"serving the nightly flow: cron {schedule.cron!r} in {schedule.timezone}, via {where}",
+        "to start a run now, from another shell: "
+        f"PREFECT_API_URL={api_url} prefect deployment run '{FLOW_NAME}/{DEPLOYMENT_NAME}'",
+    ]
+
+
+def _check_port_free(port: int) -> None:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as e:
+            raise ExternalToolError(
+                f"port {port} is in use, so no local Prefect server can start there: set "
+                f"PREFECT_API_URL to the Prefect server already on it, or CONKEN_PREFECT_PORT "
+                f"to a free port ({e.strerror})"
+            ) from e
 
 
 @dataclass
@@ -64,11 +96,11 @@ class LocalPrefectServer:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api"
+        return local_api_url(self.port)
 
     @classmethod
-    def start(cls, port: int | None = None, *, timeout: float = 90.0) -> LocalPrefectServer:
-        port = port or _free_port()
+    def start(cls, port: int, *, timeout: float = 90.0) -> LocalPrefectServer:
+        _check_port_free(port)
         env = {**os.environ, **QUIET_ENV}
         env.pop("PREFECT_API_URL", None)
         process = subprocess.Popen(
@@ -137,11 +169,8 @@ def serve_nightly(settings: Settings) -> None:
     from flows.nightly import nightly
 
     schedule = schedule_for(settings)
-    api_url = configured_api_url()
-    server = None
-    if not api_url:
-        server = LocalPrefectServer.start()
-        api_url = server.api_url
+    api_url, local = serving_api_url(settings)
+    server = LocalPrefectServer.start(settings.prefect_port) if local else None
     os.environ["PREFECT_API_URL"] = api_url  # the runner's flow-run processes inherit it
 
     def _terminate(signum: int, _frame: FrameType | None) -> None:
@@ -150,12 +179,15 @@ def serve_nightly(settings: Settings) -> None:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            # No trigger parameter: each run tells a scheduled start from one a person
+            # asked for (flows.nightly.trigger_of_this_run). Prefect's own banner would
+            # suggest `prefect deployment run` without the API URL: ours says it whole.
             nightly.serve(
                 name=DEPLOYMENT_NAME,
                 schedules=[schedule],
-                parameters={"trigger": "schedule"},
                 description="conken-intake nightly run",
                 pause_on_shutdown=False,
+                print_starting_message=False,
             )
     except KeyboardInterrupt:
         log.info("conken serve stopping")

@@ -27,14 +27,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.review.queue import OPEN_STATES, open_or_update
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import (
-    Decision,
-    DecisionOutcome,
-    ReviewItem,
-    Run,
-    RunStatus,
-    Severity,
-)
+from pipeline.storage.models import Decision, ReviewItem, Run
+from pipeline.vocabulary import DecisionOutcome, RunStatus, Severity
 
 log = logging.getLogger(__name__)
 

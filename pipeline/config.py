@@ -106,9 +106,6 @@ class Settings(BaseSettings):
     field_ok_confidence: float = Field(
         0.90, ge=0, le=1, description="A field is ok only at or above this confidence."
     )
-    field_review_confidence: float = Field(
-        0.50, ge=0, le=1, description="Below this the value is treated as unreadable."
-    )
     verify_max_score: float = Field(
         0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
     )
@@ -200,6 +197,13 @@ class Settings(BaseSettings):
     # orchestration
     schedule_cron: str = Field("0 2 * * *", description="Nightly run schedule (cron, local time).")
     dask_address: str | None = Field(None, description="Existing Dask scheduler for scale-out.")
+    prefect_port: int = Field(
+        4200,
+        ge=1,
+        le=65535,
+        description="Port of the local Prefect server `conken serve` starts when "
+        "PREFECT_API_URL is not set.",
+    )
 
     # review app
     review_host: str = Field("127.0.0.1", description="Review app bind address.")

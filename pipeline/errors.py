@@ -60,3 +60,11 @@ class ConcurrencyError(ConkenError):
     """Another run holds the lock, or a record changed since it was read."""
 
     exit_code = 9
+
+
+class RunStoppedError(ConkenError):
+    """A run was stopped by a signal; exits like a process killed by it (128 + number)."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signal_number

@@ -4,6 +4,8 @@
 ``n``-th time (default 1) it reaches ``checkpoint(<point>)``. Before dying it
 appends ``<point>:<n>`` to the file named by ``CONKEN_FAULT_MARKER`` (fsynced),
 so a test can prove the process died exactly there and not elsewhere.
+``CONKEN_FAULT_ACTION=pause`` makes it stop there instead (marker written, then
+up to ten minutes asleep), for a test to signal or kill it from outside.
 
 Unset (production), the environment is read once at import and
 :func:`checkpoint` returns at its first comparison. The named points are
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 POINTS = frozenset(
     {
@@ -69,6 +72,9 @@ def checkpoint(point: str) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if os.environ.get("CONKEN_FAULT_ACTION") == "pause":
+            time.sleep(600)
+            return
         os.kill(os.getpid(), signal.SIGKILL)
 
 

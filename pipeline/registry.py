@@ -60,7 +60,13 @@ def _decode(data: bytes, name: str) -> str:
 
 def parse_register(path: Path) -> tuple[list[RegisterLine], list[str]]:
     """Lines of a register CSV and the problems of the lines that could not be read."""
-    text = _decode(path.read_bytes(), path.name)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise InputFileError(f"{path}: no such register file") from e
+    except OSError as e:
+        raise InputFileError(f"{path}: cannot read the register ({e.strerror})") from e
+    text = _decode(data, path.name)
     reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]

@@ -22,10 +22,9 @@ from pipeline.extract.files import envelope_dir
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, Decision, Envelope, FieldValue, Page
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import FINAL_DECISIONS
 
 log = logging.getLogger(__name__)
-
-FINAL = ("approved", "rejected")
 
 
 @dataclass
@@ -59,7 +58,9 @@ def purge_images(
         select(Application, Decision)
         .join(Decision, Decision.application_id == Application.id)
         .where(
-            Decision.is_current.is_(True), Decision.outcome.in_(FINAL), Decision.created_at < cutoff
+            Decision.is_current.is_(True),
+            Decision.outcome.in_(FINAL_DECISIONS),
+            Decision.created_at < cutoff,
         )
         .order_by(Application.id)
     ).all()

@@ -17,6 +17,12 @@ SQLite and PostgreSQL and across hosts that share the database:
   two stealers cannot both win;
 * the holder refreshes ``heartbeat_at`` from a background thread
   (:class:`HeldLock`) and deletes its own row on release.
+
+:class:`HeldLock` can be made re-entrant within a process: ``conken run`` takes
+the lock (``reentrant=True``) before it starts Prefect, so a second run fails at
+once with its one line and no Prefect traceback, and the flow it calls joins that
+holding instead of competing with it. A served flow run, in its own process,
+takes the lock itself.
 """
 
 from __future__ import annotations
@@ -37,8 +43,9 @@ from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import ConcurrencyError, StorageError
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import Run, RunLock, RunStatus
+from pipeline.storage.models import Run, RunLock
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -217,21 +224,6 @@ def _busy_message(engine: Engine, name: str, waited: float) -> str:
     )
 
 
-def ensure_free(
-    engine: Engine, name: str = NIGHTLY_LOCK, *, stale_after: timedelta = DEFAULT_STALE_AFTER
-) -> None:
-    """Raise :class:`ConcurrencyError` now if a live holder has the lock.
-
-    A cheap early check (no lock taken) so that a second ``conken run`` fails
-    before starting Prefect; the run itself still acquires the lock atomically.
-    """
-    with session_scope(engine) as session:
-        row = session.get(RunLock, name)
-        busy = row is not None and not is_stale(row, now=utcnow(), stale_after=stale_after)
-    if busy:
-        raise ConcurrencyError(_busy_message(engine, name, 0))
-
-
 def heartbeat(engine: Engine, name: str, holder: Holder, *, run_id: int | None = None) -> None:
     """Refresh the heartbeat; raises :class:`ConcurrencyError` if the lock was lost."""
     values: dict[str, Any] = {"heartbeat_at": utcnow()}
@@ -259,11 +251,17 @@ def release(engine: Engine, name: str, holder: Holder) -> bool:
     return released
 
 
+_HELD: dict[tuple[str, str], HeldLock] = {}  # (database, lock name) -> re-entrant holder
+_HELD_GUARD = threading.Lock()
+
+
 class HeldLock:
     """Context manager: acquire, heartbeat from a daemon thread, release.
 
     ``lost`` becomes True if a heartbeat finds the lock gone (stolen after a
-    long stall); :meth:`check` raises then, so the run stops writing.
+    long stall); :meth:`check` raises then, so the run stops writing. Entered
+    while this process holds the lock through a ``reentrant`` HeldLock, it joins
+    that holding: it neither acquires nor releases, and reports the outer state.
     """
 
     def __init__(
@@ -275,8 +273,10 @@ class HeldLock:
         heartbeat_seconds: float = DEFAULT_HEARTBEAT_SECONDS,
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         poll_seconds: float = 1.0,
+        reentrant: bool = False,
     ) -> None:
         self.engine = engine
+        self.reentrant = reentrant
         self.name = name
         self.holder = Holder.here()
         self.wait_seconds = wait_seconds
@@ -285,10 +285,20 @@ class HeldLock:
         self.poll_seconds = poll_seconds
         self.run_id: int | None = None
         self.lost = False
+        self._outer: HeldLock | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def _key(self) -> tuple[str, str]:
+        return (self.engine.url.render_as_string(hide_password=True), self.name)
+
     def __enter__(self) -> HeldLock:
+        with _HELD_GUARD:
+            self._outer = _HELD.get(self._key)
+        if self._outer is not None:
+            self.holder = self._outer.holder
+            return self
         acquire(
             self.engine,
             self.name,
@@ -301,15 +311,20 @@ class HeldLock:
             target=self._beat, name=f"lock-heartbeat-{self.name}", daemon=True
         )
         self._thread.start()
+        if self.reentrant:
+            with _HELD_GUARD:
+                _HELD[self._key] = self
         return self
 
     def attach_run(self, run_id: int) -> None:
         """Record the run holding the lock (shown to a second caller)."""
         self.run_id = run_id
+        if self._outer is not None:
+            self._outer.run_id = run_id
         heartbeat(self.engine, self.name, self.holder, run_id=run_id)
 
     def check(self) -> None:
-        if self.lost:
+        if self.lost or (self._outer is not None and self._outer.lost):
             raise ConcurrencyError(
                 f"lock {self.name!r} was lost (heartbeats stalled longer than "
                 f"{self.stale_after.total_seconds():g} s); stopping this run"
@@ -332,6 +347,11 @@ class HeldLock:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._outer is not None:
+            return  # the outer holder releases
+        if self.reentrant:
+            with _HELD_GUARD:
+                _HELD.pop(self._key, None)
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

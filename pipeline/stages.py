@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from pipeline import parked
 from pipeline.config import Settings
 from pipeline.errors import ConkenError
 from pipeline.extract.envelope import (
@@ -33,25 +34,21 @@ from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
+from pipeline.parked import PageRef
+from pipeline.payments.rejected import reject_statement, settle_statement
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
 from pipeline.registry import import_register, register_files
-from pipeline.review.queue import open_or_update
+from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.rules.evaluate import RULE_RECEIVED, Evaluation
 from pipeline.rules.store import save_evaluation
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.db import engine_for, session_scope
-from pipeline.storage.models import (
-    Application,
-    Envelope,
-    EnvelopeStatus,
-    Severity,
-    StatementImport,
-)
+from pipeline.storage.models import Application, Envelope, StatementImport
+from pipeline.vocabulary import FINAL_DECISIONS, EnvelopeStatus, Severity
 from pipeline.workflow import evaluate_application
 
 log = logging.getLogger(__name__)
-
-FINAL_DECISIONS = ("approved", "rejected")
 
 
 @dataclass
@@ -73,7 +70,6 @@ def extract_options(settings: Settings) -> ExtractOptions:
         max_residual_mm=settings.alignment_max_residual_mm,
         thresholds=Thresholds(
             settings.field_ok_confidence,
-            settings.field_review_confidence,
             settings.verify_max_score,
             tuple(p for p in settings.verify_fonts if Path(p).is_file()),
             consensus_max_score=settings.consensus_max_score,
@@ -87,8 +83,13 @@ def extract_options(settings: Settings) -> ExtractOptions:
 
 
 def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
-    """Import bank statement files not imported before (by file hash)."""
+    """Import bank statement files not imported before (by file hash).
+
+    A file that cannot be imported gets a reason file and an exception item
+    (``pipeline.payments.rejected``); its details come first in the result, where
+    the run report finds them."""
     result = StageResult("import_statements")
+    rejected: list[dict[str, Any]] = []
     folder = settings.effective_statements_path
     files = (
         sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".csv", ".txt"))
@@ -107,17 +108,21 @@ def import_statements(engine: Engine, settings: Settings, *, run_id: int) -> Sta
             try:
                 parsed = read_statement(path)
             except ConkenError as e:
+                error = e.message.removeprefix(f"{path}: ")  # the file is named beside it
                 result.add("files_rejected")
-                result.details.append({"file": path.name, "error": e.message})
-                log.warning("statement %s rejected: %s", path.name, e.message)
+                rejected.append({"file": path.name, "error": error})
+                reject_statement(session, path, digest, error, run_id=run_id)
+                log.warning("statement %s rejected: %s", path.name, error)
                 continue
             summary = import_statement(session, parsed, run_id=run_id)
+            settle_statement(session, path, run_id=run_id)
         result.add("files_imported")
         result.add("transactions_new", summary.rows_new)
         result.add("transactions_duplicate", summary.rows_duplicate)
         result.add("rows_rejected", summary.rows_rejected)
         for problem in summary.problems:
             result.details.append({"file": path.name, **problem})
+    result.details[:0] = rejected
     return result
 
 
@@ -136,7 +141,7 @@ def import_registers(engine: Engine, settings: Settings) -> StageResult:
 # --- envelopes -------------------------------------------------------------------------------
 
 
-def ingest(engine: Engine, settings: Settings, *, run_id: int) -> StageResult:
+def ingest(engine: Engine, settings: Settings, *, run_id: int | None) -> StageResult:
     """Take the inbox (and refresh the passers register, which extraction cross-checks)."""
     result = StageResult("ingest")
     register = import_registers(engine, settings)
@@ -164,10 +169,10 @@ def envelopes_to_extract(engine: Engine) -> list[tuple[int, int]]:
     return [(int(i), int(n or 0)) for i, n in rows]
 
 
-def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageResult:
+def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageRef:
     """Rasterise, identify, align one page, judge its marks and cut its text fields; save
-    its images; return it without pixels, its text fields pending (``finish_envelope``
-    OCRs the envelope's pages together)."""
+    its images and park its reading, text fields pending, on disk (``finish_envelopes``
+    loads it and OCRs the envelope's pages together); return where it waits."""
     engine = engine_for(settings.effective_database_url)
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)
@@ -187,8 +192,17 @@ def extract_page(settings: Settings, envelope_id: int, page_index: int) -> PageR
         envelope_id=envelope_id,
         work_dpi=settings.ocr_dpi,
     )
+    ref = parked.park(settings, envelope_id, saved)
     checkpoint("extract.page_saved")
-    return saved
+    return ref
+
+
+def load_pages(settings: Settings, refs: list[PageRef]) -> list[PageResult]:
+    return parked.load(settings, refs)
+
+
+def drop_pages(settings: Settings, refs: list[PageRef]) -> None:
+    parked.drop(settings, refs)
 
 
 def read_envelope_texts(settings: Settings, envelopes: list[list[PageResult]]) -> None:
@@ -221,33 +235,51 @@ class EnvelopeOutcome:
 def finish_envelopes(
     engine: Engine,
     settings: Settings,
-    batch: list[tuple[int, list[PageResult]]],
+    batch: list[tuple[int, list[PageRef]]],
     *,
     run_id: int,
 ) -> list[EnvelopeOutcome]:
-    """OCR a batch of envelopes' text fields together, then store each envelope.
+    """Load a batch of envelopes' parked pages, OCR their text fields together, then store
+    each envelope. The parked pages go as soon as they are loaded: a run that stops
+    before storing an envelope leaves it ``received``, and the next run reads it again.
 
     A failed batch OCR is no envelope's failure: each then OCRs its own pages when
     finished. One envelope that fails never stops the others; its error is returned
     for the caller to record."""
+    outcomes: dict[int, EnvelopeOutcome] = {}
+    loaded: list[tuple[int, list[PageResult]]] = []
+    for envelope_id, refs in batch:
+        try:
+            loaded.append((envelope_id, load_pages(settings, refs)))
+        except Exception as e:
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(refs), error=_error_of(e))
+        finally:
+            drop_pages(settings, refs)
     try:
-        read_envelope_texts(settings, [pages for _, pages in batch])
+        read_envelope_texts(settings, [pages for _, pages in loaded])
     except Exception as e:
-        log.warning("batched OCR of %d envelopes failed: %s", len(batch), e)
-    outcomes: list[EnvelopeOutcome] = []
-    for envelope_id, pages in batch:
+        log.warning("batched OCR of %d envelopes failed: %s", len(loaded), e)
+    for envelope_id, pages in loaded:
         try:
             result = finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
         except Exception as e:
-            error = f"{type(e).__name__}: {e}"[:2000]
-            outcomes.append(EnvelopeOutcome(envelope_id, len(pages), error=error))
-            continue
-        outcomes.append(EnvelopeOutcome(envelope_id, len(pages), result=result))
-    return outcomes
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(pages), error=_error_of(e))
+        else:
+            outcomes[envelope_id] = EnvelopeOutcome(envelope_id, len(pages), result=result)
+    return [outcomes[envelope_id] for envelope_id, _ in batch]
+
+
+def _error_of(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]
 
 
 def finish_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, pages: list[PageResult], *, run_id: int
+    engine: Engine,
+    settings: Settings,
+    envelope_id: int,
+    pages: list[PageResult],
+    *,
+    run_id: int | None,
 ) -> StageResult:
     """Assemble the pages read (OCRing what ``read_envelope_texts`` has not), cross-check,
     store fields and application, open exceptions."""
@@ -264,6 +296,8 @@ def finish_envelope(
         stored = store_extraction(session, settings, envelope, extraction, run_id=run_id)
     checkpoint("extract.envelope_stored")
     result.add("envelopes")
+    if stored.application_id is None:
+        result.add("unidentified")
     result.add("pages", len(pages))
     result.add("fields", stored.fields)
     result.add("fields_ok", stored.fields_ok)
@@ -274,9 +308,10 @@ def finish_envelope(
 
 
 def fail_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int
+    engine: Engine, settings: Settings, envelope_id: int, error: str, *, run_id: int | None
 ) -> None:
     """Mark an envelope whose extraction raised; staff see it in the queue with the error."""
+    parked.drop_envelope(settings, envelope_id)  # its other pages' readings, never loaded
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)
         if envelope is None:
@@ -294,7 +329,7 @@ def fail_envelope(
         )
         record_event(
             session,
-            actor=f"run:{run_id}",
+            actor=run_actor(run_id),
             action="envelope.failed",
             entity_type="envelope",
             entity_id=envelope_id,
@@ -304,10 +339,19 @@ def fail_envelope(
 
 
 def extract_envelope(
-    engine: Engine, settings: Settings, envelope_id: int, page_count: int, *, run_id: int
+    engine: Engine,
+    settings: Settings,
+    envelope_id: int,
+    page_count: int,
+    *,
+    run_id: int | None,
 ) -> StageResult:
     """All pages of one envelope in this process (the CLI; the flow fans pages out instead)."""
-    pages = [extract_page(settings, envelope_id, i) for i in range(page_count)]
+    refs = [extract_page(settings, envelope_id, i) for i in range(page_count)]
+    try:
+        pages = load_pages(settings, refs)
+    finally:
+        drop_pages(settings, refs)
     return finish_envelope(engine, settings, envelope_id, pages, run_id=run_id)
 
 
@@ -349,6 +393,7 @@ def decide_applications(
             evaluation = evaluate_application(
                 session, application_id, today=today, settings=settings
             )
+            _track_received_date(session, application, evaluation, today=today, run_id=run_id)
             outcome = str(evaluation.outcome)
             if application.decision == outcome and _same_findings(
                 session, application_id, evaluation
@@ -361,6 +406,34 @@ def decide_applications(
             result.add(f"decided_{outcome}")
         checkpoint("decide.saved")
     return result
+
+
+def _track_received_date(
+    session: Any, application: Application, evaluation: Evaluation, *, today: date, run_id: int
+) -> None:
+    """A received date after the business date is a review item, never a decision."""
+    key = f"received-date:app:{application.id}"
+    if not any(f.rule_id == RULE_RECEIVED for f in evaluation.findings):
+        close_if_open(
+            session,
+            key,
+            resolution="the received date is no longer after the business date",
+            actor=f"run:{run_id}",
+            run_id=run_id,
+        )
+        return
+    received = application.effective_received_on
+    open_or_update(
+        session,
+        kind="received_date",
+        dedupe_key=key,
+        title_ja=f"受付日（{received:%Y/%m/%d}）が処理日（{today:%Y/%m/%d}）より後です: "
+        "受付日（消印）またはサーバーの日付を確認してください",
+        severity=Severity.HIGH,
+        details={"received_on": received.isoformat(), "today": today.isoformat()},
+        application_id=application.id,
+        run_id=run_id,
+    )
 
 
 def _same_findings(session: Any, application_id: int, evaluation: Any) -> bool:

@@ -8,11 +8,12 @@ the new decision at once.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
+from pipeline.clock import business_today
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ValidationError
 from pipeline.rules.evaluate import Evaluation, evaluate
@@ -21,10 +22,6 @@ from pipeline.rules.from_db import load_facts
 from pipeline.rules.readings import load_readings
 from pipeline.rules.store import get_application, save_evaluation
 from pipeline.storage.models import Decision
-
-
-def today_in(settings: Settings) -> date:
-    return datetime.now(settings.tz).date()
 
 
 def evaluate_application(
@@ -48,7 +45,10 @@ def evaluate_application(
         ) from e
     readings = load_readings(settings.rules_substitutions_path)
     return evaluate(
-        facts, readings, today=today or today_in(settings), wait_days=settings.unpaid_wait_days
+        facts,
+        readings,
+        today=today or business_today(settings),
+        wait_days=settings.unpaid_wait_days,
     )
 
 

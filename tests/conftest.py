@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.chdir(tmp_path)
     get_settings.cache_clear()
     db.engine_for.cache_clear()
+    umask = os.umask(0o022)  # the flow makes its process private; tests start from the usual
     yield
+    os.umask(umask)
     get_settings.cache_clear()
     db.engine_for.cache_clear()
 
@@ -51,9 +54,9 @@ def sqlite_url(tmp_path: Path) -> str:
     return url
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database, dropped after the test."""
+@contextmanager
+def empty_postgres_database() -> Iterator[str]:
+    """The URL of a freshly created PostgreSQL database with no tables; dropped after."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"conken_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -61,10 +64,8 @@ def postgres_url() -> Iterator[str]:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as e:  # pragma: no cover - environment problem, say so loudly
         pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is not usable: {e}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    db.upgrade(url)
     try:
-        yield url
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         db.engine_for.cache_clear()
         with admin.connect() as conn:
@@ -77,6 +78,14 @@ def postgres_url() -> Iterator[str]:
             )
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, dropped after the test."""
+    with empty_postgres_database() as url:
+        db.upgrade(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

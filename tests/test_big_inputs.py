@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import PROJECT_ROOT, get_settings
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
-from pipeline.ingest.sniff import QuarantineReason
+from pipeline.ingest.sniff import QuarantineReason, UnusableFileError, inspect_file
 from pipeline.storage.models import Envelope
 from tests.helpers import files as make
 from tests.test_ingest import settings  # noqa: F401  (the intake fixture)
@@ -149,8 +149,23 @@ def test_real_30000_pixel_square_image_is_quarantined_and_batch_goes_on(engine: 
     assert by_name[good.name].outcome == IntakeOutcome.NEW
     (moved,) = cfg.quarantine_dir.glob("*huge.png")
     info = json.loads(Path(f"{moved}.reason.json").read_text(encoding="utf-8"))
-    assert info["reason"] == "too_many_pixels" and "900000000 pixels" in info["detail"]
+    assert info["reason"] == "too_many_pixels"
+    # the configured limit, not Pillow's own 178,956,970 (it was quoted before)
+    assert info["detail"] == (
+        "huge.png is 30000x30000 pixels (900,000,000); the limit is 120,000,000"
+    )
     assert info["message_ja"] == "画像が大きすぎます（画素数の上限を超えています）。"
     with Session(engine) as s:
         envelope = s.get(Envelope, by_name[huge.name].envelope_id)
         assert envelope is not None and envelope.quarantine_reason == "too_many_pixels"
+
+
+def test_image_under_the_configured_limit_but_over_pillows_warning_is_taken(
+    tmp_path: Path,
+) -> None:
+    # 100 MP: over Pillow's 89,478,485-pixel warning (which refused it) and under 120 MP
+    big = _write_blank_png(tmp_path / "scan.png", 10_000, 10_000)
+    info = inspect_file(big, max_pixels=120_000_000, max_pages=1000)
+    assert (info.media_type, info.width_px, info.height_px) == ("image/png", 10_000, 10_000)
+    with pytest.raises(UnusableFileError, match=r"the limit is 50,000,000$"):
+        inspect_file(big, max_pixels=50_000_000, max_pages=1000)

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli.main import _GROUPS
+from pipeline.sample_inbox import SAMPLE_DIR
 from pipeline.storage import db
+
+SAMPLE_ENVELOPE = SAMPLE_DIR / "envelopes" / "E2024-0001.pdf"
 
 
 def conken(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -86,6 +89,13 @@ def test_config_prints_effective_settings_as_json() -> None:
             6,
             "cannot reach the database",
         ),
+        (
+            ["extract", str(SAMPLE_ENVELOPE), "--register", "MISSING.csv"],
+            {},
+            4,
+            "MISSING.csv: no such register file",  # was a Python traceback
+        ),
+        (["registry", "import", "MISSING.csv"], {}, 4, "no such file: MISSING.csv"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(

@@ -59,7 +59,9 @@ KILL_POINTS = (
     "reconcile.matches_written",  # inside the reconciliation transaction
     "decide.saved",  # first application decided, second not
     "outputs.letters_stored",  # first application's letters stored, no letter list yet
-    "report.written",  # report files written, not yet recorded on the (closed) run
+    # its own report files written, not yet recorded on the (closed) run; the first report
+    # it writes is the one of the run killed before it (interrupted runs get reports too)
+    "report.written:2",
 )
 
 

@@ -97,7 +97,7 @@ def test_the_judge_takes_a_tied_candidate_only_where_the_ink_shows_it(
 def test_the_judge_needs_the_candidate_within_the_consensus_distance() -> None:
     spec = _spec("C", "applicant_name")
     item = _item(spec, "庄司智子", "庄司留子", "C.applicant_name")
-    strict = fields_mod.Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,), consensus_max_score=0.0)
+    strict = fields_mod.Thresholds(0.9, verify_fonts=(GOTHIC,), consensus_max_score=0.0)
     judge = CandidateJudge(item, strict)
     item.read.verify_score, item.read.verify_mean = 0.5, 0.0  # no other rule can take it
     assert judge.better("庄司　智子") is None  # as handwriting that re-draws loosely
@@ -182,7 +182,7 @@ def test_organisations_neither_crop_settles_alone_are_settled_where_both_show_on
     # As on a heavy scan: neither crop re-draws within the consensus distance, both
     # within twice it; and the whole-line scores can't tell the two names apart.
     heavy = fields_mod.Thresholds(
-        0.9, 0.5, verify_fonts=(GOTHIC,), consensus_max_score=0.75 * max(score, 0.04)
+        0.9, verify_fonts=(GOTHIC,), consensus_max_score=0.75 * max(score, 0.04)
     )
     history.read.judge = CandidateJudge(history, heavy)
     attested.read.judge = CandidateJudge(attested, heavy)

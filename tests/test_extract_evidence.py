@@ -33,7 +33,7 @@ from pipeline.storage.models import FieldStatus, RegistryEntry
 from tests.test_extract_placement import DPI, GOTHIC, _box_image
 from tests.test_extract_units import _read as _unit_read
 
-THRESHOLDS = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+THRESHOLDS = Thresholds(0.9, verify_fonts=(GOTHIC,))
 
 
 @pytest.fixture(scope="module")

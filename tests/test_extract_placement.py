@@ -165,7 +165,7 @@ def test_two_readings_of_three_confirm_only_on_agreement(
     monkeypatch.setattr(fields_mod, "read_lines", read_lines)
     crop = clean_text_crop(_box_image(spec, "2019年10月"), DPI)
     read = _unsure(first, score, fits)
-    thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+    thresholds = Thresholds(0.9, verify_fonts=(GOTHIC,))
     _second_look(
         [PendingText(read, spec, crop)], OcrRequest("jpn", 7, None), thresholds, "tesseract"
     )
@@ -199,7 +199,7 @@ def test_email_with_look_alike_characters_goes_to_staff(printed: str, status: Fi
     email = load_templates()[("A", 1)].field("email")
     crop = clean_text_crop(_box_image(email, printed), DPI)
     read = _unsure("", 0.0, False)
-    thresholds = Thresholds(0.9, 0.5, verify_fonts=(GOTHIC,))
+    thresholds = Thresholds(0.9, verify_fonts=(GOTHIC,))
     fields_mod._apply_text(read, email, LineRead(printed, 0.9), thresholds, crop)
     assert read.value == printed
     assert read.status == status, read.reason

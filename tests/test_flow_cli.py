@@ -164,3 +164,53 @@ def test_flow_parameters_validate_as_a_served_run_does() -> None:
     params = nightly.validate_parameters({"today": "2024-05-01", "trigger": "schedule"})
     assert params["today"] == date(2024, 5, 1)
     assert params["trigger"] == "schedule"
+
+
+def test_the_trigger_comes_from_prefects_record_of_the_run_not_a_parameter() -> None:
+    from types import SimpleNamespace
+    from uuid import uuid4
+
+    from flows.nightly import trigger_of
+
+    deployment = uuid4()
+    assert trigger_of(None) == "manual"  # called directly (conken run passes it anyway)
+    assert trigger_of(SimpleNamespace(deployment_id=None, auto_scheduled=False)) == "manual"
+    scheduled = SimpleNamespace(deployment_id=deployment, auto_scheduled=True)
+    assert trigger_of(scheduled) == "schedule"
+    # `prefect deployment run` or the UI: it was recorded as "schedule" (the served
+    # deployment's default parameter)
+    by_hand = SimpleNamespace(deployment_id=deployment, auto_scheduled=False)
+    assert trigger_of(by_hand) == "deployment"
+
+
+def test_serve_names_the_server_and_how_to_start_a_run_by_hand(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows import nightly, serve
+
+    assert serve.FLOW_NAME == nightly.FLOW_NAME
+    monkeypatch.setattr(serve, "configured_api_url", lambda: None)
+    monkeypatch.setenv("CONKEN_PREFECT_PORT", "4321")
+    get_settings.cache_clear()
+    lines = serve.banner(get_settings())
+    assert "a local Prefect server on http://127.0.0.1:4321/api (started now)" in lines[0]
+    # the port is fixed (it was random), and the command says where the deployment is
+    assert lines[1].endswith(
+        "PREFECT_API_URL=http://127.0.0.1:4321/api prefect deployment run 'conken-nightly/nightly'"
+    )
+    monkeypatch.setattr(serve, "configured_api_url", lambda: "http://prefect:4200/api")
+    assert "PREFECT_API_URL=http://prefect:4200/api prefect" in serve.banner(get_settings())[1]
+
+
+def test_serve_refuses_a_busy_port_with_what_to_do() -> None:
+    import socket
+
+    from flows.serve import LocalPrefectServer
+    from pipeline.errors import ExternalToolError
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ExternalToolError, match=f"port {port} is in use.*PREFECT_API_URL"):
+            LocalPrefectServer.start(port)

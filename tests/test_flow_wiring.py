@@ -63,6 +63,12 @@ class FakeStages:
             raise ValueError(f"cannot read page {page_index} of {envelope_id}")
         return {"envelope": envelope_id, "page": page_index}
 
+    def load_pages(self, settings, refs):  # the fake's "refs" are the pages themselves
+        return refs
+
+    def drop_pages(self, settings, refs):
+        pass
+
     def read_envelope_texts(self, settings, envelopes):
         with self.lock:
             self.ocr_batches.append([pages[0]["envelope"] for pages in envelopes])
@@ -94,6 +100,8 @@ class FakeStages:
             "ingest",
             "envelopes_to_extract",
             "extract_page",
+            "load_pages",
+            "drop_pages",
             "read_envelope_texts",
             "finish_envelope",
             "fail_envelope",

@@ -58,13 +58,21 @@ def test_new_file_is_archived_under_its_hash_and_removed_from_inbox(
         assert "envelope.received" in actions
 
 
-def test_same_file_twice_is_recorded_as_duplicate(settings, engine: Engine) -> None:
+def test_same_file_twice_is_recorded_as_duplicate(
+    settings, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     first = make.write_pdf(settings.inbox_dir / "a.pdf")
     data = first.read_bytes()
     r1 = take_file(engine, first, settings)
     again = settings.inbox_dir / "a-again.pdf"
     again.write_bytes(data)
-    r2 = take_file(engine, again, settings)
+    with caplog.at_level("INFO", logger="pipeline.ingest.intake"):
+        r2 = take_file(engine, again, settings)
+    # the log names the original as the original (it named the duplicate's own row)
+    assert (
+        f"is a duplicate of envelope {r1.envelope_id} (recorded as envelope {r2.envelope_id})"
+        in caplog.text
+    )
     assert r2.outcome == IntakeOutcome.DUPLICATE
     with Session(engine) as s:
         dup = s.get(Envelope, r2.envelope_id)
@@ -202,3 +210,42 @@ def test_inspect_counts_pdf_pages(tmp_path: Path) -> None:
 def test_list_inbox_on_missing_folder(tmp_path: Path) -> None:
     listing = list_inbox(tmp_path / "nope", settle_seconds=0)
     assert listing.ready == [] and listing.unstable == []
+
+
+def test_an_envelope_failed_outside_a_run_is_attributed_to_the_system(
+    settings, engine: Engine
+) -> None:
+    from pipeline import stages
+
+    src = make.write_pdf(settings.inbox_dir / "a.pdf")
+    envelope_id = take_file(engine, src, settings).envelope_id
+    assert envelope_id is not None
+    stages.fail_envelope(engine, settings, envelope_id, "boom", run_id=None)  # `conken ingest`
+    with Session(engine) as s:
+        actors = s.scalars(
+            select(AuditEvent.actor).where(AuditEvent.action == "envelope.failed")
+        ).all()
+    assert actors == ["system"]  # was "run:None"
+
+
+def test_pdf_with_only_an_owner_password_is_taken_and_read(settings, engine: Engine) -> None:
+    # scanners often lock editing with an owner password; any viewer opens the file
+    from pipeline.imaging.raster import single_page
+
+    src = make.write_encrypted_pdf(settings.inbox_dir / "scan.pdf", user_password="")
+    assert inspect_file(src, max_pixels=10**9, max_pages=10).page_count == 1
+    result = take_file(engine, src, settings)
+    assert result.outcome == IntakeOutcome.NEW, result.reason  # was: quarantined, encrypted
+    with Session(engine) as s:
+        envelope = s.get(Envelope, result.envelope_id)
+        assert envelope is not None and envelope.archive_path is not None
+        archived = settings.data_root / envelope.archive_path
+    page = single_page(archived, "application/pdf", 0, dpi=100, max_pixels=10**9)
+    assert page.image.shape[0] > 100  # rasterised like any other scan
+
+
+def test_pdf_that_needs_a_password_to_open_stays_quarantined(settings) -> None:
+    src = make.write_encrypted_pdf(settings.inbox_dir / "locked.pdf")
+    with pytest.raises(UnusableFileError, match="needs a password to open") as err:
+        inspect_file(src, max_pixels=10**9, max_pages=10)
+    assert err.value.reason == QuarantineReason.ENCRYPTED

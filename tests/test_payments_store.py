@@ -23,6 +23,7 @@ from pipeline.storage.models import (
     ReviewItem,
     StatementImport,
 )
+from pipeline.workflow import evaluate_application
 from tests.payments_support import Txn, add_application, mufg_csv, write
 
 D = date(2023, 4, 3)
@@ -122,6 +123,13 @@ def test_reconcile_corpus_then_rerun_changes_nothing(any_db_url: str, tmp_path: 
     with db.session_scope(db.make_engine(any_db_url)) as s:
         status = {a.id: a.payment_status for a in s.scalars(select(Application))}
         assert status[ids["taro"]] == "duplicate"
+        # paid in full, then again: the application is paid (its fee finding passes, it is
+        # not held pending), and the second deposit is the payment_duplicate item to refund
+        evaluation = evaluate_application(
+            s, ids["taro"], today=date(2023, 5, 1), settings=_settings()
+        )
+        fee = next(f for f in evaluation.findings if f.rule_id == "fee.paid")
+        assert fee.outcome == "pass" and "返金" in fee.message_ja
         assert status[ids["kyoko"]] == "underpaid"
         assert status[ids["jiro"]] == "paid"
         assert status[ids["unpaid"]] == "unpaid"

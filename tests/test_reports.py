@@ -299,6 +299,7 @@ REPORT_SCHEMA = {
         "stages",
         "ocr_confidence",
         "quarantined",
+        "rejected_statements",
         "audit",
         "nothing_new",
         "totals",

@@ -220,16 +220,23 @@ def test_unknown_substitution_item_is_review() -> None:
     assert evaluation.outcome == "review"
 
 
-def test_unknown_item_that_could_not_help_still_fails_total() -> None:
-    # 20 months + at most 24 < 60: the unknown item cannot change the outcome
+def test_unknown_item_that_could_not_help_leaves_a_certain_failure() -> None:
+    # 35 months + at most 24 = 59 < 60: whatever staff say of the unknown item, it fails
     app = with_(
         base_app(),
-        experience=[period("2022-08", "2024-03", [4, 6])],
+        experience=[period("2021-05", "2024-03", [4, 6])],
         substitutions=[{"item": "どこかの民間資格"}],
     )
     evaluation = run(app)
+    assert finding(evaluation, "experience.total_months").details["experience_months"] == 35
     assert outcome_of(evaluation, "experience.total_months") == "fail"
-    assert evaluation.outcome == "review"  # the unknown item itself still needs a person
+    assert outcome_of(evaluation, "experience.substitution_recognised") == "review"
+    assert evaluation.outcome == "ineligible_proposed"
+    # the review is not lost: it stands beside the failure for the person who confirms
+    assert any(
+        r.startswith("（あわせて要確認）experience.substitution_recognised")
+        for r in evaluation.reasons
+    )
 
 
 def test_substitution_does_not_count_toward_required_field_months() -> None:
@@ -242,6 +249,19 @@ def test_substitution_does_not_count_toward_required_field_months() -> None:
     evaluation = run(app)
     assert outcome_of(evaluation, "experience.total_months") == "pass"
     assert outcome_of(evaluation, "experience.required_field_months") == "fail"
+
+
+def test_required_field_shortfall_is_certain_beside_an_unknown_item() -> None:
+    # ※2 counts experience, not substitution: an unknown item cannot make up the 20 months
+    app = with_(
+        base_app(),
+        experience=[period("2019-04", "2022-07", [4]), period("2022-08", "2024-03", [6])],
+        substitutions=[{"item": "どこかの民間資格"}],
+    )
+    evaluation = run(app)
+    assert outcome_of(evaluation, "experience.required_field_months") == "fail"
+    assert outcome_of(evaluation, "experience.substitution_recognised") == "review"
+    assert evaluation.outcome == "ineligible_proposed"
 
 
 # --- fields -----------------------------------------------------------------------------
@@ -343,7 +363,7 @@ def test_unsigned_oath_is_pending_with_a_letter() -> None:
     assert "unsigned_oath" in evaluation.letters
 
 
-@pytest.mark.parametrize("status", ["unpaid", "underpaid", "duplicate", "bulk"])
+@pytest.mark.parametrize("status", ["unpaid", "underpaid", "bulk"])
 def test_payment_not_yet_complete_is_pending(status: str) -> None:
     evaluation = run(with_(base_app(), payment={"status": status}))
     assert outcome_of(evaluation, "fee.paid") == "fail"
@@ -357,6 +377,15 @@ def test_underpayment_asks_for_the_difference() -> None:
 
 def test_overpaid_counts_as_paid() -> None:
     assert run(with_(base_app(), payment={"status": "overpaid"})).outcome == "eligible"
+
+
+def test_paid_then_paid_again_is_paid_and_the_second_deposit_is_refunded() -> None:
+    # 「認定審査手数料の入金を確認した時点で申請を受理します」: the first deposit settles it
+    evaluation = run(with_(base_app(), payment={"status": "duplicate", "amount_yen": 22000}))
+    fee = finding(evaluation, "fee.paid")
+    assert fee.outcome == "pass"
+    assert "返金" in fee.message_ja
+    assert evaluation.outcome == "eligible"
 
 
 def test_payments_stage_unsure_is_review() -> None:
@@ -396,14 +425,40 @@ def test_missing_form_does_not_hold_back_rules_reading_other_documents() -> None
 # --- decision precedence -------------------------------------------------------------------
 
 
-def test_review_wins_over_a_confident_fail() -> None:
+def test_a_certain_failure_is_not_hidden_by_a_review_elsewhere() -> None:
     app = base_app()
     app["exam_report"]["result"] = "不合格"
     app["register"]["result"] = "fail"
-    app["oath_signed"] = {"value": True, "confidence": 0.3}
+    app["oath_signed"] = {"value": True, "confidence": 0.3}  # cannot change a failed exam
     evaluation = run(app)
     assert outcome_of(evaluation, "exam.passed") == "fail"
+    assert outcome_of(evaluation, "oath.signed") == "review"
+    assert evaluation.outcome == "ineligible_proposed"
+    assert any("oath.signed" in r and "あわせて要確認" in r for r in evaluation.reasons)
+
+
+def test_an_uncertain_input_of_the_failing_rule_is_review_not_a_failure() -> None:
+    app = base_app()
+    app["exam_report"]["result"] = {"value": "不合格", "confidence": 0.3}
+    evaluation = run(app)
+    assert outcome_of(evaluation, "exam.passed") == "review"
     assert evaluation.outcome == "review"
+
+
+@pytest.mark.parametrize("received", ["2026-05-10", "2030-05-10"])
+def test_received_date_in_the_future_is_review_never_a_decision(received: str) -> None:
+    # one would be within the report's validity, the other long past it: neither is judged
+    evaluation = run(with_(base_app(), received_on=received))
+    assert evaluation.outcome == "review"
+    assert [f.rule_id for f in evaluation.findings] == ["received.not_in_the_future"]
+    assert evaluation.dates is None
+    assert received in evaluation.reasons[0]
+
+
+def test_a_future_postmark_override_is_review_too() -> None:
+    evaluation = run(with_(base_app(), received_on_override="2024-06-01"))
+    assert evaluation.outcome == "review"
+    assert run(with_(base_app(), received_on="2024-05-12")).outcome == "eligible"  # today
 
 
 def test_confident_fail_wins_over_outstanding_items() -> None:

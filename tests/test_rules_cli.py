@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -96,6 +97,48 @@ def test_check_missing_file() -> None:
     result = conken("rules", "check", "/nonexistent/app.json")
     assert result.returncode == 4
     assert "no such file" in result.stderr
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("conken: error: "), result.stderr
+    return lines[0]
+
+
+def test_check_refuses_a_received_date_after_today(tmp_path: Path) -> None:
+    # 2026-05-10 would have come out eligible and 2030-05-10 "expired": both are input errors
+    for received in ("2026-05-10", "2030-05-10"):
+        path = tmp_path / f"{received}.json"
+        path.write_text(json.dumps(with_(base_app(), received_on=received)), encoding="utf-8")
+        result = conken("rules", "check", str(path), "--today", "2024-05-12")
+        assert result.returncode == 8, result.stdout
+        line = _one_error_line(result)
+        assert f"received date {received} is after the evaluation date 2024-05-12" in line
+        assert result.stdout == ""
+
+
+def test_check_refuses_a_huge_file_before_reading_it(tmp_path: Path) -> None:
+    app = base_app()
+    app["experience"] = app["experience"] * 60_000  # the independent run's 14 MB file
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(app), encoding="utf-8")
+    assert path.stat().st_size > 10_000_000
+    started = time.monotonic()
+    result = conken("rules", "check", str(path))
+    assert result.returncode == 4
+    assert "too large for one application (the limit is 262,144 bytes)" in _one_error_line(result)
+    assert time.monotonic() - started < 20  # was 26.6 s and 580 MB of memory
+
+
+def test_check_refuses_more_periods_than_a_form_can_hold(tmp_path: Path) -> None:
+    app = base_app()
+    app["experience"] = app["experience"] * 41
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(app), encoding="utf-8")
+    result = conken("rules", "check", str(path))
+    assert result.returncode == 8
+    assert "experience has 41 entries; at most 40 are accepted" in _one_error_line(result)
 
 
 def test_explain_stored_application() -> None:

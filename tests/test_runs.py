@@ -167,3 +167,20 @@ def test_finish_run_refuses_running_status(engine: Engine) -> None:
     run_id = runs.start_run(engine)
     with pytest.raises(ValueError):
         runs.finish_run(engine, run_id, status=RunStatus.RUNNING)
+
+
+def test_a_reentrant_holding_is_joined_by_the_same_process_and_kept_from_others(
+    engine: Engine,
+) -> None:
+    # `conken run` holds the lock before Prefect starts; the flow it calls joins it
+    with runs.HeldLock(engine, reentrant=True) as outer:
+        with runs.HeldLock(engine) as inner:
+            assert inner.holder == outer.holder
+            inner.attach_run(runs.start_run(engine))
+            inner.check()
+        assert runs.lock_info(engine, "nightly") is not None  # the inner exit kept it
+        assert outer.run_id == inner.run_id
+    assert runs.lock_info(engine, "nightly") is None
+    # without a reentrant holder, a second holder in this process is refused as before
+    with runs.HeldLock(engine), pytest.raises(ConcurrencyError), runs.HeldLock(engine):
+        pass

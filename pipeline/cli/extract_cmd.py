@@ -9,6 +9,7 @@ import typer
 
 from pipeline.config import get_settings
 from pipeline.errors import InputFileError
+from pipeline.vocabulary import CONFIDENT
 
 SINGLE_COMMAND = True
 
@@ -45,13 +46,13 @@ def app(
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False))
             continue
-        ok = sum(1 for f in data["fields"] if f["status"] in ("ok", "confirmed"))
+        ok = sum(1 for f in data["fields"] if f["status"] in CONFIDENT)
         typer.echo(
             f"{path.name}: forms {','.join(data['documents_found']) or '-'}"
             f" missing {','.join(data['documents_missing']) or '-'}; {ok}/{len(data['fields'])} fields ok"
         )
         for f in data["fields"]:
-            if f["status"] not in ("ok", "confirmed") and (f["value"] or f["raw_text"]):
+            if f["status"] not in CONFIDENT and (f["value"] or f["raw_text"]):
                 typer.echo(f"  {f['field']:<24} {f['status']:<15} {f['value'] or f['raw_text']!r}")
     if failures:
         raise typer.Exit(4)

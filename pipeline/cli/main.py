@@ -59,8 +59,10 @@ _register()
 
 def run() -> None:
     """Entry point: run the CLI, turning our errors into one line and an exit code."""
+    from pipeline.ingest.files import private_by_default
     from pipeline.logging_setup import configure_logging
 
+    private_by_default()
     configure_logging()
     try:
         app()  # standalone: click handles usage errors (exit 2) and exits itself

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pipeline.clock import business_today, parse_date_option
 from pipeline.config import get_settings
 from pipeline.errors import ConkenError, InputFileError, ValidationError
 from pipeline.payments.profiles import Profile, resolve_profile
@@ -38,14 +39,7 @@ def _emit(data: Any) -> None:
 
 
 def _today(value: str | None) -> date:
-    if value is None:
-        from datetime import datetime
-
-        return datetime.now(get_settings().tz).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"--today must be a date like 2023-04-22, not {value!r}") from e
+    return parse_date_option(value) or business_today(get_settings())
 
 
 @app.command("import")

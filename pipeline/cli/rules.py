@@ -11,16 +11,17 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from pipeline.clock import business_today, parse_date_option
 from pipeline.config import get_settings
-from pipeline.errors import InputFileError, StorageError, ValidationError
-from pipeline.rules.appjson import parse_application_json
+from pipeline.errors import StorageError, ValidationError
+from pipeline.rules.appjson import parse_application_json, read_application_json
 from pipeline.rules.evaluate import evaluate
 from pipeline.rules.explain import load_trace, render, view_of_evaluation
 from pipeline.rules.readings import load_readings
@@ -30,12 +31,7 @@ app = typer.Typer(no_args_is_help=True)
 
 
 def _today(value: str | None) -> date:
-    if value is None:
-        return datetime.now(get_settings().tz).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"--today must be a date YYYY-MM-DD, got {value!r}") from e
+    return parse_date_option(value) or business_today(get_settings())
 
 
 @app.command("check")
@@ -49,17 +45,18 @@ def check(
 ) -> None:
     """Decide one application given as JSON (no scans, no database)."""
     settings = get_settings()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as e:
-        raise InputFileError(f"{path}: no such file") from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputFileError(f"{path}: cannot read as UTF-8 text: {e}") from e
+    text = read_application_json(path)
     facts = parse_application_json(
         text, source=str(path), ok_confidence=settings.field_ok_confidence
     )
+    on = _today(today)
+    if facts.effective_received_on > on:
+        raise ValidationError(
+            f"{path}: the received date {facts.effective_received_on} is after the evaluation "
+            f"date {on} (--today): a received date cannot be in the future"
+        )
     readings = load_readings(settings.rules_substitutions_path)
-    evaluation = evaluate(facts, readings, today=_today(today), wait_days=settings.unpaid_wait_days)
+    evaluation = evaluate(facts, readings, today=on, wait_days=settings.unpaid_wait_days)
     if as_json:
         payload = evaluation.model_dump(mode="json")
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from datetime import date
 from typing import Any
 
@@ -17,10 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.config import get_settings
-from pipeline.errors import ValidationError
+from pipeline.clock import parse_date_option
+from pipeline.config import Settings, get_settings
+from pipeline.errors import RunStoppedError
 from pipeline.reports.model import outcome_label, stage_label
-from pipeline.runs import ensure_free
+from pipeline.runs import HeldLock
 from pipeline.storage import db
 
 SINGLE_COMMAND = True
@@ -67,15 +69,6 @@ class RichStages:
         shown = shown if len(shown) <= 30 else shown[:29] + "…"
         total = self.progress.tasks[task_id].total or 1
         self.progress.update(task_id, total=total, completed=total, note=shown)
-
-
-def _today(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as e:
-        raise ValidationError(f"--today must be a date like 2024-05-01, not {value!r}") from e
 
 
 def _printed(outputs: dict[str, Any], count: str, pdf: str, refused: str) -> str:
@@ -139,37 +132,59 @@ def summary_table(result: dict[str, Any]) -> Table:
     return table
 
 
-def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
-    """Run the flow once in this process with progress bars and print the summary."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    settings = get_settings()
-    if wait <= 0:  # fail fast, before Prefect starts, when a run is in progress
-        url = settings.effective_database_url
-        db.ensure_schema(url)
-        ensure_free(db.engine_for(url))
-    from flows.local import warm_up_local_server
+def _run_flow(settings: Settings, business_day: date | None, *, as_json: bool) -> dict[str, Any]:
+    from flows.local import require_shared_prefect, warm_up_local_server
 
-    warming = warm_up_local_server()
+    require_shared_prefect(settings)  # before any server starts
+    warming = warm_up_local_server()  # boots while the flow's modules are imported
     from flows import progress
     from flows.nightly import nightly, task_runner_for
 
     if warming is not None:
         warming.join()
     flow = nightly.with_options(task_runner=task_runner_for(settings))
-    console = Console(stderr=as_json)
     if as_json:
-        result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
-        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
-        return
-    with RichStages(console) as bars:
+        return flow(today=business_day, trigger="manual")
+    with RichStages(Console()) as bars:
         progress.set_listener(bars)
         try:
-            result = flow(today=business_day, trigger="manual", lock_wait_seconds=wait)
+            return flow(today=business_day, trigger="manual")
         finally:
             progress.set_listener(None)
+
+
+def run_nightly(business_day: date | None, *, wait: float = 0.0, as_json: bool = False) -> None:
+    """Run the flow once in this process with progress bars and print the summary."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    settings = get_settings()
+    url = settings.effective_database_url
+    db.ensure_schema(url)  # under the migration lock: a run started alongside waits for it
+    # The run lock is taken before Prefect starts: a second run exits at once with its one
+    # line (no Prefect traceback), and the flow joins this holding (HeldLock is re-entrant).
+    try:
+        with HeldLock(db.engine_for(url), wait_seconds=wait, reentrant=True):
+            result = _run_flow(settings, business_day, as_json=as_json)
+    except BaseException as e:
+        from flows.nightly import stop_reason
+
+        reason = stop_reason(e)
+        if reason is None:
+            raise
+        number = getattr(e, "signal", None) or signal.SIGINT
+        raise RunStoppedError(f"the run was {reason}; it is recorded as interrupted", number) from e
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    console = Console()
     console.print(summary_table(result))
     if result["nothing_new"]:
         console.print("Nothing new: no new statements, envelopes, decisions or exceptions.")
+    for rejected in result.get("rejected_statements", []):
+        console.print(
+            f"[yellow]bank statement {rejected['name']} could not be imported "
+            f"(its deposits are not matched): {rejected['error']}[/yellow]",
+            soft_wrap=True,
+        )
     if result["failed_envelopes"]:
         console.print(
             f"[yellow]{len(result['failed_envelopes'])} envelope(s) failed and are in the "
@@ -194,4 +209,4 @@ def app(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON, no bars."),
 ) -> None:
     """Run the nightly job once now and print where its report is."""
-    run_nightly(_today(today), wait=wait, as_json=as_json)
+    run_nightly(parse_date_option(today), wait=wait, as_json=as_json)

@@ -13,14 +13,11 @@ def app() -> None:
     """Serve the nightly flow on `schedule_cron` in `timezone` until stopped.
 
     Uses the Prefect server PREFECT_API_URL names; without one, starts a local
-    `prefect server start` and stops it on exit.
+    `prefect server start` on CONKEN_PREFECT_PORT (4200) and stops it on exit.
     """
     settings = get_settings()
-    from flows.serve import configured_api_url, schedule_for, serve_nightly
+    from flows.serve import banner, serve_nightly
 
-    schedule = schedule_for(settings)
-    where = configured_api_url() or "a local Prefect server (started now)"
-    typer.echo(
-        f"serving the nightly flow: cron {schedule.cron!r} in {schedule.timezone}, via {where}"
-    )
+    for line in banner(settings):
+        typer.echo(line)
     serve_nightly(settings)

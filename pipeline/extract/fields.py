@@ -104,7 +104,6 @@ class FieldRead:
 @dataclass(frozen=True)
 class Thresholds:
     ok_confidence: float
-    review_confidence: float
     verify_max_score: float = 0.058  # re-drawn text must match the ink this closely
     verify_fonts: tuple[str, ...] = ()
     consensus_max_score: float = 0.11  # two agreeing readings confirm up to this distance

@@ -22,6 +22,7 @@ from pipeline.extract.crosscheck import (
 )
 from pipeline.extract.envelope import FORM_NAMES_JA, EnvelopeExtraction
 from pipeline.extract.fields import CONFIDENT, FieldRead
+from pipeline.ingest.unidentified import store_unidentified
 from pipeline.review.queue import open_or_update
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import (
@@ -100,6 +101,10 @@ def store_extraction(
         session.add(row)
         session.flush()
         page_ids[page.index] = row.id
+
+    if not any(page.form_code for page in extraction.pages):  # no form page: no application
+        store_unidentified(session, envelope, pages=len(extraction.pages), run_id=run_id)
+        return StoredEnvelope(envelope.id, None)
 
     fields = extraction.field_map()
     lookup = _register_lookup(session)

@@ -20,7 +20,19 @@ from typing import Any
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+PRIVATE_UMASK = 0o077
 _CHUNK = 1 << 20
+
+
+def private_by_default() -> None:
+    """Make everything this process creates from now on private (folders 0700, files 0600).
+
+    Called first by every ``conken`` command and by the nightly flow: scans, crops,
+    reports and letter lists carry personal data, and a file written by a library or
+    a helper process (SQLite's journal, a letter list, the Prefect server's database)
+    follows the process's umask, not our modes.
+    """
+    os.umask(PRIVATE_UMASK)
 
 
 def ensure_dir(path: Path) -> Path:

@@ -23,9 +23,10 @@ from pipeline.config import Settings
 from pipeline.faults import checkpoint
 from pipeline.ingest import files
 from pipeline.ingest.sniff import REASON_JA, QuarantineReason, UnusableFileError, inspect_file
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.db import session_scope
-from pipeline.storage.models import Envelope, EnvelopeStatus
+from pipeline.storage.models import Envelope
+from pipeline.vocabulary import EnvelopeStatus
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def take_file(
     engine: Engine, path: Path, settings: Settings, *, run_id: int | None = None
 ) -> IntakeResult:
     """Take one inbox file. Never raises for a bad file: it is quarantined instead."""
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     received_at = _arrival(path)
     if path.is_symlink():
         return _quarantine(
@@ -112,6 +113,7 @@ def take_file(
         original = session.scalars(
             select(Envelope).where(Envelope.sha256 == sha, Envelope.duplicate_of_id.is_(None))
         ).first()
+        original_id = original.id if original is not None else None
         if original is not None and _is_leftover(original, path, stat):
             outcome = IntakeResult(path.name, IntakeOutcome.LEFTOVER, original.id, sha)
         elif original is not None:
@@ -143,9 +145,15 @@ def take_file(
             outcome = None
     if outcome is not None:
         path.unlink(missing_ok=True)  # the bytes are in the archive already
-        log.info(
-            "inbox file %s is %s of envelope %s", sha[:12], outcome.outcome, outcome.envelope_id
-        )
+        if outcome.outcome == IntakeOutcome.DUPLICATE:
+            log.info(
+                "inbox file %s is a duplicate of envelope %s (recorded as envelope %s)",
+                sha[:12],
+                original_id,
+                outcome.envelope_id,
+            )
+        else:
+            log.info("inbox file %s was already taken as envelope %s", sha[:12], original_id)
         return outcome
 
     try:
@@ -266,7 +274,7 @@ def _record_quarantined(
         session.flush()
         record_event(
             session,
-            actor=f"run:{run_id}" if run_id else "system",
+            actor=run_actor(run_id),
             action="envelope.quarantined",
             entity_type="envelope",
             entity_id=envelope.id,

@@ -8,11 +8,19 @@ what is wrong and what to do.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import (
+    Image,
+    ImageFile,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    UnidentifiedImageError,
+)
 
 from pipeline.errors import InputFileError
 
@@ -32,7 +40,9 @@ class QuarantineReason(StrEnum):
 REASON_JA: dict[QuarantineReason, str] = {
     QuarantineReason.EMPTY: "ファイルが空です（0バイト）。スキャンをやり直してください。",
     QuarantineReason.TRUNCATED: "ファイルが途中で切れています。スキャンまたは転送をやり直してください。",
-    QuarantineReason.ENCRYPTED: "PDFが暗号化されています。パスワードを解除して再投入してください。",
+    QuarantineReason.ENCRYPTED: (
+        "PDFが暗号化されていて、開くにはパスワードが必要です。パスワードを解除して再投入してください。"
+    ),
     QuarantineReason.NOT_A_DOCUMENT: "PDF・TIFF・JPEG・PNGのいずれでもありません。",
     QuarantineReason.TOO_MANY_PIXELS: "画像が大きすぎます（画素数の上限を超えています）。",
     QuarantineReason.TOO_MANY_PAGES: "ページ数が上限を超えています。封筒ごとに分けてスキャンしてください。",
@@ -101,7 +111,7 @@ def inspect_file(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
 
 def _inspect_pdf(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     with path.open("rb") as fh:
         fh.seek(max(0, path.stat().st_size - 2048))
@@ -114,8 +124,12 @@ def _inspect_pdf(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reader = PdfReader(str(path), strict=False)
-            if reader.is_encrypted:
-                raise UnusableFileError(QuarantineReason.ENCRYPTED, f"{path.name} is encrypted")
+            # Only an owner password (a scanner locking edits): the empty user password
+            # opens it, as in any viewer, and poppler rasterises it. A user password: refused.
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise UnusableFileError(
+                    QuarantineReason.ENCRYPTED, f"{path.name} needs a password to open"
+                )
             count = len(reader.pages)
             if count == 0:
                 raise UnusableFileError(QuarantineReason.NO_PAGES, f"{path.name} has no pages")
@@ -135,8 +149,10 @@ def _inspect_pdf(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
                     )
     except UnusableFileError:
         raise
-    except FileNotDecryptedError as e:
-        raise UnusableFileError(QuarantineReason.ENCRYPTED, f"{path.name} is encrypted") from e
+    except (FileNotDecryptedError, DependencyError) as e:
+        raise UnusableFileError(
+            QuarantineReason.ENCRYPTED, f"{path.name} is encrypted and cannot be opened: {e}"
+        ) from e
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
         raise UnusableFileError(
             QuarantineReason.TRUNCATED, f"{path.name} cannot be parsed: {e}"
@@ -144,17 +160,28 @@ def _inspect_pdf(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
     return FileInfo("application/pdf", count)
 
 
+# Each format's reader, opened directly rather than through Image.open: Image.open
+# applies Pillow's own pixel limit (refusing at 178,956,970 pixels, warning above half),
+# and its message would quote that instead of the configured limit checked below.
+_READERS: dict[str, Callable[[Path], ImageFile.ImageFile]] = {
+    "image/png": PngImagePlugin.PngImageFile,
+    "image/jpeg": JpegImagePlugin.JpegImageFile,
+    "image/tiff": TiffImagePlugin.TiffImageFile,
+}
+
+
 def _inspect_image(path: Path, media_type: str, *, max_pixels: int, max_pages: int) -> FileInfo:
-    # Image.open reads only the header: the pixel check happens before decoding.
+    # The reader parses only the header: the pixel check happens before decoding.
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with _READERS[media_type](path) as im:
                 width, height = im.size
                 if width * height > max_pixels:
                     raise UnusableFileError(
                         QuarantineReason.TOO_MANY_PIXELS,
-                        f"{path.name} is {width}x{height} pixels; the limit is {max_pixels:,}",
+                        f"{path.name} is {width}x{height} pixels ({width * height:,}); "
+                        f"the limit is {max_pixels:,}",
                     )
                 frames = getattr(im, "n_frames", 1)
                 if frames > max_pages:
@@ -168,14 +195,18 @@ def _inspect_image(path: Path, media_type: str, *, max_pixels: int, max_pages: i
                     if fw * fh > max_pixels:
                         raise UnusableFileError(
                             QuarantineReason.TOO_MANY_PIXELS,
-                            f"{path.name} page {index + 1} is {fw}x{fh} pixels",
+                            f"{path.name} page {index + 1} is {fw}x{fh} pixels; "
+                            f"the limit is {max_pixels:,}",
                         )
                 im.seek(frames - 1)
                 im.load()  # decodes the last frame only: catches truncation cheaply
     except UnusableFileError:
         raise
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as e:
-        raise UnusableFileError(QuarantineReason.TOO_MANY_PIXELS, f"{path.name}: {e}") from e
+    except Image.DecompressionBombError as e:  # a TIFF tile, on decoding
+        raise UnusableFileError(
+            QuarantineReason.TOO_MANY_PIXELS,
+            f"{path.name} is larger than the limit of {max_pixels:,} pixels",
+        ) from e
     except UnidentifiedImageError as e:
         raise UnusableFileError(QuarantineReason.UNREADABLE, f"{path.name}: {e}") from e
     except (OSError, SyntaxError, ValueError) as e:

@@ -30,14 +30,9 @@ from pipeline.payments.store import (
 )
 from pipeline.review.queue import close_if_open
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import (
-    Application,
-    BankTransaction,
-    MatchStatus,
-    PayerAlias,
-    PaymentMatch,
-)
+from pipeline.storage.models import Application, BankTransaction, PayerAlias, PaymentMatch
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import MatchOutcome, MatchStatus, TransactionStatus
 
 
 def _transaction(session: Session, transaction_id: int, version: int) -> BankTransaction:
@@ -196,7 +191,7 @@ def confirm_match(
     )
     match.decided_by = actor
     match.decided_at = utcnow()
-    txn.status = "matched"
+    txn.status = TransactionStatus.MATCHED.value
     _remember_alias(session, txn, app, actor)
     _finish(
         session,
@@ -231,7 +226,7 @@ def reassign(
     match = _new_match(
         session, txn, app, txn.deposit_yen, rule="manual", actor=actor, settings=settings
     )
-    txn.status = "matched"
+    txn.status = TransactionStatus.MATCHED.value
     _remember_alias(session, txn, app, actor)
     _finish(
         session,
@@ -277,7 +272,7 @@ def split_bulk(
         _new_match(session, txn, app, amount, rule="manual_split", actor=actor, settings=settings)
         for app, (_, amount) in zip(apps, allocations, strict=True)
     ]
-    txn.status = "matched"
+    txn.status = TransactionStatus.MATCHED.value
     _finish(
         session,
         txn,
@@ -359,7 +354,7 @@ def mark_refund(
                 score=100.0,
                 candidates=[],
                 amount_yen=part,
-                outcome="refund",
+                outcome=MatchOutcome.REFUND.value,
                 status=MatchStatus.REFUND.value,
                 created_by=actor,
                 decided_by=actor,
@@ -375,7 +370,7 @@ def mark_refund(
     )
     if pays_nothing and wanted == limit:
         touched |= _retire(session, txn, actor, [MatchStatus.PROPOSED.value])
-        txn.status = "refund"
+        txn.status = TransactionStatus.REFUND.value
     _finish(
         session,
         txn,

@@ -17,7 +17,7 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pipeline.payments.matching import (
     ApplicationRecord,
@@ -26,7 +26,7 @@ from pipeline.payments.matching import (
     match_payments,
 )
 from pipeline.payments.statements import parse_statement_bytes
-from pipeline.storage.models import MatchStatus
+from pipeline.vocabulary import MatchStatus
 
 _FAMILY_TEXT = (
     "サトウ スズキ タカハシ タナカ イトウ ワタナベ ヤマモト ナカムラ コバヤシ カトウ ヨシダ ヤマダ "
@@ -89,18 +89,20 @@ def generate(
     """Applications and statement lines (see the module docstring)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     numbers = rng.sample(range(10_000_000, 100_000_000), n_apps)
-    apps = []
+    apps: list[ApplicationRecord] = []
+    app_ids: list[int] = []
     for i, number in enumerate(numbers):
         family, given = rng.choice(FAMILY), rng.choice(GIVEN)
         employer = rng.choice(COMPANIES) if rng.random() < 0.2 else None
         apps.append(ApplicationRecord(i + 1, str(number), (f"{family} {given}",), employer))
+        app_ids.append(i + 1)
     start = date(2023, 4, 1)
     lines: list[_Line] = []
 
     def day() -> date:
         return start + timedelta(days=rng.randrange(90))
 
-    for app in apps:
+    for app, app_id in zip(apps, app_ids, strict=True):
         roll = rng.random()
         if roll < 0.10:
             continue  # unpaid
@@ -116,9 +118,9 @@ def generate(
             _half(name),  # no digits
         ][style]
         amount = fee - 440 if roll < 0.15 else fee
-        lines.append(_Line(day(), payer, amount, 0, app.id))
+        lines.append(_Line(day(), payer, amount, 0, app_id))
         if roll > 0.97:
-            lines.append(_Line(day(), payer, fee, 0, app.id))  # paid twice
+            lines.append(_Line(day(), payer, fee, 0, app_id))  # paid twice
     for _ in range(max(0, n_apps // 30)):
         lines.append(_Line(day(), f"カ）{rng.choice(COMPANIES)}", fee * rng.randint(2, 5), 0, None))
     while len(lines) < n_txns:
@@ -181,7 +183,7 @@ def run_benchmark(
 
     expected = {i: line.app_id for i, line in enumerate(lines)}
     accepted = [r for r in run.results if r.status is MatchStatus.ACCEPTED]
-    wrong = sum(1 for r in accepted if expected[r.deposit.ref] != r.application_id)  # type: ignore[index]
+    wrong = sum(1 for r in accepted if expected[cast(int, r.deposit.ref)] != r.application_id)
     payments = sum(1 for line in lines if line.app_id is not None)
     statuses: dict[str, int] = {}
     for status in run.statuses.values():

@@ -54,7 +54,9 @@ Rules, in the order they are tried for a deposit:
 Amounts, for an application's accepted payments in date order: exactly the
 remaining fee → ``paid``; less → ``underpaid`` (e.g. 10,560 with the transfer
 fee deducted); more → ``overpaid``; anything after the fee was covered →
-``duplicate``.
+``duplicate``. An application's status is ``duplicate`` when it was paid in full
+and paid again: it is paid (the rules accept it), and the later deposit is one for
+the payments desk to refund.
 """
 
 from __future__ import annotations
@@ -67,10 +69,10 @@ from typing import Any
 
 from pipeline.payments.index import ApplicationIndex
 from pipeline.payments.names import ParsedPayer, parse_payer
-from pipeline.storage.models import MatchStatus, PaymentOutcome
+from pipeline.vocabulary import COUNTED_MATCHES, MatchOutcome, MatchStatus, PaymentOutcome
 
 AppId = Hashable
-UNMATCHED = "unmatched"
+UNMATCHED = MatchOutcome.UNMATCHED.value
 MAX_CANDIDATES = 10
 
 
@@ -255,7 +257,7 @@ def _decide(
             rule=rule,
             score=100.0 if rule == "alias" else score,
             status=status,
-            outcome=outcome or (PaymentOutcome.REVIEW.value if status else UNMATCHED),
+            outcome=outcome or (MatchOutcome.REVIEW.value if status else UNMATCHED),
             candidates=ev.candidates(index, [*marked, *([app_id] if app_id is not None else [])]),
             reason=reason,
         )
@@ -269,7 +271,7 @@ def _decide(
             proposed,
             f"company payer, amount is {n} x the fee: staff split it across applications",
             implicated=[a.id for a in suffix_apps] + list(employer_hits),
-            outcome=PaymentOutcome.BULK.value,
+            outcome=MatchOutcome.BULK.value,
         )
 
     alias_apps = [
@@ -365,23 +367,18 @@ def _decide(
 def classify_amount(prior_yen: int, amount_yen: int, fee_yen: int) -> str:
     """The outcome of a payment given what the application already received."""
     if prior_yen >= fee_yen:
-        return PaymentOutcome.DUPLICATE.value
+        return MatchOutcome.DUPLICATE.value
     remaining = fee_yen - prior_yen
     if amount_yen == remaining:
-        return PaymentOutcome.PAID.value
-    return (
-        PaymentOutcome.UNDERPAID.value if amount_yen < remaining else PaymentOutcome.OVERPAID.value
-    )
-
-
-_COUNTED = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
+        return MatchOutcome.PAID.value
+    return MatchOutcome.UNDERPAID.value if amount_yen < remaining else MatchOutcome.OVERPAID.value
 
 
 def net_paid(payments: Iterable[AppliedPayment]) -> int:
     """Accepted and confirmed amounts less refunds."""
     total = 0
     for p in payments:
-        if p.status in _COUNTED:
+        if p.status in COUNTED_MATCHES:
             total += p.amount_yen
         elif p.status == MatchStatus.REFUND.value:
             total -= p.amount_yen
@@ -403,7 +400,7 @@ def application_status(
     if total == fee_yen:
         return PaymentOutcome.PAID.value
     duplicate = any(
-        p.outcome == PaymentOutcome.DUPLICATE.value and p.status in _COUNTED for p in payments
+        p.outcome == MatchOutcome.DUPLICATE and p.status in COUNTED_MATCHES for p in payments
     )
     return PaymentOutcome.DUPLICATE.value if duplicate else PaymentOutcome.OVERPAID.value
 
@@ -443,7 +440,7 @@ def match_payments(
             outcome = classify_amount(prior, res.amount_yen, cfg.fee_yen)
             res = _with_outcome(res, outcome)
             history[res.application_id].append(
-                AppliedPayment(res.application_id, res.amount_yen, outcome, res.status.value)
+                AppliedPayment(res.application_id, res.amount_yen, outcome, MatchStatus.ACCEPTED)
             )
         results.append(res)
     final: list[MatchResult] = []

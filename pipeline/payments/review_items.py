@@ -30,14 +30,9 @@ from sqlalchemy.orm import Session
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
 from pipeline.review.queue import close_if_open, open_or_update
-from pipeline.storage.models import (
-    Application,
-    ExceptionStatus,
-    MatchStatus,
-    PaymentMatch,
-    PaymentOutcome,
-    ReviewItem,
-)
+from pipeline.storage.audit import run_actor
+from pipeline.storage.models import Application, PaymentMatch, ReviewItem
+from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome
 
 PAYMENT_KINDS = (
     "payment_review",
@@ -171,17 +166,17 @@ def sync_review_items(
     """
     wanted: dict[str, _Want] = {}
     for result in results:
-        item = _txn_item(result, today, settings)
-        if item is not None:
-            wanted[f"payment:txn:{result.deposit.ref}"] = item
+        want = _txn_item(result, today, settings)
+        if want is not None:
+            wanted[f"payment:txn:{result.deposit.ref}"] = want
     paid = _net_paid(session)
     apps = session.scalars(select(Application).where(Application.id.in_(list(statuses))))
     for app in apps:
-        item = _app_item(app, statuses[app.id], paid.get(app.id, 0), today, settings)
-        if item is not None:
-            wanted[_app_key(item.kind, app.id)] = item
+        want = _app_item(app, statuses[app.id], paid.get(app.id, 0), today, settings)
+        if want is not None:
+            wanted[_app_key(want.kind, app.id)] = want
 
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     closed = 0
     open_items = session.scalars(
         select(ReviewItem).where(

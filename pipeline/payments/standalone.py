@@ -63,7 +63,7 @@ from pipeline.payments.matching import (
 from pipeline.payments.profiles import Profile
 from pipeline.payments.statements import StatementRow, read_statement
 from pipeline.payments.store import match_settings
-from pipeline.storage.models import MatchStatus
+from pipeline.vocabulary import MatchStatus
 
 
 class ApplicationIn(BaseModel):

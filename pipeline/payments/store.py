@@ -39,22 +39,27 @@ from pipeline.payments.matching import (
 from pipeline.payments.names import parse_payer
 from pipeline.payments.review_items import sync_review_items
 from pipeline.payments.statements import ParsedStatement
-from pipeline.storage.audit import record_event
+from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.models import (
     Applicant,
     Application,
     BankTransaction,
-    MatchStatus,
     PayerAlias,
     PaymentMatch,
-    PaymentOutcome,
     RegistryEntry,
     StatementImport,
 )
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import (
+    COUNTED_MATCHES,
+    OPEN_TRANSACTION_STATES,
+    MatchOutcome,
+    MatchStatus,
+    PaymentOutcome,
+    TransactionStatus,
+)
 
-OPEN_TXN_STATES = ("unmatched", "proposed", "review", "bulk")
-COUNTED_STATES = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
+COUNTED_STATES = COUNTED_MATCHES
 _CHUNK = 500
 
 
@@ -109,7 +114,9 @@ def import_statement(
                 withdrawal_yen=row.withdrawal_yen,
                 balance_yen=row.balance_yen,
                 memo=row.memo,
-                status="unmatched" if row.is_deposit else "withdrawal",
+                status=(
+                    TransactionStatus.UNMATCHED if row.is_deposit else TransactionStatus.WITHDRAWAL
+                ).value,
                 import_id=record.id,
             )
         )
@@ -266,14 +273,18 @@ class ReconcileSummary:
         return asdict(self)
 
 
-def _txn_state(result: MatchResult) -> str:
+def _txn_state(result: MatchResult) -> TransactionStatus:
     if result.status is None:
-        return "unmatched"
+        return TransactionStatus.UNMATCHED
     if result.status is MatchStatus.ACCEPTED:
-        return "matched"
-    if result.outcome == PaymentOutcome.BULK.value:
-        return "bulk"
-    return "proposed" if result.application_id is not None else "review"
+        return TransactionStatus.MATCHED
+    if result.outcome == MatchOutcome.BULK:
+        return TransactionStatus.BULK
+    return (
+        TransactionStatus.PROPOSED
+        if result.application_id is not None
+        else TransactionStatus.REVIEW
+    )
 
 
 def _same(row: PaymentMatch, result: MatchResult) -> bool:
@@ -296,12 +307,14 @@ def reconcile(
 ) -> ReconcileSummary:
     """Match open deposits to applications and bring statuses and review items up to date."""
     settings = settings or get_settings()
-    actor = f"run:{run_id}" if run_id else "system"
+    actor = run_actor(run_id)
     open_txns = {
         t.id: t
         for t in session.scalars(
             select(BankTransaction)
-            .where(BankTransaction.deposit_yen > 0, BankTransaction.status.in_(OPEN_TXN_STATES))
+            .where(
+                BankTransaction.deposit_yen > 0, BankTransaction.status.in_(OPEN_TRANSACTION_STATES)
+            )
             .order_by(BankTransaction.id)
         )
     }

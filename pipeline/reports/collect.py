@@ -26,6 +26,7 @@ from pipeline.reports.model import (
     Outputs,
     Payments,
     QuarantinedFile,
+    RejectedStatement,
     RunReport,
     StageRecord,
     ageing_bucket,
@@ -39,19 +40,23 @@ from pipeline.storage.models import (
     Application,
     BankTransaction,
     Decision,
-    DecisionOutcome,
     Envelope,
-    EnvelopeStatus,
-    ExceptionStatus,
     FieldValue,
     PaymentMatch,
-    PaymentOutcome,
     ReviewItem,
     Run,
-    Severity,
     StatementImport,
 )
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import (
+    COUNTED_MATCHES,
+    DecisionOutcome,
+    EnvelopeStatus,
+    ExceptionStatus,
+    PaymentOutcome,
+    Severity,
+    TransactionStatus,
+)
 
 # Keys the flow writes into runs.stats for the collector.
 STATS_KEYS = (
@@ -60,6 +65,7 @@ STATS_KEYS = (
     "extracted_envelopes",  # [envelope_id]
     "failed",  # [{"envelope_id", "error"}]
     "outputs",  # Outputs as a dict
+    "stage_details",  # {"import_statements": [{"file", "error"} for a rejected file, ...]}
     "audit_share",  # float
 )
 
@@ -89,6 +95,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         histogram = _confidence(session, extracted)
         ageing = _ageing(session, now)
         failed = _failed(session, stats.get("failed", []))
+        rejected = _rejected_statements(stats)
         outputs = Outputs(**stats.get("outputs", {}))
         stages = [
             StageRecord(s["name"], float(s.get("seconds", 0.0)), dict(s.get("counts", {})))
@@ -99,6 +106,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         envelopes["failed"] = len(failed)
         activity = {
             "statement_rows_new": payments.statement_rows_new,
+            "statements_rejected": len(rejected),
             "envelopes_new": envelopes.get("new", 0),
             "pages_processed": pages,
             "decisions": _decision_rows(session, run_id),
@@ -129,6 +137,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
             ocr_confidence=histogram,
             quarantined=quarantined,
             failed=failed,
+            rejected_statements=rejected,
             audit=audit,
             outputs=outputs,
             activity=activity,
@@ -235,13 +244,15 @@ def _ageing(session: Session, now: datetime) -> dict[str, int]:
 def _payments(session: Session, run_id: int) -> Payments:
     matched = session.scalar(
         select(func.count(func.distinct(PaymentMatch.transaction_id))).where(
-            PaymentMatch.run_id == run_id, PaymentMatch.status.in_(("accepted", "confirmed"))
+            PaymentMatch.run_id == run_id, PaymentMatch.status.in_(COUNTED_MATCHES)
         )
     )
     unmatched = session.scalar(
         select(func.count())
         .select_from(BankTransaction)
-        .where(BankTransaction.deposit_yen > 0, BankTransaction.status == "unmatched")
+        .where(
+            BankTransaction.deposit_yen > 0, BankTransaction.status == TransactionStatus.UNMATCHED
+        )
     )
     underpaid = session.scalar(
         select(func.count())
@@ -270,7 +281,8 @@ def _confidence(session: Session, envelope_ids: list[int]) -> list[int]:
             FieldValue.envelope_id.in_(envelope_ids), FieldValue.confidence.is_not(None)
         )
     ):
-        histogram[confidence_bin(float(value))] += 1
+        if value is not None:  # excluded by the query; the column type allows it
+            histogram[confidence_bin(value)] += 1
     return histogram
 
 
@@ -306,6 +318,15 @@ def _failed(session: Session, raw: list[dict[str, Any]]) -> list[FailedEnvelope]
         env_id = int(r["envelope_id"])
         out.append(FailedEnvelope(env_id, names[env_id], str(r.get("error", ""))))
     return out
+
+
+def _rejected_statements(stats: dict[str, Any]) -> list[RejectedStatement]:
+    details = (stats.get("stage_details") or {}).get("import_statements") or []
+    return [
+        RejectedStatement(str(d.get("file", "")), str(d["error"]))
+        for d in details
+        if isinstance(d, dict) and d.get("error")
+    ]
 
 
 def history(engine: Engine, *, limit: int = 90) -> list[HistoryPoint]:

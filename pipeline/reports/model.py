@@ -28,6 +28,11 @@ and rendered as HTML, JSON and markdown. Definitions of the figures:
     Histogram of ``fields.confidence`` of the envelopes extracted this run, in
     ten bins of 0.1 (the last bin includes 1.0).
 
+``rejected_statements``
+    Bank statement files in the statements folder that this run could not import
+    (each with the reason); their deposits are not matched until a good file
+    replaces them. Listed on every run that still finds them.
+
 ``audit``
     ``sampled``: audit items opened this run; over all audit items so far:
     ``agreed`` (closed, the decision still eligible or approved),
@@ -88,6 +93,9 @@ EXCEPTION_KIND_JA: dict[str, str] = {
     "ineligible_proposed": "不認定案の確認",
     "registry_mismatch": "合格者名簿との不一致",
     "quarantined": "受付できないファイル",
+    "statement_rejected": "取り込めない入出金明細",
+    "unidentified_document": "申請様式のない封筒",
+    "received_date": "受付日の確認（未来の日付）",
     "data_cleanup": "データ整備（情報）",
     "letter_blocked": "送付できない通知文",
     "certificate_blocked": "作成できない認定証",
@@ -95,6 +103,7 @@ EXCEPTION_KIND_JA: dict[str, str] = {
 
 ACTIVITY_KEYS: tuple[str, ...] = (
     "statement_rows_new",
+    "statements_rejected",
     "envelopes_new",
     "pages_processed",
     "decisions",
@@ -133,6 +142,12 @@ class QuarantinedFile:
     name: str
     reason: str
     message_ja: str
+
+
+@dataclass
+class RejectedStatement:
+    name: str
+    error: str
 
 
 @dataclass
@@ -201,6 +216,7 @@ class RunReport:
     ocr_confidence: list[int]
     quarantined: list[QuarantinedFile]
     failed: list[FailedEnvelope]
+    rejected_statements: list[RejectedStatement]
     audit: Audit
     outputs: Outputs
     activity: dict[str, int]

@@ -26,6 +26,7 @@ from pipeline.reports.render import ReportFiles, write_history, write_report
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import Run
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import RunStatus
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,12 @@ def publish(
 
 
 def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -> list[int]:
-    """Write the reports of finished runs that have none (killed while writing it).
+    """Write the reports of finished runs that have none.
 
     The flow closes a run before writing its report, so a run killed in
-    between is ``succeeded`` without a report; the next run writes it.
+    between is ``succeeded`` without a report; a run killed outright is marked
+    ``interrupted`` by the next one and has none either. The next run writes
+    them, and they appear in the history.
     """
     with session_scope(engine) as session:
         missing = list(
@@ -66,7 +69,7 @@ def publish_missing(engine: Engine, settings: Settings, *, before_run_id: int) -
                 select(Run.id)
                 .where(
                     Run.id < before_run_id,
-                    Run.status.in_(["succeeded", "failed"]),
+                    Run.status.in_((RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.INTERRUPTED)),
                     Run.report_path.is_(None),
                 )
                 .order_by(Run.id)
@@ -81,7 +84,7 @@ def latest_run_id(engine: Engine) -> int:
     """The newest run that is not running (the default of ``conken report``)."""
     with session_scope(engine) as session:
         run_id = session.scalar(
-            select(Run.id).where(Run.status != "running").order_by(Run.id.desc()).limit(1)
+            select(Run.id).where(Run.status != RunStatus.RUNNING).order_by(Run.id.desc()).limit(1)
         )
     if run_id is None:
         raise ValidationError("no finished run yet: run `conken run` first")

@@ -36,7 +36,12 @@ STATUS_JA = {
     "running": "実行中",
     "interrupted": "中断",
 }
-TRIGGER_JA = {"manual": "手動", "schedule": "定時", "scheduled": "定時"}
+TRIGGER_JA = {
+    "manual": "手動",
+    "schedule": "定時",
+    "scheduled": "定時",
+    "deployment": "手動（登録済みの夜間処理を実行）",
+}
 LETTER_JA = KIND_JA  # the one name of each kind of letter
 
 
@@ -179,6 +184,10 @@ def render_markdown(report: RunReport) -> str:
         f"# 実行レポート #{report.run_id}（{status}）",
         "",
         "新しい入力はありませんでした。" if report.nothing_new else "",
+        *(
+            f"**取り込めなかった入出金明細: {r.name}**（入金は照合されていません: {r.error}）"
+            for r in report.rejected_statements
+        ),
         "| 項目 | 値 |",
         "|---|---|",
         f"| 受付封筒（新規 / 重複 / 隔離） | {report.envelopes.get('new', 0)} / "

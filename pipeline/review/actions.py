@@ -26,6 +26,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from pipeline.clock import business_today
 from pipeline.config import Settings
 from pipeline.errors import ConcurrencyError, ConkenError, ValidationError
 from pipeline.extract.normalize import FieldInvalid, normalize
@@ -332,9 +333,7 @@ def override_received_on(
     check_fresh(ctx, item, seen, entity=("application", application.id, application.version))
     require_not_final(application)
     why = _reason(reason, required=True)
-    if received_on is not None and received_on > (
-        ctx.today or datetime.now(ctx.settings.tz).date()
-    ):
+    if received_on is not None and received_on > (ctx.today or business_today(ctx.settings)):
         raise ActionRefusedError("受付日に未来の日付は指定できません。")
     before = {"received_on_override": application.received_on_override}
     application.received_on_override = received_on
@@ -365,7 +364,7 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
         raise ActionRefusedError(
             f"判定が「{state}」のため承認できません（承認できるのは「認定可」のみです）。"
         )
-    on = ctx.today or datetime.now(ctx.settings.tz).date()
+    on = ctx.today or business_today(ctx.settings)
     rules_store.approve(
         ctx.session,
         application.id,

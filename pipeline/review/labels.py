@@ -50,6 +50,9 @@ KIND_JA: dict[str, str] = {
     "ineligible_proposed": "不認定（案）の確認",
     "letter_blocked": "送付できない通知文",
     "certificate_blocked": "作成できない認定証",
+    "received_date": "受付日の確認（未来の日付）",
+    "statement_rejected": "取り込めない入出金明細",
+    "unidentified_document": "申請様式のない封筒",
 }
 KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
 

@@ -44,6 +44,10 @@ Schema (``conken.rules.application``; unknown keys are refused)::
                                               optional, each a fact; default all present
     }
 
+Limits: the file is at most ``MAX_FILE_BYTES`` (one application is a few KB), with at
+most ``MAX_PERIODS`` experience rows and ``MAX_SUBSTITUTIONS`` substitution items
+(form B has 16 rows and 3 items); anything larger is refused before it is parsed.
+
 A *fact* is a bare value (typed by a person: confirmed, confidence 1.0) or an
 object ``{"value": …, "field_id": "B.exp1_from", "confidence": 0.82, "status":
 "low_confidence"}`` (status one of ok, low_confidence, invalid, missing,
@@ -54,12 +58,38 @@ corrected, confirmed; without a status it is ok at or above
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pydantic
 
-from pipeline.errors import ValidationError
-from pipeline.rules.facts import ApplicationFacts
+from pipeline.errors import InputFileError, ValidationError
+from pipeline.rules.facts import MAX_PERIODS, MAX_SUBSTITUTIONS, ApplicationFacts
+
+MAX_FILE_BYTES = 256 * 1024
+
+
+def read_application_json(path: Path) -> str:
+    """The text of APP.json, refused when it is missing, unreadable or too large."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputFileError(
+                f"{path}: {size:,} bytes is too large for one application "
+                f"(the limit is {MAX_FILE_BYTES:,} bytes)"
+            )
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError as e:
+        raise InputFileError(f"{path}: no such file") from e
+    except OSError as e:
+        raise InputFileError(f"{path}: cannot read: {e}") from e
+    if len(data) > MAX_FILE_BYTES:  # grew while read, or not a regular file
+        raise InputFileError(f"{path}: larger than the limit of {MAX_FILE_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputFileError(f"{path}: cannot read as UTF-8 text: {e}") from e
 
 
 def parse_application_json(
@@ -74,6 +104,12 @@ def parse_application_json(
         ) from e
     if not isinstance(raw, dict):
         raise ValidationError(f"{source}: expected a JSON object at the top level")
+    for key, limit in (("experience", MAX_PERIODS), ("substitutions", MAX_SUBSTITUTIONS)):
+        items = raw.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            raise ValidationError(
+                f"{source}: {key} has {len(items):,} entries; at most {limit} are accepted"
+            )
     try:
         return ApplicationFacts.model_validate(raw, context={"ok_confidence": ok_confidence})
     except pydantic.ValidationError as e:

@@ -3,23 +3,34 @@
 Precedence (first matching row wins)::
 
     #  condition                                                   decision
+    0  the effective received date is after the business date      review
+       (``evaluate.received_in_the_future``: nothing else is
+       decided on a date that has not come)
     1  qualification.needs_certification says a confident SV /    not_required
        OP / EN needs no certification (exam pass alone grants it)
-    2  any finding is review (an uncertain input, a different      review
+    2  any finding fails that is not an outstanding item           ineligible_proposed
+       (exam, experience): a person confirms before anything       (the review notes
+       is sent; nothing is ever rejected automatically             listed beside it)
+    3  any finding is review (an uncertain input, a different      review
        attesting organisation, an unknown substitution, a
        register miss, the payments stage unsure, …)
-    3  any finding fails that is not an outstanding item           ineligible_proposed
-       (exam, experience): a person confirms before anything
-       is sent; nothing is ever rejected automatically
     4  only outstanding items fail (fee, documents, oath,          pending
        attestation present) and the wait since the effective
        received date is within ``wait_days``
     5  as 4, but the wait is over                                  review
     6  everything else: every finding passes or does not apply     eligible
 
-Because every check returns review whenever one of its inputs is not confident
-(ok / confirmed), rows 3 and 6 are only ever reached on confident inputs: no
-application is proposed eligible or ineligible on a low-confidence or
+Why a failure outranks a review (row 2 before row 3): every check returns review
+whenever one of its own inputs is not confident (ok / confirmed), and fails only
+when nothing pending or uncertain could change its outcome — the total months
+count an unknown substitution item at the full cap, the required-field months
+never count substitution (※2), a rule whose document is missing is held back.
+So a failure stands whatever a person decides about another finding's review;
+hiding it behind that review would only delay a certain answer. The reviews are
+listed in the reasons so the person confirming the proposal sees them too.
+
+Rows 2 and 6 are only ever reached on confident inputs: no application is
+proposed eligible or ineligible on a low-confidence or
 corrected-but-unconfirmed value.
 """
 
@@ -31,7 +42,7 @@ from datetime import date
 from pipeline.rules.checks.qualification import RULE as RULE_QUALIFICATION
 from pipeline.rules.findings import Finding
 from pipeline.rules.readings import Readings
-from pipeline.storage.models import DecisionOutcome, FindingOutcome
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 
 @dataclass(frozen=True)
@@ -71,9 +82,6 @@ def decide(
         return Decided(DecisionOutcome.NOT_REQUIRED, (_line(not_required[0]),))
 
     reviews = by_outcome[FindingOutcome.REVIEW]
-    if reviews:
-        return Decided(DecisionOutcome.REVIEW, tuple(_line(f) for f in reviews))
-
     fails = by_outcome[FindingOutcome.FAIL]
     hard = [f for f in fails if f.rule_id not in readings.outstanding_rules]
     if hard:
@@ -81,9 +89,13 @@ def decide(
             DecisionOutcome.INELIGIBLE_PROPOSED,
             (
                 *(_line(f) for f in hard),
+                *(f"（あわせて要確認）{_line(f)}" for f in reviews),
                 "不認定の案です。担当者が確認するまで通知は送付されません。",
             ),
         )
+
+    if reviews:
+        return Decided(DecisionOutcome.REVIEW, tuple(_line(f) for f in reviews))
 
     if fails:
         waited = (today - received_on).days

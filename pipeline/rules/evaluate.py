@@ -8,12 +8,15 @@ from pydantic import BaseModel, Field
 
 from pipeline.rules.checks import CERTIFICATION_CHECKS, check_qualification
 from pipeline.rules.checks.completeness import absent_documents
+from pipeline.rules.checks.exam import record_received_on
 from pipeline.rules.dates import CertificationDates, certification_dates
 from pipeline.rules.decide import decide, is_not_required
 from pipeline.rules.facts import ApplicationFacts
-from pipeline.rules.findings import Finding
-from pipeline.rules.readings import DOCUMENT_NAMES, Readings
-from pipeline.storage.models import DecisionOutcome, FindingOutcome
+from pipeline.rules.findings import Finding, Used
+from pipeline.rules.readings import DOCUMENT_NAMES, SECTION_EXAM_VALIDITY, Readings
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
+
+RULE_RECEIVED = "received.not_in_the_future"
 
 
 class Evaluation(BaseModel):
@@ -64,10 +67,44 @@ def hold_back_for_absent_documents(
     return out
 
 
+def received_in_the_future(app: ApplicationFacts, today: date) -> Finding | None:
+    """The review finding for a received date after the business date, else None.
+
+    Validity on receipt, 現在 and the waits all count from the received date; one that
+    has not happened yet is a wrong clock, a mistyped override or a wrong ``--today``,
+    and nothing decided from it would mean anything.
+    """
+    received = app.effective_received_on
+    if received <= today:
+        return None
+    used = Used()
+    record_received_on(used, app)
+    used.plain("today", today, "business_date")
+    return used.finding(
+        RULE_RECEIVED,
+        FindingOutcome.REVIEW,
+        SECTION_EXAM_VALIDITY,
+        f"受付日（{received}）が判定日（{today}）より後になっています。未来の受付日では"
+        "判定できません。封筒の受付日（消印）またはサーバーの日付を確認してください。",
+        details={"received_on": received, "today": today},
+    )
+
+
 def evaluate(
     app: ApplicationFacts, readings: Readings, *, today: date, wait_days: int
 ) -> Evaluation:
     """Decide one application as of ``today`` (``wait_days``: how long to wait for items)."""
+    future = received_in_the_future(app, today)
+    if future is not None:
+        return Evaluation(
+            application_id=app.application_id,
+            ruleset_version=readings.ruleset_version,
+            outcome=DecisionOutcome.REVIEW,
+            reasons=[f"{future.rule_id}: {future.message_ja}"],
+            findings=[future],
+            received_on=app.effective_received_on,
+            evaluated_on=today,
+        )
     first = check_qualification(app, readings)
     findings = [first]
     if not is_not_required(first):

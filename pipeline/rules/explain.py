@@ -19,7 +19,7 @@ from pipeline.rules import dates as date_rules
 from pipeline.rules.evaluate import Evaluation
 from pipeline.rules.findings import STATUS_JA, FactRecord, Finding
 from pipeline.rules.store import current_decision, get_application, stored_findings
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 DECISION_JA: dict[str, str] = {
     "eligible": "認定可",

@@ -40,13 +40,16 @@ from pydantic import (
 )
 
 from pipeline.rules.months import YearMonth, YearMonthOrPresent, parse_end
-from pipeline.storage.models import FieldStatus, PaymentOutcome
+from pipeline.vocabulary import CONFIDENT, FieldStatus, PaymentOutcome
 
 T = TypeVar("T")
 
-CONFIDENT_STATUSES = frozenset({FieldStatus.OK, FieldStatus.CONFIRMED})
 DEFAULT_OK_CONFIDENCE = 0.90
 QUALIFICATIONS = ("CAP", "OMP", "SV", "OP", "EN")
+# Form B has 16 experience rows and 3 substitution items; an application claiming more
+# is refused as input, not decided (limits keep one JSON from costing minutes).
+MAX_PERIODS = 40
+MAX_SUBSTITUTIONS = 20
 DOCUMENT_PREFIXES: dict[str, str] = {"report": "R.", "A": "A.", "B": "B.", "C": "C.", "D": "D."}
 
 
@@ -60,7 +63,7 @@ def _parse_ym(value: Any) -> YearMonth:
 
 def _parse_end(value: Any) -> YearMonthOrPresent:
     if isinstance(value, YearMonth) or value == "present":
-        return value  # type: ignore[no-any-return]
+        return value
     if not isinstance(value, str):
         raise ValueError("expected a year-month string such as 2024-03, or 'present' / 現在")
     return parse_end(value)
@@ -121,13 +124,13 @@ class Fact(BaseModel, Generic[T]):
             else:
                 obj["status"] = FieldStatus.CONFIRMED.value
         if obj.get("confidence") is None:
-            sure = obj["status"] in ("ok", "confirmed", "corrected")
+            sure = obj["status"] in (*CONFIDENT, FieldStatus.CORRECTED)
             obj["confidence"] = 1.0 if sure else 0.0
         return obj
 
     @property
     def confident(self) -> bool:
-        return self.status in CONFIDENT_STATUSES and self.value is not None
+        return self.status in CONFIDENT and self.value is not None
 
 
 class _Model(BaseModel):
@@ -224,8 +227,8 @@ class ApplicationFacts(_Model):
     received_on_override: date | None = None
     exam_report: ExamReport
     register_entry: RegisterEntry | None = Field(None, alias="register")
-    experience: list[Period]
-    substitutions: list[Substitution] = Field(default_factory=list)
+    experience: list[Period] = Field(max_length=MAX_PERIODS)
+    substitutions: list[Substitution] = Field(default_factory=list, max_length=MAX_SUBSTITUTIONS)
     oath_signed: Fact[bool]
     payment: Payment
     documents: Documents = Field(default_factory=Documents)

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from pipeline.rules.facts import CONFIDENT_STATUSES, Fact
-from pipeline.storage.models import FieldStatus, FindingOutcome
+from pipeline.rules.facts import Fact
+from pipeline.vocabulary import CONFIDENT, FieldStatus, FindingOutcome
 
 STATUS_JA: dict[str, str] = {
     FieldStatus.OK: "読取済み",
@@ -35,7 +35,7 @@ class FactRecord(BaseModel):
 
     @property
     def confident(self) -> bool:
-        return self.status in CONFIDENT_STATUSES and self.value is not None
+        return self.status in CONFIDENT and self.value is not None
 
 
 class Finding(BaseModel):
@@ -83,7 +83,10 @@ class Used:
     def plain(self, name: str, value: Any, source: str) -> Any:
         """Record a value that did not come from a scan (register, envelope, payments)."""
         self.records[name] = FactRecord(
-            value=jsonable(value), field_id=source, confidence=1.0, status="confirmed"
+            value=jsonable(value),
+            field_id=source,
+            confidence=1.0,
+            status=FieldStatus.CONFIRMED.value,
         )
         return value
 

@@ -17,13 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.storage.models import (
-    Application,
-    FieldStatus,
-    FieldValue,
-    Page,
-    RegistryEntry,
-)
+from pipeline.storage.models import Application, FieldValue, Page, RegistryEntry
+from pipeline.vocabulary import FieldStatus
 
 _ROW = re.compile(r"^(exp|att|sub)(\d+)_(.+)$")
 FORMS = ("R", "A", "B", "C", "D")
@@ -164,7 +159,7 @@ def load_facts(
         "documents": {
             ("report" if code == "R" else code): {
                 "value": code in present_forms,
-                "status": "confirmed",
+                "status": FieldStatus.CONFIRMED.value,
             }
             for code in FORMS
         },

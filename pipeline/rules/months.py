@@ -77,7 +77,7 @@ def parse_end(text: str) -> YearMonthOrPresent:
 
 def resolve_end(end: YearMonthOrPresent, received_month: YearMonth) -> YearMonth:
     """現在 ends at the received month; a year-month ends where it says."""
-    return received_month if end == PRESENT else end  # type: ignore[return-value]
+    return received_month if end == PRESENT else end
 
 
 def months_between(start: YearMonth, end: YearMonth) -> int:

@@ -30,9 +30,10 @@ Readings
   organisation → review (a current employer's superior may not attest a past
   employer's experience); a superior who has since left is fine (we do not check it).
 * ③ Oath — form (D) signed.
-* ④ Fee — 11,000 yen matched by the payments stage. paid / overpaid (the surplus is
-  refunded by the payments stage) pass; unpaid, underpaid, duplicate and bulk are
-  "not yet" (waiting); the payments stage's own "review" is review.
+* ④ Fee — 11,000 yen matched by the payments stage. 「認定審査手数料の入金を確認した時点で
+  申請を受理します」: paid, overpaid and duplicate (paid in full, then paid again) pass —
+  the payments stage refunds the surplus or the second deposit; unpaid, underpaid and
+  bulk are "not yet" (waiting); the payments stage's own "review" is review.
 * Completeness — (エ): the report copy and forms A–D must all be in the envelope.
 * Dates — (イ) C: the first certification is valid from the first 1 April strictly after
   the pass certificate's issue date (2023-04-01 → 2024-04-01; 2023-03-31 →
@@ -58,8 +59,9 @@ from typing import Any
 import yaml
 
 from pipeline.errors import ConfigurationError
+from pipeline.vocabulary import PaymentOutcome
 
-RULES_REVISION = "r1"  # bump when a reading below changes
+RULES_REVISION = "r2"  # bump when a reading below changes (r2: a duplicate payment is paid)
 DEFAULT_SUBSTITUTIONS_PATH = Path(__file__).resolve().parent / "substitutions.yaml"
 
 # --- manual sections (quoted in findings) ---------------------------------------------
@@ -136,8 +138,12 @@ class Readings:
     renewal_window_months: tuple[int, int] = (1, 2)  # January .. end of February
     passing_results: frozenset[str] = frozenset({"pass", "合格"})
     failing_results: frozenset[str] = frozenset({"fail", "不合格"})
-    paid_statuses: frozenset[str] = frozenset({"paid", "overpaid"})
-    waiting_statuses: frozenset[str] = frozenset({"unpaid", "underpaid", "duplicate", "bulk"})
+    paid_statuses: frozenset[str] = frozenset(
+        {PaymentOutcome.PAID, PaymentOutcome.OVERPAID, PaymentOutcome.DUPLICATE}
+    )
+    waiting_statuses: frozenset[str] = frozenset(
+        {PaymentOutcome.UNPAID, PaymentOutcome.UNDERPAID, PaymentOutcome.BULK}
+    )
     outstanding_rules: frozenset[str] = frozenset(
         {"fee.paid", "completeness.documents", "oath.signed", "attestation.present"}
     )

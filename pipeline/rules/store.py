@@ -25,8 +25,9 @@ from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.rules.certificates import allocate_certificate_number
 from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Application, Decision, DecisionOutcome, RuleFinding
+from pipeline.storage.models import Application, Decision, RuleFinding
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import DecisionOutcome
 
 log = logging.getLogger(__name__)
 

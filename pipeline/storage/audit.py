@@ -12,6 +12,11 @@ from pipeline.storage.models import AuditEvent
 SYSTEM = "system"
 
 
+def run_actor(run_id: int | None) -> str:
+    """The actor of what a run does: ``run:<id>``, or ``system`` outside a run (the CLI)."""
+    return f"run:{run_id}" if run_id else SYSTEM
+
+
 def record_event(
     session: Session,
     *,

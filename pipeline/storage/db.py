@@ -1,4 +1,11 @@
-"""Engines, sessions and migrations."""
+"""Engines, sessions and migrations.
+
+Migrations run under a lock, so that two processes starting together on a new or
+just-upgraded database (two runs, a run and ``conken db upgrade``) never both
+create the tables: on PostgreSQL a transaction-level advisory lock, on SQLite an
+exclusive transaction. The second process waits for the first, then finds the
+schema at head and has nothing to do.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +20,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -22,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.errors import StorageError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# pg_advisory_xact_lock key of conken's migrations (any fixed 64-bit number; "conken").
+MIGRATION_LOCK_KEY = 0x636F6E6B656E
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -110,12 +119,26 @@ def _migrate(url: str, step: Callable[[AlembicConfig, str], None], revision: str
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            _lock_for_migration(connection)
+            # Alembic reads the current revision inside the lock: what another
+            # process migrated meanwhile is not migrated again.
             cfg.attributes["connection"] = connection
             step(cfg, revision)
     except OperationalError as e:
         raise StorageError(f"cannot reach the database: {e.orig}") from e
     finally:
         engine.dispose()
+
+
+def _lock_for_migration(connection: Connection) -> None:
+    """Hold the migration lock until this transaction ends (waits for another holder)."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+    elif dialect == "sqlite":
+        # The driver has not begun a transaction yet (it does so lazily, and never for
+        # DDL): begin one that takes the write lock now, waiting up to busy_timeout.
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")
 
 
 def current_revision(url: str) -> str | None:

@@ -8,7 +8,6 @@ may edit concurrently carries a ``version`` column used for optimistic locking.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +27,71 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from pipeline.storage.types import JSONType, UTCDateTime, utcnow
+from pipeline.vocabulary import (
+    OPEN_EXCEPTION_STATES,
+    ApplicationStatus,
+    CrossCheckOutcome,
+    DecisionOutcome,
+    EnvelopeStatus,
+    ExceptionStatus,
+    FieldStatus,
+    FindingOutcome,
+    MatchOutcome,
+    MatchStatus,
+    PageKind,
+    PaymentOutcome,
+    Role,
+    RunKind,
+    RunStatus,
+    RunTrigger,
+    Severity,
+    StrEnum,
+    TransactionStatus,
+)
+
+# The vocabulary lives in pipeline.vocabulary; its names stay importable from here.
+__all__ = [
+    "Applicant",
+    "Application",
+    "ApplicationStatus",
+    "AuditEvent",
+    "BankTransaction",
+    "Base",
+    "CertificateSequence",
+    "CrossCheckOutcome",
+    "Decision",
+    "DecisionOutcome",
+    "Envelope",
+    "EnvelopeStatus",
+    "ExceptionStatus",
+    "FieldStatus",
+    "FieldValue",
+    "FindingOutcome",
+    "ItemPresence",
+    "Letter",
+    "MatchOutcome",
+    "MatchStatus",
+    "Page",
+    "PageKind",
+    "PayerAlias",
+    "PaymentMatch",
+    "PaymentOutcome",
+    "RegistryEntry",
+    "ReviewItem",
+    "Role",
+    "RuleFinding",
+    "Run",
+    "RunKind",
+    "RunLock",
+    "RunStatus",
+    "RunTrigger",
+    "Severity",
+    "StatementImport",
+    "StrEnum",
+    "TransactionStatus",
+    "User",
+    "WebSession",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -40,91 +104,6 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-
-
-class StrEnum(enum.StrEnum):
-    """Vocabulary stored as plain strings (portable across databases)."""
-
-
-# --- vocabularies ---------------------------------------------------------------
-
-
-class Role(StrEnum):
-    STAFF = "staff"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
-
-
-class EnvelopeStatus(StrEnum):
-    RECEIVED = "received"  # archived, not yet extracted
-    EXTRACTED = "extracted"
-    DUPLICATE = "duplicate"
-    QUARANTINED = "quarantined"
-    FAILED = "failed"  # extraction raised; an exception item says why
-
-
-class FieldStatus(StrEnum):
-    OK = "ok"
-    LOW_CONFIDENCE = "low_confidence"
-    INVALID = "invalid"
-    MISSING = "missing"
-    CORRECTED = "corrected"  # a person typed a value; needs confirmation to count
-    CONFIRMED = "confirmed"  # a person or an independent source confirmed it
-
-
-class ExceptionStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    DISMISSED = "dismissed"
-
-
-class Severity(StrEnum):
-    INFO = "info"  # data clean-up; never blocks a decision
-    NORMAL = "normal"
-    HIGH = "high"  # blocks a decision
-
-
-class DecisionOutcome(StrEnum):
-    ELIGIBLE = "eligible"
-    INELIGIBLE_PROPOSED = "ineligible_proposed"
-    PENDING = "pending"
-    REVIEW = "review"
-    NOT_REQUIRED = "not_required"  # SV / OP / EN: exam pass alone grants it
-    APPROVED = "approved"  # confirmed by a person (or straight-through)
-    REJECTED = "rejected"  # confirmed by a person
-
-
-class FindingOutcome(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    REVIEW = "review"
-    NOT_APPLICABLE = "not_applicable"
-
-
-class PaymentOutcome(StrEnum):
-    PAID = "paid"
-    UNPAID = "unpaid"
-    UNDERPAID = "underpaid"
-    OVERPAID = "overpaid"
-    DUPLICATE = "duplicate"
-    BULK = "bulk"
-    REVIEW = "review"
-
-
-class MatchStatus(StrEnum):
-    PROPOSED = "proposed"  # needs a person
-    ACCEPTED = "accepted"  # accepted by a rule with enough evidence
-    CONFIRMED = "confirmed"  # confirmed by a person
-    REJECTED = "rejected"
-    REFUND = "refund"
 
 
 # --- people and runs ----------------------------------------------------------
@@ -149,11 +128,11 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32), default="nightly")
+    kind: Mapped[str] = mapped_column(String(32), default=RunKind.NIGHTLY.value)
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING.value)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+    trigger: Mapped[str] = mapped_column(String(32), default=RunTrigger.MANUAL.value)
     prefect_flow_run_id: Mapped[str | None] = mapped_column(String(64))
     host: Mapped[str | None] = mapped_column(String(128))
     pid: Mapped[int | None] = mapped_column(Integer)
@@ -232,7 +211,7 @@ class Page(Base):
     alignment_method: Mapped[str | None] = mapped_column(String(16))  # aruco / features
     alignment_residual_mm: Mapped[float | None] = mapped_column(Float)
     image_path: Mapped[str | None] = mapped_column(String(512))
-    status: Mapped[str] = mapped_column(String(16), default="ok")
+    status: Mapped[str] = mapped_column(String(16), default=PageKind.FORM.value)
     note: Mapped[str | None] = mapped_column(Text)
 
     envelope: Mapped[Envelope] = relationship(back_populates="pages")
@@ -266,7 +245,7 @@ class Application(Base):
     pass_number: Mapped[str | None] = mapped_column(String(10), index=True)
     received_on: Mapped[date] = mapped_column(Date)  # from the envelope's arrival
     received_on_override: Mapped[date | None] = mapped_column(Date)  # e.g. the postmark
-    status: Mapped[str] = mapped_column(String(24), default="new")
+    status: Mapped[str] = mapped_column(String(24), default=ApplicationStatus.NEW.value)
     payment_status: Mapped[str] = mapped_column(String(16), default=PaymentOutcome.UNPAID.value)
     decision: Mapped[str | None] = mapped_column(String(24))
     certificate_number: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -367,7 +346,7 @@ class BankTransaction(Base):
     withdrawal_yen: Mapped[int] = mapped_column(Integer, default=0)
     balance_yen: Mapped[int | None] = mapped_column(Integer)
     memo: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="unmatched")
+    status: Mapped[str] = mapped_column(String(16), default=TransactionStatus.UNMATCHED.value)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("statement_imports.id"))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -500,8 +479,8 @@ class ReviewItem(Base):
             "uq_exceptions_open_dedupe_key",
             "dedupe_key",
             unique=True,
-            sqlite_where=status.in_(["open", "in_progress"]),
-            postgresql_where=status.in_(["open", "in_progress"]),
+            sqlite_where=status.in_([s.value for s in OPEN_EXCEPTION_STATES]),
+            postgresql_where=status.in_([s.value for s in OPEN_EXCEPTION_STATES]),
         ),
     )
 

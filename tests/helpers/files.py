@@ -39,7 +39,8 @@ def write_jpeg(path: Path) -> Path:
     return path
 
 
-def write_encrypted_pdf(path: Path) -> Path:
+def write_encrypted_pdf(path: Path, user_password: str = "secret") -> Path:
+    """Encrypted PDF; with ``user_password=""`` only an owner password (opens anywhere)."""
     from pypdf import PdfReader, PdfWriter
 
     plain = io.BytesIO()
@@ -47,7 +48,7 @@ def write_encrypted_pdf(path: Path) -> Path:
     writer = PdfWriter()
     for page in PdfReader(io.BytesIO(plain.getvalue())).pages:
         writer.add_page(page)
-    writer.encrypt(user_password="secret", owner_password="owner")
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
     with path.open("wb") as fh:
         writer.write(fh)
     return path

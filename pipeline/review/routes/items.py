@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.clock import business_today
 from pipeline.errors import ConcurrencyError, ConkenError
 from pipeline.review import actions, payment_actions, presence
 from pipeline.review.actions import ActionRefusedError, Context, Outcome, Seen, StaleEditError
@@ -65,7 +66,7 @@ def show_item(
             "error": error,
             "stale": stale,
             "users": users,
-            "today": date.today().isoformat(),
+            "today": business_today(settings).isoformat(),
         },
         db=db,
         user=user,

@@ -8,7 +8,7 @@ import unicodedata
 from pipeline.rules.facts import ApplicationFacts, period_row
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import LETTER_MISSING_DOCUMENTS, SECTION_ATTESTATION, Readings
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE_PRESENT = "attestation.present"
 RULE_SAME_ORG = "attestation.same_organisation"

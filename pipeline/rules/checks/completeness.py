@@ -10,7 +10,7 @@ from pipeline.rules.readings import (
     SECTION_DOCUMENTS,
     Readings,
 )
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE = "completeness.documents"
 

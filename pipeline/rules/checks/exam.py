@@ -8,7 +8,7 @@ from pipeline.rules import dates
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import SECTION_EXAM, SECTION_EXAM_VALIDITY, Readings
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE_PASSED = "exam.passed"
 RULE_VALID = "exam.valid_on_receipt"

@@ -18,7 +18,7 @@ from pipeline.rules.readings import (
     SECTION_EXPERIENCE_TOTAL,
     Readings,
 )
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE_TOTAL = "experience.total_months"
 RULE_FIELDS = "experience.field_count"

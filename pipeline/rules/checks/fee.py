@@ -5,14 +5,18 @@ from __future__ import annotations
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import LETTER_UNDERPAYMENT, SECTION_FEE, Readings
-from pipeline.storage.models import FindingOutcome, PaymentOutcome
+from pipeline.vocabulary import FindingOutcome, PaymentOutcome
 
 RULE = "fee.paid"
+
+_REFUND_NOTE_JA: dict[str, str] = {
+    PaymentOutcome.OVERPAID: "（過入金分は入金担当が返金を処理します）",
+    PaymentOutcome.DUPLICATE: "（二重の入金分は入金担当が返金を処理します）",
+}
 
 _WAITING_JA: dict[str, str] = {
     PaymentOutcome.UNPAID: "認定審査手数料の入金がまだ確認できません。",
     PaymentOutcome.UNDERPAID: "認定審査手数料が不足しています。不足額の振込を依頼してください。",
-    PaymentOutcome.DUPLICATE: "入金が重複しています。入金担当の処理を待っています。",
     PaymentOutcome.BULK: "一括振込の一部です。入金担当による割当てを待っています。",
 }
 
@@ -23,9 +27,7 @@ def check_paid(app: ApplicationFacts, readings: Readings) -> Finding:
     if app.payment.amount_yen is not None:
         used.plain("payment_amount_yen", app.payment.amount_yen, "payments.amount_yen")
     if status in readings.paid_statuses:
-        note = (
-            "（過入金分は入金担当が返金を処理します）" if status == PaymentOutcome.OVERPAID else ""
-        )
+        note = _REFUND_NOTE_JA.get(status, "")
         return used.finding(
             RULE, FindingOutcome.PASS, SECTION_FEE, f"認定審査手数料の入金を確認しました。{note}"
         )

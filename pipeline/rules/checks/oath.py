@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import LETTER_UNSIGNED_OATH, SECTION_OATH, Readings
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE = "oath.signed"
 

@@ -9,7 +9,7 @@ from pipeline.rules.readings import (
     SECTION_QUALIFICATION,
     Readings,
 )
-from pipeline.storage.models import FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 RULE = "qualification.needs_certification"
 
