@@ -107,9 +107,12 @@ def test_conken_run_on_a_fresh_root_writes_nothing_others_can_read(
     shutil.copy(STATEMENT, root / "statements")
     _conken(root, "run", "--json", "--today", "2024-06-21", extra=prefect)
     written = {p.relative_to(root).as_posix() for p in root.rglob("*")}
-    for expected in ("archive", "store", "reports", "outputs", "conken.db"):
+    for expected in ("archive", "store", "reports", "conken.db"):
         assert expected in written, sorted(written)
-    assert any(name.endswith("letters.txt") for name in written), sorted(written)
-    assert any(name.endswith("letters.csv") for name in written), sorted(written)
+    # The letter the missing forms call for is stored but held (its address was read by
+    # hand, unsure: issue 20); the page images and crops with the applicant's data are here.
+    assert any(name.endswith(".png") for name in written if name.startswith("store/")), sorted(
+        written
+    )
     # the root and the folders the office delivers into are the test's; what the run made is private
     assert _not_private(root, skip=(".", "inbox", "registry", "statements")) == []

@@ -3,6 +3,8 @@ application: no application, no decision, no letter to 「申請者 様」."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -55,7 +57,7 @@ def test_a_photo_named_pdf_becomes_an_unidentified_document_item(engine: Engine)
 
     # nothing to decide, nothing to write to anybody; a second pass changes nothing
     assert stages.envelopes_to_extract(engine) == []
-    outputs = write_run_outputs(engine, cfg, run_id=start_run(engine))
+    outputs = write_run_outputs(engine, cfg, run_id=start_run(engine), today=date(2024, 6, 10))
     assert outputs.counts.get("letters", 0) == 0
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(Letter)) == 0

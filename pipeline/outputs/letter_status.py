@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from pipeline.outputs.letter_sources import CREATED
@@ -104,9 +106,12 @@ def _sent_by(session: Session, letter_ids: list[int]) -> dict[int, str]:
     ).all()
     actors = {entity_id: actor for entity_id, actor in rows}
     user_ids = {int(a.split(":", 1)[1]) for a in actors.values() if a.startswith("user:")}
-    names = dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
-    )
+    names: dict[int, str] = {
+        user_id: name
+        for user_id, name in session.execute(
+            select(User.id, User.display_name).where(User.id.in_(user_ids))
+        ).all()
+    }
     return {
         letter_id: names.get(int(actor.split(":", 1)[1]), actor)
         if actor.startswith("user:")
@@ -190,11 +195,14 @@ def _set_sent(
 ) -> bool:
     """Move ``sent_at`` from ``was`` to ``now`` unless someone moved it first; audited."""
     current = Letter.sent_at.is_(None) if was is None else Letter.sent_at == was
-    changed = session.execute(
-        update(Letter)
-        .where(Letter.id == letter_id, current)
-        .values(sent_at=now)
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Letter)
+            .where(Letter.id == letter_id, current)
+            .values(sent_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if changed:
         record_event(

@@ -195,9 +195,14 @@ def already_stored(session: Session, application_id: int, kind: str, body_ja: st
 
 
 class Storable(Protocol):
-    application_id: int
-    kind: str
-    body_ja: str
+    @property
+    def application_id(self) -> int: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def body_ja(self) -> str: ...
 
     @property
     def dated(self) -> date: ...

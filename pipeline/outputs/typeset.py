@@ -74,7 +74,7 @@ def tokens(text: str) -> list[str]:
 
 def _break_before(line: list[str], nxt: str) -> tuple[list[str], list[str]]:
     """Where to end ``line`` when ``nxt`` no longer fits: (kept, carried to the next line)."""
-    kept, carried = list(line), []
+    kept, carried = list(line), list[str]()
     while len(kept) > 1:
         first = next((t for t in [*carried, nxt] if t != " "), nxt)  # spaces are dropped there
         if first[0] in NO_START or kept[-1][-1] in NO_END or kept[-1] == " ":

@@ -47,7 +47,6 @@ from pipeline.storage.models import (
     User,
 )
 from pipeline.storage.types import utcnow
-from pipeline.workflow import today_in
 
 FINAL_DECISIONS = (DecisionOutcome.APPROVED.value, DecisionOutcome.REJECTED.value)
 BOOLEAN_KINDS = ("checkbox", "signature", "seal")
@@ -427,7 +426,7 @@ def request_documents(
             ctx.settings,
             application.id,
             "missing_documents",
-            dated=ctx.today or today_in(ctx.settings),
+            dated=ctx.today or business_today(ctx.settings),
             extra={"items": [DOCUMENTS_JA[d] for d in documents], "note": text},
         )
     except ValidationError as e:
