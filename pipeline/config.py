@@ -106,22 +106,12 @@ class Settings(BaseSettings):
     field_ok_confidence: float = Field(
         0.90, ge=0, le=1, description="A field is ok only at or above this confidence."
     )
-    verify_max_score: float = Field(
-        0.058, gt=0, le=1, description="Re-drawn reading vs ink distance accepted as a sure read."
-    )
-    consensus_max_score: float = Field(
-        0.11,
+    handwriting_threshold: float = Field(
+        0.46,
         gt=0,
         le=1,
-        description="Re-drawing distance up to which two agreeing readings confirm a value "
-        "(propose with `conken bench extract --calibrate`).",
-    )
-    verify_fonts: list[str] = Field(
-        default_factory=lambda: [
-            "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
-            "/usr/share/fonts/opentype/ipafont-mincho/ipam.ttf",
-        ],
-        description="Fonts of PC-filled forms, used to verify readings by re-drawing them.",
+        description="A text field whose ink scores this much like handwriting goes to a person "
+        "whatever the engines read (propose with `conken bench extract --calibrate`).",
     )
     alignment_max_residual_mm: float = Field(
         2.0, gt=0, description="Pages aligned worse than this go to review."

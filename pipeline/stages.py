@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -20,14 +19,13 @@ from pipeline import parked
 from pipeline.config import Settings
 from pipeline.errors import ConkenError
 from pipeline.extract.envelope import (
-    ExtractOptions,
     PageResult,
     assemble,
     read_page,
     read_pending_texts,
 )
-from pipeline.extract.fields import Thresholds
 from pipeline.extract.files import save_page_outputs
+from pipeline.extract.options import ExtractOptions
 from pipeline.extract.store import store_extraction
 from pipeline.faults import checkpoint
 from pipeline.forms.loader import default_templates
@@ -65,18 +63,7 @@ class StageResult:
 
 
 def extract_options(settings: Settings) -> ExtractOptions:
-    return ExtractOptions(
-        work_dpi=settings.ocr_dpi,
-        max_residual_mm=settings.alignment_max_residual_mm,
-        thresholds=Thresholds(
-            settings.field_ok_confidence,
-            settings.verify_max_score,
-            tuple(p for p in settings.verify_fonts if Path(p).is_file()),
-            consensus_max_score=settings.consensus_max_score,
-        ),
-        max_pixels=settings.max_image_pixels,
-        ocr_cmd=settings.tesseract_cmd,
-    )
+    return ExtractOptions.from_settings(settings)
 
 
 # --- statements and register -----------------------------------------------------------

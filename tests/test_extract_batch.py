@@ -1,4 +1,4 @@
-"""OCR batched over envelopes: fewer tesseract starts, the same readings (real Tesseract; ~25 s)."""
+"""OCR batched over envelopes: fewer engine calls, the same readings (real OCR; ~30 s)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.extract.fields as fields_mod
+import pipeline.extract.text_reading as reading_mod
 from pipeline.config import Settings
 from pipeline.extract.standalone import FileExtraction, extract_file, extract_files
 from pipeline.ingest.sniff import UnusableFileError
@@ -34,19 +34,28 @@ def test_a_batch_reads_as_each_file_alone_with_one_start_per_setting(
     alone = {path: _values(extract_file(path, settings)) for path in (first, second)}
 
     starts: list[object] = []
-    real = fields_mod.read_lines
+    paddle_calls: list[int] = []
+    real = reading_mod.read_lines
+    real_paddle = reading_mod.ppocr.read_lines
 
     def counting(images, request, cmd):  # type: ignore[no-untyped-def]
         starts.append(request)
         return real(images, request, cmd=cmd)
 
-    monkeypatch.setattr(fields_mod, "read_lines", counting)
+    def counting_paddle(images):  # type: ignore[no-untyped-def]
+        paddle_calls.append(len(images))
+        return real_paddle(images)
+
+    monkeypatch.setattr(reading_mod, "read_lines", counting)
+    monkeypatch.setattr(reading_mod.ppocr, "read_lines", counting_paddle)
     batch = dict(extract_files([first, empty, second], settings))
 
     assert isinstance(batch[empty], UnusableFileError)  # the bad file is reported, not fatal
     assert _values(batch[first]) == alone[first]
     assert _values(batch[second]) == alone[second]
     assert alone[first] != alone[second]  # two different envelopes, not one read twice
-    # Both envelopes' crops of a setting go to one process: a first pass and a second look
-    # (its grey reading, then the binarised one for what the grey did not settle).
-    assert max(Counter(starts).values()) <= 3
+    # Both envelopes' crops of a setting go to one process: a first pass, then one second
+    # look at what the engines did not agree on (its renditions together); PP-OCR reads the
+    # lot once.
+    assert max(Counter(starts).values()) <= 2
+    assert len(paddle_calls) == 1

@@ -1,129 +1,121 @@
-"""The accuracy benchmark's arithmetic, on hand-made results (no OCR)."""
+"""The accuracy benchmark's arithmetic and calibration, on hand-made field records (no OCR)."""
 
 from __future__ import annotations
 
-from pipeline.extract.bench import summarise
+import numpy as np
+import pandas as pd
+
+from pipeline.bench.calibrate import calibrate_handwriting, fit_logistic
+from pipeline.bench.extraction import held_out_mask, summarise
+from pipeline.config import Settings
+from pipeline.extract.penmanship import Regularity
+
+NAMES = Regularity.NAMES
 
 
 def _f(
-    kind: str, *, correct: bool, ok: bool, hw: bool = False, decides: bool = True
+    envelope: str,
+    kind: str,
+    *,
+    correct: bool,
+    ok: bool,
+    hw: bool = False,
+    decides: bool = True,
+    font: str = "bizud-gothic",
+    traits: tuple[str, ...] = ("300dpi-gray",),
 ) -> dict[str, object]:
     return {
+        "seed": "1",
+        "envelope": envelope,
         "kind": kind,
         "handwritten": hw,
         "decides": decides,
+        "font": font,
+        "traits": list(traits),
         "correct": correct,
         "ok": ok,
         "field": f"A.{kind}",
         "want": "w",
         "got": "w" if correct else "x",
+        "tesseract_correct": correct if kind != "checkbox" else None,
+        "tesseract_confidence": 0.95 if kind != "checkbox" else None,
+        "ppocr_correct": True if kind != "checkbox" else None,
+        "ppocr_confidence": 0.99 if kind != "checkbox" else None,
     }
 
 
-def test_silent_errors_review_share_and_envelope_ceiling() -> None:
-    results = [
-        {
-            "fields": [
-                _f("date", correct=True, ok=True),
-                _f("date", correct=False, ok=True),
-                _f("text", correct=True, ok=False, hw=True),
-            ],
-            "pages": [{"scan": "200dpi-bitonal", "identified": True}],
-        },
-        {
-            "fields": [
-                _f("date", correct=True, ok=True),
-                _f("checkbox", correct=True, ok=False, decides=False),
-            ],
-            "pages": [{"scan": "200dpi-bitonal", "identified": False}],
-        },
-        {"error": "E-3.pdf: boom"},
-    ]
-    report = summarise(results, 12.0)
-    assert report["envelopes"] == 2
-    assert report["failures"] == ["E-3.pdf: boom"]
+def test_silent_errors_review_share_and_envelope_figures() -> None:
+    fields = pd.DataFrame(
+        [
+            _f("E1", "date", correct=True, ok=True),
+            _f("E1", "date", correct=False, ok=True),  # a silent error on a deciding field
+            _f("E1", "text", correct=True, ok=False, hw=True),
+            _f("E2", "date", correct=True, ok=True, font="noto-sans", traits=("stamp",)),
+            _f("E2", "checkbox", correct=True, ok=False, decides=False, font="noto-sans"),
+        ]
+    )
+    pages = pd.DataFrame(
+        [
+            {"traits": ["300dpi-gray"], "font": "bizud-gothic", "identified": True},
+            {"traits": ["stamp"], "font": "noto-sans", "identified": False},
+        ]
+    )
+    report = summarise(fields, pages)
     date = report["typed_by_kind"]["date"]
     assert (date["fields"], date["silent_errors"]) == (3, 1)
     assert date["exact_rate"] == round(2 / 3, 4)
     assert report["typed_by_kind"]["checkbox"]["review_share"] == 1.0
-    assert report["handwritten"] == {"fields": 1, "routed_to_review_share": 1.0, "silent_errors": 0}
-    assert report["silent_error_rate_all_fields"] == round(1 / 5, 5)
-    # Envelope 1 has a handwritten critical field under review; envelope 2's critical fields are all ok.
-    assert report["envelopes_all_critical_ok_share"] == 0.5
-    # Counting typed fields only, both envelopes' critical fields are ok (the checkbox does not decide).
-    assert report["envelopes_all_typed_critical_ok_share"] == 1.0
-    assert report["pages_identified"] == {"200dpi-bitonal": {"pages": 2, "identified": 1}}
-    assert report["silent_examples"] == [{"field": "A.date", "want": "w", "got": "x"}]
-    assert report["handwritten_accepted_examples"] == []
+    assert report["silent_errors"] == 1 and report["deciding_silent_errors"] == 1
+    # E1's deciding fields: one wrong and one handwritten under review; E2's all fine.
+    assert report["all_deciding_accepted_and_correct_share"] == 0.5
+    assert report["typed_envelopes"] == 1  # E1 has a handwritten deciding field
+    assert report["typed_envelopes_all_deciding_accepted_and_correct_share"] == 1.0
+    assert report["handwritten"]["routed_to_person_share"] == 1.0
+    assert set(report["by_font"]) == {"bizud-gothic", "noto-sans"}
+    assert report["by_trait"]["stamp"]["silent_errors"] == 0
+    assert report["pages_identified"]["by_trait"]["stamp"] == {"pages": 1, "identified": 0}
+    # Tesseract alone would have accepted the wrong date; PP-OCR read it right.
+    assert report["engines_alone"]["tesseract"]["silent_errors_if_trusted"] == 1
+    assert report["engines_alone"]["ppocr"]["silent_errors_if_trusted"] == 0
 
 
-def _scored(
-    score: float, *, correct: bool, hw: bool = False, fits: bool = True, agrees: bool = False
-) -> dict[str, object]:
-    return {
-        **_f("text", correct=correct, ok=False, hw=hw),
-        "score": score,
-        "fits": fits,
-        "agrees": agrees,
-    }
-
-
-def test_calibration_proposes_the_largest_thresholds_within_the_silent_budget() -> None:
-    from pipeline.config import Settings
-    from pipeline.extract.bench import calibration
-
-    fields = [
-        _scored(0.03, correct=True),
-        _scored(0.05, correct=True),
-        _scored(0.06, correct=False),  # one wrong reading accepted from 0.06 (within budget)
-        _scored(0.07, correct=False),  # a second one from 0.07 (over budget)
-        _scored(0.04, correct=True, hw=True, fits=False),  # handwriting off the layout: never
-        _scored(0.15, correct=True, agrees=True),
-        _scored(0.25, correct=True, agrees=True),
-        _scored(0.3, correct=True, hw=True, fits=True, agrees=True),  # handwriting from 0.30
-    ]
-    padding = [_f("checkbox", correct=True, ok=True) for _ in range(392)]  # 400 fields in all
-    found = calibration([{"fields": fields + padding, "pages": []}], Settings())
-    assert found["wrong_allowed"] == 1
-    verify = found["verify_max_score"]
-    assert verify["proposed"] == 0.06
-    row = next(r for r in verify["table"] if r["threshold"] == 0.07)
-    assert (row["typed_wrong_accepted"], row["handwritten_accepted"]) == (2, 0)
-    # Agreements are only recorded within the configured distance: no proposal above it.
-    assert found["consensus_max_score"]["proposed"] == Settings().consensus_max_score
-    wide = calibration(
-        [{"fields": fields + padding, "pages": []}], Settings(consensus_max_score=0.35)
+def test_held_out_envelopes_are_told_apart_by_font_or_trait() -> None:
+    fields = pd.DataFrame(
+        [
+            _f("E1", "date", correct=True, ok=True, font="ipa-gothic"),
+            _f("E2", "date", correct=True, ok=True, traits=("fax", "200dpi-bitonal")),
+            _f("E3", "date", correct=True, ok=True),
+        ]
     )
-    consensus = wide["consensus_max_score"]
-    assert consensus["proposed"] == 0.29  # 0.30 would accept the handwritten field
-    at_020 = next(r for r in consensus["table"] if r["threshold"] == 0.2)
-    assert at_020["typed_ok_and_correct"] == 3
+    assert held_out_mask(fields, ["ipa-gothic"], None).tolist() == [True, False, False]
+    assert held_out_mask(fields, None, ["fax"]).tolist() == [False, True, False]
+    assert held_out_mask(fields, ["ipa-gothic"], ["fax"]).tolist() == [True, True, False]
 
 
-def test_several_seeds_are_scored_together_and_kept_apart_per_seed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.config import Settings
-    from pipeline.extract import bench
+def test_logistic_fit_separates_what_is_separable() -> None:
+    rng = np.random.default_rng(3)
+    x = np.vstack([rng.normal(0, 1, (200, 2)), rng.normal(4, 1, (200, 2))])
+    y = np.r_[np.zeros(200), np.ones(200)]
+    weights, bias = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-(x @ weights + bias)))
+    assert ((p > 0.5) == y.astype(bool)).mean() > 0.97
 
-    corpora = {
-        11: [{"fields": [_f("date", correct=True, ok=True)], "pages": []}],
-        23: [
-            {"fields": [_f("date", correct=False, ok=True)], "pages": []},
-            {"fields": [_f("date", correct=True, ok=False)], "pages": []},
-        ],
-    }
-    asked: list[int] = []
 
-    def score(count, seed, settings, *, workers):  # type: ignore[no-untyped-def]
-        asked.append(seed)
-        return corpora[seed], 1.5
-
-    monkeypatch.setattr(bench, "_score_corpus", score)
-    report = bench.accuracy(50, [11, 23], Settings(), workers=1)
-    assert asked == [11, 23]
-    assert report["envelopes"] == 3 and report["seconds"] == 3.0
-    assert report["typed_total"]["silent_errors"] == 1
-    assert report["per_seed"]["11"]["envelopes_all_critical_ok_share"] == 1.0
-    assert report["per_seed"]["23"]["envelopes_all_critical_ok_share"] == 0.5
-    assert report["per_seed"]["23"]["typed_total"]["silent_errors"] == 1
-    single = bench.accuracy(50, 11, Settings(), workers=1)
-    assert "per_seed" not in single and single["envelopes"] == 1
+def test_the_proposed_threshold_routes_every_training_handwritten_field() -> None:
+    rng = np.random.default_rng(5)
+    rows = []
+    for k in range(120):
+        hand = k % 3 == 0
+        rows.append(
+            {
+                "handwritten": hand,
+                "penmanship": list(rng.normal(2.5 if hand else 0.5, 0.5, len(NAMES)).clip(0)),
+                "font": "bizud-gothic" if k < 90 else "ipa-mincho",
+            }
+        )
+    fields = pd.DataFrame(rows)
+    train, held = fields[fields["font"] != "ipa-mincho"], fields[fields["font"] == "ipa-mincho"]
+    found = calibrate_handwriting(train, held, Settings())
+    assert found["fitted"]
+    assert found["train"]["handwritten_routed_share"] == 1.0
+    assert found["held_out"]["fields"] == len(held)

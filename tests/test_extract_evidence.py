@@ -1,60 +1,326 @@
-"""Evidence beyond one reading: faint strokes, slashed zeros, form B against form C, the register.
+"""Evidence for a value: two engines agreeing, the passers register, form B against form C.
 
-No tesseract: readings are given, the crops are drawn where the PC form prints.
+No OCR runs here: the engines' readings are given, as ``text_reading`` would
+produce them; what is tested is what the evidence makes of them.
 """
 
 from __future__ import annotations
 
-import cv2
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from pipeline.extract.attested import OTHER_FORM, confirm_attested_rows
+from pipeline.extract.attested import confirm_attested_rows, differ_by_marks_only
+from pipeline.extract.book import FieldBook
 from pipeline.extract.crops import clean_text_crop
-from pipeline.extract.crosscheck import REGISTER, cross_check
-from pipeline.extract.fields import (
-    REDRAWN,
-    SECOND_READING,
-    CandidateJudge,
-    FieldRead,
+from pipeline.extract.crosscheck import cross_check
+from pipeline.extract.reading import Engine, EngineReading, Evidence, FieldRead
+from pipeline.extract.text_reading import (
     PendingText,
-    Thresholds,
-    _allow_for_drift,
-    _apply_text,
-    _repair_zeros,
-    _spacing,
+    TextPolicy,
+    agreed_value,
+    normalised,
+    settle,
 )
-from pipeline.extract.verify import compare
-from pipeline.extract.zeros import is_digit_field, zero_candidates
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
 from pipeline.ocr.tesseract import LineRead
 from pipeline.storage.models import FieldStatus, RegistryEntry
-from tests.test_extract_placement import DPI, GOTHIC, _box_image
-from tests.test_extract_units import _read as _unit_read
 
-THRESHOLDS = Thresholds(0.9, verify_fonts=(GOTHIC,))
+T, P = Engine.TESSERACT, Engine.PPOCR
+
+
+def reading(engine: Engine, value: str | None, text: str | None = None) -> EngineReading:
+    return EngineReading(engine, text if text is not None else value or "", 0.95, value)
+
+
+def field(
+    key: str,
+    value: str | None,
+    status: FieldStatus = FieldStatus.OK,
+    *,
+    readings: tuple[EngineReading, ...] = (),
+    handwritten: bool = False,
+) -> FieldRead:
+    form, name = key.split(".")
+    return FieldRead(
+        form_code=form,
+        form_page=1,
+        name=name,
+        label_ja=name,
+        kind="text",
+        decides=True,
+        required=True,
+        row=None,
+        group=None,
+        value=value,
+        status=status,
+        confidence=0.9,
+        readings=readings or ((reading(T, value), reading(P, value)) if value else ()),
+        handwritten=handwritten,
+    )
 
 
 @pytest.fixture(scope="module")
-def spec() -> FieldSpec:
-    return load_templates()[("B", 1)].field("exp1_from")
+def name_spec() -> FieldSpec:
+    return load_templates()[("A", 1)].field("name_kanji")
 
 
-def _read(
-    key: str,
-    value: str | None,
-    status: FieldStatus = FieldStatus.LOW_CONFIDENCE,
-    *,
-    fits: bool = True,
-    raw: str | None = None,
-    by: str | None = None,
-) -> FieldRead:
-    read = _unit_read(key, value, status, fits=fits)
-    if raw is not None:
-        read.raw_text = raw
-    read.confirmed_by = by
-    return read
+@pytest.fixture(scope="module")
+def pending(name_spec: FieldSpec) -> PendingText:
+    """A neat typed-looking crop: four square glyphs on one line."""
+    grey = np.full((80, 300), 250, np.uint8)
+    for left in (20, 80, 140, 200):
+        grey[20:60, left : left + 40] = 20
+    cleaned = clean_text_crop(grey, 300)
+    placeholder = field("A.name_kanji", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    return PendingText(placeholder, name_spec, cleaned)
+
+
+POLICY = TextPolicy(handwriting_threshold=0.99)
+
+
+def test_the_engines_agree_on_one_value_only() -> None:
+    assert agreed_value([reading(T, "山田太郎"), reading(P, "山田 太郎")]) == "山田太郎"
+    assert agreed_value([reading(T, "山田太朗"), reading(P, "山田太郎")]) is None
+    assert agreed_value([reading(T, "山田太郎"), reading(T, "山田太郎")]) is None  # one engine
+    # Each engine read both values in some rendition: nothing is sure.
+    both = [
+        reading(T, "2020-10"),
+        reading(P, "2020-10"),
+        reading(T, "2029-10"),
+        reading(P, "2029-10"),
+    ]
+    assert agreed_value(both) is None
+
+
+def test_two_engines_agreeing_make_a_sure_reading(pending: PendingText) -> None:
+    read = settle(pending, (reading(T, "山田太郎"), reading(P, "山田太郎")), POLICY)
+    assert read.status == FieldStatus.OK and read.value == "山田太郎"
+    assert read.reason is None
+
+
+def test_disagreement_goes_to_a_person_with_both_readings_and_a_proposal(
+    pending: PendingText,
+) -> None:
+    read = settle(pending, (reading(T, "濱田剛", "演田剛"), reading(P, "濱田剛")), POLICY)
+    assert read.status == FieldStatus.OK  # both normalised alike: "演" was only Tesseract's text
+    read = settle(pending, (reading(T, "演田剛"), reading(P, "濱田剛")), POLICY)
+    assert read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "濱田剛"  # PP-OCR's reading, pre-filled for staff
+    assert "演田剛" in (read.reason or "") and "濱田剛" in (read.reason or "")
+    assert read.confidence <= 0.5
+
+
+def test_handwriting_goes_to_a_person_even_when_the_engines_agree(pending: PendingText) -> None:
+    read = settle(pending, (reading(T, "山田太郎"), reading(P, "山田太郎")), TextPolicy(0.0001))
+    assert read.status == FieldStatus.LOW_CONFIDENCE and read.handwritten
+    assert read.value == "山田太郎"  # proposed, one key to confirm
+    assert "手書き" in (read.reason or "")
+
+
+def test_nothing_readable_and_nothing_valid(pending: PendingText, name_spec: FieldSpec) -> None:
+    empty = settle(pending, (reading(T, None, ""), reading(P, None, "")), POLICY)
+    assert empty.status == FieldStatus.LOW_CONFIDENCE and empty.value is None
+    date_spec = load_templates()[("A", 1)].field("birth_date")
+    bad = normalised(date_spec, T, LineRead("19xx/ab/cd", 0.8), "grey")
+    assert bad.value is None and bad.problem
+    invalid = settle(replace(pending, spec=date_spec), (bad, bad), POLICY)
+    assert invalid.status == FieldStatus.INVALID
+
+
+def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
+    spec = load_templates()[("A", 1)].field("email")
+    both = (reading(T, "ccpro1@example.jp"), reading(P, "ccpro1@example.jp"))
+    assert settle(replace(pending, spec=spec), both, POLICY).status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_katakana_long_vowel_read_as_the_kanji_one_is_the_long_vowel(name_spec: FieldSpec) -> None:
+    kana = load_templates()[("A", 1)].field("name_kana")
+    assert normalised(kana, P, LineRead("コ一ポ", 0.9), "grey").value == "コーポ"
+    assert normalised(name_spec, P, LineRead("基町5-3-18 コ一ポ桜", 0.9), "grey").value == (
+        "基町5-3-18 コーポ桜"
+    )
+    assert normalised(name_spec, P, LineRead("一郎", 0.9), "grey").value == "一郎"  # kanji stays
+
+
+ENTRY = RegistryEntry(
+    pass_number="2211211335",
+    name="佐藤　京子",
+    kana="サトウ キョウコ",
+    exam_type="CAP",
+    result="pass",
+    issue_date=None,
+)
+
+
+def test_register_confirms_what_one_engine_read_and_takes_its_spelling() -> None:
+    name = field(
+        "A.name_kanji",
+        "佐藤京了",
+        FieldStatus.LOW_CONFIDENCE,
+        readings=(reading(T, "佐藤京了"), reading(P, "佐藤 京子")),
+    )
+    number = field("R.pass_number", "2211211335")
+    checked = cross_check([name, number], ENTRY)
+    settled = FieldBook(checked.fields)
+    confirmed = settled.first("A.name_kanji")
+    assert confirmed is not None and confirmed.status == FieldStatus.CONFIRMED
+    assert confirmed.value == "佐藤　京子" and confirmed.confirmed_by == Evidence.REGISTER
+
+
+def test_register_saying_otherwise_puts_a_sure_reading_before_a_person() -> None:
+    kana = field("A.name_kana", "サトウ キョウカ")
+    number = field("R.pass_number", "2211211335")
+    name = field("A.name_kanji", "佐藤 京子")
+    checked = cross_check([kana, number, name], ENTRY)
+    held = FieldBook(checked.fields).first("A.name_kana")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert "サトウ キョウコ" in (held.reason or "")  # the field's own item names the register's
+
+
+def test_a_lost_voiced_mark_against_the_register_is_named() -> None:
+    entry = replace_entry(kana="ナカムラ ダイスケ", name="中村　大輔")
+    kana = field("A.name_kana", "ナカムラ タイスケ")
+    checked = cross_check(
+        [kana, field("R.pass_number", "2211211335"), field("A.name_kanji", "中村大輔")], entry
+    )
+    held = FieldBook(checked.fields).first("A.name_kana")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert "濁点" in (held.reason or "")
+
+
+def replace_entry(**changes: str) -> RegistryEntry:
+    values = {
+        "pass_number": ENTRY.pass_number,
+        "name": ENTRY.name,
+        "kana": ENTRY.kana,
+        "exam_type": ENTRY.exam_type,
+        "result": ENTRY.result,
+        "issue_date": None,
+    }
+    values.update(changes)
+    return RegistryEntry(**values)
+
+
+def test_register_does_not_confirm_handwriting() -> None:
+    name = field("A.name_kanji", "佐藤京子", FieldStatus.LOW_CONFIDENCE, handwritten=True)
+    checked = cross_check([name, field("R.pass_number", "2211211335")], ENTRY)
+    kept = FieldBook(checked.fields).first("A.name_kanji")
+    assert kept is not None and kept.status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_a_number_is_not_confirmed_when_the_name_is_someone_elses() -> None:
+    number = field(
+        "A.pass_number",
+        "2211211338",
+        FieldStatus.LOW_CONFIDENCE,
+        readings=(reading(T, "2211211338"), reading(P, "2211211335")),
+    )
+    stranger = field("A.name_kanji", "鈴木一郎")
+    checked = cross_check([number, stranger], ENTRY)
+    kept = FieldBook(checked.fields).first("A.pass_number")
+    assert kept is not None and kept.status == FieldStatus.LOW_CONFIDENCE
+
+
+def rows(
+    org_b: FieldRead, org_c: FieldRead, *, period: tuple[str, str] = ("2019-04", "2022-03")
+) -> FieldBook:
+    return FieldBook(
+        [
+            org_b,
+            field("B.exp3_from", period[0]),
+            field("B.exp3_to", period[1]),
+            field("C.att2_row", "3"),
+            org_c,
+            field("C.att2_from", period[0]),
+            field("C.att2_to", period[1]),
+        ]
+    )
+
+
+def test_an_unsure_form_is_confirmed_by_the_other_when_an_engine_read_the_same() -> None:
+    unsure = field(
+        "C.att2_org",
+        "北キカード株式会社",
+        FieldStatus.LOW_CONFIDENCE,
+        readings=(reading(T, "北斗カード株式会社"), reading(P, "北キカード株式会社")),
+    )
+    book = rows(field("B.exp3_org", "北斗カード株式会社"), unsure)
+    confirmed = confirm_attested_rows(book)
+    settled = book.first("C.att2_org")
+    assert settled is not None and settled.value == "北斗カード株式会社"
+    assert settled.confirmed_by == Evidence.OTHER_FORM
+    assert "C.att2_org" in confirmed
+
+
+def test_two_unsure_forms_that_agree_confirm_nothing() -> None:
+    unsure_b = field("B.exp3_org", "株式会社ブルー", FieldStatus.LOW_CONFIDENCE)
+    unsure_c = field("C.att2_org", "株式会社ブルー", FieldStatus.LOW_CONFIDENCE)
+    book = rows(unsure_b, unsure_c)
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_handwriting_on_one_form_is_never_confirmed_by_the_other() -> None:
+    hand = field("C.att2_org", "北斗カード株式会社", FieldStatus.LOW_CONFIDENCE, handwritten=True)
+    book = rows(field("B.exp3_org", "北斗カード株式会社"), hand)
+    confirm_attested_rows(book)
+    read = book.first("C.att2_org")
+    assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_sure_forms_differing_by_a_voiced_mark_go_to_a_person_with_the_marked_reading() -> None:
+    assert differ_by_marks_only("ネクストサービスデザイン", "ネクストサーヒステザイン")
+    assert not differ_by_marks_only("ネクストサービス", "ネクストサービス")
+    lost = field("B.exp3_org", "株式会社ネクストサーヒステザイン")
+    kept = field("C.att2_org", "株式会社ネクストサービスデザイン")
+    book = rows(lost, kept)
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+        assert read.value == "株式会社ネクストサービスデザイン"
+
+
+def test_a_word_read_without_its_voiced_marks_where_another_field_has_them_is_held() -> None:
+    """Both engines read サーヒス on a copy of a copy; the organisation line elsewhere in the
+    envelope reads サービス: marks get lost, not added."""
+    contact = field("C.att2_contact", "株式会社日本コールサーヒス03-3595-7283")
+    org = field("C.att2_org", "株式会社日本コールサービス")
+    other = field("A.name_kana", "ヤマダ タロウ")
+    checked = cross_check([contact, org, other], None)
+    settled = FieldBook(checked.fields)
+    held = settled.first("C.att2_contact")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert held.value == "株式会社日本コールサービス03-3595-7283"
+    kept = settled.first("C.att2_org")
+    assert kept is not None and kept.status == FieldStatus.OK
+    name = settled.first("A.name_kana")
+    assert name is not None and name.status == FieldStatus.OK
+
+
+def test_an_attestation_naming_another_employer_is_left_to_the_rules() -> None:
+    book = rows(
+        field("B.exp3_org", "株式会社コンタクトプラス"), field("C.att2_org", "東都損害保険株式会社")
+    )
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.OK
+
+
+def test_a_row_number_is_confirmed_by_three_agreeing_parts() -> None:
+    book = rows(
+        field("B.exp3_org", "北斗カード株式会社"), field("C.att2_org", "北斗カード株式会社")
+    )
+    book.put(replace(book.first("C.att2_row"), status=FieldStatus.LOW_CONFIDENCE))  # type: ignore[arg-type]
+    confirm_attested_rows(book)
+    row = book.first("C.att2_row")
+    assert row is not None and row.status == FieldStatus.CONFIRMED
 
 
 def test_faint_strokes_touching_ink_are_kept_and_loose_specks_are_not() -> None:
@@ -67,397 +333,3 @@ def test_faint_strokes_touching_ink_are_kept_and_loose_specks_are_not() -> None:
     assert ink[28:30, 50:85].mean() > 0.9  # the stroke joined to the vertical
     assert not ink[:, 135:185].any()  # not a stroke of anything kept
     assert crop.ocr_image is not None and crop.ocr_image.min() < 60
-
-
-def test_zero_candidates_undo_the_slips_of_a_slashed_zero() -> None:
-    assert "2019/04" in zero_candidates("2919/94")  # 0 read as 9, twice
-    assert "2312753024" in zero_candidates("231275324")  # a 0 vanished
-    assert "2211774593" in zero_candidates("22117745938")  # the slash read as a digit
-    assert "2919/94" not in zero_candidates("2919/94")
-    assert is_digit_field("0123456789年月日/.-現在")
-    assert not is_digit_field(None)
-    assert not is_digit_field("アイウ")
-
-
-def test_slashed_zero_misreading_is_repaired_by_redrawing(spec: FieldSpec) -> None:
-    crop = clean_text_crop(_box_image(spec, "2019/04"), DPI)
-    read = _read("B.exp1_from", None, FieldStatus.INVALID, raw="2919/94")
-    _repair_zeros(PendingText(read, spec, crop), THRESHOLDS)
-    assert read.value == "2019-04"
-    assert read.status == FieldStatus.CONFIRMED
-    assert read.confirmed_by == REDRAWN
-    assert read.raw_text == "2919/94"  # what Tesseract said stays visible
-
-
-@pytest.mark.parametrize(
-    ("printed", "raw", "dx_mm"),
-    [
-        ("2019/04", "2919/94", 6.0),  # the right candidate, but not where the PC form prints
-        ("2017/11", "2919/94", 0.0),  # no candidate re-draws as the ink
-    ],
-)
-def test_no_repair_without_a_clear_well_placed_candidate(
-    spec: FieldSpec, printed: str, raw: str, dx_mm: float
-) -> None:
-    crop = clean_text_crop(_box_image(spec, printed, dx_mm=dx_mm), DPI)
-    read = _read("B.exp1_from", None, FieldStatus.INVALID, raw=raw)
-    _repair_zeros(PendingText(read, spec, crop), THRESHOLDS)
-    assert read.status == FieldStatus.INVALID
-    assert read.value is None
-    assert read.confirmed_by is None
-
-
-def _attestation(
-    b_status: FieldStatus,
-    c_status: FieldStatus,
-    *,
-    c_fits: bool = True,
-    c_org: str = "北斗カード株式会社",
-) -> dict[str, list[FieldRead]]:
-    values = {"org": "北斗カード株式会社", "from": "2019-09", "to": "2020-02"}
-    fields = {f"B.exp3_{k}": [_read(f"B.exp3_{k}", v, b_status)] for k, v in values.items()}
-    fields.update(
-        {f"C.att2_{k}": [_read(f"C.att2_{k}", v, c_status, fits=c_fits)] for k, v in values.items()}
-    )
-    fields["C.att2_org"][0].value = c_org
-    fields["C.att2_row"] = [_read("C.att2_row", "3")]
-    return fields
-
-
-def test_history_row_confirmed_by_its_confident_attestation() -> None:
-    fields = _attestation(FieldStatus.LOW_CONFIDENCE, FieldStatus.OK)
-    confirmed = confirm_attested_rows(fields)
-    for part in ("org", "from", "to"):
-        read = fields[f"B.exp3_{part}"][0]
-        assert read.status == FieldStatus.CONFIRMED and read.confirmed_by == OTHER_FORM
-    assert fields["C.att2_row"][0].status == FieldStatus.CONFIRMED  # three values point at row 3
-    assert set(confirmed) == {"B.exp3_org", "B.exp3_from", "B.exp3_to", "C.att2_row"}
-
-
-@pytest.mark.parametrize(
-    ("b_status", "c_status", "c_fits"),
-    [
-        (FieldStatus.LOW_CONFIDENCE, FieldStatus.LOW_CONFIDENCE, True),  # two unsure readings
-        (FieldStatus.LOW_CONFIDENCE, FieldStatus.OK, False),  # the attestation looks handwritten
-    ],
-)
-def test_no_confirmation_from_an_unsure_or_handwritten_other_side(
-    b_status: FieldStatus, c_status: FieldStatus, c_fits: bool
-) -> None:
-    fields = _attestation(b_status, c_status, c_fits=c_fits)
-    confirm_attested_rows(fields)
-    assert fields["B.exp3_org"][0].status == FieldStatus.LOW_CONFIDENCE
-    assert fields["B.exp3_org"][0].confirmed_by is None
-
-
-def test_other_form_disagreeing_undoes_an_agreement_of_readings_and_a_sure_one() -> None:
-    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org="北キカード株式会社")
-    fields["C.att2_org"][0].status = FieldStatus.CONFIRMED
-    fields["C.att2_org"][0].confirmed_by = SECOND_READING
-    confirm_attested_rows(fields)
-    doubted = fields["C.att2_org"][0]
-    assert doubted.status == FieldStatus.LOW_CONFIDENCE and doubted.confirmed_by is None
-    assert "様式B" in (doubted.reason or "")
-    sure = fields["B.exp3_org"][0]  # read confidently on its own, yet one form is wrong
-    assert sure.status == FieldStatus.LOW_CONFIDENCE and "様式B" in (sure.reason or "")
-    # The organisations differ, but the period, read surely on both forms, is row 3's alone.
-    assert fields["C.att2_row"][0].confirmed_by == OTHER_FORM
-
-
-@pytest.mark.parametrize(
-    ("c_org", "another_org"),
-    [
-        ("株式会社ネクストサービスデザイン", True),  # the forms name another employer
-        ("北キカード株式会社", False),  # one stroke apart: one reading may be the slip
-        ("北斗力ード株式会社", False),
-    ],
-)
-def test_an_attestation_naming_another_employer_is_left_to_the_rules(
-    c_org: str, another_org: bool
-) -> None:
-    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org=c_org)
-    fields["B.exp3_org"][0].status = FieldStatus.CONFIRMED
-    fields["B.exp3_org"][0].confirmed_by = SECOND_READING
-    confirm_attested_rows(fields)
-    history, attested = fields["B.exp3_org"][0], fields["C.att2_org"][0]
-    if another_org:
-        # Neither reading is in question: each keeps what its own crop settled, and the
-        # rules find the attestation from another organisation.
-        assert (history.status, history.confirmed_by) == (FieldStatus.CONFIRMED, SECOND_READING)
-        assert attested.status == FieldStatus.OK and attested.reason is None
-    else:
-        assert history.status == attested.status == FieldStatus.LOW_CONFIDENCE
-        assert "様式B" in (attested.reason or "")
-    # Whichever employer, the period read surely on both forms is row 3's alone.
-    assert fields["C.att2_row"][0].confirmed_by == OTHER_FORM
-
-
-@pytest.mark.parametrize(
-    ("dates_status", "twin_row", "confirmed"),
-    [
-        (FieldStatus.OK, False, True),  # the period points at row 3 alone
-        (FieldStatus.OK, True, False),  # row 5 has the same period: which row is unsure
-        (FieldStatus.LOW_CONFIDENCE, False, False),  # two unsure readings prove nothing
-    ],
-)
-def test_a_row_number_is_confirmed_by_its_period_when_the_employer_differs(
-    dates_status: FieldStatus, twin_row: bool, confirmed: bool
-) -> None:
-    fields = _attestation(FieldStatus.OK, FieldStatus.OK, c_org="株式会社ネクストサービスデザイン")
-    for key in ("B.exp3_from", "B.exp3_to", "C.att2_from", "C.att2_to"):
-        fields[key][0].status = dates_status
-    if twin_row:
-        fields["B.exp5_from"] = [_read("B.exp5_from", "2019-09", FieldStatus.OK)]
-        fields["B.exp5_to"] = [_read("B.exp5_to", "2020-02", FieldStatus.OK)]
-    confirm_attested_rows(fields)
-    row = fields["C.att2_row"][0]
-    assert (row.status == FieldStatus.CONFIRMED) is confirmed
-    assert (row.confirmed_by == OTHER_FORM) is confirmed
-
-
-def _entry(**extra: object) -> RegistryEntry:
-    return RegistryEntry(
-        pass_number="2312753020",
-        name="山本　浩二",
-        kana="ヤマモト コウジ",
-        exam_type="CAP",
-        **extra,
-    )
-
-
-ENTRY = _entry()
-
-
-def test_register_undoes_agreeing_readings_that_contradict_it() -> None:
-    fields = {
-        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
-        "R.name_kanji": [
-            _read("R.name_kanji", "山本浩三", FieldStatus.CONFIRMED, by=SECOND_READING)
-        ],
-        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
-    }
-    cross_check(fields, ENTRY)
-    doubted = fields["R.name_kanji"][0]
-    assert doubted.status == FieldStatus.LOW_CONFIDENCE
-    assert "山本　浩二" in (doubted.reason or "")
-
-
-def test_register_number_behind_a_slashed_zero_slip_is_confirmed() -> None:
-    fields = {
-        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
-        "A.pass_number": [_read("A.pass_number", "2312753028")],  # its last 0 read as 8
-        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
-    }
-    cross_check(fields, ENTRY)
-    repaired = fields["A.pass_number"][0]
-    assert repaired.value == "2312753020"
-    assert repaired.status == FieldStatus.CONFIRMED and repaired.confirmed_by == REGISTER
-    assert repaired.raw_text == "2312753028"
-
-
-def test_unregistered_number_is_not_settled_by_agreeing_readings() -> None:
-    fields = {
-        "A.pass_number": [
-            _read("A.pass_number", "2312753028", FieldStatus.CONFIRMED, by=SECOND_READING)
-        ],
-    }
-    checks = cross_check(fields, None)
-    assert fields["A.pass_number"][0].status == FieldStatus.LOW_CONFIDENCE
-    assert any(c.outcome == "register_missing" for c in checks)
-
-
-def test_slash_slips_and_hyphens_in_numbers() -> None:
-    from pipeline.extract.normalize import pass_number
-
-    assert "2016/07" in zero_candidates("2016707")  # the slash read as 7
-    assert "2013/3" in zero_candidates("20133")  # the slash lost
-    assert pass_number("22122049-25") == "2212204925"  # a cell separator read as a hyphen
-
-
-def test_cell_crops_drop_separator_specks_but_keep_the_slash_of_a_zero() -> None:
-    gray = np.full((80, 200), 255, np.uint8)
-    gray[15:65, 20:60] = 0
-    gray[25:55, 30:50] = 255  # a ring: the zero
-    gray[38:42, 38:42] = 0  # its slash, inside the ring, not touching it
-    gray[70:74, 100:104] = 0  # a speck left of a dashed separator
-    for cells, speck_kept in ((True, False), (False, True)):
-        crop = clean_text_crop(gray, 300, glyph_cells=cells)
-        ink = crop.image[crop.pad : -crop.pad, crop.pad : -crop.pad] < 128
-        assert ink[38:42, 38:42].all()
-        assert ink[70:74, 100:104].any() == speck_kept
-
-
-def test_names_printed_alike_agree_with_the_register() -> None:
-    fields = {
-        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
-        "R.name_kanji": [_read("R.name_kanji", "山本浩ニ")],  # katakana ニ for kanji 二
-    }
-    cross_check(fields, ENTRY)
-    read = fields["R.name_kanji"][0]
-    assert read.status == FieldStatus.CONFIRMED and read.confirmed_by == REGISTER
-    assert read.value == "山本　浩二"
-
-
-def _placed(spec: FieldSpec, text: str, *, page: int = 0, **draw: float) -> PendingText:
-    crop = clean_text_crop(_box_image(spec, text, **draw), DPI)
-    item = PendingText(_read(f"B.{spec.name}", None), spec, crop, page=page)
-    _apply_text(item.read, spec, LineRead(text, 0.9), THRESHOLDS, crop)
-    return item
-
-
-def test_placement_allows_for_the_drift_of_the_whole_page() -> None:
-    templates = load_templates()
-    specs = [templates[("B", 1)].field(n) for n in ("exp1_from", "exp1_to", "exp2_from")]
-    target = templates[("B", 1)].field("exp2_to")
-    typed = [_placed(s, "2019/04", dy_mm=0.6) for s in specs]  # the page sits 0.6 mm low
-    late = _placed(target, "2020/03", dy_mm=0.6)
-    pen = _placed(templates[("B", 1)].field("exp3_from"), "2021/05", scale=1.4, dy_mm=1.5)
-    items = [*typed, late, pen]
-    assert not any(i.read.placement_fits for i in items)
-    _allow_for_drift(items, {id(i): LineRead(i.read.raw_text, 0.9) for i in items}, THRESHOLDS)
-    assert all(i.read.placement_fits for i in [*typed, late])
-    assert late.read.status == FieldStatus.OK, (late.read.verify_score, late.read.reason)
-    assert not pen.read.placement_fits  # handwriting is off the page's print too
-
-
-def test_a_value_from_elsewhere_is_judged_on_the_fields_own_crop(spec: FieldSpec) -> None:
-    org = load_templates()[("B", 1)].field("exp1_org")
-    item = _placed(org, "北斗カード株式会社")
-    item.read.verify_score = 0.2  # as if Tesseract had read 北キカード株式会社 there
-    judge = CandidateJudge(item, THRESHOLDS)
-    better = judge.better("北斗カード株式会社")
-    assert better is not None and better.value == "北斗カード株式会社"
-    assert judge.better("南海カード株式会社") is None  # does not re-draw as the ink
-
-
-def test_a_candidate_with_a_much_smaller_mean_distance_wins_a_tie_of_worst_windows() -> None:
-    org = load_templates()[("B", 1)].field("exp1_org")
-    item = _placed(org, "北斗カード株式会社")
-    judge = CandidateJudge(item, THRESHOLDS)
-    # As if the reading had tied on its worst window with a far larger mean distance.
-    item.read.verify_score = (judge.better("北斗カード株式会社") or item.read).verify_score
-    item.read.verify_mean = 1.0
-    assert judge.better("北斗カード株式会社") is not None
-    item.read.verify_mean = 0.0  # the reading fits on average as well as anything could
-    assert judge.better("北斗カード株式会社") is None
-
-
-@pytest.mark.parametrize(("printed", "confirmed"), [("山本　浩二", True), ("山田　花子", False)])
-def test_a_name_tesseract_could_not_read_is_judged_against_the_register(
-    printed: str, confirmed: bool
-) -> None:
-    spec = load_templates()[("B", 1)].field("applicant_name")
-    crop = clean_text_crop(_box_image(spec, printed), DPI)
-    item = PendingText(_read("B.applicant_name", None), spec, crop)
-    _apply_text(item.read, spec, LineRead("", 0.0), THRESHOLDS, crop)  # nothing read
-    item.read.judge = CandidateJudge(item, THRESHOLDS)
-    fields = {
-        "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
-        "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
-        "B.applicant_name": [item.read],
-    }
-    cross_check(fields, ENTRY)
-    assert (item.read.status == FieldStatus.CONFIRMED) == confirmed
-    assert (item.read.value == "山本　浩二") == confirmed
-    assert item.read.judge is None  # crops released once cross-checked
-
-
-def test_a_period_the_other_form_reads_surely_settles_a_slashed_zero_tie() -> None:
-    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
-    unsure = fields["B.exp3_to"][0]
-    unsure.value, unsure.status, unsure.raw_text = None, FieldStatus.INVALID, "2929/92"
-    unsure.alternatives = ("2020-02", "2026-02")  # 6 and 0 re-draw alike at 200 dpi
-    confirm_attested_rows(fields)
-    assert unsure.value == "2020-02"  # the attestation's sure reading picks one
-    assert unsure.status == FieldStatus.CONFIRMED and unsure.confirmed_by == OTHER_FORM
-    stranger = _attestation(FieldStatus.OK, FieldStatus.OK)
-    other = stranger["B.exp3_to"][0]
-    other.value, other.status, other.alternatives = None, FieldStatus.INVALID, ("2021-02",)
-    confirm_attested_rows(stranger)
-    assert other.status == FieldStatus.INVALID  # not among what the ink could be
-
-
-def test_agreeing_readings_of_a_slashed_zero_yield_to_the_other_forms_zero() -> None:
-    fields = _attestation(FieldStatus.OK, FieldStatus.OK)
-    history, attested = fields["B.exp3_to"][0], fields["C.att2_to"][0]
-    history.raw_text = "2020年2月"
-    attested.value, attested.raw_text = "2029-02", "2029年2月"  # 0 read as 9 twice
-    attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
-    confirm_attested_rows(fields)
-    assert attested.value == "2020-02" and attested.confirmed_by == OTHER_FORM
-    assert history.value == "2020-02"
-    # The other way round a 9 vouched for only by agreeing readings settles nothing.
-    fields = _attestation(FieldStatus.LOW_CONFIDENCE, FieldStatus.OK)
-    history, attested = fields["B.exp3_to"][0], fields["C.att2_to"][0]
-    history.value, history.raw_text, history.alternatives = None, "2929年2月", ("2029-02",)
-    attested.value, attested.raw_text = "2029-02", "2029年2月"
-    attested.status, attested.confirmed_by = FieldStatus.CONFIRMED, SECOND_READING
-    confirm_attested_rows(fields)
-    assert history.value is None and history.status == FieldStatus.LOW_CONFIDENCE
-
-
-@pytest.mark.parametrize(("printed", "confirmed"), [("2024/05/10", False), ("2024/05/19", True)])
-def test_agreeing_readings_of_an_informational_date_must_beat_its_zero_candidates(
-    monkeypatch: pytest.MonkeyPatch, printed: str, confirmed: bool
-) -> None:
-    import pipeline.extract.fields as fields_mod
-    from pipeline.extract.fields import _second_look
-    from pipeline.ocr.tesseract import OcrRequest
-
-    spec = load_templates()[("C", 1)].field("att1_date")
-    assert not spec.decides and spec.ocr is not None
-    crop = clean_text_crop(_box_image(spec, printed), DPI)
-    read = _read("C.att1_date", None)
-    _apply_text(read, spec, LineRead("2024/05/19", 0.5), THRESHOLDS, crop)
-    read.status = FieldStatus.LOW_CONFIDENCE  # as if the first reading were unsure
-
-    def read_lines(images, request, cmd):  # type: ignore[no-untyped-def]
-        return [LineRead("2024/05/19", 0.9)] * len(images)  # every rendition: 19
-
-    monkeypatch.setattr(fields_mod, "read_lines", read_lines)
-    request = OcrRequest(spec.ocr.lang, spec.ocr.psm, spec.ocr.whitelist)
-    _second_look([PendingText(read, spec, crop)], request, THRESHOLDS, "tesseract")
-    assert (read.confirmed_by == SECOND_READING) == confirmed
-    if not confirmed:
-        assert read.alternatives == ("2024-05-10",)  # kept as what the ink may also be
-
-
-def test_the_exam_date_is_checked_against_the_register() -> None:
-    from datetime import date
-
-    entry = _entry(exam_date=date(2023, 5, 5))
-    agrees = _read("R.exam_date", "2023-05-05")
-    slipped = _read("R.exam_date", "2023-05-06", FieldStatus.CONFIRMED, by=SECOND_READING)
-    for read, status in ((agrees, FieldStatus.CONFIRMED), (slipped, FieldStatus.LOW_CONFIDENCE)):
-        fields = {
-            "R.pass_number": [_read("R.pass_number", "2312753020", FieldStatus.OK)],
-            "A.name_kanji": [_read("A.name_kanji", "山本浩二", FieldStatus.OK)],
-            "R.exam_date": [read],
-        }
-        checks = {c.item: c for c in cross_check(fields, entry)}
-        assert read.status == status
-        assert "exam_date" in checks
-
-
-def test_full_width_parentheses_read_as_ascii_still_re_draw_as_the_print() -> None:
-    """Tesseract reads the typed （ ） as ( ): drawn half as wide they pushed the rest of
-    a blurred line off its ink (a qualification's note re-drew at 0.078, not 0.031, on
-    seed 31). The reading is kept; its re-drawing is judged with the print's widths."""
-    spec = load_templates()[("B", 1)].field("sub1_name")
-    typed = "情報処理技術者試験（ITストラテジスト）"
-    blurred = cv2.GaussianBlur(_box_image(spec, typed), (0, 0), 1.6)
-    crop = clean_text_crop(np.where(blurred < 180, 0, 255).astype(np.uint8), DPI)
-    ascii_ = typed.replace("（", "(").replace("）", ")")
-    read = _read("B.sub1_name", None)
-    _apply_text(read, spec, LineRead(ascii_, 0.9), THRESHOLDS, crop)
-    assert read.value == ascii_ and read.raw_text == ascii_
-    as_typed = compare(255 - crop.image, typed, (GOTHIC,), **_spacing(spec))
-    as_read = compare(255 - crop.image, ascii_, (GOTHIC,), **_spacing(spec))
-    assert as_typed is not None and as_read is not None
-    assert read.verify_score == as_typed.score < as_read.score
-    # A wrong reading gains nothing from the wider parentheses.
-    wrong = _read("B.sub1_name", None)
-    _apply_text(
-        wrong, spec, LineRead("情報処理技術者試験(ITスペシャリスト)", 0.9), THRESHOLDS, crop
-    )
-    assert wrong.status != FieldStatus.OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -37,74 +38,61 @@ def payments(
         typer.echo(f"{key}: {value}")
 
 
+def _keys(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 @app.command("extract")
 def extract(
-    count: int = typer.Option(50, min=1, help="Envelopes to generate and extract."),
+    count: int = typer.Option(50, min=1, help="Envelopes to generate and extract per seed."),
     seed: int = typer.Option(1, help="Random seed of the generated corpus."),
-    seeds: str = typer.Option(
-        "",
-        help="Several corpora scored and calibrated together, e.g. 11,23,31 (replaces --seed).",
+    seeds: str = typer.Option("", help="Several corpora scored together, e.g. 11,23,31."),
+    fonts: str = typer.Option("", help="Draw typed values only in these font families."),
+    traits: str = typer.Option("", help="Give every envelope these capture traits."),
+    hold_out_fonts: str = typer.Option(
+        "", help="Font families held out: calibrate on the rest, report these on their own."
+    ),
+    hold_out_traits: str = typer.Option(
+        "", help="Capture traits held out: calibrate on the rest, report these on their own."
+    ),
+    corpus: list[Path] = typer.Option(
+        [], help="Score corpora `conken synth` wrote instead of generating (repeatable)."
     ),
     workers: int = typer.Option(0, min=0, help="Processes (0: the configured worker count)."),
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
     calibrate: bool = typer.Option(
-        False,
-        "--calibrate",
-        help="Also propose verify_max_score and consensus_max_score from the corpus.",
+        False, "--calibrate", help="Also propose the handwriting judgement's weights and threshold."
     ),
 ) -> None:
-    """Extraction accuracy on a generated corpus: exact, review share, silent errors by field kind."""
-    from pipeline.extract.bench import accuracy
+    """Extraction accuracy on generated corpora, per font family and capture trait."""
+    from pipeline.bench.extraction import accuracy
+    from pipeline.bench.report import print_accuracy
 
-    chosen: int | list[int] = seed
+    chosen = [seed]
     if seeds.strip():
         try:
-            chosen = [int(part) for part in seeds.split(",") if part.strip()]
+            chosen = [int(part) for part in _keys(seeds)]
         except ValueError:
             raise typer.BadParameter(
                 f"--seeds takes integers separated by commas, not {seeds!r}"
             ) from None
     settings = get_settings()
     report = accuracy(
-        count, chosen, settings, workers=workers or settings.workers, calibrate=calibrate
+        count,
+        chosen,
+        settings,
+        workers=workers or settings.workers,
+        fonts=_keys(fonts) or None,
+        traits=_keys(traits) or None,
+        hold_out_fonts=_keys(hold_out_fonts) or None,
+        hold_out_traits=_keys(hold_out_traits) or None,
+        calibrate=calibrate,
+        corpora=corpus or None,
     )
     if as_json:
-        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
         return
-    typer.echo(f"{report['envelopes']} envelopes in {report['seconds']} s")
-    for one, row in report.get("per_seed", {}).items():
-        typer.echo(
-            f"seed {one}: {row['envelopes']} envelopes, every decision-critical field ok "
-            f"{row['envelopes_all_critical_ok_share']:.1%}, typed ok and correct "
-            f"{row['typed_total']['ok_and_correct_rate']:.1%}, silent "
-            f"{row['typed_total']['silent_errors']}"
-        )
-    typer.echo(
-        f"{'kind':<12} {'fields':>6} {'exact':>7} {'ok&right':>9} {'review':>7} {'silent':>6}"
-    )
-    for kind, row in {**report["typed_by_kind"], "TOTAL typed": report["typed_total"]}.items():
-        typer.echo(
-            f"{kind:<12} {row['fields']:>6} {row['exact_rate']:>7.1%} {row['ok_and_correct_rate']:>9.1%}"
-            f" {row['review_share']:>7.1%} {row['silent_errors']:>6}"
-        )
-    hw = report["handwritten"]
-    typer.echo(
-        f"handwritten: {hw['fields']} fields, {hw['routed_to_review_share']:.1%} routed to review"
-    )
-    typer.echo(f"silent error rate (all fields): {report['silent_error_rate_all_fields']:.3%}")
-    typer.echo(
-        f"envelopes with every decision-critical field ok: {report['envelopes_all_critical_ok_share']:.1%}"
-    )
-    for scan, row in report["pages_identified"].items():
-        typer.echo(f"pages identified {scan}: {row['identified']}/{row['pages']}")
-    for failure in report["failures"]:
-        typer.echo(f"failed: {failure}")
-    for name, found in report.get("calibration", {}).items():
-        if isinstance(found, dict):
-            typer.echo(
-                f"calibration {name}: now {found['current']}, proposed {found['proposed']} "
-                f"(set CONKEN_{name.upper()})"
-            )
+    print_accuracy(report, typer.echo)
 
 
 @app.command("speed")
@@ -115,7 +103,7 @@ def speed(
     as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
 ) -> None:
     """Pages per second end to end, and the OCR time against one persistent Tesseract API."""
-    from pipeline.extract.bench import speed as run_speed
+    from pipeline.bench.speed import speed as run_speed
 
     settings = get_settings()
     figures = run_speed(count, seed, settings, workers=workers or settings.workers)

@@ -6,17 +6,12 @@ pixels at the aligned page's DPI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from pipeline.forms.schema import Box
-
-if TYPE_CHECKING:
-    from pipeline.extract.placement import Placement
-    from pipeline.extract.verify import Verification
 
 MM_PER_INCH = 25.4
 
@@ -48,16 +43,12 @@ PAD_PX = 12
 
 @dataclass(frozen=True)
 class CleanCrop:
-    image: np.ndarray  # binary uint8, black ink on white, padded (for verification and marks)
+    image: np.ndarray  # binary uint8, black ink on white, padded (the binarised rendition)
     ink_ratio: float  # share of ink pixels in the unpadded crop after cleaning
     lines_removed: int
     ocr_image: np.ndarray | None = None  # greyscale, rulings whitened, at OCR_DPI, padded
     px_per_mm: float = 0.0  # scale of ``image``
     pad: int = PAD_PX
-    # Re-drawing results per text tried on this crop: renditions often repeat a reading.
-    redrawn: dict[tuple[str, tuple[str, ...]], tuple[Verification | None, Placement | None]] = (
-        field(default_factory=dict, repr=False, compare=False)
-    )
 
 
 def ink_mask(gray: np.ndarray) -> np.ndarray:
@@ -67,11 +58,15 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     # On a blank crop Otsu splits paper noise (never call light grey ink); on a
     # bitonal crop it returns 0, where any mid value separates ink from paper.
     threshold = 128.0 if otsu < 50 else min(otsu, 160.0)
-    return (smoothed < threshold).astype(np.uint8) * 255
+    # cv2 puts a pixel at the threshold itself on the dark side: so do we.
+    return (smoothed <= threshold).astype(np.uint8) * 255
 
 
-def remove_rulings(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
-    """Remove printed ruling lines (long horizontal/vertical runs), keep handwriting and type."""
+def remove_rulings(ink: np.ndarray, dpi: float, *, bent: bool = True) -> tuple[np.ndarray, int]:
+    """Remove printed ruling lines (long horizontal/vertical runs), keep handwriting and type.
+
+    ``bent``: also pieces long and thin enough to be a ruling a fold or curl bent (not for
+    a signature's box, where a long thin stroke is the signature)."""
     h, w = ink.shape
     removed = 0
     result = ink.copy()
@@ -93,7 +88,43 @@ def remove_rulings(ink: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
             removed += 1
             grown = cv2.dilate(lines, np.ones((3, 3), np.uint8))
             result = cv2.bitwise_and(result, cv2.bitwise_not(grown))
+    bent_lines = _thin_long_pieces(result, dpi) if bent else None
+    if bent_lines is not None and bent_lines.any():
+        removed += 1
+        result[bent_lines] = 0
     return result, removed
+
+
+# A ruling bent by a fold or curl is no straight run, but still a piece of ink this
+# long and, for its length, this thin; no glyph is (a long vowel ー at 14 pt is 5 mm).
+RULING_MIN_MM = 6.0
+RULING_MAX_THICKNESS_MM = 0.55
+
+
+EDGE_MM = 0.3  # a ruling's stub lies this close to the crop's edge; typed text keeps clear
+STUB_HEIGHT_SHARE = 0.6  # a vertical ruling's stub spans most of the crop's height
+
+
+def _thin_long_pieces(ink: np.ndarray, dpi: float) -> np.ndarray:
+    """The pixels of pieces of ink that are a ruling: long and thin anywhere (bent by a
+    fold or curl), or thin stubs the crop cut off a ruling — along the top or bottom
+    edge, or down a side edge over most of the crop's height (a typed 1 is shorter)."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 1:
+        return np.zeros(ink.shape, dtype=bool)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    length = np.maximum(w, h).astype(float)
+    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(length, 1.0)
+    px_per_mm = dpi / MM_PER_INCH
+    edge = EDGE_MM * px_per_mm
+    rows, cols = ink.shape
+    thin = thickness <= RULING_MAX_THICKNESS_MM * px_per_mm
+    along_top_or_bottom = (w >= h) & ((y <= edge) | (y + h >= rows - edge))
+    down_a_side = (h > w) & ((x <= edge) | (x + w >= cols - edge)) & (h >= STUB_HEIGHT_SHARE * rows)
+    line = thin & ((length >= RULING_MIN_MM * px_per_mm) | along_top_or_bottom | down_a_side)
+    line[0] = False
+    return line[labels]
 
 
 # In per-character cells every glyph is a digit of the field's size: a piece of
@@ -102,17 +133,32 @@ CELL_SPECK_SHARE = 0.12
 
 
 def clean_text_crop(
-    gray: np.ndarray, dpi: float, *, pad: int = PAD_PX, glyph_cells: bool = False
+    gray: np.ndarray,
+    dpi: float,
+    *,
+    pad: int = PAD_PX,
+    glyph_cells: bool = False,
+    form: np.ndarray | None = None,
 ) -> CleanCrop:
-    """Binarise, remove rulings and specks, pad; plus the greyscale version Tesseract reads.
+    """Binarise, take away what the form prints (``form``: where the blank prints, as a
+    mask the size of ``gray``) and what is left of rulings and specks, pad; plus the
+    grey rendition.
 
     ``glyph_cells``: the field prints one character per cell; ink much smaller than
     the largest glyph is dropped too (what dashed separators leave on bitonal scans).
     """
     found = ink_mask(gray)
-    ink, removed = remove_rulings(found, dpi)
+    kept = found
+    if form is not None and form.shape == found.shape:
+        kept = cv2.bitwise_and(found, cv2.bitwise_not(form))
+    ink, removed = remove_rulings(kept, dpi)
     ink = _drop_specks(ink, min_area=max(4, mm_to_px(0.25, dpi) ** 2))
-    ink = with_faint_strokes(gray, ink, rulings=cv2.subtract(found, ink))
+    # Faint strokes never grow back into what was taken away as form or ruling.
+    taken = cv2.subtract(found, ink)
+    if form is not None and form.shape == found.shape:
+        taken = cv2.bitwise_or(taken, form)
+    ink = with_faint_strokes(gray, ink, rulings=taken)
+    ink[_thin_long_pieces(ink, dpi)] = 0  # what the faint strokes brought back of a ruling
     if glyph_cells:
         ink = _drop_small_pieces(ink, share=CELL_SPECK_SHARE)
     ratio = float(cv2.countNonZero(ink)) / float(ink.size or 1)
@@ -154,7 +200,7 @@ def with_faint_strokes(gray: np.ndarray, ink: np.ndarray, *, rulings: np.ndarray
     paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
     if paper - dark < 40.0:
         return ink
-    faint = (gray < paper - FAINT_SHARE * (paper - dark)).astype(np.uint8) * 255
+    faint: np.ndarray = (gray < paper - FAINT_SHARE * (paper - dark)).astype(np.uint8) * 255
     faint = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(rulings, np.ones((3, 3), np.uint8))))
     faint = cv2.bitwise_or(faint, ink)
     count, labels = cv2.connectedComponents(faint, connectivity=8)
@@ -173,7 +219,7 @@ def grey_for_ocr(gray: np.ndarray, ink: np.ndarray, dpi: float, *, pad: int = PA
     thin strokes of Mincho and of 200-dpi scans (calibrated on the synthetic corpus).
     """
     keep = cv2.dilate(ink, np.ones((5, 5), np.uint8)) > 0
-    out = np.where(keep, gray, 255).astype(np.float32)
+    out: np.ndarray = np.where(keep, gray, 255).astype(np.float32)
     if keep.any():
         dark = float(np.percentile(gray[ink > 0], 5)) if ink.any() else 0.0
         paper = float(np.median(gray[~keep])) if (~keep).any() else 255.0
@@ -218,6 +264,6 @@ def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> flo
     """Share of the crop covered by ink (after removing rulings and specks)."""
     ink = ink_mask(gray)
     if remove_lines:
-        ink, _ = remove_rulings(ink, dpi)
+        ink, _ = remove_rulings(ink, dpi, bent=False)
     ink = _drop_specks(ink, min_area=max(3, mm_to_px(0.2, dpi) ** 2))
     return float(cv2.countNonZero(ink)) / float(ink.size or 1)

@@ -1,25 +1,28 @@
 """Cross-checks between the exam report, the forms and the passers register.
 
 Disagreement is an exception naming both values and where each came from.
-Agreement is evidence: a typed-looking field (its ink where the form prints,
-``FieldRead.placement_fits``) whose value independently agrees with the
-register is confirmed even when its own OCR confidence was middling, and the
-source that confirmed it is recorded. Handwriting always goes to a person.
+Agreement is evidence: a typed field whose value, as either engine read it,
+agrees with the register is confirmed even when the engines disagreed, and the
+register's spelling is taken; the source that confirmed it is recorded. A
+register that says otherwise than a sure reading puts it before a person.
+Handwriting always goes to a person, agreeing or not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from pipeline.extract.attested import confirm_attested_rows
-from pipeline.extract.fields import CONFIDENT, FieldRead
-from pipeline.extract.normalize import FieldInvalid, normalize, plain
-from pipeline.extract.zeros import is_zero_slip, zero_candidates, zero_candidates_twice
-from pipeline.storage.models import FieldStatus, RegistryEntry
+from pipeline.extract.attested import confirm_attested_rows, differ_by_marks_only
+from pipeline.extract.book import FieldBook
+from pipeline.extract.normalize import plain
+from pipeline.extract.reading import Evidence, FieldRead
+from pipeline.extract.voicing import hold_lost_voicing
+from pipeline.storage.models import RegistryEntry
 from pipeline.text.kana import kana_match_key
+from pipeline.vocabulary import CrossCheckOutcome
 
-REGISTER = "register"
+REGISTER = str(Evidence.REGISTER)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Source:
 @dataclass
 class CrossCheck:
     item: str  # pass_number / name / kana / exam_type / issue_date / exam_date / exam_result / qualification
-    outcome: str  # agree / mismatch / register_missing
+    outcome: CrossCheckOutcome
     message_ja: str
     sources: list[Source] = field(default_factory=list)
 
@@ -110,13 +113,18 @@ def _same(item: str, a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and key(a) == key(b)
 
 
+def _first(fields: dict[str, list[FieldRead]], key: str) -> FieldRead | None:
+    found = fields.get(key)
+    return found[0] if found else None
+
+
 def qualification_applied(fields: dict[str, list[FieldRead]]) -> tuple[str | None, bool]:
     """(CAP / OMP / None, confident) from form A's two checkboxes."""
-    cap = (fields.get("A.qual_cap") or [None])[0]
-    omp = (fields.get("A.qual_omp") or [None])[0]
+    cap = _first(fields, "A.qual_cap")
+    omp = _first(fields, "A.qual_omp")
     if cap is None or omp is None:
         return None, False
-    confident = cap.status in CONFIDENT and omp.status in CONFIDENT
+    confident = cap.confident and omp.confident
     ticked = [code for code, f in (("CAP", cap), ("OMP", omp)) if f.value == "true"]
     if len(ticked) != 1:
         return None, confident
@@ -126,161 +134,106 @@ def qualification_applied(fields: dict[str, list[FieldRead]]) -> tuple[str | Non
 def find_register_entry(
     fields: dict[str, list[FieldRead]], lookup: Callable[[str], RegistryEntry | None]
 ) -> RegistryEntry | None:
-    """The register line for the pass number read on the report or form A."""
+    """The register line for the pass number read on the report or form A (as settled,
+    or as either engine read it)."""
     for key in ITEM_FIELDS["pass_number"]:
         for f in fields.get(key, []):
-            if f.value:
-                entry = lookup(f.value)
+            for number in dict.fromkeys([f.value, *sorted(f.values_read())]):
+                entry = lookup(number) if number else None
                 if entry is not None:
                     return entry
     return None
 
 
-def cross_check(
-    fields: dict[str, list[FieldRead]], entry: RegistryEntry | None
-) -> list[CrossCheck]:
+@dataclass
+class CheckedFields:
+    """An envelope's fields once the register and the other form have spoken."""
+
+    fields: list[FieldRead]
+    checks: list[CrossCheck] = field(default_factory=list)
+
+    def field_map(self) -> dict[str, list[FieldRead]]:
+        return FieldBook(self.fields).as_map()
+
+
+def cross_check(fields: list[FieldRead], entry: RegistryEntry | None) -> CheckedFields:
     """Compare every item across its sources; confirm fields the register agrees with,
     and history rows (B) their attestations (C) agree with."""
-    confirm_attested_rows(fields)
+    book = FieldBook(fields)
+    confirm_attested_rows(book)
+    hold_lost_voicing(book)
+    identity_agrees = entry is not None and _identity_agrees(book.as_map(), entry)
     results: list[CrossCheck] = []
-    identity_agrees = entry is not None and _identity_agrees(fields, entry)
     for item, keys in ITEM_FIELDS.items():
-        reads = [f for key in keys for f in fields.get(key, []) if f.value]
         register_value = _register_value(item, entry) if entry is not None else None
         if register_value is not None and (item != "pass_number" or identity_agrees):
-            reads += [
-                f
-                for key in keys
-                for f in fields.get(key, [])
-                if not f.value and (register_value in f.alternatives or f.judge is not None)
-            ]
-            for f in reads:
-                if f.value != register_value and _zero_slip_of(item, f, register_value):
-                    # The ink re-draws as the register's value once a slashed-zero slip is
-                    # undone (``zeros``), and the register line is this person's.
-                    f.value = register_value
-                    f.confirm(REGISTER)
-                    continue
-                if not _same(item, f.value, register_value):
-                    if item in ("name", "pass_number") and _redraws_as(f, register_value):
-                        continue
-                    if item in DATES and identity_agrees and _redraws_as_slip(f, register_value):
-                        continue
-                    _doubt(f, f"合格者名簿の「{register_value}」と一致しません")
-                    continue
-                if f.status not in CONFIDENT and not f.placement_fits:
-                    continue  # looks handwritten: a person reads it, even when it agrees
-                if f.status not in CONFIDENT:
-                    f.status = FieldStatus.CONFIRMED
-                    f.reason = None
-                f.confirmed_by = REGISTER
-                if item in ("name", "kana"):
-                    # Equal up to spacing and small kana: the register's spelling is the right one.
-                    f.value = register_value
-        # Sources as settled above (a slip undone is no longer a disagreement).
-        sources = [
-            Source(f.key, f.value, str(f.status))
-            for key in keys
-            for f in fields.get(key, [])
-            if f.value
-        ]
-        if entry is not None:
-            sources.append(Source(REGISTER, register_value, "register"))
-        confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
-        distinct = {(_COMPARE.get(item, plain))(s.value) for s in confident}
-        if len(distinct) > 1:
-            results.append(CrossCheck(item, "mismatch", _mismatch_ja(item, confident), sources))
-        elif sources:
-            results.append(CrossCheck(item, "agree", f"{ITEM_JA[item]}は一致しています", sources))
-    if entry is None and any(
-        f.value for k in ITEM_FIELDS["pass_number"] for f in fields.get(k, [])
-    ):
-        _doubt_unregistered_numbers(fields)
+            for key in keys:
+                for read in book.all(key):
+                    settled = _against_register(item, read, register_value)
+                    if settled is not read:
+                        book.put(settled)
+        results.extend(_item_check(item, book, entry, register_value))
+    if entry is None and any(f.value for k in ITEM_FIELDS["pass_number"] for f in book.all(k)):
         results.append(
             CrossCheck(
                 "pass_number",
-                "register_missing",
+                CrossCheckOutcome.REGISTER_MISSING,
                 "合格者番号が合格者名簿に見つかりません（番号の読み取りまたは名簿の取り込みを確認してください）",
                 [
                     Source(f.key, f.value, str(f.status))
                     for k in ITEM_FIELDS["pass_number"]
-                    for f in fields.get(k, [])
+                    for f in book.all(k)
                 ],
             )
         )
-    results.extend(_qualification_check(fields, entry))
-    for reads in fields.values():
-        for f in reads:
-            f.judge = None  # the crops are no longer needed
-    return results
+    results.extend(_qualification_check(book.as_map(), entry))
+    return CheckedFields(book.fields(), results)
 
 
-def _redraws_as(read: FieldRead, register_value: str) -> bool:
-    """A name or number read wrong (or not at all) whose crop re-draws as the register's,
-    clearly better than as what was read: the register's value, confirmed. Agreeing
-    readings are no exception (a 3 read as 8 by every rendition); a reading sure on its
-    own is."""
-    if read.judge is None or read.status == FieldStatus.OK:
-        return False
-    trial = read.judge.better(register_value)
-    if trial is None:
-        return False
-    read.adopt(trial, REGISTER, register_value)
-    return True
+def _against_register(item: str, read: FieldRead, register_value: str) -> FieldRead:
+    """``read`` as the register leaves it: confirmed when it (or what an engine read on
+    its crop) is the register's value; put before a person when it says otherwise."""
+    spelling = register_value if item in ("name", "kana") else None
+    if read.value and _same(item, read.value, register_value):
+        if read.handwritten:
+            return read  # a person reads handwriting, even when it agrees
+        if read.confident:
+            return replace(read, confirmed_by=REGISTER, value=spelling or read.value)
+        return read.confirmed(Evidence.REGISTER, spelling or read.value)
+    read_as = [v for v in read.values_read() if _same(item, v, register_value)]
+    if read_as and not read.handwritten:
+        # One engine read the register's value, the other something else.
+        return read.confirmed(Evidence.REGISTER, spelling or read_as[0])
+    if not read.value and not read.values_read():
+        return read
+    why = f"合格者名簿の「{register_value}」と一致しません"
+    if differ_by_marks_only(read.value, register_value):
+        why += "（濁点・半濁点の読み落としの可能性）"
+    return read.held(why)
 
 
-def _redraws_as_slip(read: FieldRead, register_value: str) -> bool:
-    """A date read as the register's but for slashed-zero slips (2024年4月16日 for the
-    10th, ``zeros.zero_candidates_twice``) whose crop re-draws as the register's date clearly better
-    than as read (or, read as no date at all, within the consensus distance)."""
-    if read.judge is None or read.status == FieldStatus.OK:
-        return False
-    if read.value and not is_zero_slip(register_value, read.value):
-        return False
-    validator = read.judge.item.spec.validator
-    for text in zero_candidates_twice(read.raw_text):
-        if _normalised(validator, text) != register_value:
-            continue
-        trial = read.judge.better(text)
-        if trial is not None and trial.value == register_value:
-            read.adopt(trial, REGISTER)
-            return True
-    return False
-
-
-def _normalised(validator: str | None, text: str) -> str | None:
-    try:
-        return normalize(validator, text)
-    except FieldInvalid:
-        return None
-
-
-def _zero_slip_of(item: str, read: FieldRead, register_value: str) -> bool:
-    """The reading is the register's number but for slashed-zero slips (``zeros``)."""
-    if register_value in read.alternatives:
-        return True
-    return (
-        item == "pass_number"
-        and read.placement_fits
-        and register_value in zero_candidates(read.raw_text)
-    )
-
-
-def _doubt_unregistered_numbers(fields: dict[str, list[FieldRead]]) -> None:
-    """A pass number the register does not know is not settled by readings agreeing.
-
-    The register's silence outweighs that agreement: the corpus showed a final 0
-    read as 8 by two renditions alike. A number read confidently on its own stays
-    as read; the register_missing finding shows it to staff either way.
-    """
-    for key in ITEM_FIELDS["pass_number"]:
-        for f in fields.get(key, []):
-            _doubt(f, "合格者名簿にない番号です")
-
-
-def _doubt(read: FieldRead, why_ja: str) -> None:
-    """Undo a confirmation by agreeing readings that the register contradicts."""
-    read.doubt(f"{why_ja}（2回の読み取りは一致しましたが、確認してください）")
+def _item_check(
+    item: str, book: FieldBook, entry: RegistryEntry | None, register_value: str | None
+) -> list[CrossCheck]:
+    sources = [
+        Source(f.key, f.value, str(f.status))
+        for k in ITEM_FIELDS[item]
+        for f in book.all(k)
+        if f.value
+    ]
+    if entry is not None:
+        sources.append(Source(REGISTER, register_value, "register"))
+    confident = [s for s in sources if s.status in ("ok", "confirmed", "register")]
+    distinct = {(_COMPARE.get(item, plain))(s.value) for s in confident}
+    if len(distinct) > 1:
+        return [
+            CrossCheck(item, CrossCheckOutcome.MISMATCH, _mismatch_ja(item, confident), sources)
+        ]
+    if sources:
+        return [
+            CrossCheck(item, CrossCheckOutcome.AGREE, f"{ITEM_JA[item]}は一致しています", sources)
+        ]
+    return []
 
 
 def _identity_agrees(fields: dict[str, list[FieldRead]], entry: RegistryEntry) -> bool:
@@ -310,7 +263,7 @@ def _qualification_check(
     fields: dict[str, list[FieldRead]], entry: RegistryEntry | None
 ) -> list[CrossCheck]:
     applied, confident = qualification_applied(fields)
-    report = (fields.get("R.exam_type") or [None])[0]
+    report = _first(fields, "R.exam_type")
     exam = entry.exam_type if entry is not None else (report.value if report else None)
     if applied is None or exam is None:
         return []
@@ -323,9 +276,13 @@ def _qualification_check(
         return [
             CrossCheck(
                 "qualification",
-                "mismatch",
+                CrossCheckOutcome.MISMATCH,
                 f"申請資格（{applied}）と合格した試験種別（{exam}）が一致しません",
                 sources,
             )
         ]
-    return [CrossCheck("qualification", "agree", "申請資格と試験種別は一致しています", sources)]
+    return [
+        CrossCheck(
+            "qualification", CrossCheckOutcome.AGREE, "申請資格と試験種別は一致しています", sources
+        )
+    ]

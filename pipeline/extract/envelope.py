@@ -8,18 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.extract.fields import (
-    FieldRead,
-    PendingText,
-    Thresholds,
-    prepare_page_fields,
-    read_texts,
-)
 from pipeline.extract.identify import (
     PageIdentity,
     PageKind,
@@ -27,8 +20,13 @@ from pipeline.extract.identify import (
     blank_reference,
     identify_page,
 )
+from pipeline.extract.options import ExtractOptions
+from pipeline.extract.page_fields import prepare_page_fields
+from pipeline.extract.reading import FieldRead
+from pipeline.extract.text_reading import PendingText, read_texts
 from pipeline.forms.schema import FormTemplate
-from pipeline.imaging.raster import PageImage, page_images
+from pipeline.imaging.local import find_local_warp
+from pipeline.imaging.raster import PageImage, page_images, with_red
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +38,6 @@ FORM_NAMES_JA = {
     "C": "(C) 上司もしくは監督者による証明",
     "D": "(D) 宣誓書",
 }
-
-
-@dataclass(frozen=True)
-class ExtractOptions:
-    work_dpi: int
-    max_residual_mm: float
-    thresholds: Thresholds
-    max_pixels: int
-    ocr_cmd: str = "tesseract"
 
 
 @dataclass
@@ -63,11 +52,14 @@ class PageResult:
     alignment_method: str | None
     residual_mm: float | None
     note: str
+    # The largest local correction made after the homography (folds, curl, photos), mm.
+    local_correction_mm: float | None = None
     fields: list[FieldRead] = field(default_factory=list)
     image: np.ndarray | None = field(
         default=None, repr=False
     )  # aligned if aligned, else as scanned
     pending: list[PendingText] = field(default_factory=list, repr=False)  # text not yet OCR'd
+    image_path: str | None = None  # relative to the data root, once saved
 
     @property
     def key(self) -> TemplateKey | None:
@@ -142,16 +134,27 @@ def read_page(
             if identity.aligned is not None
             else alignment.warp(page.image, template.page_size_mm)
         )
+        red = (
+            alignment.warp(page.red, template.page_size_mm, fill=0)
+            if page.red is not None
+            else None
+        )
+        blank = blank_reference(template, options.work_dpi)
+        local = find_local_warp(aligned, blank, options.work_dpi)
+        if local.worth_applying:
+            result.local_correction_mm = round(local.largest_mm, 2)
         result.fields, result.pending = prepare_page_fields(
             aligned,
             template,
             options.work_dpi,
-            blank=blank_reference(template, options.work_dpi),
+            blank=blank,
             page_index=page.index,
+            red=red,
+            local=local,
         )
         if not defer_text:
             read_pending_texts([result], options)
-        result.image = aligned
+        result.image = with_red(aligned, red)
     elif alignment is not None and template is None:
         result.image = alignment.warp(page.image, next(iter(templates.values())).page_size_mm)
     else:
@@ -163,14 +166,20 @@ def read_page(
 
 
 def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None:
-    """OCR the pending text fields of ``pages`` together (one or several envelopes: few
-    tesseract starts)."""
-    for token, page in enumerate(pages):
-        for item in page.pending:
-            item.page = token
+    """Read the pending text fields of ``pages`` together (one or several envelopes: few
+    tesseract starts, full PP-OCR batches); each page's placeholders are replaced by
+    the fields read."""
     pending = [item for page in pages for item in page.pending]
-    read_texts(pending, options.thresholds, ocr_cmd=options.ocr_cmd)
+    if not pending:
+        return
+    done = iter(read_texts(pending, options.text))
     for page in pages:
+        read = {item.spec.name: next(done) for item in page.pending}
+        # The page's own placeholder knows where its crop went (saved, or still held).
+        page.fields = [
+            replace(read[f.name], crop=f.crop, crop_path=f.crop_path) if f.name in read else f
+            for f in page.fields
+        ]
         page.pending = []
 
 

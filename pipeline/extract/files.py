@@ -7,6 +7,7 @@ named deterministically, so a re-run overwrites instead of piling up.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -46,11 +47,14 @@ def save_page_outputs(
         path = atomic_write_bytes(folder / "page.png", _png(small))
         page.image_path = str(path.relative_to(data_root))
         page.image = None
+    saved = []
     for read in page.fields:
-        if read.crop is None:
-            continue
-        name = re.sub(r"[^a-z0-9_]", "_", read.name)
-        path = atomic_write_bytes(folder / f"{read.form_code}_{name}.png", _png(read.crop))
-        read.crop_path = str(path.relative_to(data_root))
-        read.crop = None
+        if read.crop is not None:
+            name = re.sub(r"[^a-z0-9_]", "_", read.name)
+            path = atomic_write_bytes(folder / f"{read.form_code}_{name}.png", _png(read.crop))
+            read = replace(read, crop=None, crop_path=str(path.relative_to(data_root)))
+        saved.append(read)
+    page.fields = saved
+    for item in page.pending:
+        item.read = replace(item.read, crop=None)  # the page's field keeps where it was saved
     return page

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import cv2
 import numpy as np
@@ -29,17 +28,11 @@ from pipeline.imaging.align import (
     sanity_problems,
 )
 from pipeline.ocr.tesseract import OcrRequest, read_words
+from pipeline.vocabulary import PageKind
 
 log = logging.getLogger(__name__)
 
 TemplateKey = tuple[str, int]
-
-
-class PageKind(StrEnum):
-    FORM = "form"  # identified and aligned
-    EXTRA = "extra"  # no marks, no QR: not one of our forms (cover letter)
-    UNIDENTIFIED = "unidentified"  # looks like our form, but which one is unknown
-    UNALIGNED = "unaligned"  # identified, but no trustworthy alignment
 
 
 @dataclass(frozen=True)
@@ -132,10 +125,10 @@ def identify_page(
 ) -> PageIdentity:
     """Identify ``image`` among ``templates`` and align it at ``work_dpi``."""
     layouts: dict[tuple[object, ...], tuple[MarkerLayout, list[FormTemplate]]] = {}
-    for template in templates.values():
-        layout = layout_of(template)
+    for candidate in templates.values():
+        layout = layout_of(candidate)
         signature = (tuple(sorted(layout.markers.items())), layout.page_mm, layout.dictionary)
-        layouts.setdefault(signature, (layout, []))[1].append(template)
+        layouts.setdefault(signature, (layout, []))[1].append(candidate)
 
     marker_failure = ""
     for layout, members in layouts.values():

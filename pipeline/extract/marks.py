@@ -1,19 +1,33 @@
 """Checkboxes, signatures and seals: judged by ink, not OCR.
 
-Each judgement returns a value, a confidence and whether it is certain. The
-band between "clearly empty" and "clearly marked" is uncertain on purpose:
-a faint smudge or a stray stroke goes to a person.
+A checkbox is judged where its printed square really is: the square is found on
+the page near where the alignment put it (``register_box``), and only ink the
+blank form does not print counts. A tick, a circle or a fill made for the box
+counts; ink that crosses the box and carries on well beyond it (a received
+stamp, a signature's tail, a ruling) is not a mark, and a box it crosses is
+uncertain. A box whose print cannot be found, or that lies under a stamp, is
+uncertain too: it goes to a person, never ``ok``. The band between "clearly
+empty" and "clearly marked" is uncertain on purpose.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from pipeline.extract.crops import MM_PER_INCH, box_to_px, cut, ink_mask, ink_ratio, mm_to_px
-from pipeline.forms.schema import Box
+from pipeline.extract.crops import (
+    MM_PER_INCH,
+    box_to_px,
+    cut,
+    ink_mask,
+    mm_to_px,
+    remove_rulings,
+)
+from pipeline.extract.reading import MarkEvidence
+from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
+from pipeline.imaging.local import LocalWarp, dewarp
 
 
 @dataclass(frozen=True)
@@ -25,11 +39,20 @@ class MarkThresholds:
 
 
 CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
-# Ink just around the box, above what the blank prints there: a circle drawn round the box.
-CHECKBOX_AROUND = MarkThresholds(empty=0.01, marked=0.025)
+# A circle drawn round the box: the share of directions from the box's centre in which
+# ink made for the box lies clear of the printed square (a thickened print, a tick's
+# tail cover few directions; a circle most).
+CIRCLE = MarkThresholds(empty=0.3, marked=0.6)
+CIRCLE_CLEAR_MM = 0.3  # ink this far beyond the print's own thickening is drawn
+PRINT_TOLERANCE_MM = 0.2  # the least the print is widened by before ink counts
+CIRCLE_BINS = 36
+# Ink beyond the print anywhere on the box and its surround: an empty box has next to none.
+NEAR = MarkThresholds(empty=0.008, marked=0.5)
+CIRCLE_MIN_RADIUS = 0.45  # of the box's side: a tight circle runs inside the box's corners
 AROUND_MM = 1.5
 SIGNATURE = MarkThresholds(empty=0.002, marked=0.010)
 SEAL = MarkThresholds(empty=0.004, marked=0.020)
+DOUBT_JA = "記入の有無が判別しにくい"
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,8 @@ class MarkRead:
     confidence: float  # 0..1
     certain: bool
     ink_ratio: float
+    evidence: MarkEvidence | None = None
+    doubt_ja: str | None = None  # why it is uncertain, when it is
 
 
 def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
@@ -52,21 +77,173 @@ def judge(ratio: float, thresholds: MarkThresholds) -> MarkRead:
     return MarkRead(middle >= 0.5, 0.5 * abs(middle - 0.5) * 2 * 0.5, False, ratio)
 
 
-def added_ink_ratio(
+def judge_checkbox(inside: float, around: float, near: float = 0.0) -> MarkRead:
+    """Ticked if marked inside or circled around; empty only if clean inside, around and
+    near the box; else doubtful.
+
+    ``inside``: the share of the box's inside inked; ``around``: the share of directions
+    round the box a circle covers; ``near``: the share of the box and its surround inked
+    beyond the print (a circle hugging the printed square shows only here)."""
+    a = judge(inside, CHECKBOX)
+    b = judge(around, CIRCLE)
+    c = judge(near, NEAR)
+    if (a.present and a.certain) or (b.present and b.certain):
+        best = a if a.present and a.certain else b
+        return MarkRead(True, best.confidence, True, max(inside, around))
+    if a.certain and b.certain and c.certain and not c.present:
+        confidence = min(a.confidence, b.confidence, c.confidence)
+        return MarkRead(False, confidence, True, max(inside, around))
+    return MarkRead(
+        a.present or b.present or c.present,
+        min(a.confidence, b.confidence, c.confidence),
+        False,
+        max(inside, around, near),
+    )
+
+
+# --- foreign ink on the page --------------------------------------------------------------
+
+ZONE_DPI = 100.0  # the page is looked at coarsely for stamps
+ZONE_MIN_MM = 12.0  # ink this large both ways, not printed by the form, is a stamp or the like
+ZONE_JOIN_MM = 1.0  # a stamp's broken ring and its date are one piece once joined this much
+ZONE_PRINT_GROW_MM = 1.0  # the blank's print, widened by the coarse alignment's error
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """Ink on a page the form does not print and no field explains: received stamps
+    and the like, as boxes in mm. ``zones``: in the grey page, where checkboxes under one
+    are uncertain; ``red_zones``: a colour scan's red stamps, which the grey page has
+    dropped (checkboxes see through them), and which only a seal field could take for a
+    seal."""
+
+    zones: tuple[Box, ...] = field(default=())
+    red_zones: tuple[Box, ...] = field(default=())
+
+    def covers(self, box: Box) -> bool:
+        return any(_overlap(zone, box) for zone in self.zones)
+
+    def covers_in_red(self, box: Box) -> bool:
+        return any(_overlap(zone, box) for zone in (*self.zones, *self.red_zones))
+
+    @classmethod
+    def find(
+        cls,
+        page: np.ndarray,
+        blank: np.ndarray,
+        dpi: float,
+        template: FormTemplate,
+        red: np.ndarray | None = None,
+        local: LocalWarp | None = None,
+    ) -> PageMarks:
+        """Stamps and the like on an aligned ``page``; ``red``: a colour scan's red ink;
+        ``local``: where the sheet sits off the homography (a fold, curl), undone on the
+        coarse page."""
+        scale = ZONE_DPI / dpi
+        small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if local is not None and local.worth_applying:
+            small = dewarp(small, local, ZONE_DPI)
+        printed = cv2.resize(blank, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        grow = max(1, mm_to_px(ZONE_PRINT_GROW_MM, ZONE_DPI))
+        printed_ink = cv2.dilate(ink_mask(printed), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+        added = cv2.bitwise_and(ink_mask(small), cv2.bitwise_not(printed_ink))
+        red_zones: tuple[Box, ...] = ()
+        if red is not None:
+            reds = cv2.resize(red, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+            if local is not None and local.worth_applying:
+                reds = dewarp(reds, local, ZONE_DPI, fill=0)
+            red_zones = _zones((reds > 60).astype(np.uint8) * 255, template)
+        return cls(_zones(added, template), red_zones)
+
+
+def _zones(added: np.ndarray, template: FormTemplate) -> tuple[Box, ...]:
+    """Pieces of ``added`` ink (at ``ZONE_DPI``) large enough both ways to be a stamp,
+    but for a seal or signature where the form asks for one."""
+    join = max(1, mm_to_px(ZONE_JOIN_MM, ZONE_DPI))
+    added = cv2.morphologyEx(added, cv2.MORPH_CLOSE, np.ones((2 * join + 1,) * 2, np.uint8))
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(added, connectivity=8)
+    mm_per_px = MM_PER_INCH / ZONE_DPI
+    expected = [
+        spec.frame_mm.inset(-2.0)
+        for spec in template.fields
+        if spec.kind in (FieldKind.SIGNATURE, FieldKind.SEAL)
+    ]
+    zones = []
+    for x, y, w, h, _area in stats[1:count]:
+        if min(w, h) * mm_per_px < ZONE_MIN_MM:
+            continue
+        zone = Box(x * mm_per_px - 1, y * mm_per_px - 1, w * mm_per_px + 2, h * mm_per_px + 2)
+        if any(_inside(zone, room, share=0.7) for room in expected):
+            continue  # a seal or signature where the form asks for one
+        zones.append(zone)
+    return tuple(zones)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+
+
+def _inside(a: Box, room: Box, *, share: float) -> bool:
+    """At least ``share`` of ``a``'s area lies inside ``room``."""
+    w = max(0.0, min(a.x + a.w, room.x + room.w) - max(a.x, room.x))
+    h = max(0.0, min(a.y + a.h, room.y + room.h) - max(a.y, room.y))
+    return w * h >= share * a.w * a.h
+
+
+# --- one checkbox -------------------------------------------------------------------------
+
+# After the page's alignment (and its local correction) a box still sits a little off
+# its print: an uneven feed, a fold. It is laid onto the blank's print within this.
+REGISTER_SEARCH_MM = 1.5
+BOX_FOUND_SHARE = 0.5  # of the blank's print around the box the page must show
+INSET_MM = 0.35  # the inside: clear of the printed square's edges
+REACH_MM = 4.0  # a mark made for the box stays within this of it; ink beyond crosses it
+LOOK_MM = REACH_MM + 0.5  # how far around the box ink is looked at
+BRIDGE_MM = 0.45  # the printed square's line and its tolerance, which a crossing line loses
+
+
+def register_box(
     page: np.ndarray,
     blank: np.ndarray,
     box: Box,
     dpi: float,
     *,
-    tolerance_mm: float = 0.2,
-    shift_mm: tuple[float, float] = (0.0, 0.0),
-) -> float:
-    """Share of ``box`` inked on the page but not printed on the blank form.
+    search_mm: float = REGISTER_SEARCH_MM,
+    start_mm: tuple[float, float] = (0.0, 0.0),
+) -> tuple[tuple[float, float], float]:
+    """Where the page shows the blank's print of ``box``: the (dx, dy) in mm within
+    ``search_mm`` of ``start_mm`` (the page's local offset there) that lays most of the
+    blank's ink onto the page's (the nearest on a tie), and the share of that print the
+    page shows there (1.0 when the blank prints nothing there)."""
+    x, y, w, h = box_to_px(box, dpi)
+    px, py, _, _ = box_to_px(box._replace(x=box.x + start_mm[0], y=box.y + start_mm[1]), dpi)
+    pad = mm_to_px(search_mm, dpi)
+    rows, cols = page.shape[:2]
+    inside = pad <= py and py + h + pad <= rows and pad <= px and px + w + pad <= cols
+    printed = ink_mask(blank[y : y + h, x : x + w]).astype(np.float32) / 255
+    total = float(printed.sum())
+    if pad < 1 or not inside or printed.shape != (h, w) or total == 0.0:
+        return start_mm, 1.0
+    region: np.ndarray = (
+        ink_mask(page[py - pad : py + h + pad, px - pad : px + w + pad]).astype(np.float32) / 255
+    )
+    # A print one pixel off still counts as shown (blur, a thicker scanned line).
+    region = cv2.dilate(region, np.ones((3, 3), np.uint8))
+    overlap = cv2.matchTemplate(region, printed, cv2.TM_CCORR)
+    steps = np.arange(-pad, pad + 1, dtype=np.float32)
+    # A millionth of the print per pixel of distance only breaks ties, towards no shift.
+    ranked = overlap - 1e-6 * total * np.hypot(*np.meshgrid(steps, steps))
+    _, _, _, (bx, by) = cv2.minMaxLoc(ranked)
+    mm_per_px = MM_PER_INCH / dpi
+    shown = float(overlap[by, bx]) / total
+    found = ((px - x) + bx - pad) * mm_per_px, ((py - y) + by - pad) * mm_per_px
+    return found, shown
 
-    The blank's ink is grown by ``tolerance_mm`` first, so thicker scanned lines
-    and small alignment residuals do not count as writing. ``shift_mm`` is where
-    the page shows ``box`` relative to the blank (``local_shift_mm``).
-    """
+
+def _masks(
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ink of ``box`` on the page (shifted by ``shift_mm``), and the blank's print there."""
     dx, dy = shift_mm
     written = ink_mask(cut(page, box._replace(x=box.x + dx, y=box.y + dy), dpi))
     printed = ink_mask(cut(blank, box, dpi))
@@ -74,101 +251,232 @@ def added_ink_ratio(
         printed = cv2.resize(
             printed, (written.shape[1], written.shape[0]), interpolation=cv2.INTER_NEAREST
         )
-    grow = max(1, mm_to_px(tolerance_mm, dpi))
-    printed = cv2.dilate(printed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    added = cv2.bitwise_and(written, cv2.bitwise_not(printed))
+    return written, printed
+
+
+MAX_HALO_MM = 0.6  # a copy of a copy thickens a line by up to this on each side
+HALO_STEP_SHARE = 0.2  # growing the print further takes less than this of its outline
+
+
+def print_halo_px(written: np.ndarray, printed: np.ndarray, dpi: float) -> int:
+    """How much thicker this scan prints the form's lines than the blank (pixels on each
+    side): the print is grown step by step until a step takes little more of the page's
+    ink (a thickened line is used up; a mark drawn near it is not)."""
+    outline = max(1, cv2.countNonZero(cv2.dilate(printed, _DISK1)) - cv2.countNonZero(printed))
+    left = cv2.countNonZero(cv2.bitwise_and(written, cv2.bitwise_not(printed)))
+    grown = printed
+    for step in range(1, mm_to_px(MAX_HALO_MM, dpi) + 1):
+        grown = cv2.dilate(grown, _DISK1)
+        now = cv2.countNonZero(cv2.bitwise_and(written, cv2.bitwise_not(grown)))
+        if left - now < HALO_STEP_SHARE * outline:
+            return step - 1
+        left = now
+    return mm_to_px(MAX_HALO_MM, dpi)
+
+
+_DISK1 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+@dataclass(frozen=True)
+class CheckboxInk:
+    inside: float  # share of the box's inside inked by marks made for it
+    around: float  # share of directions round the box a circle made for it covers
+    crossed: bool  # ink crosses the box and carries on beyond ``REACH_MM``
+    near: float = 0.0  # share of the box and its surround inked by marks made for it
+    halo_mm: float = 0.0  # how much thicker the scan prints the form's lines here
+
+
+def checkbox_ink(
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
+) -> CheckboxInk:
+    """The added ink around ``box`` sorted into pieces made for the box and pieces that
+    only pass through (they reach beyond ``REACH_MM`` of it)."""
+    look = box.inset(-LOOK_MM)
+    written, printed = _masks(page, blank, look, dpi, shift_mm)
+    # Only ink beyond how thick this scan prints the form counts as written.
+    halo = print_halo_px(written, printed, dpi)
+    grow = max(mm_to_px(PRINT_TOLERANCE_MM, dpi), halo + 1)
+    grown = cv2.dilate(printed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    added = cv2.bitwise_and(written, cv2.bitwise_not(grown))
     added = cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # specks
-    return float(cv2.countNonZero(added)) / float(added.size or 1)
+    # What passes through is told by where it goes, faint parts included: a fold's crease
+    # shows dark inside the box and only faintly outside it.
+    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
+    faint = faint_mask(gray, dpi) if gray.shape == added.shape else np.zeros_like(added)
+    # (the faint edge of a printed line is wider than its ink: that is print too)
+    faint_print = cv2.dilate(grown, np.ones((5, 5), np.uint8))  # 2 px: the bridge's + 2
+    passing = cv2.bitwise_or(added, cv2.bitwise_and(faint, cv2.bitwise_not(faint_print)))
+    # Taking the print away cuts a line that crosses the box where it crosses the box's
+    # own edges: pieces are joined across gaps that wide before they are told apart.
+    # (wider by however much more than the least the print was widened by here)
+    bridge = max(1, mm_to_px(BRIDGE_MM, dpi)) + grow - mm_to_px(PRINT_TOLERANCE_MM, dpi) + 2
+    joined = cv2.dilate(passing, np.ones((2 * bridge + 1, 2 * bridge + 1), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    through = np.where(passing > 0, labels, 0)
+    labels = np.where(added > 0, labels, 0)
+    reach = mm_to_px(LOOK_MM - REACH_MM, dpi)
+    h, w = added.shape
+    far = np.zeros(count, dtype=bool)
+    for k in range(1, count):
+        x, y, cw, ch, _ = stats[k]
+        far[k] = x < reach or y < reach or x + cw > w - reach or y + ch > h - reach
+    own = np.where(far[labels] | (labels == 0), 0, 255).astype(np.uint8)
+    inner = _sub_box(box.inset(INSET_MM), look, dpi)
+    inside = _share(own, inner)
+    # Anything long that crosses the box, or that reaches the box's surround with ink of its
+    # own (a circle joined to a stamp's ring), makes the box uncertain: never dropped.
+    near_box = _sub_box(box.inset(-AROUND_MM), look, dpi)
+    touching = np.union1d(np.unique(through[_slice(inner)]), np.unique(labels[_slice(near_box)]))
+    crossing = far & np.isin(np.arange(count), touching)
+    clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
+    circled = _circled(own, printed, _sub_box(box, look, dpi), clear)
+    near = _share(own, near_box)
+    return CheckboxInk(inside, circled, bool(crossing[1:].any()), near, halo * MM_PER_INCH / dpi)
 
 
-# The page's homography fits the four corner marks; a sheet fed unevenly through
-# the scanner still sits up to about a millimetre off between them, and on a
-# blurred 200-dpi scan the printed square's edge then lies outside the blank's
-# tolerance: "ink around the box", a circled box, on every empty box of a row.
-# So each box is first laid onto the blank's print locally, within this distance.
-REGISTER_SEARCH_MM = 1.0
+def _circled(
+    own: np.ndarray, printed: np.ndarray, box: tuple[int, int, int, int], clear_px: int
+) -> float:
+    """The share of directions from the box's centre in which ``own`` ink lies clear of
+    all print by ``clear_px`` (a circle round the box; a tight one runs inside its
+    corners)."""
+    clear = cv2.distanceTransform(cv2.bitwise_not(printed), cv2.DIST_L2, 3)
+    x, y, w, h = box
+    ys, xs = np.nonzero((own > 0) & (clear >= clear_px))
+    dy, dx = ys - (y + h / 2), xs - (x + w / 2)
+    # A circle encloses the box: ink near the centre (a smudge, a tick's middle) looks
+    # every way from it and says nothing about a circle.
+    far = np.hypot(dx, dy) >= CIRCLE_MIN_RADIUS * max(w, h)
+    if not far.any():
+        return 0.0
+    angles = np.arctan2(dy[far], dx[far])
+    bins = np.unique(((angles + np.pi) / (2 * np.pi) * CIRCLE_BINS).astype(int) % CIRCLE_BINS)
+    return len(bins) / CIRCLE_BINS
 
 
-def local_shift_mm(
+def _sub_box(inner: Box, outer: Box, dpi: float) -> tuple[int, int, int, int]:
+    x, y, w, h = box_to_px(Box(inner.x - outer.x, inner.y - outer.y, inner.w, inner.h), dpi)
+    return x, y, w, h
+
+
+def _slice(rect: tuple[int, int, int, int]) -> tuple[slice, slice]:
+    x, y, w, h = rect
+    return slice(max(0, y), y + h), slice(max(0, x), x + w)
+
+
+def _share(mask: np.ndarray, rect: tuple[int, int, int, int]) -> float:
+    part = mask[_slice(rect)]
+    return float(cv2.countNonZero(part)) / float(part.size or 1)
+
+
+def judge_checkbox_on_page(
     page: np.ndarray,
     blank: np.ndarray,
     box: Box,
     dpi: float,
+    foreign: PageMarks,
     *,
-    search_mm: float = REGISTER_SEARCH_MM,
-) -> tuple[float, float]:
-    """Where the page shows the blank's print of ``box``: the (dx, dy) in mm, within
-    ``search_mm``, that lays the most of the blank's ink onto the page's (the nearest
-    such shift on a tie; none when the blank prints nothing there)."""
-    x, y, w, h = box_to_px(box, dpi)
-    pad = mm_to_px(search_mm, dpi)
-    inside = pad <= y and y + h + pad <= page.shape[0] and pad <= x and x + w + pad <= page.shape[1]
-    printed = ink_mask(blank[y : y + h, x : x + w]).astype(np.float32) / 255
-    if pad < 1 or not inside or printed.shape != (h, w) or not printed.any():
-        return 0.0, 0.0  # nothing to register on, or the box is at the page's edge
-    region = ink_mask(page[y - pad : y + h + pad, x - pad : x + w + pad]).astype(np.float32) / 255
-    overlap = cv2.matchTemplate(region, printed, cv2.TM_CCORR)
-    steps = np.arange(-pad, pad + 1, dtype=np.float32)
-    # A millionth of the print per pixel of distance only breaks ties, towards no shift.
-    overlap -= 1e-6 * float(printed.sum()) * np.hypot(*np.meshgrid(steps, steps))
-    _, _, _, (x, y) = cv2.minMaxLoc(overlap)
-    mm_per_px = MM_PER_INCH / dpi
-    return (x - pad) * mm_per_px, (y - pad) * mm_per_px
-
-
-def checkbox_ratios(
-    page: np.ndarray,
-    box: Box,
-    dpi: float,
-    blank: np.ndarray | None = None,
-    *,
-    shift_mm: tuple[float, float] | None = None,
-) -> tuple[float, float]:
-    """Ink inside the box (inset: the printed square lies just outside) and around it.
-
-    With the blank form, only ink the blank does not print there counts (the
-    printed square and nearby labels never do), after laying the box onto the
-    blank's print locally (``shift_mm``, found here when not given); without it,
-    raw ink ratios.
-    """
-    if blank is not None:
-        around = box.inset(-AROUND_MM)
-        shift = local_shift_mm(page, blank, around, dpi) if shift_mm is None else shift_mm
-        return (
-            added_ink_ratio(page, blank, box.inset(0.35), dpi, shift_mm=shift),
-            added_ink_ratio(page, blank, around, dpi, shift_mm=shift),
+    start_mm: tuple[float, float] = (0.0, 0.0),
+) -> MarkRead:
+    """A checkbox of an aligned page, judged where its printed square really is (looked
+    for around ``start_mm``, the page's local offset there)."""
+    around = box.inset(-AROUND_MM)
+    shift, shown = register_box(page, blank, around, dpi, start_mm=start_mm)
+    ink = checkbox_ink(page, blank, box, dpi, shift)
+    judged = judge_checkbox(ink.inside, ink.around, ink.near)
+    crossed_by = "stamp" if foreign.covers(around) else ("line" if ink.crossed else None)
+    evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)
+    doubt = None
+    if crossed_by == "stamp":
+        doubt = "受付印などの印影が枠に重なっています"
+    elif crossed_by == "line":
+        doubt = "枠の外から続く線や印影が枠に重なっています"
+    elif not evidence.box_found:
+        doubt = f"印刷された枠が見つかりません（{shown:.0%} のみ確認）"
+    if doubt is not None:
+        return MarkRead(
+            judged.present, min(judged.confidence, 0.4), False, judged.ink_ratio, evidence, doubt
         )
-    inside = ink_ratio(cut(page, box.inset(0.35), dpi), dpi, remove_lines=False)
-    around = ink_ratio(cut(page, box.inset(-AROUND_MM), dpi), dpi, remove_lines=False)
-    return inside, around
-
-
-def judge_checkbox(inside: float, around: float) -> MarkRead:
-    """Ticked if marked inside or circled around; empty only if clean in both; else doubtful."""
-    a = judge(inside, CHECKBOX)
-    b = judge(around, CHECKBOX_AROUND)
-    if (a.present and a.certain) or (b.present and b.certain):
-        best = a if a.present and a.certain else b
-        return MarkRead(True, best.confidence, True, max(inside, around))
-    if a.certain and b.certain:
-        return MarkRead(False, min(a.confidence, b.confidence), True, max(inside, around))
     return MarkRead(
-        a.present or b.present, min(a.confidence, b.confidence), False, max(inside, around)
+        judged.present, judged.confidence, judged.certain, judged.ink_ratio, evidence, None
     )
 
 
-def read_checkbox(
-    page: np.ndarray, box: Box, dpi: float, baseline: tuple[float, float] = (0.0, 0.0)
+# --- signatures and seals -----------------------------------------------------------------
+
+_WRITING = {FieldKind.SIGNATURE: SIGNATURE, FieldKind.SEAL: SEAL}
+
+
+# A mark may be faint (a seal photocopied to light grey, a pencil tick): before a box
+# is called empty for sure, it must look like paper even to a far more sensitive eye.
+FAINT_CONTRAST = 28  # grey levels darker than the crop's paper
+FAINT_SPECK_MM = 0.5
+
+
+def _added_share(ink: np.ndarray, printed: np.ndarray, dpi: float, *, faint: bool = False) -> float:
+    """Share of a box inked beyond the blank's print there (guides such as 印), the
+    print widened by how thick this scan prints it; ``faint``: counting any ink
+    noticeably darker than the paper (``faint_mask``)."""
+    written = faint_mask(ink, dpi) if faint else ink_mask(ink)
+    drawn = ink_mask(printed)
+    if drawn.shape != written.shape:
+        drawn = cv2.resize(
+            drawn, (written.shape[1], written.shape[0]), interpolation=cv2.INTER_NEAREST
+        )
+    grow = max(mm_to_px(PRINT_TOLERANCE_MM, dpi), print_halo_px(written, drawn, dpi) + 1)
+    grown = cv2.dilate(drawn, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    added = cv2.bitwise_and(written, cv2.bitwise_not(grown))
+    added, _ = remove_rulings(added, dpi, bent=False)  # a signature is long thin strokes
+    side = max(2, mm_to_px(0.2, dpi))
+    added = cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    return float(cv2.countNonZero(added)) / float(added.size or 1)
+
+
+def faint_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Everything noticeably darker than the crop's paper, dust aside (thin strokes stay)."""
+    paper = float(np.percentile(gray, 75))
+    dark = (cv2.medianBlur(gray, 3) < paper - FAINT_CONTRAST).astype(np.uint8) * 255
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    least = mm_to_px(FAINT_SPECK_MM, dpi) ** 2
+    kept = np.zeros(count, dtype=bool)
+    kept[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
+    return np.where(kept[labels], 255, 0).astype(np.uint8)
+
+
+def judge_writing(
+    page: np.ndarray,
+    blank: np.ndarray,
+    spec: FieldSpec,
+    dpi: float,
+    *,
+    red: np.ndarray | None = None,
+    foreign: PageMarks | None = None,
+    start_mm: tuple[float, float] = (0.0, 0.0),
 ) -> MarkRead:
-    inside, around = checkbox_ratios(page, box, dpi)
-    return judge_checkbox(max(0.0, inside - baseline[0]), max(0.0, around - baseline[1]))
-
-
-def read_signature(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
-    crop = cut(page, box.inset(0.5), dpi)
-    return judge(ink_ratio(crop, dpi, remove_lines=True), SIGNATURE)
-
-
-def read_seal(page: np.ndarray, box: Box, dpi: float) -> MarkRead:
-    crop = cut(page, box.inset(0.5), dpi)
-    return judge(ink_ratio(crop, dpi, remove_lines=True), SEAL)
+    """A signature or seal: ink in its box above what the blank prints there (guides such
+    as 印). ``red``: a colour scan's red ink, which a seal is made of but the grey page
+    has dropped. Under a received stamp (``foreign``) nothing is sure."""
+    box = spec.box_mm.inset(0.5)
+    (dx, dy), _shown = register_box(page, blank, box, dpi, start_mm=start_mm)
+    printed = cut(blank, box, dpi)
+    here = box._replace(x=box.x + dx, y=box.y + dy)  # where the page shows the box's print
+    ink = cut(page, here, dpi)
+    if red is not None:
+        ink = np.minimum(ink, 255 - cut(red, here, dpi))  # red ink back in, as dark ink
+    ratio = _added_share(ink, printed, dpi)
+    thresholds = _WRITING[FieldKind(spec.kind)]
+    judged = judge(ratio, thresholds)
+    evidence = MarkEvidence(ratio)
+    covered = foreign is not None and (
+        foreign.covers_in_red(box) if red is not None else foreign.covers(box)
+    )
+    if covered:
+        evidence = MarkEvidence(ratio, crossed_by="stamp")
+        doubt = "受付印などの印影が欄に重なっています"
+        return MarkRead(judged.present, min(judged.confidence, 0.4), False, ratio, evidence, doubt)
+    if judged.certain and not judged.present:
+        faint = _added_share(ink, printed, dpi, faint=True)
+        if faint > thresholds.empty:
+            doubt = f"薄い記入の可能性があります（薄いインク比率 {faint:.3f}）"
+            return MarkRead(False, 0.3, False, ratio, evidence, doubt)
+    return MarkRead(judged.present, judged.confidence, judged.certain, ratio, evidence, None)

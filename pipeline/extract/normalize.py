@@ -37,8 +37,13 @@ _EXAM_NAMES = {
 }
 
 
+# PP-OCR, trained on Chinese as much as Japanese, reads the katakana long vowel as the
+# kanji 一 (コ一ポ for コーポ). After a katakana it can only be the long vowel.
+_ONE_AFTER_KATAKANA = re.compile("(?<=[\u30a1-\u30fa])\u4e00")
+
+
 def _nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+    return _ONE_AFTER_KATAKANA.sub("ー", unicodedata.normalize("NFKC", text).strip())
 
 
 def plain(text: str | None) -> str:
@@ -116,7 +121,7 @@ _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 
 
 def email(raw: str) -> str:
-    text = re.sub(r"\s+", "", _nfkc(raw))
+    text = _LEADING_JUNK.sub("", re.sub(r"\s+", "", _nfkc(raw)))
     if not _EMAIL.match(text):
         raise FieldInvalid(f"メールアドレスとして読めません（読み取り: {raw!r}）")
     return text.lower()
@@ -160,8 +165,15 @@ def row_number(raw: str) -> str:
     return str(int(text))
 
 
+# Specks and ruling stubs at a line's ends come back as punctuation (・、|_ ーー): no name,
+# organisation, title or address begins with one, nor ends with one but a long vowel.
+_LEADING_JUNK = re.compile(r"^[\s・、。,.|_~'\"`「」『』ー\-—:;*^]+")
+_TRAILING_JUNK = re.compile(r"[\s・、。,|_~'\"`「」『』:;*^]+$")
+
+
 def nonempty(raw: str) -> str:
     text = re.sub(r"\s+", " ", _nfkc(raw)).strip()
+    text = _TRAILING_JUNK.sub("", _LEADING_JUNK.sub("", text))
     if not text:
         raise FieldInvalid("空欄です")
     return text

@@ -15,12 +15,13 @@ from pipeline.config import Settings
 from pipeline.extract.crosscheck import CrossCheck, cross_check, find_register_entry
 from pipeline.extract.envelope import (
     EnvelopeExtraction,
-    ExtractOptions,
     PageResult,
     assemble,
     iter_pages,
     read_pending_texts,
 )
+from pipeline.extract.options import ExtractOptions
+from pipeline.extract.reading import without_pixels
 from pipeline.forms.loader import default_templates
 from pipeline.ingest.sniff import UnusableFileError, inspect_file
 from pipeline.registry import parse_register
@@ -65,6 +66,7 @@ class FileExtraction:
                     "page": (f.page_index + 1) if f.page_index is not None else None,
                     "value": f.value,
                     "raw_text": f.raw_text,
+                    "evidence": f.evidence(),
                     "confidence": round(f.confidence, 3),
                     "status": str(f.status),
                     "reason": f.reason,
@@ -99,9 +101,7 @@ def extract_file(
     path: Path, settings: Settings, *, lookup: RegisterLookup | None = None
 ) -> FileExtraction:
     """Read every page of ``path`` and cross-check; raises ``UnusableFileError`` for a bad file."""
-    from pipeline.stages import extract_options
-
-    options = extract_options(settings)
+    options = ExtractOptions.from_settings(settings)
     pages = _read_pages(path, settings, options)
     read_pending_texts(pages, options)
     return _finish(path, pages, lookup)
@@ -115,9 +115,7 @@ def extract_files(
 
     A file that can't be read is yielded with its ``UnusableFileError``; the rest go on.
     """
-    from pipeline.stages import extract_options
-
-    options = extract_options(settings)
+    options = ExtractOptions.from_settings(settings)
     size = max(1, settings.ocr_batch_envelopes)
     for start in range(0, len(paths), size):
         batch: list[tuple[Path, list[PageResult] | UnusableFileError]] = []
@@ -141,15 +139,16 @@ def _read_pages(path: Path, settings: Settings, options: ExtractOptions) -> list
     pages = []
     for page in iter_pages(path, info.media_type, default_templates(), options, defer_text=True):
         page.image = None
-        for f in page.fields:
-            f.crop = None
+        page.fields = [without_pixels(f) for f in page.fields]
+        for item in page.pending:
+            item.read = without_pixels(item.read)
         pages.append(page)
     return pages
 
 
 def _finish(path: Path, pages: list[PageResult], lookup: RegisterLookup | None) -> FileExtraction:
     extraction = assemble(pages)
-    fields = extraction.field_map()
-    entry = find_register_entry(fields, lookup) if lookup is not None else None
-    checks = cross_check(fields, entry)
-    return FileExtraction(path, extraction, checks)
+    entry = find_register_entry(extraction.field_map(), lookup) if lookup is not None else None
+    checked = cross_check(extraction.fields, entry)
+    extraction.fields = checked.fields
+    return FileExtraction(path, extraction, checked.checks)

@@ -21,7 +21,7 @@ from pipeline.extract.crosscheck import (
     qualification_applied,
 )
 from pipeline.extract.envelope import FORM_NAMES_JA, EnvelopeExtraction
-from pipeline.extract.fields import CONFIDENT, FieldRead
+from pipeline.extract.reading import CONFIDENT, FieldRead
 from pipeline.ingest.unidentified import store_unidentified
 from pipeline.review.queue import open_or_update
 from pipeline.storage.audit import record_event
@@ -29,14 +29,12 @@ from pipeline.storage.models import (
     Applicant,
     Application,
     Envelope,
-    EnvelopeStatus,
-    FieldStatus,
     FieldValue,
     Page,
     RegistryEntry,
-    Severity,
 )
 from pipeline.text.dates import parse_date
+from pipeline.vocabulary import CrossCheckOutcome, EnvelopeStatus, FieldStatus, Severity
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +82,7 @@ def store_extraction(
 
     page_ids: dict[int, int] = {}
     for page in extraction.pages:
-        row = Page(
+        page_row = Page(
             envelope_id=envelope.id,
             page_index=page.index,
             form_code=page.form_code,
@@ -98,18 +96,18 @@ def store_extraction(
             status=str(page.kind),
             note=page.note or None,
         )
-        session.add(row)
+        session.add(page_row)
         session.flush()
-        page_ids[page.index] = row.id
+        page_ids[page.index] = page_row.id
 
     if not any(page.form_code for page in extraction.pages):  # no form page: no application
         store_unidentified(session, envelope, pages=len(extraction.pages), run_id=run_id)
         return StoredEnvelope(envelope.id, None)
 
-    fields = extraction.field_map()
     lookup = _register_lookup(session)
-    entry = find_register_entry(fields, lookup)
-    checks = cross_check(fields, entry)
+    entry = find_register_entry(extraction.field_map(), lookup)
+    checked = cross_check(extraction.fields, entry)
+    fields, checks = checked.field_map(), checked.checks
 
     application = session.scalars(
         select(Application).where(Application.envelope_id == envelope.id)
@@ -132,7 +130,7 @@ def store_extraction(
 
     summary = StoredEnvelope(envelope.id, application.id)
     field_rows: dict[tuple[str, str], FieldValue] = {}
-    for read in extraction.fields:
+    for read in checked.fields:
         row = FieldValue(
             application_id=application.id,
             envelope_id=envelope.id,
@@ -149,6 +147,7 @@ def store_extraction(
             status=str(read.status),
             reason=read.reason,
             confirmed_by=read.confirmed_by,
+            evidence=read.evidence(),
             crop_path=read.crop_path,
         )
         session.add(row)
@@ -158,13 +157,13 @@ def store_extraction(
     session.flush()
 
     summary.exceptions_opened += _field_items(
-        session, extraction.fields, field_rows, application.id, envelope.id, run_id
+        session, checked.fields, field_rows, application.id, envelope.id, run_id
     )
     summary.exceptions_opened += _page_items(
         session, extraction, page_ids, application.id, envelope.id, run_id
     )
     summary.exceptions_opened += _check_items(session, checks, application.id, envelope.id, run_id)
-    summary.mismatches = [c.item for c in checks if c.outcome != "agree"]
+    summary.mismatches = [c.item for c in checks if c.outcome != CrossCheckOutcome.AGREE]
 
     envelope.status = EnvelopeStatus.EXTRACTED.value
     envelope.page_count = len(extraction.pages)
@@ -347,7 +346,7 @@ def _check_items(
 ) -> int:
     opened = 0
     for check in checks:
-        if check.outcome == "agree":
+        if check.outcome == CrossCheckOutcome.AGREE:
             continue
         _item, created = open_or_update(
             session,

@@ -23,6 +23,7 @@ from PIL import (
 )
 
 from pipeline.errors import InputFileError
+from pipeline.imaging.raster import MM_PER_INCH, render_dpi_for
 
 
 class QuarantineReason(StrEnum):
@@ -89,6 +90,9 @@ def sniff_media_type(head: bytes) -> str | None:
     return None
 
 
+WORK_DPI_BOUND = 300  # the resolution pages are rasterised at, or above it for small sheets
+
+
 def inspect_file(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
     """Check that ``path`` is a usable scan; raise ``UnusableFileError`` saying why not."""
     if path.is_symlink():
@@ -138,11 +142,14 @@ def _inspect_pdf(path: Path, *, max_pixels: int, max_pages: int) -> FileInfo:
                     QuarantineReason.TOO_MANY_PAGES,
                     f"{path.name} has {count} pages; the limit is {max_pages}",
                 )
-            # A page so large that rasterising it would blow memory up.
+            # A page so large that rasterising it would blow memory up. Pages are rasterised
+            # so that an A4 sheet on them gets the working resolution whatever size the file
+            # declares (``imaging.raster``): only a shape no sheet has can be too large.
             for number, page in enumerate(reader.pages, start=1):
                 box = page.mediabox
                 w_in, h_in = float(box.width) / 72, float(box.height) / 72
-                if w_in * h_in * 300 * 300 > max_pixels:
+                dpi = render_dpi_for(WORK_DPI_BOUND, min(w_in, h_in) * MM_PER_INCH)
+                if w_in * h_in * dpi * dpi > max_pixels:
                     raise UnusableFileError(
                         QuarantineReason.TOO_MANY_PIXELS,
                         f"{path.name} page {number} measures {w_in:.0f}x{h_in:.0f} inches",

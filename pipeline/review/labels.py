@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
@@ -208,6 +209,61 @@ def plain_reason(text: str) -> str:
 # A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found
 # off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm).
 _MARK_RAW = re.compile(r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?$")
+
+
+ENGINE_LABEL_JA = {"tesseract": "Tesseract", "ppocr": "PP-OCR"}
+RENDITION_JA = {
+    "grey": "",
+    "tight": "（文字部分だけの画像）",
+    "grey300": "（拡大した画像）",
+    "binary": "（白黒にした画像）",
+}
+
+
+def evidence_lines(evidence: dict[str, Any] | None, raw: str | None) -> list[str]:
+    """What extraction saw, line by line for staff: each engine's reading of a text field
+    (what both read alike is what made it sure), how handwritten its ink looks, or a
+    mark's measured ink; older rows without evidence fall back to their raw text."""
+    if not evidence:
+        return [raw_reading(raw)] if raw else []
+    lines = []
+    for reading in evidence.get("readings") or []:
+        engine = ENGINE_LABEL_JA.get(str(reading.get("engine")), str(reading.get("engine")))
+        where = RENDITION_JA.get(str(reading.get("rendition")), "")
+        text = reading.get("text") or "（読み取れず）"
+        confidence = float(reading.get("confidence") or 0.0)
+        lines.append(f"{engine}{where}:「{text}」（確信度 {confidence:.2f}）")
+    if "handwriting" in evidence:
+        judged = "手書きと判定" if evidence.get("handwritten") else "印字と判定"
+        lines.append(f"手書きらしさ {float(evidence['handwriting']):.2f}（{judged}）")
+    mark = evidence.get("mark")
+    if mark:
+        lines.append(mark_reading_ja(mark))
+    return lines
+
+
+def mark_reading_ja(mark: dict[str, Any]) -> str:
+    """A checkbox, signature or seal's measured ink and how its box was found, in words."""
+    text = f"記入部分のインク比率 {float(mark.get('ink') or 0.0):.3f}"
+    dx, dy = (float(v) for v in (mark.get("shift_mm") or (0.0, 0.0)))
+    notes = []
+    if dx or dy:
+        parts = [
+            f"{'右' if dx > 0 else '左'}に {abs(dx):.2f} mm" if dx else "",
+            f"{'下' if dy > 0 else '上'}に {abs(dy):.2f} mm" if dy else "",
+        ]
+        notes.append(
+            f"枠が印刷位置から{'・'.join(p for p in parts if p)} ずれていたため補正して判定"
+        )
+    if mark.get("box_found") is False:
+        notes.append("印刷された枠が十分に見つかりません")
+    crossed = {
+        "stamp": "受付印などの印影が重なっています",
+        "line": "枠の外から続く線が重なっています",
+    }
+    if mark.get("crossed_by") in crossed:
+        notes.append(crossed[str(mark["crossed_by"])])
+    return text + (f"（{'。'.join(notes)}）" if notes else "")
 
 
 def raw_reading(raw: str) -> str:

@@ -41,6 +41,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["kind_ja"] = labels.kind_label
     env.filters["plain_reason"] = labels.plain_reason
     env.filters["raw_reading"] = labels.raw_reading
+    env.globals["evidence_lines"] = labels.evidence_lines
     env.filters["match_rule"] = labels.match_rule_label
     env.filters["via_ja"] = lambda via: "、".join(labels.VIA_JA.get(v, v) for v in via or [])
     env.filters["field_label"] = lambda f: labels.field_label(f.form_code, f.name)

@@ -287,6 +287,8 @@ class FieldValue(Base):
     status: Mapped[str] = mapped_column(String(16), default=FieldStatus.MISSING.value)
     reason: Mapped[str | None] = mapped_column(Text)  # why not ok
     confirmed_by: Mapped[str | None] = mapped_column(String(64))  # register / form:A / user:3
+    # What extraction saw: each engine's reading, the handwriting score, a mark's ink.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     crop_path: Mapped[str | None] = mapped_column(String(512))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

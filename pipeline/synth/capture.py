@@ -188,7 +188,8 @@ class PageCapture:
             for _ in range(2):
                 img = paper.copy_sheet(img, dpi, plan.copier, rng)
         if img.ndim == 3 and plan.tint != (1.0, 1.0, 1.0):
-            img = cv2.multiply(img, (*plan.tint, 0.0))
+            # OpenCV takes a scalar here; its stub types it as an array only
+            img = cv2.multiply(img, (*plan.tint, 0.0))  # type: ignore[call-overload]
         if plan.stamp is not None and self.index == 0:
             img = office.stamp_sheet(img, dpi, plan.stamp, rng)
         ticks = [t for t in plan.ticks if t.page == self.index]

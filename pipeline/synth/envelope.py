@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from pipeline.synth.records import ApplicantRecord
 from pipeline.synth.truth import EnvelopeTruth, FieldTruth, FillTruth, PageTruth
 from pipeline.synth.values import PagePlan, full_truth, page_plan
 
-COVER = "cover_letter"
+COVER: Final = "cover_letter"
 
 
 @dataclass

@@ -124,7 +124,8 @@ def draw_signature(
     px_h = 160
     font = ImageFont.truetype(path, px_h)
     text = name.replace("　", rng.choice(["", " ", "  "]))
-    left, top, right, bottom = font.getbbox(text)
+    # FreeType's box is in whole pixels; Pillow's annotations only promise floats
+    left, top, right, bottom = (int(v) for v in font.getbbox(text))
     w, h = right - left + 40, bottom - top + 40
     img = Image.new("L", (w, h), 0)
     draw = ImageDraw.Draw(img)

@@ -156,7 +156,7 @@ def draw_ticks(rng: np.random.Generator, pages: int, page_mm: tuple[float, float
     """A member of staff's check marks in the margins, with one pen for the envelope."""
     colour = PEN_RED if rng.random() < 0.65 else PEN_BLACK
     w, h = page_mm
-    ticks = []
+    ticks: list[Tick] = []
     for page in range(pages):
         if rng.random() >= 0.5 and not (page == pages - 1 and not ticks):
             continue

@@ -39,7 +39,9 @@ def multiply(img: np.ndarray, factor: np.ndarray, y0: int = 0, x0: int = 0) -> n
     out = img.copy()
     h, w = factor.shape
     region = out[y0 : y0 + h, x0 : x0 + w]
-    f = np.ascontiguousarray(factor[: region.shape[0], : region.shape[1]], dtype=np.float32)
+    f: np.ndarray = np.ascontiguousarray(
+        factor[: region.shape[0], : region.shape[1]], dtype=np.float32
+    )
     if region.ndim == 3:
         f = cv2.merge([f, f, f])
     out[y0 : y0 + h, x0 : x0 + w] = cv2.multiply(region, f, dtype=cv2.CV_8U)
@@ -98,11 +100,14 @@ def copy_sheet(
     img: np.ndarray, dpi: int, copier: CopierSettings, rng: np.random.Generator
 ) -> np.ndarray:
     """One photocopy of a sheet: placed on the glass, blurred, toned, speckled, in grey."""
-    g = grey(img).astype(np.float32)
+    g: np.ndarray = grey(img).astype(np.float32)
     h, w = g.shape
     angle = rng.normal(0, 0.25)
     shift = rng.normal(0, px(0.8, dpi), size=2)
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, copier.scale)
+    # OpenCV builds the matrix in float64; the stub only says "some number type"
+    matrix = np.asarray(
+        cv2.getRotationMatrix2D((w / 2, h / 2), angle, copier.scale), dtype=np.float64
+    )
     matrix[:, 2] += shift
     g = cv2.warpAffine(g, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255.0)
     g = _copied_edge(g, matrix, dpi, rng)
@@ -130,7 +135,7 @@ def _toner_specks(g: np.ndarray, dpi: int, density: float, rng: np.random.Genera
     h, w = g.shape
     n = int(h * w * density * (300 / dpi) ** 2)
     ys, xs = rng.integers(0, h, n), rng.integers(0, w, n)
-    mask = np.zeros((h, w), np.float32)
+    mask: np.ndarray = np.zeros((h, w), np.float32)
     mask[ys, xs] = rng.uniform(0.4, 1.0, n)
     big = rng.random(n) < 0.15
     mask = np.maximum(mask, cv2.dilate(_only(mask, ys[big], xs[big]), np.ones((3, 3), np.uint8)))

@@ -88,7 +88,8 @@ def photograph(
     img = _optics(np.clip(img, 0, 255).astype(np.uint8), shot)
     noise = np.empty(img.shape, np.int16)
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-    cv2.randn(noise, 0, shot.noise)
+    # OpenCV takes a scalar here; its stub types it as an array only
+    cv2.randn(noise, 0, shot.noise)  # type: ignore[call-overload]
     img = np.clip(cv2.add(img.astype(np.int16), noise), 0, 255).astype(np.uint8)
     soft = cv2.GaussianBlur(img, (0, 0), 1.5)
     return cv2.addWeighted(img, 1.5, soft, -0.5, 0)  # the phone's sharpening, halos included
@@ -160,7 +161,7 @@ def _light(shot: Shot, shape: tuple[int, int], rng: np.random.Generator) -> np.n
     gx, gy, vignette = shot.light
     light = (1 + gx * u + gy * v) * (1 - vignette * (u**2 + v**2) * 2)
     if shot.shadow:  # the phone or a hand between the lamp and the sheet
-        blob = np.zeros((h, w), np.float32)
+        blob: np.ndarray = np.zeros((h, w), np.float32)
         centre = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
         axes = (int(w * rng.uniform(0.15, 0.35)), int(h * rng.uniform(0.1, 0.3)))
         cv2.ellipse(blob, centre, axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
@@ -177,7 +178,7 @@ def _optics(img: np.ndarray, shot: Shot) -> np.ndarray:
         kernel[n // 2, :] = 1 / n
         a = (shot.angle_deg * 7) % 180
         rot = cv2.getRotationMatrix2D((n / 2 - 0.5, n / 2 - 0.5), a, 1.0)
-        kernel = cv2.warpAffine(kernel, rot, (n, n))
+        kernel = np.asarray(cv2.warpAffine(kernel, rot, (n, n)), dtype=np.float32)
         kernel /= max(kernel.sum(), 1e-6)
         img = cv2.filter2D(img, -1, kernel)
     return img

@@ -18,6 +18,22 @@ from pipeline.forms.fonts import TYPED_FAMILIES
 from pipeline.synth.traits import trait_problem
 
 ExamType = Literal["CAP", "OMP", "SV", "OP", "EN"]
+Qualification = Literal["CAP", "OMP"]
+PaymentKind = Literal[
+    "exact",  # one transfer of the fee
+    "fee_deducted",  # payer deducted the bank charge (e.g. 10,560)
+    "double",  # paid twice
+    "bulk",  # one company transfer for several applicants (see bulk_group)
+    "none",  # not paid
+]
+NameStyle = Literal[
+    "standard",  # ０１２３コンケンタロウ
+    "spaced",  # ０１２３　コンケン　タロウ
+    "number_after",  # コンケンタロウ０１２３
+    "no_number",  # コンケン　タロウ
+    "bank_prefix",  # ユウチヨ　０１２３コンケンタロウ
+    "company",  # カ）ニホンコールサービス
+]
 YM_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -102,21 +118,8 @@ class Attestation(_Model):
 class PaymentPlan(_Model):
     """How the fee arrives on the association's statement."""
 
-    kind: Literal[
-        "exact",  # one transfer of the fee
-        "fee_deducted",  # payer deducted the bank charge (e.g. 10,560)
-        "double",  # paid twice
-        "bulk",  # one company transfer for several applicants (see bulk_group)
-        "none",  # not paid
-    ] = "exact"
-    name_style: Literal[
-        "standard",  # ０１２３コンケンタロウ
-        "spaced",  # ０１２３　コンケン　タロウ
-        "number_after",  # コンケンタロウ０１２３
-        "no_number",  # コンケン　タロウ
-        "bank_prefix",  # ユウチヨ　０１２３コンケンタロウ
-        "company",  # カ）ニホンコールサービス
-    ] = "standard"
+    kind: PaymentKind = "exact"
+    name_style: NameStyle = "standard"
     bulk_group: str | None = None
     days_after_application: int = Field(3, ge=-30, le=60)
 
@@ -179,7 +182,7 @@ class RenderOptions(_Model):
 class ApplicantRecord(_Model):
     envelope_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")
     received_date: date
-    qualification: Literal["CAP", "OMP"] | None
+    qualification: Qualification | None
     family_kanji: str
     given_kanji: str
     family_kana: str

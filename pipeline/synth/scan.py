@@ -13,7 +13,7 @@ import io
 import math
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -278,10 +278,12 @@ def sensor(
     if motion.photocopy:
         specks = (_specks(rng, img.shape, settings.dpi, 0.00004) * 150).astype(np.uint8)
         img = cv2.subtract(img, _like(specks, img))
-        img = cv2.subtract(img, int(rng.uniform(0, 12)))
+        # OpenCV takes a scalar here; its stub types it as an array only
+        img = cv2.subtract(img, int(rng.uniform(0, 12)))  # type: ignore[call-overload]
     noise = np.empty(img.shape, dtype=np.int16)
     cv2.setRNGSeed(int(rng.integers(0, 2**31 - 1)))
-    cv2.randn(noise, 0, settings.noise_sigma)
+    # OpenCV takes a scalar here; its stub types it as an array only
+    cv2.randn(noise, 0, settings.noise_sigma)  # type: ignore[call-overload]
     img = cv2.add(img.astype(np.int16), noise)
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -333,7 +335,7 @@ def scan_pdf(
     pages = rasterize_pdf(clean_pdf, settings.dpi, color=settings.mode == "color")
     if len(pages) != len(motions):
         raise ValueError(f"{len(pages)} pages rendered but {len(motions)} motions given")
-    each = effects or [None] * len(pages)
+    each: Sequence[PageEffects | None] = effects or [None] * len(pages)
     return [
         degrade_page(p, m, settings, rng, e) for p, m, e in zip(pages, motions, each, strict=True)
     ]

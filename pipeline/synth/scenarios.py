@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 from datetime import date, timedelta
 from itertools import pairwise
+from typing import TypeVar
 
 from pipeline.errors import ValidationError
 from pipeline.synth import people
@@ -20,8 +21,12 @@ from pipeline.synth.records import (
     ApplicantRecord,
     Attestation,
     ExamReport,
+    ExamType,
     Experience,
+    NameStyle,
+    PaymentKind,
     PaymentPlan,
+    Qualification,
     RenderOptions,
     Substitution,
 )
@@ -47,7 +52,7 @@ SCENARIOS: dict[str, tuple[float, str]] = {
     "document_missing": (0.07, "document_missing"),
 }
 
-PAYMENTS: list[tuple[float, str, str]] = [
+PAYMENTS: list[tuple[float, PaymentKind, NameStyle]] = [
     (0.40, "exact", "standard"),
     (0.08, "exact", "spaced"),
     (0.06, "exact", "number_after"),
@@ -67,7 +72,10 @@ def ym(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def pick_weighted(rng: random.Random, items: list[tuple[float, str]]) -> str:
+_Choice = TypeVar("_Choice")
+
+
+def pick_weighted(rng: random.Random, items: list[tuple[float, _Choice]]) -> _Choice:
     total = sum(w for w, _ in items)
     x = rng.random() * total
     for w, name in items:
@@ -113,7 +121,7 @@ def _history(
     end = received.year * 12 + received.month - 1 - rng.choice([0, 0, 0, 2, 5])
     cuts = _cuts(rng, total, jobs)
     lengths = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
-    used: set[int] = set()
+    used: set[str] = set()  # organisation names already used
     out: list[Experience] = []
     cursor = end
     remaining_required = required_months
@@ -211,10 +219,10 @@ def _only_intended(reasons: list[str], want: str) -> bool:
 def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date) -> ApplicantRecord:
     fam, giv, fam_k, giv_k = people.pick_person(rng)
     post, address, phone = people.pick_address(rng)
-    exam_type = rng.choice(["CAP", "OMP", "OMP"])
+    exam_type: ExamType = rng.choice(["CAP", "OMP", "OMP"])
     if scenario == "sv_applicant":
         exam_type = rng.choice(["SV", "SV", "OP", "EN"])
-    qual = exam_type if exam_type in ("CAP", "OMP") else None
+    qual: Qualification | None = exam_type if exam_type in ("CAP", "OMP") else None
     app_date = received - timedelta(days=rng.randint(2, 9))
     issue = received - timedelta(days=rng.randint(40, 1050))
     if scenario == "expired":
@@ -302,7 +310,7 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date) -
     if scenario == "document_missing":
         missing = [rng.choice(["D", "C", "R", "B"])]
     hand: list[str] = []  # chosen per envelope by ``batch.choose_handwriting``
-    kind, style = pick_weighted(rng, [(w, f"{k}/{s}") for w, k, s in PAYMENTS]).split("/")
+    kind, style = pick_weighted(rng, [(w, (k, s)) for w, k, s in PAYMENTS])
     if scenario == "sv_applicant":
         kind = rng.choice(["exact", "none"])
     return ApplicantRecord(
@@ -329,7 +337,7 @@ def _draw(rng: random.Random, envelope_id: str, scenario: str, received: date) -
         seal=rng.random() < 0.3,
         payment=PaymentPlan(
             kind=kind,
-            name_style=style,  # type: ignore[arg-type]
+            name_style=style,
             days_after_application=rng.randint(-5, 12),
         ),
         render=RenderOptions(

@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (``conken bench …``); their figures go in the README."""

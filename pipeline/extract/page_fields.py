@@ -1,0 +1,175 @@
+"""One aligned page's fields: marks judged, empty boxes found, text fields cut and cleaned.
+
+Everything but the text engines runs here, page by page (what the flow fans out);
+``text_reading.read_texts`` reads the pending text fields of many pages at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from pipeline.extract import marks
+from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_mask, mm_to_px
+from pipeline.extract.reading import FieldRead, MarkEvidence
+from pipeline.extract.text_reading import PendingText
+from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
+from pipeline.imaging.local import LocalWarp
+from pipeline.imaging.raster import with_red
+from pipeline.vocabulary import FieldStatus
+
+MARK_KINDS = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
+CROP_MARGIN_MM = 1.0  # what staff see around a field's printed frame
+EMPTY_INK_RATIO = 0.0025  # below this a text box is blank
+
+
+def prepare_page_fields(
+    aligned: np.ndarray,
+    template: FormTemplate,
+    dpi: float,
+    *,
+    blank: np.ndarray,
+    page_index: int | None = None,
+    red: np.ndarray | None = None,
+    local: LocalWarp | None = None,
+) -> tuple[list[FieldRead], list[PendingText]]:
+    """Every field of ``template`` on ``aligned``: marks and empty boxes settled, text
+    fields as placeholders with their ``PendingText`` (read later, many pages at once).
+
+    ``aligned`` is grey with red ink dropped; ``red`` (colour scans) is that red ink,
+    which counts for seals only and is painted back into the crops staff see. ``local``
+    says where each part of the sheet sits off the homography: every field is cut there."""
+    foreign = marks.PageMarks.find(aligned, blank, dpi, template, red, local)
+    shown = with_red(aligned, red)
+    reads: list[FieldRead] = []
+    pending: list[PendingText] = []
+    for spec in template.fields:
+        start = _offset(local, spec.frame_mm)
+        frame = spec.frame_mm._replace(x=spec.frame_mm.x + start[0], y=spec.frame_mm.y + start[1])
+        crop = cut(shown, frame, dpi, margin_mm=CROP_MARGIN_MM)
+        base = _blank_read(spec, template, crop, page_index)
+        if spec.kind in MARK_KINDS:
+            reads.append(_judged_mark(base, spec, aligned, blank, dpi, foreign, red, start))
+            continue
+        cleaned = _clean_text(aligned, blank, spec, dpi, start)
+        if cleaned.ink_ratio < EMPTY_INK_RATIO:
+            reads.append(
+                replace(
+                    base,
+                    status=FieldStatus.MISSING,
+                    confidence=1.0,
+                    reason="未記入" if spec.required else None,
+                )
+            )
+            continue
+        reads.append(base)
+        pending.append(PendingText(base, spec, cleaned))
+    return reads, pending
+
+
+# A typed value may sit anywhere in its frame (left, centred, near the top or bottom
+# ruling): the whole frame is read, clear of the ruling itself. What else the form
+# prints inside (a 〒, a 年) is taken away with the blank's print.
+READ_INSET_MM = 0.2
+
+
+def read_area(spec: FieldSpec) -> Box:
+    """Where a text field's value may be: its printed frame, inside the ruling."""
+    return spec.frame_mm.inset(READ_INSET_MM)
+
+
+FORM_GROW_MM = 0.25  # the blank's print, widened by the residual of its registration
+REGISTER_MARGIN_MM = 1.0
+
+
+def _offset(local: LocalWarp | None, box: Box) -> tuple[float, float]:
+    """The sheet's local offset at the centre of ``box`` (none when it is not worth it)."""
+    if local is None or not local.worth_applying:
+        return (0.0, 0.0)
+    return local.at(box.x + box.w / 2, box.y + box.h / 2)
+
+
+def _clean_text(
+    aligned: np.ndarray,
+    blank: np.ndarray,
+    spec: FieldSpec,
+    dpi: float,
+    start: tuple[float, float] = (0.0, 0.0),
+) -> CleanCrop:
+    area = read_area(spec)
+    # Registered on the frame's own rulings (the area inside prints little to go by).
+    (dx, dy), _shown = marks.register_box(
+        aligned, blank, spec.frame_mm.inset(-REGISTER_MARGIN_MM), dpi, start_mm=start
+    )
+    here = area._replace(x=area.x + dx, y=area.y + dy)
+    gray = cut(aligned, here, dpi)
+    return clean_text_crop(
+        gray, dpi, glyph_cells=bool(spec.cells), form=_form_mask(gray, blank, area, dpi)
+    )
+
+
+def _form_mask(gray: np.ndarray, blank: np.ndarray, area: Box, dpi: float) -> np.ndarray:
+    """Where the form prints in ``area``, widened by how thick this scan prints it (the
+    ruling just outside the area is included: a little registration error brings it in)."""
+    margin = mm_to_px(1.0, dpi)
+    printed = ink_mask(cut(blank, area, dpi, margin_mm=1.0))
+    inner = printed[margin : margin + gray.shape[0], margin : margin + gray.shape[1]]
+    halo = marks.print_halo_px(ink_mask(gray), inner, dpi) if inner.shape == gray.shape else 0
+    grow = max(mm_to_px(FORM_GROW_MM, dpi), halo + 2)
+    grown = cv2.dilate(printed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return grown[margin : margin + gray.shape[0], margin : margin + gray.shape[1]]
+
+
+def _judged_mark(
+    base: FieldRead,
+    spec: FieldSpec,
+    aligned: np.ndarray,
+    blank: np.ndarray,
+    dpi: float,
+    foreign: marks.PageMarks,
+    red: np.ndarray | None,
+    start: tuple[float, float],
+) -> FieldRead:
+    judged: marks.MarkRead
+    if spec.kind == FieldKind.CHECKBOX:
+        judged = marks.judge_checkbox_on_page(
+            aligned, blank, spec.box_mm, dpi, foreign, start_mm=start
+        )
+    else:
+        seal_ink = red if spec.kind == FieldKind.SEAL else None
+        judged = marks.judge_writing(
+            aligned, blank, spec, dpi, red=seal_ink, foreign=foreign, start_mm=start
+        )
+    evidence = judged.evidence or MarkEvidence(judged.ink_ratio)
+    return replace(
+        base,
+        value="true" if judged.present else "false",
+        confidence=judged.confidence,
+        status=FieldStatus.OK if judged.certain else FieldStatus.LOW_CONFIDENCE,
+        reason=None if judged.certain else (judged.doubt_ja or marks.DOUBT_JA),
+        mark=evidence,
+    )
+
+
+def _blank_read(
+    spec: FieldSpec, template: FormTemplate, crop: np.ndarray, page_index: int | None
+) -> FieldRead:
+    """The field before anything is read from it (a placeholder for text fields)."""
+    return FieldRead(
+        form_code=template.form_code,
+        form_page=template.page,
+        name=spec.name,
+        label_ja=spec.label_ja,
+        kind=str(spec.kind),
+        decides=spec.decides,
+        required=spec.required,
+        row=spec.row,
+        group=spec.group,
+        value=None,
+        status=FieldStatus.LOW_CONFIDENCE,
+        confidence=0.0,
+        page_index=page_index,
+        crop=crop,
+    )

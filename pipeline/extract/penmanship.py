@@ -1,0 +1,191 @@
+"""Print or pen: how regular a field's ink is, whatever font or size it was typed in.
+
+A typed line is one font at one size on one straight line: its characters stand
+upright, share a top and a bottom line, are alike in height and follow each other
+at a steady pitch. A pen puts each character down on its own: turned a degree
+or two, up or down a little, bigger or smaller, nearer or further. None of this
+asks where a form filler would have printed the value or in which font, so it
+holds for fonts and layouts the project never saw. The measures are combined by
+weights fitted on training fonts (``conken bench extract --calibrate``) into a
+score in 0..1 (``handwriting_score``); a field scoring at or above
+``ExtractOptions.handwriting_threshold`` goes to a person whatever its readings
+say.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.extract.crops import CleanCrop
+
+
+@dataclass(frozen=True)
+class Regularity:
+    """What the ink of one line says about how it was made (near 0 for a perfect print;
+    lengths are shares of the line's median glyph height)."""
+
+    glyphs: int  # character-sized pieces measured
+    bottom_wander: float  # spread of the full glyphs' bottoms about a straight line
+    top_wander: float  # the same for their tops
+    height_spread: float  # spread of the full glyphs' heights
+    pitch_spread: float  # spread of the steps between square glyphs' centres
+    tilt_spread: float  # spread of the glyphs' upright angles, degrees
+    tilt_mean: float  # |mean| of those angles, degrees (a writer's hand leans)
+
+    NAMES = (
+        "bottom_wander",
+        "top_wander",
+        "height_spread",
+        "pitch_spread",
+        "tilt_spread",
+        "tilt_mean",
+    )
+
+    def as_dict(self) -> dict[str, float]:
+        return {"glyphs": self.glyphs, **{n: round(getattr(self, n), 4) for n in self.NAMES}}
+
+    def as_features(self) -> np.ndarray:
+        """The measures on a log scale (a spread twice as wide weighs alike at any size)."""
+        return np.log1p(20.0 * np.array([getattr(self, n) for n in self.NAMES], dtype=float))
+
+
+# Logistic weights over ``Regularity.as_features`` and the bias, fitted by ``conken
+# bench extract --calibrate`` on the training font families (README, "Handwriting").
+WEIGHTS = np.array([0.586, 0.663, 0.382, -0.082, 0.859, -0.087])
+BIAS = -4.904
+MIN_GLYPHS = 3  # fewer pieces than this say too little about regularity
+FULL_SHARE = 0.75  # a glyph at least this share of the median height is full-sized
+
+
+def handwriting_score(found: Regularity | None) -> float:
+    """0..1: how much ink measured ``found`` looks written by hand rather than typed
+    (0 when there is too little of it to say)."""
+    if found is None:
+        return 0.0
+    z = float(WEIGHTS @ found.as_features() + BIAS)
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def measure(cleaned: CleanCrop) -> Regularity | None:
+    return regularity(cleaned.image)
+
+
+def regularity(image: np.ndarray) -> Regularity | None:
+    """Measures of one line of ink (black on white); None with too few glyphs."""
+    ink = (image < 128).astype(np.uint8)
+    glyphs = glyph_boxes(ink)
+    if len(glyphs) < MIN_GLYPHS:
+        return None
+    height = float(np.median([h for _, _, _, h in glyphs]))
+    full = [g for g in glyphs if g[3] >= FULL_SHARE * height]
+    if len(full) < MIN_GLYPHS:
+        return None
+    line_h = float(np.median([h for _, _, _, h in full]))
+    xs = np.array([x + w / 2 for x, _, w, _ in full])
+    bottoms = np.array([y + h for _, y, _, h in full], dtype=float)
+    tops = np.array([y for _, y, _, _ in full], dtype=float)
+    heights = np.array([h for _, _, _, h in full], dtype=float)
+    angles = [a for a in (_upright_angle(ink, box) for box in full) if a is not None]
+    return Regularity(
+        glyphs=len(full),
+        bottom_wander=_residual_spread(xs, bottoms) / line_h,
+        top_wander=_residual_spread(xs, tops) / line_h,
+        height_spread=float(np.median(np.abs(heights - np.median(heights)))) / line_h,
+        pitch_spread=_pitch_spread(full, line_h),
+        tilt_spread=float(np.std(angles)) if len(angles) >= 2 else 0.0,
+        tilt_mean=abs(float(np.mean(angles))) if angles else 0.0,
+    )
+
+
+def glyph_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Character-sized pieces (x, y, w, h) of a line: runs of inked columns, merged
+    while the merged piece stays about as wide as the line is tall."""
+    columns = [bool(inked) for inked in np.asarray(ink.any(axis=0)).ravel()]
+    runs: list[tuple[int, int]] = []
+    start = None
+    for x, inked in enumerate(columns):
+        if inked and start is None:
+            start = x
+        elif not inked and start is not None:
+            runs.append((start, x))
+            start = None
+    if start is not None:
+        runs.append((start, len(columns)))
+    rows = np.nonzero(ink.any(axis=1))[0]
+    if not runs or len(rows) == 0:
+        return []
+    line_h = float(rows[-1] - rows[0] + 1)
+    merged: list[list[int]] = []
+    for x0, x1 in runs:
+        if merged:
+            last = merged[-1]
+            gap = x0 - last[1]
+            if gap < 0.2 * line_h and (x1 - last[0]) <= 1.05 * line_h:
+                last[1] = x1
+                continue
+        merged.append([x0, x1])
+    boxes = []
+    for x0, x1 in merged:
+        ys = np.nonzero(ink[:, x0:x1].any(axis=1))[0]
+        if len(ys) == 0:
+            continue
+        boxes.append((x0, int(ys[0]), x1 - x0, int(ys[-1] - ys[0] + 1)))
+    return boxes
+
+
+def _residual_spread(xs: np.ndarray, ys: np.ndarray) -> float:
+    """Median absolute deviation of ``ys`` about the least-squares line through them."""
+    if len(xs) < 3 or float(np.ptp(xs)) == 0.0:
+        return float(np.median(np.abs(ys - np.median(ys))))
+    slope, intercept = np.polyfit(xs, ys, 1)
+    return float(np.median(np.abs(ys - (slope * xs + intercept))))
+
+
+def _pitch_spread(full: list[tuple[int, int, int, int]], line_h: float) -> float:
+    """Spread of the steps between neighbouring square glyphs (kanji, kana, full-width
+    digits), a word space aside: a typed line steps evenly, a pen does not."""
+    square = [g for g in full if g[2] >= FULL_SHARE * g[3]]
+    steps = [
+        (b[0] + b[2] / 2) - (a[0] + a[2] / 2)
+        for a, b in itertools.pairwise(square)
+        if (b[0] - (a[0] + a[2])) < 0.5 * line_h
+    ]
+    if len(steps) < 2:
+        return 0.0
+    values = np.array(steps, dtype=float)
+    return float(np.median(np.abs(values - np.median(values)))) / line_h
+
+
+AXIS_WINDOW_DEG = 15.0  # stroke edges this close to horizontal or vertical say how a glyph stands
+MIN_EDGE_PIXELS = 30
+BLUR_PX = 2.0  # binarised edges are stair steps; blurred, they take the stroke's true angle
+
+
+def _upright_angle(ink: np.ndarray, box: tuple[int, int, int, int]) -> float | None:
+    """How far a glyph is turned (degrees): the weighted median deviation of its stroke
+    edges from the nearest axis (a printed glyph's strokes are square to the line, a
+    pen's are turned with the hand); None for a glyph with too few straight edges."""
+    x, y, w, h = box
+    glyph: np.ndarray = ink[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2].astype(np.float32)
+    glyph = cv2.GaussianBlur(glyph, (0, 0), BLUR_PX)
+    gx = cv2.Sobel(glyph, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(glyph, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    strong = magnitude > 0.3 * float(magnitude.max() or 1.0)
+    theta = np.degrees(np.arctan2(gy[strong], gx[strong]))
+    deviation = (theta + 45.0) % 90.0 - 45.0
+    near_axis = np.abs(deviation) < AXIS_WINDOW_DEG
+    if int(near_axis.sum()) < MIN_EDGE_PIXELS:
+        return None
+    return _weighted_median(deviation[near_axis], magnitude[strong][near_axis])
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])

@@ -1,0 +1,219 @@
+"""Checkboxes, signatures and seals on pages drawn from the blank forms.
+
+A mark is ink made for the box, inside it, where the box really is; a stamp, a
+line crossing the box or a box that cannot be found is never a sure mark.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.extract import marks
+from pipeline.extract.crops import mm_to_px
+from pipeline.forms.loader import load_templates
+from pipeline.forms.render import render_blank_page_image
+from pipeline.forms.schema import Box, FormTemplate
+from pipeline.imaging.local import find_local_warp
+from pipeline.imaging.raster import split_red
+
+DPI = 300
+
+
+@pytest.fixture(scope="module")
+def form_b() -> FormTemplate:
+    return load_templates()[("B", 1)]
+
+
+@pytest.fixture(scope="module")
+def blank_b(form_b: FormTemplate) -> np.ndarray:
+    return render_blank_page_image(form_b, DPI)
+
+
+def px(box: Box) -> tuple[int, int, int, int]:
+    return (
+        mm_to_px(box.x, DPI),
+        mm_to_px(box.y, DPI),
+        mm_to_px(box.w, DPI),
+        mm_to_px(box.h, DPI),
+    )
+
+
+def tick(page: np.ndarray, box: Box, offset: tuple[int, int] = (0, 0)) -> None:
+    x, y, w, h = px(box)
+    x, y = x + offset[0], y + offset[1]
+    cv2.line(page, (x + 4, y + h // 2), (x + w // 3, y + h - 4), 0, 5)
+    cv2.line(page, (x + w // 3, y + h - 4), (x + w + 6, y - 8), 0, 5)  # overshooting a little
+
+
+def judge(page: np.ndarray, blank: np.ndarray, template: FormTemplate, name: str) -> marks.MarkRead:
+    found = marks.PageMarks.find(page, blank, DPI, template)
+    return marks.judge_checkbox_on_page(page, blank, template.field(name).box_mm, DPI, found)
+
+
+def test_ticked_empty_doubtful_and_circled(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    page = blank_b.copy()
+    tick(page, form_b.field("exp1_field_1").box_mm)
+    x, y, w, h = px(form_b.field("exp1_field_3").box_mm)
+    cv2.line(page, (x + w // 2, y + h // 2), (x + w // 2 + 12, y + h // 2), 0, 6)  # a smudge
+    x, y, w, h = px(form_b.field("exp1_field_4").box_mm)
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (int(w * 0.8), int(h * 0.75)), 0, 0, 360, 0, 4)
+    ticked = judge(page, blank_b, form_b, "exp1_field_1")
+    empty = judge(page, blank_b, form_b, "exp1_field_2")
+    doubtful = judge(page, blank_b, form_b, "exp1_field_3")
+    circled = judge(page, blank_b, form_b, "exp1_field_4")
+    assert (ticked.present, ticked.certain) == (True, True)
+    assert (empty.present, empty.certain) == (False, True)
+    assert not doubtful.certain
+    assert (circled.present, circled.certain) == (True, True)
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_a_box_a_third_of_a_millimetre_off_and_blurred_is_judged_on_its_own_print(
+    form_b: FormTemplate, blank_b: np.ndarray, ticked: bool
+) -> None:
+    box = form_b.field("exp2_field_2").box_mm
+    page = np.full_like(blank_b, 255)
+    off = (mm_to_px(0.17, DPI), mm_to_px(0.34, DPI))
+    page[off[1] :, off[0] :] = blank_b[: blank_b.shape[0] - off[1], : blank_b.shape[1] - off[0]]
+    if ticked:
+        tick(page, box, off)
+    page = cv2.erode(cv2.GaussianBlur(page, (0, 0), 1.6), np.ones((2, 2), np.uint8))
+    shift, shown = marks.register_box(page, blank_b, box.inset(-marks.AROUND_MM), DPI)
+    assert abs(shift[0] - 0.17) < 0.1 and abs(shift[1] - 0.34) < 0.1 and shown > 0.8
+    read = judge(page, blank_b, form_b, "exp2_field_2")
+    assert (read.present, read.certain) == (ticked, True)
+
+
+def stamp(page: np.ndarray, centre: tuple[int, int], value: int) -> None:
+    """A round received stamp: a ring, a bar, the date, in one tone."""
+    cv2.circle(page, centre, mm_to_px(12, DPI), value, 6)
+    cx, cy = centre
+    cv2.line(page, (cx - 120, cy - 25), (cx + 120, cy - 25), value, 4)
+    cv2.putText(page, "6.03", (cx - 70, cy + 40), cv2.FONT_HERSHEY_SIMPLEX, 2.2, value, 6)
+
+
+def test_a_received_stamp_over_empty_boxes_never_reads_as_ticks(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp4_field_3").box_mm)
+    stamp(page, (x + w // 2, y + h // 2), 70)  # grey in a mono scan, over the boxes
+    names = [f"exp4_field_{k}" for k in range(1, 8)]
+    reads = {name: judge(page, blank_b, form_b, name) for name in names}
+    sure_ticks = [n for n, r in reads.items() if r.present and r.certain]
+    assert sure_ticks == []
+    under = reads["exp4_field_3"]
+    assert not under.certain and under.evidence is not None
+    assert under.evidence.crossed_by == "stamp"
+    far = judge(page, blank_b, form_b, "exp8_field_7")
+    assert (far.present, far.certain) == (False, True)  # boxes away from it are judged
+
+
+def test_a_line_crossing_a_box_is_no_tick(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp5_field_2").box_mm)
+    cv2.line(page, (x - 150, y + h // 2 - 20), (x + w + 150, y + h // 2 + 10), 0, 4)  # a tail
+    read = judge(page, blank_b, form_b, "exp5_field_2")
+    assert not read.certain
+    assert read.evidence is not None and read.evidence.crossed_by == "line"
+
+
+def test_a_fold_crease_across_an_empty_box_is_no_tick(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A crease shades the paper along the fold: faint across the row, darker where the
+    box's white inside makes it stand out. It crosses the box and carries on: no mark."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp2_field_3").box_mm)
+    row = y + h // 2
+    faint = page[row - 2 : row + 2, :].astype(np.int16) - 60
+    page[row - 2 : row + 2, :] = np.clip(faint, 0, 255).astype(np.uint8)
+    page[row - 2 : row + 2, x : x + w] = 60
+    read = judge(page, blank_b, form_b, "exp2_field_3")
+    assert not (read.present and read.certain)
+    assert read.evidence is not None and read.evidence.crossed_by == "line"
+
+
+def test_a_box_the_page_does_not_show_is_uncertain(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp6_field_5").box_mm.inset(-1.5))
+    page[y : y + h, x : x + w] = 255  # faded away on a copy of a copy
+    read = judge(page, blank_b, form_b, "exp6_field_5")
+    assert not read.certain
+    assert read.evidence is not None and not read.evidence.box_found
+
+
+def test_a_fold_displacing_the_lower_third_is_undone_before_boxes_are_judged(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Folded in three: the lower panel sits 2.5 mm right and 1.5 mm down of where the
+    corner marks put it; without the local correction its empty boxes' print reads as
+    ink beside the boxes."""
+    page = blank_b.copy()
+    crease = mm_to_px(198, DPI)
+    dx, dy = mm_to_px(2.5, DPI), mm_to_px(1.5, DPI)
+    lower = blank_b[crease:].copy()
+    page[crease:] = 255
+    page[crease + dy :, dx:] = lower[: lower.shape[0] - dy, : lower.shape[1] - dx]
+    warp = find_local_warp(page, blank_b, DPI)
+    offset = warp.at(150.0, 250.0)
+    assert abs(offset[0] - 2.5) < 0.4 and abs(offset[1] - 1.5) < 0.4
+    assert abs(warp.at(100.0, 60.0)[0]) < 0.3  # the upper panel stays where it was
+    found = marks.PageMarks.find(page, blank_b, DPI, form_b, local=warp)
+    lower = [f for f in form_b.fields if f.kind == "checkbox" and f.box_mm.y > 200]
+    assert lower
+    for field in lower:
+        box = field.box_mm
+        start = warp.at(box.x + box.w / 2, box.y + box.h / 2)
+        read = marks.judge_checkbox_on_page(page, blank_b, box, DPI, found, start_mm=start)
+        assert (read.present, read.certain) == (False, True), field.name
+    # Without the sheet's local offset the boxes lie beyond the 1.5-mm search: not sure.
+    box = lower[0].box_mm
+    unfixed = marks.judge_checkbox_on_page(page, blank_b, box, DPI, found)
+    assert not unfixed.certain
+
+
+def test_red_ink_is_dropped_from_the_grey_and_kept_for_seals() -> None:
+    rgb = np.full((60, 60, 3), 245, np.uint8)
+    rgb[10:20, 10:50] = (200, 30, 40)  # vermilion
+    rgb[30:40, 10:50] = (20, 20, 30)  # black toner
+    rgb[45:50, 10:50] = (30, 40, 160)  # blue ballpoint
+    grey, red = split_red(Image.fromarray(rgb))
+    assert grey[15, 30] > 180  # the stamp's red is (nearly) paper in the grey
+    assert grey[35, 30] < 60 and grey[47, 30] < 80  # black and blue stay ink
+    assert red is not None and red[15, 30] == 255 and red[35, 30] == 0
+    grey_only, none = split_red(Image.fromarray(rgb[:, :, 0]))
+    assert none is None and grey_only.shape == (60, 60)
+
+
+def test_a_red_seal_counts_in_its_box(blank_b: np.ndarray) -> None:
+    template = load_templates()[("A", 1)]
+    blank = render_blank_page_image(template, DPI)
+    spec = template.field("seal")
+    x, y, w, h = px(spec.box_mm)
+    red = np.zeros_like(blank)
+    cv2.circle(red, (x + w // 2, y + h // 2), min(w, h) // 3, 255, 6)
+    without = marks.judge_writing(blank, blank, spec, DPI)
+    with_seal = marks.judge_writing(blank, blank, spec, DPI, red=red)
+    assert not without.present
+    assert with_seal.present and with_seal.certain
+
+
+def test_signature_presence_by_ink() -> None:
+    template = load_templates()[("D", 1)]
+    blank = render_blank_page_image(template, DPI)
+    spec = template.field("signature")
+    x, y, _w, h = px(spec.box_mm)
+    signed = blank.copy()
+    points = np.array(
+        [[x + 20 + i * 16, y + h // 2 + int(20 * np.sin(i))] for i in range(25)], np.int32
+    )
+    cv2.polylines(signed, [points], False, 0, 4)
+    assert marks.judge_writing(signed, blank, spec, DPI).present
+    unsigned = marks.judge_writing(blank, blank, spec, DPI)
+    assert not unsigned.present and unsigned.certain
