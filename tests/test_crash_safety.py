@@ -42,11 +42,15 @@ from pipeline.sample_inbox import SAMPLE_DIR, prepare_sample
 from pipeline.storage import db
 from pipeline.storage.models import Run, RunLock
 from tests.crash_support import database_dump, file_tree, listed_outputs
+from tests.helpers.sample import page_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.ocr]
 
 TODAY = "2024-06-21"  # the day after the sample statement ends
-ENVELOPES = {"E2024-0001": (0, 1), "E2024-0004": (4, 6)}  # pages R+A, A+R
+ENVELOPES = {  # two pages each: the exam report and form A
+    "E2024-0001": (page_of("E2024-0001", "R"), page_of("E2024-0001", "A")),
+    "E2024-0004": (page_of("E2024-0004", "A"), page_of("E2024-0004", "R")),
+}
 BAD_FILE = "E2024-9999.pdf"  # truncated: goes to quarantine
 COMPARED_FOLDERS = ("archive", "quarantine", "store", "inbox")
 

@@ -121,19 +121,60 @@ def test_a_line_crossing_a_box_is_no_tick(form_b: FormTemplate, blank_b: np.ndar
     assert read.evidence is not None and read.evidence.crossed_by == "line"
 
 
-def test_a_fold_crease_across_an_empty_box_is_no_tick(
-    form_b: FormTemplate, blank_b: np.ndarray
-) -> None:
-    """A crease shades the paper along the fold: faint across the row, darker where the
-    box's white inside makes it stand out. It crosses the box and carries on: no mark."""
-    page = blank_b.copy()
-    x, y, w, h = px(form_b.field("exp2_field_3").box_mm)
-    row = y + h // 2
+def crease(page: np.ndarray, row: int, inside: tuple[int, int] | None = None) -> None:
+    """A fold's crease: faint across the sheet, darker where it crosses a box's white
+    inside (``inside``: that box's x and width)."""
     faint = page[row - 2 : row + 2, :].astype(np.int16) - 60
     page[row - 2 : row + 2, :] = np.clip(faint, 0, 255).astype(np.uint8)
-    page[row - 2 : row + 2, x : x + w] = 60
+    if inside is not None:
+        page[row - 2 : row + 2, inside[0] : inside[0] + inside[1]] = 60
+
+
+def test_a_fold_crease_across_an_empty_box_is_taken_away(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A crease crosses the box and carries on as one thin straight line: it is taken
+    away, and the box, empty without it, is surely empty (and says why)."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp2_field_3").box_mm)
+    crease(page, y + h // 2, (x, w))
     read = judge(page, blank_b, form_b, "exp2_field_3")
-    assert not (read.present and read.certain)
+    assert (read.present, read.certain) == (False, True)
+    assert read.evidence is not None and read.evidence.crossed_by == "crease"
+
+
+def test_a_tick_on_a_crease_is_still_a_tick(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    page = blank_b.copy()
+    box = form_b.field("exp2_field_3").box_mm
+    x, y, w, h = px(box)
+    crease(page, y + h // 2, (x, w))
+    tick(page, box)
+    read = judge(page, blank_b, form_b, "exp2_field_3")
+    assert read.present
+    assert not (read.certain and not read.present)
+
+
+def test_a_circle_joined_to_a_crease_is_no_sure_empty(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp2_field_5").box_mm)
+    crease(page, y + h // 2)
+    cv2.circle(page, (x + w // 2, y + h // 2), int(w * 0.75), 0, 4)
+    read = judge(page, blank_b, form_b, "exp2_field_5")
+    assert read.present or not read.certain
+
+
+def test_a_bent_line_across_a_box_is_no_crease(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    """Only one thin straight line is taken away: a faint line that bends (a curled
+    sheet's shadow, a stroke carrying on from a neighbour) keeps the box uncertain."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp5_field_2").box_mm)
+    pts = np.array([(x - 150, y + h // 2), (x + w // 2, y + h // 2 + 25), (x + w + 150, y)])
+    cv2.polylines(page, [pts.reshape(-1, 1, 2).astype(np.int32)], False, 190, 4)
+    cv2.line(page, (x, y + h // 2 + 15), (x + w // 2, y + h // 2 + 25), 60, 4)  # dark inside
+    read = judge(page, blank_b, form_b, "exp5_field_2")
+    assert not read.certain
     assert read.evidence is not None and read.evidence.crossed_by == "line"
 
 

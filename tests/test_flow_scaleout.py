@@ -19,6 +19,7 @@ from pipeline.config import get_settings
 from pipeline.parked import PageRef
 from pipeline.sample_inbox import SAMPLE_DIR
 from pipeline.storage.models import FieldValue
+from tests.helpers.sample import page_of
 from tests.test_ingest import settings  # noqa: F401  (the intake fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_a_page_task_returns_a_reference_and_the_reading_waits_on_disk(engine: Engine) -> None:
     cfg = get_settings()
     reader, writer = PdfReader(SAMPLE_DIR / "envelopes" / "E2024-0001.pdf"), PdfWriter()
-    writer.add_page(reader.pages[1])  # form A
+    writer.add_page(reader.pages[page_of("E2024-0001", "A")])
     with (cfg.inbox_dir / "a.pdf").open("wb") as fh:
         writer.write(fh)
     stages.ingest(engine, cfg, run_id=None)

@@ -26,6 +26,7 @@ def test_every_template_validator_has_a_normaliser() -> None:
         ("postcode", "1000005", "100-0005"),
         ("phone", "03(5293)1881", "03-5293-1881"),
         ("phone", "090−1234−5678", "090-1234-5678"),
+        ("phone", "0120-123-456", "0120-123-456"),
         ("email", "Info@Conken.ORG", "info@conken.org"),
         ("exam_type", "OMP（オペレーションマネジメント）", "OMP"),
         ("exam_type", "スーパーバイザー", "SV"),
@@ -49,6 +50,9 @@ def test_normalise(validator: str, raw: str, expected: str) -> None:
         ("katakana", "サトウ京子"),
         ("postcode", "100-000"),
         ("phone", "12345"),
+        ("phone", "070-2062-675"),  # a lost 1: the subscriber part is four digits
+        ("phone", "0701234567"),  # a mobile number has eleven
+        ("email", "taro93@example.p"),  # a lost j: no one-letter top-level domain
         ("email", "info@"),
         ("exam_type", "CAP OMP"),
         ("exam_result", "合"),

@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 from pipeline.sample_inbox import SAMPLE_DIR
+from tests.helpers.sample import page_of
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTER = SAMPLE_DIR / "register" / "passers.csv"
-STATEMENT = SAMPLE_DIR / "statements" / "mufg_20240517_20240620.csv"
+STATEMENT = next((SAMPLE_DIR / "statements").glob("mufg_*.csv"))
 
 
 def _env(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -98,8 +99,8 @@ def test_conken_run_on_a_fresh_root_writes_nothing_others_can_read(
     for folder in ("inbox", "registry", "statements"):
         (root / folder).mkdir(parents=True)
     reader, writer = PdfReader(SAMPLE_DIR / "envelopes" / "E2024-0001.pdf"), PdfWriter()
-    for index in (0, 1):
-        writer.add_page(reader.pages[index])
+    for form_code in ("R", "A"):
+        writer.add_page(reader.pages[page_of("E2024-0001", form_code)])
     with (root / "inbox" / "E2024-0001.pdf").open("wb") as fh:
         writer.write(fh)
     os.utime(root / "inbox" / "E2024-0001.pdf", (1718600000, 1718600000))  # 2024-06-17

@@ -22,14 +22,14 @@ def test_sample_truth_matches_its_files() -> None:
         assert (SAMPLE / "envelopes" / truth.files["pdf"][0]).is_file()
         assert truth.eligibility.outcome == env["outcome"]
     assert {"paid", "underpaid", "duplicate", "bulk", "unpaid", "review"} <= outcomes
+    # 300-dpi grey pages, as offices scan them, are 300-500 kB each
     total = sum(p.stat().st_size for p in SAMPLE.rglob("*") if p.is_file())
-    assert total < 6_000_000
+    assert total < 20_000_000
 
 
 def test_sample_envelope_rerenders_to_the_same_bytes(tmp_path: Path) -> None:
     records = load_records(SAMPLE / "records.json")
-    light = DegradationMix.light()
-    mix = DegradationMix(**{**light.__dict__, "formats": ("pdf",)})
+    mix = DegradationMix.office()
     record = records[-1]
     truth = render_envelope(record, tmp_path, 2024, mix=mix)
     committed = SAMPLE / "envelopes" / f"{record.envelope_id}.pdf"

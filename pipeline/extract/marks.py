@@ -43,7 +43,7 @@ CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
 # ink made for the box lies clear of the printed square (a thickened print, a tick's
 # tail cover few directions; a circle most).
 CIRCLE = MarkThresholds(empty=0.3, marked=0.6)
-CIRCLE_CLEAR_MM = 0.3  # ink this far beyond the print's own thickening is drawn
+CIRCLE_CLEAR_MM = 0.15  # ink this far beyond the print's own thickening is drawn
 PRINT_TOLERANCE_MM = 0.2  # the least the print is widened by before ink counts
 CIRCLE_BINS = 36
 # Ink beyond the print anywhere on the box and its surround: an empty box has next to none.
@@ -284,13 +284,20 @@ class CheckboxInk:
     crossed: bool  # ink crosses the box and carries on beyond ``REACH_MM``
     near: float = 0.0  # share of the box and its surround inked by marks made for it
     halo_mm: float = 0.0  # how much thicker the scan prints the form's lines here
+    crease: bool = False  # a thin straight line crossed the box and was taken away
+
+
+# A fold's crease or a fax's streak crosses a box as one thin straight line: where it
+# enters and leaves the looked-at square it is at most this thick.
+CREASE_MAX_MM = 1.2
 
 
 def checkbox_ink(
     page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
 ) -> CheckboxInk:
     """The added ink around ``box`` sorted into pieces made for the box and pieces that
-    only pass through (they reach beyond ``REACH_MM`` of it)."""
+    only pass through (they reach beyond ``REACH_MM`` of it). A thin straight line that
+    passes through is taken away and what is left judged again."""
     look = box.inset(-LOOK_MM)
     written, printed = _masks(page, blank, look, dpi, shift_mm)
     # Only ink beyond how thick this scan prints the form counts as written.
@@ -307,31 +314,142 @@ def checkbox_ink(
     faint_print = cv2.dilate(grown, np.ones((5, 5), np.uint8))  # 2 px: the bridge's + 2
     passing = cv2.bitwise_or(added, cv2.bitwise_and(faint, cv2.bitwise_not(faint_print)))
     # Taking the print away cuts a line that crosses the box where it crosses the box's
-    # own edges: pieces are joined across gaps that wide before they are told apart.
-    # (wider by however much more than the least the print was widened by here)
+    # own edges: pieces are joined across gaps that wide before they are told apart
+    # (wider by however much more than the least the print was widened by here).
     bridge = max(1, mm_to_px(BRIDGE_MM, dpi)) + grow - mm_to_px(PRINT_TOLERANCE_MM, dpi) + 2
-    joined = cv2.dilate(passing, np.ones((2 * bridge + 1, 2 * bridge + 1), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-    through = np.where(passing > 0, labels, 0)
-    labels = np.where(added > 0, labels, 0)
-    reach = mm_to_px(LOOK_MM - REACH_MM, dpi)
-    h, w = added.shape
-    far = np.zeros(count, dtype=bool)
-    for k in range(1, count):
-        x, y, cw, ch, _ = stats[k]
-        far[k] = x < reach or y < reach or x + cw > w - reach or y + ch > h - reach
-    own = np.where(far[labels] | (labels == 0), 0, 255).astype(np.uint8)
-    inner = _sub_box(box.inset(INSET_MM), look, dpi)
-    inside = _share(own, inner)
-    # Anything long that crosses the box, or that reaches the box's surround with ink of its
-    # own (a circle joined to a stamp's ring), makes the box uncertain: never dropped.
-    near_box = _sub_box(box.inset(-AROUND_MM), look, dpi)
-    touching = np.union1d(np.unique(through[_slice(inner)]), np.unique(labels[_slice(near_box)]))
-    crossing = far & np.isin(np.arange(count), touching)
+    frame = _Frame(box, look, dpi, mm_to_px(LOOK_MM - REACH_MM, dpi), bridge)
+    own, through, crossing = _pieces(added, passing, frame)
+    crease = False
+    if crossing.any():
+        band = _straight_band(through, crossing, added, frame)
+        if band is not None:
+            added, passing = _without_band(added, passing, band, frame.bridge_px)
+            own, through, crossing = _pieces(added, passing, frame)
+            crease = True
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
     circled = _circled(own, printed, _sub_box(box, look, dpi), clear)
-    near = _share(own, near_box)
-    return CheckboxInk(inside, circled, bool(crossing[1:].any()), near, halo * MM_PER_INCH / dpi)
+    inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
+    near = _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
+    return CheckboxInk(
+        inside, circled, bool(crossing.any()), near, halo * MM_PER_INCH / dpi, crease
+    )
+
+
+@dataclass(frozen=True)
+class _Frame:
+    box: Box
+    look: Box
+    dpi: float
+    reach_px: int  # the border of the looked-at square beyond ``REACH_MM`` of the box
+    bridge_px: int
+
+    def far(self, x: int, y: int, w: int, h: int, shape: tuple[int, ...]) -> bool:
+        r = self.reach_px
+        return x < r or y < r or x + w > shape[1] - r or y + h > shape[0] - r
+
+
+def _pieces(
+    added: np.ndarray, passing: np.ndarray, frame: _Frame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ink made for the box, each passing pixel's piece label, and which pieces
+    cross the box (reach beyond ``REACH_MM`` and touch the box or, with added ink of
+    their own, its surround: a circle joined to a stamp's ring is never dropped)."""
+    b = frame.bridge_px
+    joined = cv2.dilate(passing, np.ones((2 * b + 1, 2 * b + 1), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    through = np.where(passing > 0, labels, 0)
+    marked = np.where(added > 0, labels, 0)
+    far = np.zeros(count, dtype=bool)
+    for k in range(1, count):
+        x, y, w, h, _ = stats[k]
+        far[k] = frame.far(x, y, w, h, added.shape)
+    own = np.where(far[marked] | (marked == 0), 0, 255).astype(np.uint8)
+    inner = _sub_box(frame.box.inset(INSET_MM), frame.look, frame.dpi)
+    near_box = _sub_box(frame.box.inset(-AROUND_MM), frame.look, frame.dpi)
+    touching = np.union1d(np.unique(through[_slice(inner)]), np.unique(marked[_slice(near_box)]))
+    crossing = far & np.isin(np.arange(count), touching)
+    crossing[0] = False
+    return own, through, crossing
+
+
+def _straight_band(
+    through: np.ndarray, crossing: np.ndarray, added: np.ndarray, frame: _Frame
+) -> np.ndarray | None:
+    """The pixels of one faint, thin, straight line through the box (a fold's crease:
+    the paper's shadow, not ink), told by where the crossing pieces pass the looked-at
+    square's border, where only ink that is not the box's own can be; ``None`` when they
+    are not one such line: a pen's line, a bent one, a stamp's ring."""
+    h, w = through.shape
+    r = frame.reach_px
+    ys, xs = np.nonzero(np.isin(through, np.nonzero(crossing)[0]))
+    border = (xs < r) | (ys < r) | (xs >= w - r) | (ys >= h - r)
+    if border.sum() < 4:
+        return None
+    points = np.column_stack([xs[border], ys[border]]).astype(np.float32)
+    half = mm_to_px(CREASE_MAX_MM, frame.dpi) / 2
+    line = _dominant_line(points, half)
+    if line is None:
+        return None
+    vx, vy, x0, y0 = line
+    along = (points[:, 0] - x0) * vx + (points[:, 1] - y0) * vy
+    across = np.abs((points[:, 0] - x0) * vy - (points[:, 1] - y0) * vx)
+    # Only the line's own points: other ink at the border (a ruling's fringe joined to it)
+    # is not taken away, and is judged again once the line is gone.
+    on_line = across <= half
+    if added[ys[border][on_line], xs[border][on_line]].mean() > 127:  # inked: a pen's line
+        return None
+    along, across = along[on_line], across[on_line]
+    span = mm_to_px(LOOK_MM, frame.dpi)  # it enters on one side of the box, leaves on the other
+    if along.min() > -span / 2 or along.max() < span / 2:
+        return None
+    ally, allx = np.mgrid[0:h, 0:w]
+    width = max(float(np.percentile(across, 95)), 1.0) + 1.5
+    band = np.abs((allx - x0) * vy - (ally - y0) * vx) <= width
+    # Straight all the way: along the line the crossing ink never leaves the band for
+    # longer than the print taken away where it crosses the box's edges.
+    on = np.isin(through, np.nonzero(crossing)[0]) & band
+    steps = np.unique(np.round((allx[on] - x0) * vx + (ally[on] - y0) * vy).astype(int))
+    inner = steps[(steps >= along.min()) & (steps <= along.max())]
+    if inner.size < 2 or np.diff(inner).max() > 2 * frame.bridge_px + 2:
+        return None
+    return np.where(band, 255, 0).astype(np.uint8)
+
+
+def _without_band(
+    added: np.ndarray, passing: np.ndarray, band: np.ndarray, bridge_px: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``added`` and ``passing`` with the line taken away: its dark core, and the faint
+    shading along its edges as far as pieces are joined (else that shading, still
+    reaching the border, joins a mark made for the box back to it)."""
+    edges = cv2.dilate(band, np.ones((2 * bridge_px + 1,) * 2, np.uint8))
+    faint_edges = cv2.bitwise_and(edges, cv2.bitwise_not(added))
+    keep = cv2.bitwise_not(band)
+    return (
+        cv2.bitwise_and(added, keep),
+        cv2.bitwise_and(passing, cv2.bitwise_and(keep, cv2.bitwise_not(faint_edges))),
+    )
+
+
+def _dominant_line(points: np.ndarray, half: float) -> tuple[float, float, float, float] | None:
+    """The straight line most of ``points`` lie within ``half`` of (pairs of points tried
+    in a fixed order, then refitted on the winner's points), or ``None``."""
+    rng = np.random.default_rng(0)  # the same tries every time: a page reads the same twice
+    best: np.ndarray | None = None
+    for _ in range(60):
+        a, b = points[rng.choice(len(points), 2, replace=False)]
+        d = b - a
+        norm = float(np.hypot(*d))
+        if norm < 2 * half:
+            continue
+        distance = np.abs((points[:, 0] - a[0]) * d[1] - (points[:, 1] - a[1]) * d[0]) / norm
+        inliers = distance <= half
+        if best is None or inliers.sum() > best.sum():
+            best = inliers
+    if best is None or best.sum() < 4:
+        return None
+    fitted = cv2.fitLine(points[best], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    vx, vy, x0, y0 = (float(v) for v in fitted)
+    return vx, vy, x0, y0
 
 
 def _circled(
@@ -385,6 +503,8 @@ def judge_checkbox_on_page(
     ink = checkbox_ink(page, blank, box, dpi, shift)
     judged = judge_checkbox(ink.inside, ink.around, ink.near)
     crossed_by = "stamp" if foreign.covers(around) else ("line" if ink.crossed else None)
+    if crossed_by is None and ink.crease:
+        crossed_by = "crease"  # taken away: the box is judged without it
     evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)
     doubt = None
     if crossed_by == "stamp":

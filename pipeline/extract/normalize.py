@@ -114,10 +114,20 @@ def phone(raw: str) -> str:
     digits = text.replace("-", "")
     if not re.fullmatch(r"0\d{9,10}", digits) or not re.fullmatch(r"[\d-]+", text):
         raise FieldInvalid(f"電話番号として読めません（読み取り: {raw!r}）")
+    # A Japanese number's subscriber part is four digits (free dial 0120's three), and
+    # mobile and IP numbers (070, 080, 090, 050) have eleven: a digit whose thin stroke
+    # was lost on the scan shows here.
+    groups = text.split("-")
+    if len(groups) > 1 and len(groups[-1]) != (3 if digits.startswith("0120") else 4):
+        raise FieldInvalid(f"電話番号の末尾は4桁です（読み取り: {raw!r}）")
+    if re.match(r"0[5789]0", digits) and len(digits) != 11:
+        raise FieldInvalid(f"携帯・IP電話の番号は11桁です（読み取り: {raw!r}）")
     return text
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+# The last label of a domain is a top-level domain: letters, at least two (``.p`` is a
+# ``.jp`` whose j was lost).
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}$")
 
 
 def email(raw: str) -> str:

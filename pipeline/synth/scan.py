@@ -64,6 +64,23 @@ class DegradationMix:
         return cls()
 
     @classmethod
+    def office(cls) -> DegradationMix:
+        """What an office's scanner sends (the committed demo sample): 300 dpi grey, an
+        occasional bitonal page, stamps and folds; no colour or photographs (file size)."""
+        return cls(
+            dpis=((300, 1.0),),
+            bitonal_share=0.1,
+            jpeg_quality=(35, 45),
+            noise_sigma=(0.2, 0.6),
+            blur_sigma=(0.0, 0.6),
+            upside_down_share=0.2,
+            formats=("pdf",),
+            traits=tuple(
+                (k, p) for k, p in DEFAULT_PROBABILITIES if k not in ("color", "photo", "fax")
+            ),
+        )
+
+    @classmethod
     def light(cls) -> DegradationMix:
         """Small files for the committed sample: 200 dpi, moderate quality, no colour."""
         return cls(
