@@ -88,3 +88,17 @@ def test_empty_crops_and_tall_boxes() -> None:
     reads = ppocr.read_lines([blank, tall])
     assert reads[0].text == "" and reads[0].confidence == 0.0
     assert reads[1].text == "2019/04"  # cut to its ink, not squeezed with the whole box
+
+
+def test_a_speck_above_and_a_scrap_of_ruling_aside_are_left_out_of_the_line() -> None:
+    """A field crop is wide and mostly empty: a speck over the line or a scrap of the
+    ruling at the crop's edge would make the cut line tall or wide, and read small."""
+    text = line("高橋 由美", BIZ_GOTHIC, px=26)
+    crop = np.full((120, 1000), 255, dtype=np.uint8)
+    crop[50 : 50 + text.shape[0], 420 : 420 + text.shape[1]] = text
+    crop[5:8, 500:503] = 0  # a speck well above
+    crop[84:98, 2:4] = 0  # the end of a ruling, far to the left
+    cut = ppocr.tight_line(crop)
+    assert cut is not None
+    assert cut.shape[0] < 2 * text.shape[0] and cut.shape[1] < 1.5 * text.shape[1]
+    assert ppocr.read_lines([crop])[0].text.replace(" ", "") == "高橋由美"
