@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from pipeline.config import get_settings
-from pipeline.payments.bench import run_benchmark
+from pipeline.bench.payments import run_benchmark
 from pipeline.payments.store import match_settings
 
 app = typer.Typer(no_args_is_help=True)
