@@ -122,6 +122,10 @@ ACTION_JA = {
     "payment.reassigned": "入金の申請者を変更",
     "payment.split": "入金を分割",
     "payment.refund": "返金",
+    "payment.allocated": "入金を申請に割り当て",
+    "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+    "payment.refund_marked": "返金することを記録",
+    "application.payment_status": "入金の状態が変わった",
 }
 
 
