@@ -29,7 +29,13 @@ from pipeline.storage.models import (
     Letter,
     PaymentMatch,
 )
-from pipeline.vocabulary import FINAL_DECISIONS, MatchStatus, PaymentOutcome
+from pipeline.vocabulary import (
+    COUNTED_MATCHES,
+    FINAL_DECISIONS,
+    MatchOutcome,
+    MatchStatus,
+    PaymentOutcome,
+)
 
 DEPOSIT_STATE_JA = {
     "unmatched": "申請者が不明",
@@ -47,6 +53,13 @@ PART_STATE_JA = {
     MatchStatus.REFUND.value: "返金",
 }
 REFUND_STATUSES = (PaymentOutcome.DUPLICATE.value, PaymentOutcome.OVERPAID.value)
+#: The deposits that made an application duplicate or overpaid: the ones to refund from.
+EXCESS_OUTCOMES = (MatchOutcome.DUPLICATE.value, MatchOutcome.OVERPAID.value)
+OUTCOME_NOTE_JA = {
+    MatchOutcome.DUPLICATE.value: "手数料が入金済みの後の二重入金",
+    MatchOutcome.OVERPAID.value: "手数料を超える入金",
+    MatchOutcome.UNDERPAID.value: "手数料に足りない入金",
+}
 
 
 @dataclass
@@ -126,13 +139,14 @@ def _refund_rows(session: Session, apps: list[DeskApplication], fee_yen: int) ->
     ids = [a.id for a in apps if a.payment_status in REFUND_STATUSES]
     if not ids:
         return []
+    excess = select(PaymentMatch.transaction_id).where(
+        PaymentMatch.application_id.in_(ids),
+        PaymentMatch.status.in_(list(COUNTED_MATCHES)),
+        PaymentMatch.outcome.in_(EXCESS_OUTCOMES),
+    )
     txns = session.scalars(
         select(BankTransaction)
-        .where(
-            BankTransaction.id.in_(
-                select(PaymentMatch.transaction_id).where(PaymentMatch.application_id.in_(ids))
-            )
-        )
+        .where(BankTransaction.id.in_(excess))
         .order_by(BankTransaction.booked_on, BankTransaction.id)
     )
     rows = []
@@ -199,7 +213,9 @@ def load_deposit(
         Part(
             m,
             by_id.get(m.application_id) if m.application_id is not None else None,
-            PART_STATE_JA[m.status],
+            "、".join(x for x in (PART_STATE_JA[m.status], OUTCOME_NOTE_JA.get(m.outcome, "")) if x)
+            if m.status != MatchStatus.REFUND.value
+            else PART_STATE_JA[m.status],
             m.status != MatchStatus.REFUND.value and m.application_id is not None,
         )
         for m in matches
