@@ -306,5 +306,8 @@ def match_rule_label(rule: str) -> str:
         "alias": "以前に確認した振込名義",
         "manual": "担当者が割り当て",
         "manual_split": "担当者が分割",
+        "manual_refund": "担当者が返金を記録",
+        "bulk_company": "法人からのまとめての入金（申請ごとに振り分けが必要）",
+        "none": "該当する申請なし",
     }
     return RULE_JA.get(rule) or extra.get(rule) or rule
