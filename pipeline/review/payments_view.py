@@ -69,6 +69,7 @@ class DepositRow:
     state_ja: str
     best: ScoredCandidate | None = None
     refundable_yen: int = 0
+    candidates: int = 0
 
 
 @dataclass
@@ -104,6 +105,7 @@ class Choice:
     score: int | None
     reasons: tuple[str, ...]
     suggested_yen: int
+    found: bool = False  # by the search
 
 
 @dataclass
@@ -129,9 +131,9 @@ def load_desk(session: Session, fee_yen: int, today: date) -> DeskView:
     deposits = []
     for txn in desk_deposits(session):
         found = score_candidates(txn.payer_raw, apps, fee_yen)
-        deposits.append(
-            DepositRow(txn, remaining_yen(session, txn), _state(txn), found[0] if found else None)
-        )
+        best = found[0] if found else None
+        row = DepositRow(txn, remaining_yen(session, txn), _state(txn), best, 0, len(found))
+        deposits.append(row)
     return DeskView(deposits, _refund_rows(session, apps, fee_yen), _ask_rows(session, apps, today))
 
 
@@ -223,13 +225,16 @@ def load_deposit(
     allocated = sum(m.amount_yen for m in matches)
     remaining = txn.deposit_yen - allocated
     holding = {m.application_id for m in matches}
+    scored = {c.application.id: c for c in score_candidates(txn.payer_raw, apps, fee_yen)}
     choices: dict[int, Choice] = {}
-    for c in score_candidates(txn.payer_raw, apps, fee_yen):
-        if c.application.id not in holding:
+    for a in search_applications(apps, query):  # what staff searched for first
+        c = scored.get(a.id)
+        if a.id not in holding:
+            choices[a.id] = _choice(a, c.score if c else None, c.reasons if c else (), fee_yen)
+            choices[a.id].found = True
+    for c in scored.values():
+        if c.application.id not in holding and c.application.id not in choices:
             choices[c.application.id] = _choice(c.application, c.score, c.reasons, fee_yen)
-    for a in search_applications(apps, query):
-        if a.id not in holding and a.id not in choices:
-            choices[a.id] = _choice(a, None, (), fee_yen)
     events = list(
         session.scalars(
             select(AuditEvent)
