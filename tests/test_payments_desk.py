@@ -103,9 +103,8 @@ def test_search_finds_by_number_digits_kana_and_employer_several_words_at_once()
 
 
 @pytest.fixture
-def s(sqlite_url: str):  # type: ignore[no-untyped-def]
-    engine = db.make_engine(sqlite_url)
-    db.upgrade(sqlite_url)
+def s(any_db_url: str):  # type: ignore[no-untyped-def]
+    engine = db.make_engine(any_db_url)
     with db.session_scope(engine) as session:
         yield session
     engine.dispose()

@@ -151,6 +151,7 @@ def test_a_duplicate_deposit_is_marked_for_refund_and_listed(
     _shot(page, "payments-deposit-1920")
     form.locator("button").click()
     expect(page.locator(".notice-success")).to_contain_text("11,000円 を返金一覧に載せました。")
+    expect(page.locator(".notice-success")).to_contain_text("の入金: 二重入金 → 入金済み")
     expect(page.locator(".notice-success")).to_contain_text("の判定:")  # re-decided at once
     expect(page.locator("#refund")).to_have_count(0)
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.clock import business_today
@@ -25,9 +25,10 @@ from pipeline.payments.allocation import allocate, withdraw_part
 from pipeline.payments.notices import ask_for_payment
 from pipeline.payments.refunds import REFUND_REASONS, mark_for_refund, refund_csv, refund_list
 from pipeline.review.actions import Context, Outcome, rerun
+from pipeline.review.labels import PAYMENT_STATUS_JA
 from pipeline.review.payments_view import load_deposit, load_desk
 from pipeline.review.web import DB, CurrentUser, add_flash, render
-from pipeline.storage.models import BankTransaction, User
+from pipeline.storage.models import AuditEvent, BankTransaction, User
 
 router = APIRouter(prefix="/payments")
 log = logging.getLogger(__name__)
@@ -91,12 +92,33 @@ def _act(request: Request, db: Session, user: User, back: str, act: Act) -> Resp
     A refusal (``ValidationError``, ``ConcurrencyError``) propagates for the caller to show."""
     settings = request.app.state.settings
     ctx = Context(session=db, user=user, settings=settings)
+    since = db.scalar(select(func.max(AuditEvent.id))) or 0
     touched, message = act(ctx)
     outcome = rerun(ctx, touched, Outcome(message))
+    lines = _payment_changes(db, since) + outcome.decision_lines()
     db.commit()
-    add_flash(request, db, outcome.message_ja, lines=outcome.decision_lines())
+    add_flash(request, db, outcome.message_ja, lines=lines)
     db.commit()
     return RedirectResponse(back, status_code=303)
+
+
+def _payment_changes(db: Session, since: int) -> list[str]:
+    """「申請 #13 の入金: 二重入金 → 入金済み」 for each payment status the action changed."""
+    db.flush()
+    events = db.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.id > since, AuditEvent.action == "application.payment_status")
+        .order_by(AuditEvent.entity_id, AuditEvent.id)
+    )
+    lines = []
+    for e in events:
+        before = str((e.before or {}).get("payment_status", ""))
+        after = str((e.after or {}).get("payment_status", ""))
+        lines.append(
+            f"申請 #{e.entity_id} の入金: {PAYMENT_STATUS_JA.get(before, '確認中')} → "
+            f"{PAYMENT_STATUS_JA.get(after, '確認中')}"
+        )
+    return lines
 
 
 def _deposit_action(
