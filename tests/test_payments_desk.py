@@ -283,3 +283,24 @@ def test_no_reminder_for_an_application_that_has_paid(s: Session, tmp_path: Path
         ask_for_payment(s, S, app.id, actor="user:1", dated=TODAY)
     loaded = load_desk_applications(s, [app.id])
     assert loaded[0].paid_yen == FEE and loaded[0].owed_yen(FEE) == 0
+
+
+def test_a_rules_match_taken_back_is_not_matched_again_by_the_next_run(
+    s: Session, tmp_path: Path
+) -> None:
+    wrong = add_application(s, "2301000123", "コンケン タロウ")
+    _load(s, tmp_path, [Txn(D, "0123コンケンタロウ", FEE)])
+    txn = _txn(s, "0123コンケンタロウ")
+    accepted = s.scalars(select(PaymentMatch).where(PaymentMatch.transaction_id == txn.id)).one()
+    assert (accepted.status, wrong.payment_status) == ("accepted", "paid")
+    withdraw_part(
+        s,
+        accepted.id,
+        actor="user:1",
+        transaction_version=txn.version,
+        reason="同姓同名の別人の振込と確認",
+        settings=S,
+    )
+    assert (txn.status, wrong.payment_status) == ("splitting", "unpaid")
+    reconcile(s, today=TODAY + timedelta(days=1), settings=S)
+    assert (txn.status, wrong.payment_status) == ("splitting", "unpaid")

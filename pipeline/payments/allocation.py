@@ -4,8 +4,10 @@ A company paying 110,000 yen for ten people is placed in as many sittings as
 staff need: each ``allocate`` confirms some parts at once (those applications
 are paid from that moment), the deposit stays ``splitting`` with the
 remainder shown until nothing is left, then it is ``matched`` and its review
-item closes. A part given by mistake is withdrawn with ``withdraw_part``
-while the split is open. Refusals are in Japanese, for staff, and change nothing.
+item closes. A part given by mistake (or a rule's match to the wrong
+application) is withdrawn with ``withdraw_part``; the deposit then waits on
+the desk, untouched by the nightly run, until staff place it. Refusals are
+in Japanese, for staff, and change nothing.
 """
 
 from __future__ import annotations
@@ -165,8 +167,10 @@ def withdraw_part(
     placed = _placed(session, txn.id)
     already = sum(m.amount_yen for m in placed)
     left = txn.deposit_yen - already
-    if txn.status not in (TransactionStatus.REFUND.value,):
-        txn.status = (TransactionStatus.SPLITTING if placed else TransactionStatus.REVIEW).value
+    if txn.status != TransactionStatus.REFUND.value:
+        # Staff own the deposit now: the nightly run must not hand it back to the rule whose
+        # match was just taken back, so it waits on the desk even with nothing placed.
+        txn.status = TransactionStatus.SPLITTING.value
     _finish(
         session,
         txn,

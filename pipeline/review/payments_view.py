@@ -42,7 +42,7 @@ DEPOSIT_STATE_JA = {
     "proposed": "候補の確認待ち",
     "review": "候補が複数",
     "bulk": "まとめての入金（分割待ち）",
-    "splitting": "分割の途中",
+    "splitting": "担当者が割り当て中（残りあり）",
     "matched": "割り当て済み",
     "refund": "返金扱い",
     "withdrawal": "出金",
