@@ -72,6 +72,7 @@ PAYMENT_STATUS_JA = {
     "duplicate": "二重入金",
     "bulk": "まとめて入金",
     "review": "確認中",
+    "refund": "返金",
 }
 MATCH_STATUS_JA = {
     "proposed": "候補（要確認）",

@@ -160,8 +160,8 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         return f"#{text}"
     if key.endswith("_yen") and isinstance(value, int):
         return f"{value:,}円"
-    if key == "payment_status":
-        return PAYMENT_STATUS_JA.get(text, text)
+    if key in ("payment_status", "outcome"):  # outcome: what a deposit did to an application
+        return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
     if key == "parts" and isinstance(value, list):
         return "、".join(
             f"申請 #{p.get('application_id') or '—'} {int(p.get('amount_yen', 0)):,}円"
