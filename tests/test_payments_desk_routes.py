@@ -108,3 +108,39 @@ def test_a_reminder_letter_for_an_unpaid_application(env: Env) -> None:
     with env.session() as s:
         letter = s.scalars(select(Letter).where(Letter.application_id == w.application_id)).one()
         assert letter.kind == "payment_reminder" and "11,000円" in letter.body_ja
+
+
+def test_a_refund_recorded_with_the_applicants_refund_notice(env: Env, tmp_path: Path) -> None:
+    w = env.world
+    day = business_today(env.settings) - timedelta(days=2)
+    fee = env.settings.fee_yen
+    with env.session() as s:
+        txns = [
+            Txn(day, "0042ヤマダタロウ", fee),
+            Txn(day + timedelta(days=1), "0042 ヤマダ タロウ", fee),
+        ]
+        import_statement(s, read_statement(write(tmp_path / "s.csv", mufg_csv(txns))))
+        reconcile(s, today=day + timedelta(days=2), settings=env.settings)
+        s.commit()
+        assert s.get(Application, w.application_id).payment_status == "duplicate"
+        second = s.scalars(
+            select(BankTransaction).where(BankTransaction.payer_raw == "0042 ヤマダ タロウ")
+        ).one()
+    client = env.login("sato")
+    page = client.get(f"/payments/deposits/{second.id}").text
+    response = client.post(
+        f"/payments/deposits/{second.id}/refund",
+        data={
+            "csrf_token": csrf_of(page),
+            "txn_version": str(second.version),
+            "reason": "二重のお振込み",
+            "letter": "1",
+        },
+    )
+    assert response.status_code == 303, re.findall(r"notice-error.*?</p>", response.text, re.S)
+    assert "返金のお知らせを作成しました" in client.get(response.headers["location"]).text
+    with env.session() as s:
+        letter = s.scalars(select(Letter).where(Letter.kind == "refund_notice")).one()
+        assert letter.application_id == w.application_id
+        assert "二重のお振込み" in letter.body_ja and "11,000円" in letter.body_ja
+        assert s.get(Application, w.application_id).payment_status == "paid"
