@@ -186,6 +186,7 @@ class TransactionStatus(StrEnum):
     PROPOSED = "proposed"  # a match waits for a person
     REVIEW = "review"  # several applications fit: a person chooses
     BULK = "bulk"  # a company paid for several: a person splits it
+    SPLITTING = "splitting"  # staff are placing it part by part; the run leaves it to them
     MATCHED = "matched"
     REFUND = "refund"
     WITHDRAWAL = "withdrawal"  # money out: never matched

@@ -23,6 +23,7 @@ from pipeline.config import Settings, get_settings
 from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.payments.matching import classify_amount
 from pipeline.payments.names import parse_payer
+from pipeline.payments.review_items import close_settled_items
 from pipeline.payments.store import (
     COUNTED_STATES,
     apply_payment_statuses,
@@ -38,21 +39,21 @@ from pipeline.vocabulary import MatchOutcome, MatchStatus, TransactionStatus
 def _transaction(session: Session, transaction_id: int, version: int) -> BankTransaction:
     txn = session.get(BankTransaction, transaction_id)
     if txn is None:
-        raise ValidationError(f"no bank transaction with id {transaction_id}")
+        raise ValidationError(f"入金の記録（番号 {transaction_id}）が見つかりません。")
     if txn.version != version:
         raise ConcurrencyError(
             f"transaction {transaction_id} changed since it was read "
             f"(version {txn.version}, not {version}); reload and try again"
         )
     if txn.deposit_yen <= 0:
-        raise ValidationError(f"transaction {transaction_id} is a withdrawal, not a payment")
+        raise ValidationError("この取引は出金のため、入金として扱えません。")
     return txn
 
 
 def _application(session: Session, application_id: int) -> Application:
     app = session.get(Application, application_id)
     if app is None:
-        raise ValidationError(f"no application with id {application_id}")
+        raise ValidationError(f"申請 #{application_id} が見つかりません。")
     return app
 
 
@@ -115,7 +116,10 @@ def _finish(
     after: dict[str, object],
     reason: str | None,
     settings: Settings,
+    deposit_settled: bool = True,
 ) -> None:
+    """Audit the action, bring the touched applications' payment statuses and items up to
+    date, and (once nothing of the deposit is left to decide) close its review item."""
     session.flush()
     record_event(
         session,
@@ -129,7 +133,9 @@ def _finish(
     if touched:
         statuses = payment_statuses(session, settings.fee_yen, touched)
         apply_payment_statuses(session, statuses, actor=actor)
-    close_if_open(session, f"payment:txn:{txn.id}", resolution=action, actor=actor)
+        close_settled_items(session, statuses, actor=actor)
+    if deposit_settled:
+        close_if_open(session, f"payment:txn:{txn.id}", resolution=action, actor=actor)
     session.flush()
 
 
@@ -175,12 +181,12 @@ def confirm_match(
     settings = settings or get_settings()
     match = session.get(PaymentMatch, match_id)
     if match is None:
-        raise ValidationError(f"no payment match with id {match_id}")
+        raise ValidationError("照合の記録が見つかりません。")
     if match.status not in (MatchStatus.PROPOSED.value, MatchStatus.ACCEPTED.value):
-        raise ValidationError(f"payment match {match_id} is {match.status}; nothing to confirm")
+        raise ValidationError("この照合はすでに確定または取り消されています。")
     if match.application_id is None:
         raise ValidationError(
-            f"payment match {match_id} names no application: re-assign or split it instead"
+            "この照合には申請が定まっていません。申請を選んで割り当てるか、分割してください。"
         )
     txn = _transaction(session, match.transaction_id, transaction_version)
     app = _application(session, match.application_id)
@@ -257,13 +263,13 @@ def split_bulk(
     txn = _transaction(session, transaction_id, transaction_version)
     ids = [a for a, _ in allocations]
     if len(allocations) < 2 or len(set(ids)) != len(ids):
-        raise ValidationError("a split needs at least two different applications")
+        raise ValidationError("分割するには、異なる2件以上の申請を選んでください。")
     if any(amount <= 0 for _, amount in allocations):
-        raise ValidationError("every part of a split must be a positive amount")
+        raise ValidationError("分割する金額は、どれも1円以上で入力してください。")
     total = sum(amount for _, amount in allocations)
     if total != txn.deposit_yen:
         raise ValidationError(
-            f"the parts add up to {total:,} yen but the deposit is {txn.deposit_yen:,} yen"
+            f"分割した金額の合計（{total:,}円）が入金額（{txn.deposit_yen:,}円）と一致しません。"
         )
     apps = [_application(session, a) for a in ids]
     touched = _retire(session, txn, actor, [MatchStatus.PROPOSED.value, *COUNTED_STATES])
@@ -337,8 +343,8 @@ def mark_refund(
     wanted = limit if amount_yen is None else amount_yen
     if wanted <= 0 or wanted > limit:
         raise ValidationError(
-            f"{wanted:,} yen cannot be refunded from transaction {transaction_id}: at most "
-            f"{limit:,} yen is beyond a fee (the manual: no refund once an application is accepted)"
+            f"{wanted:,}円は返金できません。この入金で返金できるのは、手数料を超える分の"
+            f"{limit:,}円までです（受理した申請の手数料は返金しません）。"
         )
     rows: list[PaymentMatch] = []
     left = wanted

@@ -29,11 +29,12 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
-from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.review.queue import close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
-from pipeline.storage.models import Application, PaymentMatch, ReviewItem
-from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome
+from pipeline.storage.models import Application, BankTransaction, PaymentMatch, ReviewItem
+from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome, TransactionStatus
 
+SETTLED_JA = "入金窓口での処理により入金の状態が変わりました"
 PAYMENT_KINDS = (
     "payment_review",
     "payment_bulk",
@@ -184,8 +185,17 @@ def sync_review_items(
             ReviewItem.status.in_([ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value]),
         )
     )
+    splitting = set(
+        session.scalars(
+            select(BankTransaction.id).where(
+                BankTransaction.status == TransactionStatus.SPLITTING.value
+            )
+        )
+    )
     for item in list(open_items):
         want = wanted.get(item.dedupe_key)
+        if item.transaction_id in splitting:
+            continue  # staff are splitting it on the payments desk; the run leaves it alone
         if want is None or want.kind != item.kind:
             close_if_open(
                 session,
@@ -221,3 +231,26 @@ def sync_review_items(
         )
         opened += int(is_new)
     return opened, closed
+
+
+_ITEM_FOR_STATUS = {
+    PaymentOutcome.UNDERPAID.value: "payment_underpaid",
+    PaymentOutcome.OVERPAID.value: "payment_overpaid",
+    PaymentOutcome.DUPLICATE.value: "payment_duplicate",
+}
+
+
+def close_settled_items(session: Session, statuses: dict[int, str], *, actor: str) -> int:
+    """Close the applications' payment items a staff action just settled (at once, not at the
+    next run): an underpaid/overpaid/duplicate item whose status moved on, an unpaid item once
+    money arrived. The next reconciliation re-opens whatever is still called for."""
+    closed = 0
+    for app_id, status in statuses.items():
+        item = find_open(session, f"payment:app:{app_id}")
+        if item is not None and _ITEM_FOR_STATUS.get(status) != item.kind:
+            close_if_open(session, item.dedupe_key, resolution=SETTLED_JA, actor=actor)
+            closed += 1
+        if status != PaymentOutcome.UNPAID.value and find_open(session, f"unpaid:app:{app_id}"):
+            close_if_open(session, f"unpaid:app:{app_id}", resolution=SETTLED_JA, actor=actor)
+            closed += 1
+    return closed

@@ -72,6 +72,7 @@ PAYMENT_STATUS_JA = {
     "duplicate": "二重入金",
     "bulk": "まとめて入金",
     "review": "確認中",
+    "refund": "返金",
 }
 MATCH_STATUS_JA = {
     "proposed": "候補（要確認）",
@@ -122,6 +123,10 @@ ACTION_JA = {
     "payment.reassigned": "入金の申請者を変更",
     "payment.split": "入金を分割",
     "payment.refund": "返金",
+    "payment.allocated": "入金を申請に割り当て",
+    "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+    "payment.refund_marked": "返金することを記録",
+    "application.payment_status": "入金の状態が変わった",
 }
 
 
@@ -302,5 +307,8 @@ def match_rule_label(rule: str) -> str:
         "alias": "以前に確認した振込名義",
         "manual": "担当者が割り当て",
         "manual_split": "担当者が分割",
+        "manual_refund": "担当者が返金を記録",
+        "bulk_company": "法人からのまとめての入金（申請ごとに振り分けが必要）",
+        "none": "該当する申請なし",
     }
     return RULE_JA.get(rule) or extra.get(rule) or rule

@@ -32,13 +32,45 @@ from pipeline.review.stale import changes_since
 from pipeline.storage.models import Application, BankTransaction, PaymentMatch, ReviewItem
 
 
-def _transaction(ctx: Context, item: ReviewItem) -> BankTransaction:
-    if item.transaction_id is None:
+def _transaction(
+    ctx: Context, item: ReviewItem, match_id: int | None = None, transaction_id: int | None = None
+) -> BankTransaction:
+    """The deposit the item is about: its own, or for an application's payment item
+    (underpaid, overpaid, a duplicate) the deposit the form was about (the match acted on,
+    or the section's deposit), else the latest."""
+    txn_id = item.transaction_id
+    if txn_id is None and item.application_id is not None:
+        txn_id = _application_deposit(ctx, item.application_id, match_id, transaction_id)
+    if txn_id is None:
         raise ActionRefusedError("この項目には入金が結びついていません。")
-    txn = ctx.session.get(BankTransaction, item.transaction_id)
+    txn = ctx.session.get(BankTransaction, txn_id)
     if txn is None:
         raise ActionRefusedError("入金の記録が見つかりません。")
     return txn
+
+
+def _application_deposit(
+    ctx: Context, application_id: int, match_id: int | None, transaction_id: int | None
+) -> int | None:
+    if match_id is not None:
+        match = ctx.session.get(PaymentMatch, match_id)
+        if match is not None and match.application_id == application_id:
+            return match.transaction_id
+    if transaction_id is not None:
+        owned = ctx.session.scalars(
+            select(PaymentMatch.id).where(
+                PaymentMatch.application_id == application_id,
+                PaymentMatch.transaction_id == transaction_id,
+            )
+        ).first()
+        if owned is not None:
+            return transaction_id
+    return ctx.session.scalars(
+        select(PaymentMatch.transaction_id)
+        .join(BankTransaction, BankTransaction.id == PaymentMatch.transaction_id)
+        .where(PaymentMatch.application_id == application_id)
+        .order_by(BankTransaction.booked_on.desc(), BankTransaction.id.desc())
+    ).first()
 
 
 def find_application(ctx: Context, text: str) -> Application:
@@ -97,7 +129,7 @@ def confirm_payment(
     ctx: Context, item: ReviewItem, seen: Seen, match_id: int, reason: str | None
 ) -> Outcome:
     require_open(item)
-    txn = _transaction(ctx, item)
+    txn = _transaction(ctx, item, match_id)
     check_fresh(ctx, item, seen, entity=("bank_transaction", txn.id, txn.version))
     match = ctx.session.get(PaymentMatch, match_id)
     if match is None or match.transaction_id != txn.id:
@@ -123,10 +155,15 @@ def confirm_payment(
 
 
 def reassign_payment(
-    ctx: Context, item: ReviewItem, seen: Seen, target: str, reason: str | None
+    ctx: Context,
+    item: ReviewItem,
+    seen: Seen,
+    target: str,
+    reason: str | None,
+    transaction_id: int | None = None,
 ) -> Outcome:
     require_open(item)
-    txn = _transaction(ctx, item)
+    txn = _transaction(ctx, item, transaction_id=transaction_id)
     check_fresh(ctx, item, seen, entity=("bank_transaction", txn.id, txn.version))
     application = find_application(ctx, target)
     why = _reason(reason, required=True)
@@ -156,10 +193,11 @@ def split_payment(
     seen: Seen,
     parts: list[tuple[str, str]],
     reason: str | None,
+    transaction_id: int | None = None,
 ) -> Outcome:
     """``parts``: (pass number or application number, amount in yen) as typed."""
     require_open(item)
-    txn = _transaction(ctx, item)
+    txn = _transaction(ctx, item, transaction_id=transaction_id)
     check_fresh(ctx, item, seen, entity=("bank_transaction", txn.id, txn.version))
     allocations: list[tuple[int, int]] = []
     for target, amount in parts:

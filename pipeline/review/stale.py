@@ -20,6 +20,7 @@ from pipeline.review.labels import (
     FIELD_STATUS_JA,
     FORM_JA,
     ITEM_STATUS_JA,
+    PAYMENT_STATUS_JA,
     field_label,
     format_datetime,
 )
@@ -80,6 +81,9 @@ KEY_JA = {
     "username": "ユーザー名",
     "display_name": "表示名",
     "parts": "分割",
+    "amount_yen": "金額",
+    "allocated_yen": "割り当て済み",
+    "remaining_yen": "残り",
     "payment_status": "入金",
     "sent_at": "送付日時",
     "dated": "通知文の日付",
@@ -154,6 +158,16 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         return "、".join(FORM_JA.get(str(d), str(d)) for d in value)
     if key == "application_id":
         return f"#{text}"
+    if key.endswith("_yen") and isinstance(value, int):
+        return f"{value:,}円"
+    if key in ("payment_status", "outcome"):  # outcome: what a deposit did to an application
+        return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
+    if key == "parts" and isinstance(value, list):
+        return "、".join(
+            f"申請 #{p.get('application_id') or '—'} {int(p.get('amount_yen', 0)):,}円"
+            for p in value
+            if isinstance(p, dict)
+        )
     if text == "true":
         return "あり"
     if text == "false":

@@ -368,6 +368,7 @@ def payment_reassign(
     item_version: Annotated[str, Form()],
     loaded_at: Annotated[str, Form()],
     entity_version: Annotated[str, Form()] = "",
+    transaction_id: Annotated[int | None, Form()] = None,
     user: CurrentUser,
     db: DB,
 ) -> Response:
@@ -377,7 +378,9 @@ def payment_reassign(
         db,
         user,
         item_id,
-        lambda ctx, item: payment_actions.reassign_payment(ctx, item, seen, target, reason),
+        lambda ctx, item: payment_actions.reassign_payment(
+            ctx, item, seen, target, reason, transaction_id
+        ),
     )
 
 
@@ -392,6 +395,7 @@ def payment_split(
     item_version: Annotated[str, Form()],
     loaded_at: Annotated[str, Form()],
     entity_version: Annotated[str, Form()] = "",
+    transaction_id: Annotated[int | None, Form()] = None,
     user: CurrentUser,
     db: DB,
 ) -> Response:
@@ -402,7 +406,9 @@ def payment_split(
         db,
         user,
         item_id,
-        lambda ctx, item: payment_actions.split_payment(ctx, item, seen, parts, reason),
+        lambda ctx, item: payment_actions.split_payment(
+            ctx, item, seen, parts, reason, transaction_id
+        ),
     )
 
 
