@@ -25,8 +25,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.queue import open_or_update
 from pipeline.review.auth import add_user
-from pipeline.review.queue import open_or_update
 from pipeline.storage.models import (
     Applicant,
     Application,

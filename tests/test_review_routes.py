@@ -94,7 +94,7 @@ def test_queue_filters_by_assignee_status_and_qualification(env: Env) -> None:
 
 
 def test_queue_pages_through_many_items(env: Env) -> None:
-    from pipeline.review.queue import open_or_update
+    from pipeline.queue import open_or_update
 
     with env.session() as s:
         for n in range(12):

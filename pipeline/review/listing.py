@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.review.queue import OPEN_STATES
+from pipeline.queue import OPEN_STATES
 from pipeline.storage.models import Applicant, Application, ReviewItem, User
 
 SORTS = {
