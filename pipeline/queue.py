@@ -112,3 +112,67 @@ def close_if_open(
         run_id=run_id,
     )
     return item
+
+
+# Items about reading and checking an application: once its decision is final they
+# no longer matter. Payments, letters, certificates and audit samples still do.
+MOOT_KIND_PREFIXES = (
+    "field_",
+    "data_cleanup",
+    "crosscheck_",
+    "documents_missing",
+    "page_",
+    "received_date",
+    "decision_review",
+    "ineligible_proposed",
+)
+MOOT_DECISIONS_JA = {
+    "approved": "承認",
+    "rejected": "却下",
+    "not_required": "認定不要",
+}
+
+
+def close_moot(
+    session: Session,
+    application_id: int,
+    decision: str,
+    *,
+    actor: str = "system",
+    run_id: int | None = None,
+) -> list[ReviewItem]:
+    """Close the application's open checking items as ``moot``: its decision is final.
+
+    Each closed item gets an audit event with the reason (the decision it stopped
+    mattering for). Returns the items closed.
+    """
+    label = MOOT_DECISIONS_JA.get(decision)
+    if label is None:
+        return []
+    reason = f"判定が「{label}」で確定したため、確認は不要になりました"
+    stmt = select(ReviewItem).where(
+        ReviewItem.application_id == application_id, ReviewItem.status.in_(OPEN_STATES)
+    )
+    closed = []
+    for item in session.scalars(stmt):
+        if not item.kind.startswith(MOOT_KIND_PREFIXES):
+            continue
+        before = {"status": item.status}
+        item.status = ExceptionStatus.MOOT.value
+        item.closed_at = utcnow()
+        item.closed_run_id = run_id
+        item.closed_by = actor
+        item.resolution = reason
+        record_event(
+            session,
+            actor=actor,
+            action="exception.moot",
+            entity_type="exception",
+            entity_id=item.id,
+            before=before,
+            after={"status": item.status},
+            reason=reason,
+            run_id=run_id,
+        )
+        closed.append(item)
+    return closed

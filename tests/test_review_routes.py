@@ -28,7 +28,7 @@ from tests.review_client import Env, env, fast_hashing, form_fields  # noqa: F40
 
 def test_queue_lists_every_open_item_with_its_columns(env: Env) -> None:
     client = env.login("sato")
-    page = client.get("/")
+    page = client.get("/items")
     assert page.status_code == 200
     html = page.text
     for item_id in (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id):
@@ -50,13 +50,13 @@ def test_queue_is_oldest_first_by_default_and_sorts_newest_on_request(env: Env) 
         items[env.world.item_id].opened_at = base + timedelta(hours=1)
         s.commit()
     client = env.login("sato")
-    html = client.get("/").text
+    html = client.get("/items").text
     order = [
         html.index(f'href="/items/{i}"')
         for i in (env.world.payment_item_id, env.world.ineligible_item_id, env.world.item_id)
     ]
     assert order == sorted(order)
-    html = client.get("/?sort=newest").text
+    html = client.get("/items?sort=newest").text
     order = [
         html.index(f'href="/items/{i}"')
         for i in (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id)
@@ -66,7 +66,7 @@ def test_queue_is_oldest_first_by_default_and_sorts_newest_on_request(env: Env) 
 
 def test_queue_filters_by_type_and_counts_per_type(env: Env) -> None:
     client = env.login("sato")
-    html = client.get("/?kind=payment_review").text
+    html = client.get("/items?kind=payment_review").text
     assert f'href="/items/{env.world.payment_item_id}"' in html
     assert f'href="/items/{env.world.item_id}"' not in html
     # the counts keep showing every type, whatever the type filter
@@ -82,14 +82,14 @@ def test_queue_filters_by_assignee_status_and_qualification(env: Env) -> None:
         other.status = "resolved"
         s.commit()
     client = env.login("sato")
-    mine = client.get("/?assignee=me").text
+    mine = client.get("/items?assignee=me").text
     assert f'href="/items/{env.world.item_id}"' in mine
     assert f'href="/items/{env.world.ineligible_item_id}"' not in mine
-    open_only = client.get("/").text
+    open_only = client.get("/items").text
     assert f'href="/items/{env.world.payment_item_id}"' not in open_only
-    resolved = client.get("/?status=resolved").text
+    resolved = client.get("/items?status=resolved").text
     assert f'href="/items/{env.world.payment_item_id}"' in resolved
-    omp = client.get("/?qualification=OMP").text
+    omp = client.get("/items?qualification=OMP").text
     assert "この条件に当てはまる項目はありません" in omp
 
 
@@ -104,9 +104,9 @@ def test_queue_pages_through_many_items(env: Env) -> None:
         s.commit()
     env.app.state.settings = env.settings.model_copy(update={"review_page_size": 5})
     client = env.login("sato")
-    first = client.get("/").text
+    first = client.get("/items").text
     assert "15 件（1 / 3 ページ）" in first
-    third = client.get("/?page=3").text
+    third = client.get("/items?page=3").text
     assert "整理 11" in third and "整理 00" not in third
 
 

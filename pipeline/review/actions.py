@@ -364,6 +364,8 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
             f"判定が「{state}」のため承認できません（承認できるのは「認定可」のみです）。"
         )
     on = ctx.today or business_today(ctx.settings)
+    # Closed first, as this person's doing; the rest of the application's checks close as moot.
+    close_item(ctx, item, "承認")
     rules_store.approve(
         ctx.session,
         application.id,
@@ -372,7 +374,7 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
         number_format=ctx.settings.certificate_number_format,
         reason=why,
     )
-    close_item(ctx, item, f"承認（認定番号 {application.certificate_number}）")
+    item.resolution = f"承認（認定番号 {application.certificate_number}）"
     flush(ctx, item, seen.loaded_at)
     before = outcome.decisions.get(application.id, (None, None))[0]
     outcome.decisions[application.id] = (before, application.decision)
@@ -392,8 +394,8 @@ def reject(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> Ou
         raise ActionRefusedError(
             f"判定が「{state}」のため却下できません（却下できるのは「不認定（案）」のみです）。"
         )
-    rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
     close_item(ctx, item, f"却下: {why}")
+    rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
     flush(ctx, item, seen.loaded_at)
     before = outcome.decisions.get(application.id, (None, None))[0]
     outcome.decisions[application.id] = (before, application.decision)

@@ -78,9 +78,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 def routers() -> list[APIRouter]:
     """Every router of the app (tests walk them to check log-in and CSRF on each route)."""
-    from pipeline.review.routes import admin, audit, auth, files, items, letters, queue, reports
+    from pipeline.review.routes import (
+        admin,
+        applications,
+        audit,
+        auth,
+        files,
+        items,
+        letters,
+        queue,
+        reports,
+    )
 
-    return [m.router for m in (auth, queue, items, files, letters, reports, audit, admin)]
+    modules = (auth, applications, queue, items, files, letters, reports, audit, admin)
+    return [m.router for m in modules]
 
 
 def _include_routes(app: FastAPI) -> None:

@@ -63,6 +63,7 @@ ITEM_STATUS_JA = {
     "in_progress": "対応中",
     "resolved": "完了",
     "dismissed": "対応不要",
+    "moot": "不要（判定が確定）",
 }
 PAYMENT_STATUS_JA = {
     "paid": "入金済み",
@@ -117,6 +118,7 @@ ACTION_JA = {
     "exception.closed": "項目を完了",
     "exception.assigned": "担当者を変更",
     "exception.dismissed": "対応不要にした",
+    "exception.moot": "判定の確定により不要として完了",
     "exception.resolved": "完了にした",
     "payment.confirmed": "入金を確定",
     "payment.reassigned": "入金の申請者を変更",

@@ -23,6 +23,7 @@ STATUS_FILTERS = {
     "in_progress": "対応中",
     "resolved": "完了",
     "dismissed": "対応不要",
+    "moot": "不要（判定が確定）",
     "all": "すべて",
 }
 _SEVERITY_RANK = case({"high": 0, "normal": 1, "info": 2}, value=ReviewItem.severity, else_=3)

@@ -206,3 +206,29 @@ def changes_since(
     session: Session, item: ReviewItem, since: datetime, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
     return describe_all(session, related_events(session, item, since), tz)
+
+
+def application_changes_since(
+    session: Session, application_id: int, since: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """What happened to the application, its fields and its items after ``since``."""
+    field_ids = list(
+        session.scalars(select(FieldValue.id).where(FieldValue.application_id == application_id))
+    )
+    item_ids = list(
+        session.scalars(select(ReviewItem.id).where(ReviewItem.application_id == application_id))
+    )
+    conditions = [
+        and_(AuditEvent.entity_type == "application", AuditEvent.entity_id == application_id)
+    ]
+    if field_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "field", AuditEvent.entity_id.in_(field_ids))
+        )
+    if item_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "exception", AuditEvent.entity_id.in_(item_ids))
+        )
+    stmt = select(AuditEvent).where(or_(*conditions), AuditEvent.at > since)
+    events = list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
+    return describe_all(session, events, tz)

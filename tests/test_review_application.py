@@ -1,0 +1,148 @@
+"""The queue by application, the verification screen of one application, and items
+that close themselves once the decision is final."""
+
+# ruff: noqa: F811 - pytest fixtures are imported, then named as parameters
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem
+from tests.review_client import Env, csrf_of, env, fast_hashing  # noqa: F401 - fixtures
+
+
+def _screen_form(html: str) -> dict[str, str]:
+    """The verification form's fields as the page rendered them (nothing ticked)."""
+    start = html.index('id="verify-form"')
+    chunk = html[start : html.index("</form>", start)]
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', chunk))
+    for name, value in re.findall(r'name="(value-\d+)"[^>]*?value="([^"]*)"', chunk):
+        data[name] = value
+    text_input = r'<input id="[^"]+" name="(value-\d+)" class="value" type="text" value="([^"]*)"'
+    for name, value in re.findall(text_input, chunk):
+        data[name] = value
+    return data
+
+
+def test_queue_has_one_row_per_application_with_what_it_needs(env: Env) -> None:
+    w = env.world
+    html = env.login("sato").get("/").text
+    assert html.count(f'href="/applications/{w.application_id}"') == 1
+    assert html.count(f'href="/applications/{w.ineligible_application_id}"') == 1
+    assert "判定に関わる読み取り 1" in html  # 山田: one deciding field
+    assert "責任者の判断" in html  # 佐々木: ineligible proposed
+    assert f'href="/items/{w.payment_item_id}"' in html  # the unclaimed deposit has its own row
+    only_fields = env.login("sato").get("/?needs=manager").text
+    assert f'href="/applications/{w.application_id}"' not in only_fields
+    assert f'href="/applications/{w.ineligible_application_id}"' in only_fields
+
+
+def test_claiming_an_application_assigns_every_open_item_of_it(env: Env) -> None:
+    w = env.world
+    client = env.login("sato")
+    token = csrf_of(client.get("/").text)
+    response = client.post(
+        f"/applications/{w.application_id}/claim", data={"csrf_token": token, "assignee": "me"}
+    )
+    assert response.status_code == 303
+    with env.session() as s:
+        items = s.scalars(select(ReviewItem).where(ReviewItem.application_id == w.application_id))
+        assert {i.assignee_id for i in items if i.status in ("open", "in_progress")} == {w.staff_id}
+    assert "佐藤" in client.get("/?assignee=me").text
+
+
+def test_screen_lists_the_field_with_its_crop_page_outline_and_proposed_value(env: Env) -> None:
+    w = env.world
+    html = env.login("sato").get(f"/applications/{w.application_id}").text
+    assert f'src="/files/fields/{w.field_id}/crop"' in html
+    assert f'name="value-{w.field_id}"' in html and 'value="2023-04"' in html
+    assert 'data-outline="' in html  # where the field sits on its page
+    assert "判定に関わる項目: 残り <strong>1</strong> 件" in html
+
+
+def test_confirming_a_corrected_field_on_the_screen_closes_its_item_and_redecides(
+    env: Env,
+) -> None:
+    w = env.world
+    client = env.login("sato")
+    data = _screen_form(client.get(f"/applications/{w.application_id}").text)
+    data[f"value-{w.field_id}"] = "2015年4月"
+    data[f"confirmed-{w.field_id}"] = "1"
+    response = client.post(f"/applications/{w.application_id}/verify", data=data)
+    assert response.status_code == 303
+    with env.session() as s:
+        row = s.get(FieldValue, w.field_id)
+        assert (row.value, row.status, row.confirmed_by) == ("2015-04", "confirmed", "user:1")
+        assert s.get(ReviewItem, w.item_id).status == "resolved"
+        events = select(AuditEvent).where(
+            AuditEvent.entity_type == "field", AuditEvent.entity_id == w.field_id
+        )
+        actions = [e.action for e in s.scalars(events)]
+        assert actions[-2:] == ["field.corrected", "field.confirmed"]
+        from pipeline.storage.models import Application
+
+        assert s.get(Application, w.application_id).decision == "eligible"
+
+
+def test_an_unticked_field_is_not_confirmed_and_its_typed_value_is_kept(env: Env) -> None:
+    w = env.world
+    client = env.login("sato")
+    data = _screen_form(client.get(f"/applications/{w.application_id}").text)
+    data[f"value-{w.field_id}"] = "2015-04"
+    response = client.post(f"/applications/{w.application_id}/verify", data=data)
+    assert response.status_code == 303
+    with env.session() as s:
+        row = s.get(FieldValue, w.field_id)
+        assert (row.value, row.status) == ("2015-04", "corrected")
+        assert s.get(ReviewItem, w.item_id).status in ("open", "in_progress")
+
+
+def test_a_value_that_does_not_read_is_refused_by_name_and_nothing_is_saved(env: Env) -> None:
+    w = env.world
+    client = env.login("sato")
+    data = _screen_form(client.get(f"/applications/{w.application_id}").text)
+    data[f"value-{w.field_id}"] = "そのうち"
+    data[f"confirmed-{w.field_id}"] = "1"
+    response = client.post(f"/applications/{w.application_id}/verify", data=data)
+    assert response.status_code == 422
+    assert "経歴1 期間 自" in response.text and 'value="そのうち"' in response.text
+    with env.session() as s:
+        assert s.get(FieldValue, w.field_id).status == "low_confidence"
+
+
+def test_a_stale_screen_is_refused_with_what_changed(env: Env) -> None:
+    w = env.world
+    sato, suzuki = env.login("sato"), env.login("suzuki")
+    old = _screen_form(sato.get(f"/applications/{w.application_id}").text)
+    theirs = _screen_form(suzuki.get(f"/applications/{w.application_id}").text)
+    theirs[f"confirmed-{w.field_id}"] = "1"
+    theirs[f"value-{w.field_id}"] = "2015-04"
+    assert suzuki.post(f"/applications/{w.application_id}/verify", data=theirs).status_code == 303
+    old[f"confirmed-{w.field_id}"] = "1"
+    response = sato.post(f"/applications/{w.application_id}/verify", data=old)
+    assert response.status_code == 409
+    assert "保存しませんでした" in response.text
+    assert "鈴木" in response.text and "値を確定" in response.text
+
+
+def test_final_decision_closes_checking_items_as_moot_with_the_reason(env: Env) -> None:
+    from pipeline.rules import store as rules_store
+
+    w = env.world
+    with env.session() as s:
+        rules_store.reject(
+            s, w.ineligible_application_id, actor=f"user:{w.manager_id}", reason="経験不足"
+        )
+        s.commit()
+        item = s.get(ReviewItem, w.ineligible_item_id)
+        assert item.status == "moot"
+        assert "却下" in (item.resolution or "")
+        event = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "exception", AuditEvent.entity_id == item.id
+            )
+        ).all()[-1]
+        assert event.action == "exception.moot" and "却下" in (event.reason or "")
+        assert s.get(ReviewItem, w.payment_item_id).status == "open"  # money still matters
