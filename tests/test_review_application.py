@@ -146,3 +146,93 @@ def test_final_decision_closes_checking_items_as_moot_with_the_reason(env: Env) 
         ).all()[-1]
         assert event.action == "exception.moot" and "却下" in (event.reason or "")
         assert s.get(ReviewItem, w.payment_item_id).status == "open"  # money still matters
+
+
+def _decision_form(html: str, action: str) -> dict[str, str]:
+    start = html.index(f'action="{action}"')
+    chunk = html[start : html.index("</form>", start)]
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', chunk))
+
+
+def _confirm_the_uncertain_field(env: Env) -> None:
+    w = env.world
+    client = env.login("sato")
+    data = _screen_form(client.get(f"/applications/{w.application_id}").text)
+    data[f"value-{w.field_id}"] = "2015-04"
+    data[f"confirmed-{w.field_id}"] = "1"
+    assert client.post(f"/applications/{w.application_id}/verify", data=data).status_code == 303
+
+
+def test_manager_inbox_lists_waiting_decisions_with_their_deciding_facts(env: Env) -> None:
+    w = env.world
+    assert env.login("sato").get("/manager").status_code == 403
+    html = env.login("tanaka").get("/manager").text
+    assert f'href="/applications/{w.ineligible_application_id}"' in html
+    assert "不認定（案）" in html and "業務経験" in html  # the deciding fact, in the row
+    assert f'action="/applications/{w.ineligible_application_id}/reject"' in html
+    assert f'href="/applications/{w.application_id}"' not in html  # still 要確認
+
+
+def test_reject_from_the_inbox_needs_a_reason(env: Env) -> None:
+    w = env.world
+    manager = env.login("tanaka")
+    action = f"/applications/{w.ineligible_application_id}/reject"
+    data = _decision_form(manager.get("/manager").text, action)
+    assert manager.post(action, data=data).status_code == 303
+    assert "理由を入力してください" in manager.get("/manager").text
+    with env.session() as s:
+        from pipeline.storage.models import Application
+
+        assert s.get(Application, w.ineligible_application_id).decision == "ineligible_proposed"
+    data["reason"] = "業務経験が5年に足りないため"
+    assert manager.post(action, data=data).status_code == 303
+    with env.session() as s:
+        assert s.get(Application, w.ineligible_application_id).decision == "rejected"
+
+
+def test_an_application_approved_from_the_inbox_leaves_no_open_checking_item(env: Env) -> None:
+    from pipeline.queue import open_or_update
+    from pipeline.storage.models import Application, Severity
+
+    w = env.world
+    _confirm_the_uncertain_field(env)
+    with env.session() as s:
+        other = s.scalars(
+            select(FieldValue).where(
+                FieldValue.application_id == w.application_id, FieldValue.name == "exp1_org"
+            )
+        ).one()
+        open_or_update(
+            s,
+            kind="data_cleanup",
+            dedupe_key=f"field:{other.id}",
+            title_ja="読み取りの確認（判定に影響なし）",
+            severity=Severity.INFO,
+            application_id=w.application_id,
+            field_id=other.id,
+        )
+        s.commit()
+    manager = env.login("tanaka")
+    action = f"/applications/{w.application_id}/approve"
+    data = _decision_form(manager.get("/manager").text, action)
+    assert manager.post(action, data=data).status_code == 303
+    with env.session() as s:
+        assert s.get(Application, w.application_id).decision == "approved"
+        still_open = s.scalars(
+            select(ReviewItem).where(
+                ReviewItem.application_id == w.application_id,
+                ReviewItem.status.in_(("open", "in_progress")),
+            )
+        ).all()
+        assert still_open == []
+
+
+def test_a_decision_on_a_changed_application_is_refused(env: Env) -> None:
+    w = env.world
+    _confirm_the_uncertain_field(env)
+    manager = env.login("tanaka")
+    action = f"/applications/{w.application_id}/approve"
+    data = _decision_form(manager.get("/manager").text, action)
+    data["version"] = str(int(data["version"]) - 1)
+    manager.post(action, data=data)
+    assert "判定は保存していません" in manager.get("/manager").text

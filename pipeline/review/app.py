@@ -86,11 +86,12 @@ def routers() -> list[APIRouter]:
         files,
         items,
         letters,
+        manager,
         queue,
         reports,
     )
 
-    modules = (auth, applications, queue, items, files, letters, reports, audit, admin)
+    modules = (auth, applications, manager, queue, items, files, letters, reports, audit, admin)
     return [m.router for m in modules]
 
 

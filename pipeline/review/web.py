@@ -202,3 +202,29 @@ def action_form(
 
 
 ActionFormData = Annotated[ActionForm, Depends(action_form)]
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """A manager's decision form: the application's version and load time, a reason, where to."""
+
+    version: int
+    loaded_at: datetime
+    reason: str
+    back: str
+
+
+def decision_form(
+    version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> DecisionForm:
+    when = parse_instant(loaded_at)
+    if not version.isdigit() or when is None:
+        raise HTTPException(status_code=400)
+    local = back if back.startswith("/") and not back.startswith("//") else "/manager"
+    return DecisionForm(version=int(version), loaded_at=when, reason=reason, back=local)
+
+
+DecisionFormData = Annotated[DecisionForm, Depends(decision_form)]

@@ -141,6 +141,11 @@
     else if (e.key === "Escape") closePage();
   });
   if (overlay) overlay.addEventListener("click", closePage);
+  // A crop smaller than a line of text (a tick box) is shown at twice its scanned size.
+  document.querySelectorAll("img.field-crop").forEach(function (img) {
+    function size() { if (img.naturalHeight && img.naturalHeight < 80) img.classList.add("small"); }
+    if (img.complete) size(); else img.addEventListener("load", size);
+  });
   document.addEventListener("click", function (e) {
     var t = e.target;
     if (t && t.classList && t.classList.contains("field-crop")) t.classList.toggle("zoomed");
