@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.names_ja import KIND_JA, kind_label
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import ExceptionStatus, ReviewItem, Severity
 from pipeline.storage.types import utcnow
 
 OPEN_STATES = (ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value)
+__all__ = ["KIND_JA", "OPEN_STATES", "close_if_open", "close_moot", "kind_label", "open_or_update"]
 
 
 def find_open(session: Session, dedupe_key: str) -> ReviewItem | None:

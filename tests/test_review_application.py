@@ -236,3 +236,25 @@ def test_a_decision_on_a_changed_application_is_refused(env: Env) -> None:
     data["version"] = str(int(data["version"]) - 1)
     manager.post(action, data=data)
     assert "判定は保存していません" in manager.get("/manager").text
+
+
+def test_staff_type_a_date_in_any_of_the_usual_ways() -> None:
+    import pytest
+
+    from pipeline.review.actions import ActionRefusedError, typed_value
+
+    row = FieldValue(form_code="A", name="birth_date", kind="date", value=None)
+    for typed in (
+        "20240601",
+        "2024/6/1",
+        "2024-06-01",
+        "令和6年6月1日",
+        "R6.6.1",
+        "２０２４年６月１日",
+    ):
+        assert typed_value(row, typed) == "2024-06-01", typed
+    with pytest.raises(ActionRefusedError) as refused:
+        typed_value(row, "406010202")
+    assert "例: 2024-06-01" in refused.value.message
+    assert not re.search(r"[A-Za-z]{4,}", refused.value.message)  # no parser English for staff
+

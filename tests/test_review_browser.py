@@ -79,7 +79,7 @@ def test_log_in_correct_a_field_and_see_the_decision_change(env: Env, server: st
     row.locator("input[name=reason]").fill("原本の画像では2015年4月")
     row.locator("button", has_text="修正を保存").click()
     expect(page.locator(".notice-success")).to_contain_text(
-        "不認定（案）— 担当者の確認が必要 → 要確認"
+        "不認定（案）— 責任者の判断待ち → 要確認"
     )
     expect(page.locator("#decision-outcome")).to_have_text("要確認")
 

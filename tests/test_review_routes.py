@@ -190,7 +190,7 @@ def test_correcting_a_confident_reading_turns_a_proposed_rejection_into_review(e
     response = _post_form(client, html, action, value="2015-04", reason="原本は2015年")
     assert response.status_code == 303
     page = client.get(f"/items/{w.ineligible_item_id}").text
-    assert "不認定（案）— 担当者の確認が必要 → 要確認" in page
+    assert "不認定（案）— 責任者の判断待ち → 要確認" in page
 
 
 def test_invalid_typed_value_is_refused_and_nothing_changes(env: Env) -> None:
@@ -200,7 +200,7 @@ def test_invalid_typed_value_is_refused_and_nothing_changes(env: Env) -> None:
     action = f"/items/{w.item_id}/fields/{w.field_id}/correct"
     response = _post_form(client, html, action, value="そのうち", reason="x")
     assert response.status_code == 422
-    assert "入力された値を受け付けられません" in response.text
+    assert "「そのうち」を受け付けられません" in response.text and "例: 2019-04" in response.text
     with env.session() as s:
         assert s.get(FieldValue, w.field_id).value == "2023-04"
 
@@ -427,6 +427,9 @@ def test_reports_are_listed_and_served_for_managers(env: Env) -> None:
     assert report.status_code == 200 and "実行 1 のレポート" in report.text
     assert "script-src" not in report.headers["content-security-policy"]  # no scripts at all
     assert manager.get("/reports/history").status_code == 200
+    opened = manager.get("/reports/run-1.html")  # where the history page's links lead
+    assert opened.status_code == 200 and "実行 1 のレポート" in opened.text
+    assert manager.get("/reports/run-9.html").status_code == 404
     with env.session() as s:
         s.add(Run(kind="nightly", status="failed", report_path="../conken.db"))
         s.commit()

@@ -26,6 +26,7 @@ from pipeline.reports.model import (
     CONFIDENCE_BINS,
     HistoryPoint,
     RunReport,
+    counts_text,
     outcome_label,
     stage_label,
 )
@@ -79,6 +80,7 @@ def _env(tz: ZoneInfo) -> Environment:
     env.globals.update(
         outcome_label=outcome_label,
         stage_label=stage_label,
+        counts_text=counts_text,
         status_ja=STATUS_JA,
         trigger_ja=TRIGGER_JA,
         letter_ja=LETTER_JA,

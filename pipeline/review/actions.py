@@ -19,6 +19,7 @@ propose as ineligible). Applications already approved or rejected are final.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -47,6 +48,12 @@ from pipeline.storage.models import (
     User,
 )
 from pipeline.storage.types import utcnow
+
+TYPED_EXAMPLES_JA = {
+    "date": "（例: 2024-06-01、20240601、2024/6/1、令和6年6月1日、R6.6.1）",
+    "yearmonth": "（例: 2019-04、201904、2019年4月、H31.4）",
+    "yearmonth_or_present": "（例: 2019-04、2019年4月、H31.4、現在）",
+}
 
 FINAL_DECISIONS = (DecisionOutcome.APPROVED.value, DecisionOutcome.REJECTED.value)
 BOOLEAN_KINDS = ("checkbox", "signature", "seal")
@@ -245,10 +252,14 @@ def typed_value(row: FieldValue, raw: str) -> str:
     if not text:
         raise ActionRefusedError("値を入力してください。")
     info = field_info(row.form_code, row.name)
+    validator = info.validator if info else None
     try:
-        return normalize(info.validator if info else None, text)
+        return normalize(validator, text)
     except FieldInvalid as e:
-        raise ActionRefusedError(f"入力された値を受け付けられません: {e}") from e
+        # The parser's own detail is for developers (English); staff get the example.
+        message = re.sub(r"（[^（）]*[A-Za-z][^（）]*）", "", str(e))
+        hint = TYPED_EXAMPLES_JA.get(validator or "", "")
+        raise ActionRefusedError(f"「{text}」を受け付けられません: {message}{hint}") from e
 
 
 def correct_field(

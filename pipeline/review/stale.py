@@ -15,13 +15,16 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.review.labels import (
-    ACTION_JA,
     DECISION_JA,
     FIELD_STATUS_JA,
     FORM_JA,
     ITEM_STATUS_JA,
+    MATCH_STATUS_JA,
+    PAYMENT_STATUS_JA,
+    action_label,
     field_label,
     format_datetime,
+    match_rule_label,
 )
 from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem, User
 
@@ -84,6 +87,11 @@ KEY_JA = {
     "sent_at": "送付日時",
     "dated": "通知文の日付",
     "file": "印刷用ファイル",
+    "transaction_id": "入金",
+    "rule": "照合の根拠",
+    "score": "一致度",
+    "amount_yen": "金額（円）",
+    "resolution": "対応の内容",
 }
 ENTITY_JA = {
     "exception": "この項目",
@@ -92,6 +100,11 @@ ENTITY_JA = {
     "user": "ユーザー",
     "envelope": "封筒",
     "letter": "通知文",
+    "field": "記載事項",
+    "payment_match": "入金の照合",
+    "page": "ページ",
+    "run": "夜間処理",
+    "statement_import": "入出金明細",
 }
 
 
@@ -143,7 +156,19 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         return "はい" if value else "いいえ"
     text = str(value)
     if key == "status":
-        return FIELD_STATUS_JA.get(text) or ITEM_STATUS_JA.get(text) or text
+        return (
+            FIELD_STATUS_JA.get(text)
+            or ITEM_STATUS_JA.get(text)
+            or MATCH_STATUS_JA.get(text)
+            or PAYMENT_STATUS_JA.get(text)
+            or text
+        )
+    if key in ("payment_status", "outcome"):
+        return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
+    if key == "rule":
+        return match_rule_label(text)
+    if key == "transaction_id":
+        return f"#{text}"
     if key == "decision":
         return DECISION_JA.get(text, text)
     if key == "confirmed_by":
@@ -183,7 +208,7 @@ def describe(
     return {
         "at": format_datetime(event.at, tz),
         "who": actor_label(event.actor, names),
-        "what": ACTION_JA.get(event.action, event.action),
+        "what": action_label(event.action),
         "entity": entity,
         "before": _pairs(event.before, names),
         "after": _pairs(event.after, names),

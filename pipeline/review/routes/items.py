@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -26,6 +25,7 @@ from pipeline.review.detail import load_item
 from pipeline.review.stale import as_text, changes_since
 from pipeline.review.web import DB, ActionFormData, CurrentUser, Manager, add_flash, render
 from pipeline.storage.models import ReviewItem, User
+from pipeline.text.dates import DateParseError, parse_date
 
 router = APIRouter(prefix="/items")
 log = logging.getLogger(__name__)
@@ -191,11 +191,13 @@ def received_on(
     db: DB,
 ) -> Response:
     try:
-        day = date.fromisoformat(received) if received.strip() else None
-    except ValueError:
-        return show_item(
-            request, db, user, item_id, status_code=422, error="日付を選んでください。"
+        day = parse_date(received) if received.strip() else None
+    except DateParseError:
+        text = (
+            f"「{received}」を日付として読めません"
+            "（例: 2024-03-31、20240331、2024/3/31、令和6年3月31日、R6.3.31）。"
         )
+        return show_item(request, db, user, item_id, status_code=422, error=text)
     return _act(
         request,
         db,
