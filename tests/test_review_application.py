@@ -257,4 +257,3 @@ def test_staff_type_a_date_in_any_of_the_usual_ways() -> None:
         typed_value(row, "406010202")
     assert "例: 2024-06-01" in refused.value.message
     assert not re.search(r"[A-Za-z]{4,}", refused.value.message)  # no parser English for staff
-
