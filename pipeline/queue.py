@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.names_ja import KIND_JA, kind_label
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import ExceptionStatus, ReviewItem, Severity
+from pipeline.storage.models import ExceptionStatus, FieldValue, ReviewItem, Severity
 from pipeline.storage.types import utcnow
 
 OPEN_STATES = (ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value)
@@ -128,6 +128,13 @@ MOOT_KIND_PREFIXES = (
     "decision_review",
     "ineligible_proposed",
 )
+# What letters and certificates print about the applicant (name, then the address they
+# are mailed to): checks of these fields still matter after the decision is final.
+NAME_FIELDS = (("A", "name_kanji"), ("R", "name_kanji"), ("D", "name_kanji"))
+POSTCODE_FIELDS = (("A", "postcode"),)
+ADDRESS_FIELDS = (("A", "address"),)
+MAILING_FIELDS = frozenset(NAME_FIELDS + POSTCODE_FIELDS + ADDRESS_FIELDS)
+
 MOOT_DECISIONS_JA = {
     "approved": "承認",
     "rejected": "却下",
@@ -159,6 +166,9 @@ def close_moot(
     for item in session.scalars(stmt):
         if not item.kind.startswith(MOOT_KIND_PREFIXES):
             continue
+        row = session.get(FieldValue, item.field_id) if item.field_id is not None else None
+        if row is not None and (row.form_code, row.name) in MAILING_FIELDS:
+            continue  # a letter or certificate still prints it
         before = {"status": item.status}
         item.status = ExceptionStatus.MOOT.value
         item.closed_at = utcnow()

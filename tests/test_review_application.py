@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem
 from tests.review_client import Env, csrf_of, env, fast_hashing  # noqa: F401 - fixtures
+from tests.review_support import open_informational_item
 
 
 def _screen_form(html: str) -> dict[str, str]:
@@ -191,26 +192,12 @@ def test_reject_from_the_inbox_needs_a_reason(env: Env) -> None:
 
 
 def test_an_application_approved_from_the_inbox_leaves_no_open_checking_item(env: Env) -> None:
-    from pipeline.queue import open_or_update
-    from pipeline.storage.models import Application, Severity
+    from pipeline.storage.models import Application
 
     w = env.world
     _confirm_the_uncertain_field(env)
     with env.session() as s:
-        other = s.scalars(
-            select(FieldValue).where(
-                FieldValue.application_id == w.application_id, FieldValue.name == "exp1_org"
-            )
-        ).one()
-        open_or_update(
-            s,
-            kind="data_cleanup",
-            dedupe_key=f"field:{other.id}",
-            title_ja="読み取りの確認（判定に影響なし）",
-            severity=Severity.INFO,
-            application_id=w.application_id,
-            field_id=other.id,
-        )
+        open_informational_item(s, w.application_id, "exp1_org")
         s.commit()
     manager = env.login("tanaka")
     action = f"/applications/{w.application_id}/approve"
@@ -257,3 +244,15 @@ def test_staff_type_a_date_in_any_of_the_usual_ways() -> None:
         typed_value(row, "406010202")
     assert "例: 2024-06-01" in refused.value.message
     assert not re.search(r"[A-Za-z]{4,}", refused.value.message)  # no parser English for staff
+
+
+def test_a_final_decision_leaves_the_checks_of_what_letters_print_open(env: Env) -> None:
+    from pipeline.rules import store as rules_store
+
+    w = env.world
+    with env.session() as s:
+        item_id = open_informational_item(s, w.ineligible_application_id, "address")
+        rules_store.reject(s, w.ineligible_application_id, actor=f"user:{w.manager_id}", reason="x")
+        s.commit()
+        assert s.get(ReviewItem, item_id).status == "open"  # the letter is mailed there
+        assert s.get(ReviewItem, w.ineligible_item_id).status == "moot"

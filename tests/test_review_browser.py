@@ -213,23 +213,12 @@ def test_a_field_confirmed_on_the_application_screen_closes_its_item(
 
 
 def test_an_approved_application_leaves_no_open_item(env: Env, server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    from pipeline.queue import open_or_update
-    from pipeline.storage.models import FieldValue, Severity
+    from tests.review_support import open_informational_item
 
     w = env.world
     expect = playwright_api.expect
     with env.session() as s:  # an informational reading still open: it stops mattering too
-        other = s.query(FieldValue).filter_by(application_id=w.application_id, name="exp1_org")
-        row = other.one()
-        open_or_update(
-            s,
-            kind="data_cleanup",
-            dedupe_key=f"field:{row.id}",
-            title_ja="読み取りの確認（判定に影響なし）",
-            severity=Severity.INFO,
-            application_id=w.application_id,
-            field_id=row.id,
-        )
+        open_informational_item(s, w.application_id, "exp1_org")
         s.commit()
     context, page = _login(browser, server, "sato")
     _settle_by_keyboard(page, server, w.application_id)

@@ -129,7 +129,8 @@
 
   if (bulk) {
     bulk.addEventListener("keydown", function (e) {
-      if (e.key === "Enter") { e.preventDefault(); if (save) save.focus(); }
+      // Enter: confirm these together and go on to 保存 (Space only ticks or unticks).
+      if (e.key === "Enter") { e.preventDefault(); bulk.checked = true; if (save) save.focus(); }
     });
   }
 
