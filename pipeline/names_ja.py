@@ -13,6 +13,13 @@ DECISION_JA: dict[str, str] = {
     "approved": "認定済み",
     "rejected": "不認定（確定）",
 }
+# The same decisions where a line is short (chart labels): the name before its explanation.
+DECISION_SHORT_JA: dict[str, str] = {
+    **DECISION_JA,
+    "ineligible_proposed": "不認定（案）",
+    "pending": "保留",
+    "not_required": "認定不要",
+}
 # The one name of each kind of item, wherever people read it (app, report, letters).
 KIND_JA: dict[str, str] = {
     "field_review": "読み取りの確認",

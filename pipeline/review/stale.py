@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.review.auth import ROLE_JA
 from pipeline.review.labels import (
     DECISION_JA,
     FIELD_STATUS_JA,
@@ -165,6 +166,8 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         )
     if key in ("payment_status", "outcome"):
         return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
+    if key == "role":
+        return ROLE_JA.get(text, text)
     if key == "rule":
         return match_rule_label(text)
     if key == "transaction_id":
