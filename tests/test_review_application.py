@@ -256,3 +256,20 @@ def test_a_final_decision_leaves_the_checks_of_what_letters_print_open(env: Env)
         s.commit()
         assert s.get(ReviewItem, item_id).status == "open"  # the letter is mailed there
         assert s.get(ReviewItem, w.ineligible_item_id).status == "moot"
+
+
+def test_the_screen_previews_the_decision_without_keeping_anything(env: Env) -> None:
+    from pipeline.storage.models import Application
+
+    w = env.world
+    client = env.login("sato")
+    data = _screen_form(client.get(f"/applications/{w.application_id}").text)
+    data[f"value-{w.field_id}"] = "2015-04"
+    data[f"confirmed-{w.field_id}"] = "1"
+    preview = client.post(f"/applications/{w.application_id}/preview", data=data).json()
+    assert preview["decision_ja"] == "認定可"
+    with env.session() as s:
+        assert s.get(Application, w.application_id).decision == "review"
+        assert s.get(FieldValue, w.field_id).status == "low_confidence"
+        assert s.get(ReviewItem, w.item_id).status == "open"
+    assert client.post(f"/applications/{w.application_id}/verify", data=data).status_code == 303

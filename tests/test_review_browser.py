@@ -188,6 +188,7 @@ def _settle_by_keyboard(page, server: str, application_id: int) -> None:  # type
     page.keyboard.press("Enter")  # confirms this field and moves on (here: to 保存)
     expect(page.locator("#save")).to_be_focused()
     expect(page.locator("#remaining")).to_contain_text("すべて確認しました")
+    expect(page.locator("#decision-outcome")).to_have_text("認定可（保存すると）")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 

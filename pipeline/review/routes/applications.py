@@ -10,7 +10,7 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -26,7 +26,7 @@ from pipeline.review.app_queue import (
     next_application,
 )
 from pipeline.review.application_view import load_screen
-from pipeline.review.labels import DECISION_JA
+from pipeline.review.labels import DECISION_JA, plain_reason
 from pipeline.review.listing import filter_choices
 from pipeline.review.verify import FieldAnswer, FieldValuesRefusedError, save_screen
 from pipeline.review.web import DB, CurrentUser, add_flash, parse_instant, render
@@ -185,6 +185,38 @@ async def verify(request: Request, *, application_id: int, user: CurrentUser, db
     target = next_application(db, user.id, after=application_id)
     where = f"/applications/{target}" if target is not None else "/"
     return RedirectResponse(where, status_code=303)
+
+
+@router.post("/applications/{application_id}/preview")
+async def preview(request: Request, *, application_id: int, user: CurrentUser, db: DB) -> Response:
+    """The decision the screen would give if saved now (nothing is kept: rolled back)."""
+    form = await request.form()
+    loaded_at = parse_instant(str(form.get("loaded_at") or ""))
+    if loaded_at is None:
+        raise HTTPException(status_code=400)
+    answers, _typed = _answers(form)
+    ctx = Context(session=db, user=user, settings=request.app.state.settings)
+    try:
+        save_screen(ctx, application_id, loaded_at, answers)
+        screen = load_screen(db, application_id)
+    except (StaleEditError, ConcurrencyError):
+        db.rollback()
+        return JSONResponse({"stale": True})
+    except ConkenError as e:
+        db.rollback()
+        return JSONResponse({"error": e.message})
+    assert screen is not None
+    decision = screen.application.decision or ""
+    body = {
+        "decision": decision,
+        "decision_ja": DECISION_JA.get(decision, "未判定"),
+        "facts": [
+            plain_reason(text)
+            for text in screen.deciding_facts() or (screen.trace.reasons if screen.trace else [])
+        ],
+    }
+    db.rollback()
+    return JSONResponse(body)
 
 
 @router.post("/applications/{application_id}/claim")

@@ -70,10 +70,35 @@
     return null;
   }
 
+  // What the decision would be with the fields ticked so far (the server rolls it back).
+  var outcome = document.getElementById("decision-outcome");
+  var factsList = document.querySelector(".facts-up");
+  var previewTimer = null;
+  function preview() {
+    if (!form || !outcome) return;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () {
+      fetch("/applications/" + appId + "/preview", {
+        method: "POST", credentials: "same-origin", body: new FormData(form)
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+        if (!data || !data.decision_ja) return;
+        outcome.textContent = data.decision_ja + "（保存すると）";
+        outcome.className = "outcome outcome-" + (data.decision || "none");
+        if (factsList) {
+          factsList.textContent = "";
+          data.facts.forEach(function (text) {
+            var li = document.createElement("li"); li.textContent = text; factsList.appendChild(li);
+          });
+        }
+      }).catch(function () {});
+    }, 250);
+  }
+
   function confirmAndMove(check) {
     tick(check).checked = true;
     check.classList.add("done");
     updateRemaining();
+    if (!check.closest(".informational")) preview();
     var list = check.closest(".informational") ? checks : deciding;
     var next = nextOpen(check, list);
     if (next && next.closest(".informational") && !next.closest("details[open]")) next = null;
