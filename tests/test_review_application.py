@@ -273,3 +273,28 @@ def test_the_screen_previews_the_decision_without_keeping_anything(env: Env) -> 
         assert s.get(FieldValue, w.field_id).status == "low_confidence"
         assert s.get(ReviewItem, w.item_id).status == "open"
     assert client.post(f"/applications/{w.application_id}/verify", data=data).status_code == 303
+
+
+def test_a_value_confirmed_from_another_items_page_closes_the_fields_own_item(env: Env) -> None:
+    from pipeline.queue import open_or_update
+    from tests.review_client import form_fields
+
+    w = env.world
+    with env.session() as s:
+        other, _ = open_or_update(
+            s,
+            kind="documents_missing",
+            dedupe_key=f"documents:{w.application_id}",
+            title_ja="書類不足の確認",
+            application_id=w.application_id,
+        )
+        s.commit()
+        other_id = other.id
+    client = env.login("sato")
+    html = client.get(f"/items/{other_id}").text
+    action = f"/items/{other_id}/fields/{w.field_id}/confirm"
+    assert client.post(action, data=form_fields(html, action)).status_code == 303
+    with env.session() as s:
+        assert s.get(FieldValue, w.field_id).status == "confirmed"
+        assert s.get(ReviewItem, w.item_id).status == "resolved"
+        assert s.get(ReviewItem, other_id).status == "in_progress"

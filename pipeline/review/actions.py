@@ -33,6 +33,7 @@ from pipeline.errors import ConcurrencyError, ConkenError, ValidationError
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.outputs.letter_sources import draft_letter
 from pipeline.outputs.letters import store_letter
+from pipeline.queue import find_open
 from pipeline.review.decisions import rerun_rules
 from pipeline.review.labels import DECISION_JA, field_info
 from pipeline.review.stale import changes_since
@@ -327,6 +328,10 @@ def confirm_field(
         close_item(ctx, item, f"値を確定: {row.value}")
     else:
         touch(ctx, item)
+        # The field's own item, if it has one, is done too (confirmed from another item's page).
+        own = find_open(ctx.session, f"field:{row.id}")
+        if own is not None and own.field_id == row.id:
+            close_item(ctx, own, f"値を確定: {row.value}")
     flush(ctx, item, seen.loaded_at)
     outcome = Outcome("値を確定しました。")
     return rerun(ctx, {row.application_id} if row.application_id else set(), outcome)
