@@ -381,7 +381,8 @@ def open_informational_item(session: Session, application_id: int, name: str) ->
             status="low_confidence",
         )
         session.add(row)
-        session.flush()
+    row.decides = False
+    session.flush()
     item, _ = open_or_update(
         session,
         kind="data_cleanup",

@@ -52,6 +52,10 @@ def test_claiming_an_application_assigns_every_open_item_of_it(env: Env) -> None
         items = s.scalars(select(ReviewItem).where(ReviewItem.application_id == w.application_id))
         assert {i.assignee_id for i in items if i.status in ("open", "in_progress")} == {w.staff_id}
     assert "佐藤" in client.get("/?assignee=me").text
+    for evil in ("//evil.example", "/\\evil.example", "https://evil.example"):
+        data = {"csrf_token": token, "assignee": "me", "back": evil}
+        response = client.post(f"/applications/{w.application_id}/claim", data=data)
+        assert response.headers["location"] == "/"
 
 
 def test_screen_lists_the_field_with_its_crop_page_outline_and_proposed_value(env: Env) -> None:

@@ -178,19 +178,20 @@ def _open_items(env: Env, application_id: int) -> list[str]:
 
 
 def _settle_by_keyboard(page, server: str, application_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Open the application from the queue and settle its one field with the keyboard only."""
+    """Open the application from the queue and settle its deciding field with the keyboard only
+    (an informational field left as it is: Ctrl+Enter saves from anywhere)."""
     expect = playwright_api.expect
     page.click(f"a[href='/applications/{application_id}']")
     field = page.locator(".check.current .value")
     expect(field).to_be_focused()
     expect(field).to_have_value("2023-04")
     page.keyboard.type("2015年4月")  # typing replaces the proposed value
-    page.keyboard.press("Enter")  # confirms this field and moves on (here: to 保存)
-    expect(page.locator("#save")).to_be_focused()
+    page.keyboard.press("Enter")  # confirms this field and moves on (保存, or the informational)
+    expect(page.locator("#save, #confirm-informational").first).to_be_focused()
     expect(page.locator("#remaining")).to_contain_text("すべて確認しました")
     expect(page.locator("#decision-outcome")).to_have_text("認定可（保存すると）")
     with page.expect_navigation():
-        page.keyboard.press("Enter")
+        page.keyboard.press("Control+Enter")
 
 
 def test_a_field_confirmed_on_the_application_screen_closes_its_item(

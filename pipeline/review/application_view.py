@@ -27,7 +27,7 @@ from pipeline.storage.models import (
     ReviewItem,
     User,
 )
-from pipeline.vocabulary import CONFIDENT, FindingOutcome
+from pipeline.vocabulary import FindingOutcome
 
 FIELD_ITEM_KINDS = ("field_review", "field_missing", "data_cleanup")
 
@@ -136,7 +136,8 @@ def _grouped(checks: list[FieldToCheck]) -> list[FormGroup]:
 def fields_to_check(session: Session, application_id: int) -> list[FieldToCheck]:
     """Fields of the application that a person must look at.
 
-    Those with an open field item, and those a person typed but nobody confirmed.
+    Those with an open field item (even one a source confirmed since: a person closes
+    it), and those a person typed but nobody confirmed.
     """
     items = {
         i.field_id: i
@@ -159,8 +160,6 @@ def fields_to_check(session: Session, application_id: int) -> list[FieldToCheck]
     }
     out = []
     for row in rows:
-        if FieldStatus(row.status) in CONFIDENT:
-            continue
         if row.id not in items and row.status != FieldStatus.CORRECTED.value:
             continue
         page = pages.get(row.page_id) if row.page_id is not None else None

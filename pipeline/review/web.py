@@ -168,6 +168,11 @@ def render(
     return response
 
 
+def is_local_path(path: str) -> bool:
+    """A path on this site to send the browser back to (never ``//host`` or ``/\\host``)."""
+    return path.startswith("/") and not path.startswith(("//", "/\\")) and "\\" not in path
+
+
 def parse_instant(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -223,7 +228,7 @@ def decision_form(
     when = parse_instant(loaded_at)
     if not version.isdigit() or when is None:
         raise HTTPException(status_code=400)
-    local = back if back.startswith("/") and not back.startswith("//") else "/manager"
+    local = back if is_local_path(back) else "/manager"
     return DecisionForm(version=int(version), loaded_at=when, reason=reason, back=local)
 
 

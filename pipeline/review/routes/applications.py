@@ -29,7 +29,7 @@ from pipeline.review.application_view import load_screen
 from pipeline.review.labels import DECISION_JA, plain_reason
 from pipeline.review.listing import filter_choices
 from pipeline.review.verify import FieldAnswer, FieldValuesRefusedError, save_screen
-from pipeline.review.web import DB, CurrentUser, add_flash, parse_instant, render
+from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, parse_instant, render
 from pipeline.storage.models import Application, User
 
 router = APIRouter()
@@ -242,5 +242,5 @@ def claim_application(
     who = target.display_name if target else "なし"
     add_flash(request, db, f"申請 #{application_id} の担当者を「{who}」にしました。")
     db.commit()
-    where = back if back.startswith("/") and not back.startswith("//") else "/"
+    where = back if is_local_path(back) else "/"
     return RedirectResponse(where, status_code=303)

@@ -56,7 +56,7 @@
   }
 
   function updateRemaining() {
-    if (!remaining) return;
+    if (!remaining || !form) return;
     var left = deciding.filter(function (c) { return !tick(c).checked; }).length;
     remaining.innerHTML = left
       ? "判定に関わる項目: 残り <strong>" + left + "</strong> 件"
