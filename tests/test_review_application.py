@@ -302,3 +302,25 @@ def test_a_value_confirmed_from_another_items_page_closes_the_fields_own_item(en
         assert s.get(FieldValue, w.field_id).status == "confirmed"
         assert s.get(ReviewItem, w.item_id).status == "resolved"
         assert s.get(ReviewItem, other_id).status == "in_progress"
+
+
+def test_after_approval_only_what_letters_print_can_still_be_checked(env: Env) -> None:
+    from pipeline.rules import store as rules_store
+
+    w = env.world
+    with env.session() as s:
+        item_id = open_informational_item(s, w.ineligible_application_id, "address")
+        rules_store.reject(s, w.ineligible_application_id, actor=f"user:{w.manager_id}", reason="x")
+        s.commit()
+    client = env.login("sato")
+    html = client.get(f"/applications/{w.ineligible_application_id}").text
+    assert "通知文・認定証に印字する項目だけ確認できます" in html
+    data = _screen_form(html)
+    address_id = next(int(k.split("-")[1]) for k in data if k.startswith("version-"))
+    data[f"confirmed-{address_id}"] = "1"
+    data["confirm_informational"] = "1"
+    response = client.post(f"/applications/{w.ineligible_application_id}/verify", data=data)
+    assert response.status_code == 303
+    with env.session() as s:
+        assert s.get(ReviewItem, item_id).status == "resolved"
+        assert s.get(FieldValue, address_id).status == "confirmed"

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ConkenError
-from pipeline.queue import OPEN_STATES
+from pipeline.queue import MAILING_FIELDS, OPEN_STATES
+from pipeline.review.actions import FINAL_DECISIONS
 from pipeline.review.detail import FORM_ORDER
 from pipeline.rules.explain import TraceView, load_trace
 from pipeline.storage.models import (
@@ -176,6 +177,8 @@ def load_screen(session: Session, application_id: int) -> ApplicationScreen | No
     except ConkenError:
         trace = None  # not evaluated yet
     checks = fields_to_check(session, application_id)
+    if application.decision in FINAL_DECISIONS:  # only what letters still print matters
+        checks = [c for c in checks if (c.row.form_code, c.row.name) in MAILING_FIELDS]
     field_ids = {c.row.id for c in checks}
     others = list(
         session.scalars(

@@ -19,8 +19,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from pipeline.queue import OPEN_STATES
+from pipeline.queue import MAILING_FIELDS, OPEN_STATES
 from pipeline.review.actions import (
+    FINAL_DECISIONS,
     ActionRefusedError,
     Context,
     Outcome,
@@ -156,8 +157,11 @@ def save_screen(
     application = ctx.session.get(Application, application_id)
     if application is None:
         raise ActionRefusedError("申請が見つかりません。")
-    require_not_final(application)
     rows = _rows(ctx, application_id, answers)
+    # Decided: only what letters and certificates still print can be checked.
+    printed_only = all((r.form_code, r.name) in MAILING_FIELDS for r in rows.values())
+    if application.decision in FINAL_DECISIONS and not printed_only:
+        require_not_final(application)
     if any(rows[a.field_id].version != a.version for a in answers):
         raise _stale(ctx, application_id, loaded_at)
     for answer in answers:
