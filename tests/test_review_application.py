@@ -324,3 +324,29 @@ def test_after_approval_only_what_letters_print_can_still_be_checked(env: Env) -
     with env.session() as s:
         assert s.get(ReviewItem, item_id).status == "resolved"
         assert s.get(FieldValue, address_id).status == "confirmed"
+
+
+def test_audit_shows_the_payment_matchers_notes_in_words(env: Env) -> None:
+    from pipeline.storage.audit import record_event
+
+    with env.session() as s:
+        record_event(
+            s,
+            actor="run:1",
+            action="payment.accepted",
+            entity_type="payment_match",
+            entity_id=1,
+            after={
+                "transaction_id": 4,
+                "application_id": 1,
+                "rule": "suffix+name",
+                "outcome": "paid",
+            },
+            reason="last 4 digits and name agree on one application",
+        )
+        s.commit()
+    html = env.login("tanaka").get("/audit").text
+    assert "入金を自動で照合" in html and "合格者番号下4桁と振込名義が一致" in html
+    assert (
+        "payment.accepted" not in html and "last 4 digits" not in html and "suffix+name" not in html
+    )

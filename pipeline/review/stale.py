@@ -215,8 +215,17 @@ def describe(
         "entity": entity,
         "before": _pairs(event.before, names),
         "after": _pairs(event.after, names),
-        "reason": event.reason or "",
+        "reason": _reason_ja(event),
     }
+
+
+def _reason_ja(event: AuditEvent) -> str:
+    """The reason as recorded; the payment matcher's English note becomes its rule in words."""
+    reason = event.reason or ""
+    rule = (event.after or {}).get("rule")
+    if reason.isascii() and reason and isinstance(rule, str):
+        return match_rule_label(rule)
+    return reason
 
 
 def describe_all(session: Session, events: list[AuditEvent], tz: ZoneInfo) -> list[dict[str, Any]]:
