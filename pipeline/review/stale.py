@@ -95,7 +95,7 @@ KEY_JA = {
     "resolution": "対応の内容",
 }
 ENTITY_JA = {
-    "exception": "この項目",
+    "exception": "確認項目",
     "application": "申請",
     "bank_transaction": "入金",
     "user": "ユーザー",

@@ -59,7 +59,7 @@ def audit_page(
             "entity_type": entity_type or "",
             "actor": actor or "",
             "query": urlencode(args),
-            "entity_types": {**ENTITY_JA, "exception": "確認項目"},
+            "entity_types": ENTITY_JA,
             "people": list(db.execute(select(User.id, User.display_name).order_by(User.id))),
         },
         db=db,
