@@ -350,3 +350,18 @@ def test_audit_shows_the_payment_matchers_notes_in_words(env: Env) -> None:
     assert (
         "payment.accepted" not in html and "last 4 digits" not in html and "suffix+name" not in html
     )
+
+
+def test_queue_is_oldest_received_first(env: Env) -> None:
+    from datetime import timedelta
+
+    from pipeline.storage.models import Application
+
+    w = env.world
+    with env.session() as s:
+        later = s.get(Application, w.application_id)
+        later.received_on = later.received_on + timedelta(days=2)
+        s.commit()
+    html = env.login("sato").get("/").text
+    first = html.index(f'href="/applications/{w.ineligible_application_id}"')
+    assert first < html.index(f'href="/applications/{w.application_id}"')

@@ -120,13 +120,11 @@ def application_rows(session: Session) -> list[ApplicationRow]:
     return everything
 
 
-def _age_key(row: ApplicationRow) -> tuple[datetime | date, int]:
-    when: datetime | date = row.since or datetime.max
-    if row.since is None and row.received_on is not None:
-        when = datetime.combine(row.received_on, datetime.min.time())
-    if isinstance(when, datetime) and when.tzinfo is not None:
-        when = when.replace(tzinfo=None)
-    return when, row.application_id or 0
+def _age_key(row: ApplicationRow) -> tuple[date, datetime, int]:
+    """Oldest first: received the longest ago, then waiting the longest (a deposit: its item)."""
+    since = (row.since or datetime.max).replace(tzinfo=None)
+    received = row.received_on or (since.date() if row.since else date.max)
+    return received, since, row.application_id or 0
 
 
 def _fill_applications(session: Session, rows: dict[int, ApplicationRow]) -> None:
