@@ -24,7 +24,7 @@ DECISION_SHORT_JA: dict[str, str] = {
 KIND_JA: dict[str, str] = {
     "field_review": "読み取りの確認",
     "field_missing": "未記入・読み取り不可",
-    "data_cleanup": "データの整理（判定に影響なし）",
+    "data_cleanup": "判定に影響しない読み取り",
     "documents_missing": "書類不足の確認",
     "page_unidentified": "様式を判別できないページ",
     "page_unaligned": "読み取れないページ",
