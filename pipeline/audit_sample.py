@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pipeline.review.queue import OPEN_STATES, open_or_update
+from pipeline.queue import OPEN_STATES, open_or_update
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import Decision, ReviewItem, Run
 from pipeline.vocabulary import DecisionOutcome, RunStatus, Severity

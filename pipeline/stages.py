@@ -36,8 +36,8 @@ from pipeline.parked import PageRef
 from pipeline.payments.rejected import reject_statement, settle_statement
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
+from pipeline.queue import close_if_open, open_or_update
 from pipeline.registry import import_register, register_files
-from pipeline.review.queue import close_if_open, open_or_update
 from pipeline.rules.evaluate import RULE_RECEIVED, Evaluation
 from pipeline.rules.store import save_evaluation
 from pipeline.storage.audit import record_event, run_actor

@@ -102,6 +102,7 @@ class ExceptionStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
+    MOOT = "moot"  # closed by itself: the decision became final, so the item no longer matters
 
 
 OPEN_EXCEPTION_STATES: tuple[ExceptionStatus, ...] = (

@@ -25,8 +25,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.queue import open_or_update
 from pipeline.review.auth import add_user
-from pipeline.review.queue import open_or_update
 from pipeline.storage.models import (
     Applicant,
     Application,
@@ -357,3 +357,39 @@ def build_world(engine: Engine, settings: Settings, *, today: date | None = None
             transaction_id=txn.id,
             page_ids=[p.id for p in pages.values()],
         )
+
+
+def open_informational_item(session: Session, application_id: int, name: str) -> int:
+    """Open a 判定に影響なし item on the application's field ``name`` (created if absent)."""
+    from sqlalchemy import select
+
+    row = session.scalars(
+        select(FieldValue).where(
+            FieldValue.application_id == application_id, FieldValue.name == name
+        )
+    ).first()
+    if row is None:
+        application = session.get(Application, application_id)
+        assert application is not None
+        row = FieldValue(
+            application_id=application_id,
+            envelope_id=application.envelope_id,
+            form_code="A",
+            name=name,
+            kind="text",
+            value="東京都千代田区丸の内1-1-1",
+            status="low_confidence",
+        )
+        session.add(row)
+    row.decides = False
+    session.flush()
+    item, _ = open_or_update(
+        session,
+        kind="data_cleanup",
+        dedupe_key=f"field:{row.id}",
+        title_ja="読み取りの確認（判定に影響なし）",
+        severity=Severity.INFO,
+        application_id=application_id,
+        field_id=row.id,
+    )
+    return item.id

@@ -15,7 +15,7 @@ from pipeline.config import get_settings
 from pipeline.errors import ValidationError
 from pipeline.reports import charts
 from pipeline.reports.collect import collect, history
-from pipeline.reports.model import ageing_bucket, confidence_bin
+from pipeline.reports.model import StageRecord, ageing_bucket, confidence_bin
 from pipeline.reports.publish import latest_run_id, publish
 from pipeline.reports.render import render_html, render_json, render_markdown
 from pipeline.runs import finish_run, start_run
@@ -407,3 +407,19 @@ def test_reports_a_killed_run_never_wrote_are_written_by_the_next(
     assert publish_missing(engine, settings, before_run_id=later) == [populated["run"]]
     assert (settings.reports_dir / f"run-{populated['run']}.html").exists()
     assert publish_missing(engine, settings, before_run_id=later) == []
+
+
+def test_html_lists_applications_by_decision_with_links_and_counts_in_words(
+    engine: Engine, populated: dict[str, int]
+) -> None:
+    r = collect(engine, populated["run"], now=NOW)
+    r.stages.append(
+        StageRecord("import_statements", 0.5, {"files_imported": 1, "rows_rejected": 0})
+    )
+    html = render_html(r, tz=get_settings().tz, generated_at=NOW)
+    assert len(r.applications) == r.applications_decided == 5
+    for app in r.applications:
+        assert f'href="/applications/{app.application_id}"' in html
+    assert "認定不要（検定試験合格のみで資格取得）（1 件）" in html
+    assert "取り込んだファイル 1" in html
+    assert "files_imported" not in html and "pages=" not in html

@@ -69,7 +69,7 @@ def test_log_in_correct_a_field_and_see_the_decision_change(env: Env, server: st
     _shot(page, "02-queue")
 
     # A confident but wrong reading: correcting it moves 不認定（案） to 要確認 at once.
-    page.click(f"a[href='/items/{w.ineligible_item_id}']")
+    page.goto(f"{server}/items/{w.ineligible_item_id}")
     expect(page.locator("#decision-outcome")).to_contain_text("不認定（案）")
     page.locator("summary", has_text="すべての記載事項を表示").click()
     row = page.locator("details.all-fields tr", has_text="経歴1 期間 自")
@@ -79,7 +79,7 @@ def test_log_in_correct_a_field_and_see_the_decision_change(env: Env, server: st
     row.locator("input[name=reason]").fill("原本の画像では2015年4月")
     row.locator("button", has_text="修正を保存").click()
     expect(page.locator(".notice-success")).to_contain_text(
-        "不認定（案）— 担当者の確認が必要 → 要確認"
+        "不認定（案）— 責任者の判断待ち → 要確認"
     )
     expect(page.locator("#decision-outcome")).to_have_text("要確認")
 
@@ -157,3 +157,111 @@ def test_two_people_at_once_a_stale_edit_is_refused(env: Env, server: str, brows
 
     with env.session() as s:
         assert s.get(FieldValue, w.field_id).value == "2015-04"
+
+
+# --- the verification screen of one application -----------------------------------------------
+
+
+def _open_items(env: Env, application_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from pipeline.storage.models import ReviewItem
+
+    with env.session() as s:
+        items = s.scalars(
+            select(ReviewItem).where(
+                ReviewItem.application_id == application_id,
+                ReviewItem.status.in_(("open", "in_progress")),
+            )
+        )
+        return [i.kind for i in items]
+
+
+def _settle_by_keyboard(page, server: str, application_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Open the application from the queue and settle its deciding field with the keyboard only
+    (an informational field left as it is: Ctrl+Enter saves from anywhere)."""
+    expect = playwright_api.expect
+    page.click(f"a[href='/applications/{application_id}']")
+    field = page.locator(".check.current .value")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("2023-04")
+    page.keyboard.type("2015年4月")  # typing replaces the proposed value
+    page.keyboard.press("Enter")  # confirms this field and moves on (保存, or the informational)
+    expect(page.locator("#save, #confirm-informational").first).to_be_focused()
+    expect(page.locator("#remaining")).to_contain_text("すべて確認しました")
+    expect(page.locator("#decision-outcome")).to_have_text("認定可（保存すると）")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+
+
+def test_a_field_confirmed_on_the_application_screen_closes_its_item(
+    env: Env, server: str, browser
+) -> None:  # type: ignore[no-untyped-def]
+    w = env.world
+    expect = playwright_api.expect
+    context, page = _login(browser, server, "sato")
+    page.goto(f"{server}/applications/{w.application_id}")
+    expect(page.locator("#page-outline")).to_be_visible()  # the field outlined on its page
+    _shot(page, "09-application-screen")
+    page.keyboard.press("Alt+P")
+    expect(page.locator("#page-overlay")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.goto(server + "/")
+    _settle_by_keyboard(page, server, w.application_id)
+    expect(page.locator(".notice-success")).to_contain_text("1 件を確定しました")
+    expect(page.locator(".notice-success")).to_contain_text("要確認 → 認定可")
+    assert "field_review" not in _open_items(env, w.application_id)
+    context.close()
+
+
+def test_an_approved_application_leaves_no_open_item(env: Env, server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    from tests.review_support import open_informational_item
+
+    w = env.world
+    expect = playwright_api.expect
+    with env.session() as s:  # an informational reading still open: it stops mattering too
+        open_informational_item(s, w.application_id, "exp1_org")
+        s.commit()
+    context, page = _login(browser, server, "sato")
+    _settle_by_keyboard(page, server, w.application_id)
+    context.close()
+    context, page = _login(browser, server, "tanaka")
+    page.goto(server + "/manager")
+    row = page.locator("tr", has_text="山田 太郎")
+    expect(row).to_contain_text("認定可")
+    _shot(page, "10-manager-inbox")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button", has_text="承認").click()
+    expect(page.locator(".notice-success")).to_contain_text("承認しました")
+    assert _open_items(env, w.application_id) == []
+    context.close()
+
+
+def test_a_stale_application_screen_is_refused_with_what_changed(
+    env: Env, server: str, browser
+) -> None:  # type: ignore[no-untyped-def]
+    w = env.world
+    expect = playwright_api.expect
+    sato_ctx, sato = _login(browser, server, "sato")
+    suzuki_ctx, suzuki = _login(browser, server, "suzuki")
+    sato.goto(f"{server}/applications/{w.application_id}")
+    suzuki.goto(f"{server}/applications/{w.application_id}")
+    suzuki.keyboard.type("2015-04")
+    suzuki.keyboard.press("Enter")
+    suzuki.keyboard.press("Enter")
+    expect(suzuki.locator(".notice-success")).to_contain_text("1 件を確定しました")
+
+    sato.keyboard.press("Enter")  # confirms the value it still shows, 2023-04
+    sato.keyboard.press("Enter")
+    expect(sato.locator("#stale")).to_contain_text("保存しませんでした")
+    expect(sato.locator("#stale")).to_contain_text("鈴木")
+    expect(sato.locator("#stale")).to_contain_text("値を確定")
+    _shot(sato, "11-application-stale")
+    sato_ctx.close()
+    suzuki_ctx.close()
+
+    from pipeline.storage.models import FieldValue
+
+    with env.session() as s:
+        row = s.get(FieldValue, w.field_id)
+        assert (row.value, row.confirmed_by) == ("2015-04", f"user:{w.staff2_id}")

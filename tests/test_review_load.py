@@ -29,7 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.review.queue import open_or_update
+from pipeline.queue import open_or_update
 from pipeline.storage.models import AuditEvent, ExceptionStatus, ReviewItem
 from tests.review_client import Env, env, fast_hashing, form_fields, login, server  # noqa: F401
 

@@ -28,7 +28,7 @@ from tests.review_client import Env, env, fast_hashing, form_fields  # noqa: F40
 
 def test_queue_lists_every_open_item_with_its_columns(env: Env) -> None:
     client = env.login("sato")
-    page = client.get("/")
+    page = client.get("/items")
     assert page.status_code == 200
     html = page.text
     for item_id in (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id):
@@ -50,13 +50,13 @@ def test_queue_is_oldest_first_by_default_and_sorts_newest_on_request(env: Env) 
         items[env.world.item_id].opened_at = base + timedelta(hours=1)
         s.commit()
     client = env.login("sato")
-    html = client.get("/").text
+    html = client.get("/items").text
     order = [
         html.index(f'href="/items/{i}"')
         for i in (env.world.payment_item_id, env.world.ineligible_item_id, env.world.item_id)
     ]
     assert order == sorted(order)
-    html = client.get("/?sort=newest").text
+    html = client.get("/items?sort=newest").text
     order = [
         html.index(f'href="/items/{i}"')
         for i in (env.world.item_id, env.world.ineligible_item_id, env.world.payment_item_id)
@@ -66,7 +66,7 @@ def test_queue_is_oldest_first_by_default_and_sorts_newest_on_request(env: Env) 
 
 def test_queue_filters_by_type_and_counts_per_type(env: Env) -> None:
     client = env.login("sato")
-    html = client.get("/?kind=payment_review").text
+    html = client.get("/items?kind=payment_review").text
     assert f'href="/items/{env.world.payment_item_id}"' in html
     assert f'href="/items/{env.world.item_id}"' not in html
     # the counts keep showing every type, whatever the type filter
@@ -82,19 +82,19 @@ def test_queue_filters_by_assignee_status_and_qualification(env: Env) -> None:
         other.status = "resolved"
         s.commit()
     client = env.login("sato")
-    mine = client.get("/?assignee=me").text
+    mine = client.get("/items?assignee=me").text
     assert f'href="/items/{env.world.item_id}"' in mine
     assert f'href="/items/{env.world.ineligible_item_id}"' not in mine
-    open_only = client.get("/").text
+    open_only = client.get("/items").text
     assert f'href="/items/{env.world.payment_item_id}"' not in open_only
-    resolved = client.get("/?status=resolved").text
+    resolved = client.get("/items?status=resolved").text
     assert f'href="/items/{env.world.payment_item_id}"' in resolved
-    omp = client.get("/?qualification=OMP").text
+    omp = client.get("/items?qualification=OMP").text
     assert "この条件に当てはまる項目はありません" in omp
 
 
 def test_queue_pages_through_many_items(env: Env) -> None:
-    from pipeline.review.queue import open_or_update
+    from pipeline.queue import open_or_update
 
     with env.session() as s:
         for n in range(12):
@@ -104,9 +104,9 @@ def test_queue_pages_through_many_items(env: Env) -> None:
         s.commit()
     env.app.state.settings = env.settings.model_copy(update={"review_page_size": 5})
     client = env.login("sato")
-    first = client.get("/").text
+    first = client.get("/items").text
     assert "15 件（1 / 3 ページ）" in first
-    third = client.get("/?page=3").text
+    third = client.get("/items?page=3").text
     assert "整理 11" in third and "整理 00" not in third
 
 
@@ -190,7 +190,7 @@ def test_correcting_a_confident_reading_turns_a_proposed_rejection_into_review(e
     response = _post_form(client, html, action, value="2015-04", reason="原本は2015年")
     assert response.status_code == 303
     page = client.get(f"/items/{w.ineligible_item_id}").text
-    assert "不認定（案）— 担当者の確認が必要 → 要確認" in page
+    assert "不認定（案）— 責任者の判断待ち → 要確認" in page
 
 
 def test_invalid_typed_value_is_refused_and_nothing_changes(env: Env) -> None:
@@ -200,7 +200,7 @@ def test_invalid_typed_value_is_refused_and_nothing_changes(env: Env) -> None:
     action = f"/items/{w.item_id}/fields/{w.field_id}/correct"
     response = _post_form(client, html, action, value="そのうち", reason="x")
     assert response.status_code == 422
-    assert "入力された値を受け付けられません" in response.text
+    assert "「そのうち」を受け付けられません" in response.text and "例: 2019-04" in response.text
     with env.session() as s:
         assert s.get(FieldValue, w.field_id).value == "2023-04"
 
@@ -427,6 +427,9 @@ def test_reports_are_listed_and_served_for_managers(env: Env) -> None:
     assert report.status_code == 200 and "実行 1 のレポート" in report.text
     assert "script-src" not in report.headers["content-security-policy"]  # no scripts at all
     assert manager.get("/reports/history").status_code == 200
+    opened = manager.get("/reports/run-1.html")  # where the history page's links lead
+    assert opened.status_code == 200 and "実行 1 のレポート" in opened.text
+    assert manager.get("/reports/run-9.html").status_code == 404
     with env.session() as s:
         s.add(Run(kind="nightly", status="failed", report_path="../conken.db"))
         s.commit()

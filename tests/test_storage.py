@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from pipeline.review import queue
+from pipeline import queue
 from pipeline.storage import audit, db
 from pipeline.storage.models import (
     Application,

@@ -127,3 +127,16 @@ def test_csv_cells_are_neutralised_by_one_function() -> None:
 
 def test_review_threshold_setting_that_nothing_read_is_gone() -> None:
     assert "field_review_confidence" not in type(get_settings()).model_fields
+
+
+def test_only_the_web_app_and_its_command_import_the_web_package() -> None:
+    """The queue is domain: no stage, extractor, payment or letter imports pipeline.review."""
+    web_import = re.compile(r"^\s*(from pipeline\.review\b|import pipeline\.review\b)", re.M)
+    allowed = (
+        "pipeline/review/",
+        "pipeline/cli/review.py",
+        "pipeline/cli/users.py",
+        "pipeline/bench/review.py",  # drives the web app in a browser
+    )
+    offenders = [p for p, text in _sources(*allowed).items() if web_import.search(text)]
+    assert offenders == []

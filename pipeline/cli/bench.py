@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from pipeline.config import get_settings
 from pipeline.bench.payments import run_benchmark
+from pipeline.config import get_settings
 from pipeline.payments.store import match_settings
 
 app = typer.Typer(no_args_is_help=True)
@@ -112,3 +112,31 @@ def speed(
         return
     for key, value in figures.items():
         typer.echo(f"{key}: {value}")
+
+
+@app.command("review")
+def review(
+    batch: Path | None = typer.Option(
+        None,
+        help="A data root that already holds a nightly run of the batch (copied, not changed). "
+        "Default: run the demo sample into a temporary data root first.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Settle every application of a batch in the review app, keyboard only (headless Chromium)."""
+    from pipeline.bench.review import run_review_bench
+
+    figures = run_review_bench(batch)
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    for key, value in figures.items():
+        if key != "per_application":
+            typer.echo(f"{key}: {value}")
+    for row in figures["per_application"]:
+        typer.echo(
+            f"  application {row['application_id']}: loads {row['page_loads']}, "
+            f"submits {row['submits']}, keys {row['keystrokes']} (target {row['keystroke_target']}), "
+            f"fields {row['fields_needing_person']}, corrections {row['corrections']}, "
+            f"decision {row['decision_after']}"
+        )

@@ -23,7 +23,7 @@ from pipeline.extract.crosscheck import (
 from pipeline.extract.envelope import FORM_NAMES_JA, EnvelopeExtraction
 from pipeline.extract.reading import CONFIDENT, FieldRead
 from pipeline.ingest.unidentified import store_unidentified
-from pipeline.review.queue import open_or_update
+from pipeline.queue import open_or_update
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import (
     Applicant,

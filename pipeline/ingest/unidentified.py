@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from pipeline.review.queue import open_or_update
+from pipeline.queue import open_or_update
 from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.models import Envelope
 from pipeline.vocabulary import EnvelopeStatus, Severity

@@ -29,7 +29,7 @@ from pipeline.outputs.certificate_pdf import (
     plan_certificate,
 )
 from pipeline.outputs.letter_sources import holder_name
-from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.queue import close_if_open, open_or_update
 from pipeline.storage.models import Application, Decision, DecisionOutcome
 
 BLOCKED = "certificate_blocked"

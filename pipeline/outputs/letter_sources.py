@@ -38,6 +38,7 @@ from pipeline.outputs.letter_text import (
     compose,
 )
 from pipeline.outputs.wareki import era_date
+from pipeline.queue import ADDRESS_FIELDS, NAME_FIELDS, POSTCODE_FIELDS
 from pipeline.rules.readings import DOCUMENT_NAMES
 from pipeline.storage.models import (
     Applicant,
@@ -52,10 +53,7 @@ from pipeline.storage.models import (
 )
 
 SURE = (FieldStatus.OK.value, FieldStatus.CONFIRMED.value)
-NAME_FIELDS = (("A", "name_kanji"), ("R", "name_kanji"), ("D", "name_kanji"))
 KANA_FIELDS = (("A", "name_kana"), ("R", "name_kana"))
-POSTCODE_FIELDS = (("A", "postcode"),)
-ADDRESS_FIELDS = (("A", "address"),)
 PAID_STATES = (MatchStatus.ACCEPTED.value, MatchStatus.CONFIRMED.value)
 CREATED = "letter.created"
 _POSTCODE = re.compile(r"^(\d{3})-?(\d{4})$")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from pipeline.outputs.letter_sources import CREATED
 from pipeline.outputs.letter_text import KIND_JA
 from pipeline.outputs.letters import BLOCKED, LISTED, WITHDRAWN, blocked_key
-from pipeline.review.queue import OPEN_STATES
+from pipeline.queue import OPEN_STATES
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import (
     Applicant,

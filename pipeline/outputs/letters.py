@@ -64,7 +64,7 @@ from pipeline.outputs.letter_sources import (
     redraft,
 )
 from pipeline.outputs.letter_text import KIND_JA, KINDS, LetterRefusedError
-from pipeline.review.queue import OPEN_STATES, close_if_open, open_or_update
+from pipeline.queue import OPEN_STATES, close_if_open, open_or_update
 from pipeline.rules.store import current_decision, stored_findings
 from pipeline.storage.audit import record_event
 from pipeline.storage.db import session_scope

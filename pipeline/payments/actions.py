@@ -29,7 +29,7 @@ from pipeline.payments.store import (
     apply_payment_statuses,
     payment_statuses,
 )
-from pipeline.review.queue import close_if_open
+from pipeline.queue import close_if_open
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, BankTransaction, PayerAlias, PaymentMatch
 from pipeline.storage.types import utcnow

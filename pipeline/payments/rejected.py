@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.ingest.files import atomic_write_bytes
-from pipeline.review.queue import close_if_open, open_or_update
+from pipeline.queue import close_if_open, open_or_update
 from pipeline.storage.audit import run_actor
 from pipeline.storage.models import ReviewItem
 from pipeline.storage.types import utcnow

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
-from pipeline.review.queue import close_if_open, find_open, open_or_update
+from pipeline.queue import close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
 from pipeline.storage.models import Application, BankTransaction, PaymentMatch, ReviewItem
 from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome, TransactionStatus

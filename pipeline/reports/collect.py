@@ -20,6 +20,7 @@ from pipeline.reports.model import (
     AGEING_BUCKETS,
     STP_OUTCOMES,
     Audit,
+    DecidedApplication,
     ExceptionRow,
     FailedEnvelope,
     HistoryPoint,
@@ -37,6 +38,7 @@ from pipeline.reports.model import (
 )
 from pipeline.storage.db import session_scope
 from pipeline.storage.models import (
+    Applicant,
     Application,
     BankTransaction,
     Decision,
@@ -143,6 +145,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
             activity=activity,
             nothing_new=is_nothing_new(activity),
             error=run.error,
+            applications=_decided_applications(session, decided, blocked),
         )
 
 
@@ -180,6 +183,29 @@ def _decisions(session: Session, run_id: int) -> dict[int, str]:
     ):
         out[app_id] = outcome
     return out
+
+
+def _decided_applications(
+    session: Session, decided: dict[int, str], blocked: set[int]
+) -> list[DecidedApplication]:
+    if not decided:
+        return []
+    rows = session.execute(
+        select(Application.id, Applicant.name, Application.qualification)
+        .outerjoin(Applicant, Applicant.id == Application.applicant_id)
+        .where(Application.id.in_(list(decided)))
+    )
+    waiting_for_manager = {"eligible", "ineligible_proposed"}
+    return [
+        DecidedApplication(
+            application_id=app_id,
+            applicant_name=name,
+            qualification=qualification,
+            outcome=decided[app_id],
+            needs_person=app_id in blocked or decided[app_id] in waiting_for_manager,
+        )
+        for app_id, name, qualification in rows
+    ]
 
 
 def _decision_rows(session: Session, run_id: int) -> int:

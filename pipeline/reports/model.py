@@ -44,21 +44,17 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pipeline.names_ja import DECISION_JA
+from pipeline.names_ja import kind_label as queue_kind_label
+
 SCHEMA_VERSION = 1
 
 AGEING_BUCKETS: tuple[str, ...] = ("0-7", "8-14", "15-30", "31+")
 CONFIDENCE_BINS = 10
 STP_OUTCOMES: frozenset[str] = frozenset({"eligible", "not_required", "ineligible_proposed"})
 
-OUTCOME_JA: dict[str, str] = {
-    "eligible": "認定可",
-    "not_required": "認定不要（SV/OP/EN）",
-    "ineligible_proposed": "不認定案（要確認）",
-    "pending": "保留（書類・入金待ち）",
-    "review": "要確認",
-    "approved": "認定済",
-    "rejected": "不認定",
-}
+# One name per decision, the app's (pipeline.names_ja).
+OUTCOME_JA: dict[str, str] = DECISION_JA
 
 STAGE_JA: dict[str, str] = {
     "import_statements": "入出金明細の取込",
@@ -70,35 +66,6 @@ STAGE_JA: dict[str, str] = {
     "audit_sample": "抜取り監査",
     "outputs": "出力（認定証・通知文）",
     "report": "レポート作成",
-}
-
-EXCEPTION_KIND_JA: dict[str, str] = {
-    "payment_review": "入金照合の確認",
-    "payment_bulk": "一括振込の割当て",
-    "payment_unmatched": "未照合の入金",
-    "payment_underpaid": "入金不足",
-    "payment_overpaid": "過入金",
-    "payment_duplicate": "重複入金",
-    "application_unpaid": "未入金の申請",
-    "audit_sample": "抜取り監査",
-    "envelope_failed": "読取失敗の封筒",
-    "extraction_failed": "読取失敗の封筒",
-    "field_review": "読取値の確認",
-    "low_confidence": "読取値の確認（低信頼度）",
-    "invalid_field": "読取値の不備",
-    "unidentified_page": "識別できないページ",
-    "alignment": "位置合わせ不良",
-    "missing_form": "書類の不足",
-    "decision_review": "判定の確認",
-    "ineligible_proposed": "不認定案の確認",
-    "registry_mismatch": "合格者名簿との不一致",
-    "quarantined": "受付できないファイル",
-    "statement_rejected": "取り込めない入出金明細",
-    "unidentified_document": "申請様式のない封筒",
-    "received_date": "受付日の確認（未来の日付）",
-    "data_cleanup": "データ整備（情報）",
-    "letter_blocked": "送付できない通知文",
-    "certificate_blocked": "作成できない認定証",
 }
 
 ACTIVITY_KEYS: tuple[str, ...] = (
@@ -119,12 +86,71 @@ def outcome_label(outcome: str) -> str:
     return OUTCOME_JA.get(outcome, outcome)
 
 
+# What a stage counted, in words (a count nobody named yet is shown as その他).
+COUNT_JA: dict[str, str] = {
+    "accepted": "自動で照合した入金",
+    "bulk": "まとめての入金",
+    "candidates": "候補",
+    "certificates_refused": "作成できなかった認定証",
+    "certifications": "認定",
+    "cp932_replacements": "読めない文字を置き換えた行",
+    "decided_eligible": "認定可",
+    "decided_ineligible_proposed": "不認定（案）",
+    "decided_not_required": "認定不要",
+    "decided_pending": "保留",
+    "decided_review": "要確認",
+    "deposits_considered": "照合した入金",
+    "envelopes": "封筒",
+    "exceptions_opened": "新しい確認項目",
+    "extra_pages": "同封物のページ",
+    "failed": "失敗",
+    "fields": "記載事項",
+    "fields_ok": "確実に読めた記載事項",
+    "files_imported": "取り込んだファイル",
+    "items_closed": "完了した確認項目",
+    "items_opened": "新しい確認項目",
+    "letters": "通知文",
+    "letters_refused": "作成できなかった通知文",
+    "matches_superseded": "置き換えた照合",
+    "matches_written": "記録した照合",
+    "missing_forms": "不足している書類",
+    "new": "新規",
+    "pages": "ページ",
+    "proposed": "確認待ちの照合候補",
+    "register_line_problems": "名簿の読めない行",
+    "register_lines_new": "名簿の新しい行",
+    "register_lines_updated": "名簿の更新した行",
+    "rows_rejected": "取り込めない行",
+    "sampled": "抜取り監査",
+    "status_duplicate": "二重入金",
+    "status_paid": "入金済み",
+    "status_review": "入金の確認中",
+    "status_underpaid": "入金不足",
+    "status_unpaid": "未入金",
+    "statuses_changed": "入金状況の変わった申請",
+    "transactions_changed": "更新した入出金",
+    "transactions_duplicate": "重複した入出金",
+    "transactions_new": "新しい入出金",
+    "unmatched": "申請者が不明な入金",
+    "waiting_unstable": "書き込み中で待ったファイル",
+    "duplicate": "重複",
+    "quarantined": "隔離",
+    "sampled_share": "抽出率",
+}
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """A stage's non-zero counts in words: 「取り込んだファイル 1、新しい入出金 12」."""
+    parts = [f"{COUNT_JA.get(k, 'その他')} {v:,}" for k, v in sorted(counts.items()) if v]
+    return "、".join(parts)
+
+
 def stage_label(name: str) -> str:
     return STAGE_JA.get(name, name)
 
 
 def kind_label(kind: str) -> str:
-    return EXCEPTION_KIND_JA.get(kind, kind)
+    return queue_kind_label(kind)
 
 
 @dataclass
@@ -196,6 +222,17 @@ class Outputs:
 
 
 @dataclass
+class DecidedApplication:
+    """One application this run decided, for the list by decision (linked to the app)."""
+
+    application_id: int
+    applicant_name: str | None
+    qualification: str | None
+    outcome: str
+    needs_person: bool  # an open item that needs a person, or a manager's decision
+
+
+@dataclass
 class RunReport:
     run_id: int
     status: str
@@ -223,6 +260,14 @@ class RunReport:
     nothing_new: bool
     error: str | None = None
     schema_version: int = SCHEMA_VERSION
+    applications: list[DecidedApplication] = field(default_factory=list)
+
+    def applications_by_decision(self) -> list[tuple[str, list[DecidedApplication]]]:
+        """The decided applications grouped by outcome, in the order of the decisions table."""
+        groups: dict[str, list[DecidedApplication]] = {}
+        for app in sorted(self.applications, key=lambda a: a.application_id):
+            groups.setdefault(app.outcome, []).append(app)
+        return [(outcome, groups[outcome]) for outcome in self.decisions if outcome in groups]
 
     @property
     def exceptions_opened(self) -> int:

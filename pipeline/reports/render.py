@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from pipeline.names_ja import DECISION_SHORT_JA
 from pipeline.outputs.letter_text import KIND_JA
 from pipeline.reports import charts
 from pipeline.reports.model import (
@@ -26,6 +27,7 @@ from pipeline.reports.model import (
     CONFIDENCE_BINS,
     HistoryPoint,
     RunReport,
+    counts_text,
     outcome_label,
     stage_label,
 )
@@ -79,6 +81,7 @@ def _env(tz: ZoneInfo) -> Environment:
     env.globals.update(
         outcome_label=outcome_label,
         stage_label=stage_label,
+        counts_text=counts_text,
         status_ja=STATUS_JA,
         trigger_ja=TRIGGER_JA,
         letter_ja=LETTER_JA,
@@ -97,17 +100,17 @@ def confidence_labels() -> list[str]:
 
 
 def _run_charts(report: RunReport) -> dict[str, Markup]:
-    decisions = [(outcome_label(k), float(v)) for k, v in report.decisions.items()]
+    decisions = [(DECISION_SHORT_JA.get(k, k), float(v)) for k, v in report.decisions.items()]
     exceptions = [(r.label_ja, float(r.open)) for r in report.exceptions if r.open]
     stages = [(stage_label(s.name), s.seconds) for s in report.stages]
     return {
         "decisions": _svg(charts.hbar(decisions, title="判定結果の内訳")),
-        "exceptions": _svg(charts.hbar(exceptions, title="未処理の例外（種類別）")),
+        "exceptions": _svg(charts.hbar(exceptions, title="未完了の確認項目（種類別）")),
         "ageing": _svg(
             charts.columns(
                 [report.ageing.get(b, 0) for b in AGEING_BUCKETS],
                 [f"{b}日" for b in AGEING_BUCKETS],
-                title="未処理の例外の経過日数",
+                title="未完了の確認項目の経過日数",
                 height=170,
             )
         ),
@@ -159,7 +162,7 @@ def render_history(points: list[HistoryPoint], *, tz: ZoneInfo, generated_at: da
             charts.line(
                 [float(p.backlog) for p in points],
                 labels,
-                title="未処理の例外（残件）の推移",
+                title="未完了の確認項目（残件）の推移",
                 width=1000,
                 color="#b5522b",
             )
@@ -197,7 +200,7 @@ def render_markdown(report: RunReport) -> str:
         f"| 判定した申請 | {report.applications_decided} |",
         f"| 自動処理率（STP） | "
         f"{'—' if report.stp_rate is None else f'{report.stp_rate * 100:.1f}%'} |",
-        f"| 例外（新規 / 解消 / 残件） | {report.exceptions_opened} / "
+        f"| 確認項目（新規 / 解消 / 残件） | {report.exceptions_opened} / "
         f"{report.exceptions_closed} / {report.exceptions_open} |",
         f"| 入金（照合 / 未照合 / 不足） | {report.payments.matched} / "
         f"{report.payments.unmatched} / {report.payments.underpaid} |",

@@ -19,6 +19,7 @@ propose as ineligible). Applications already approved or rejected are final.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,6 +33,7 @@ from pipeline.errors import ConcurrencyError, ConkenError, ValidationError
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.outputs.letter_sources import draft_letter
 from pipeline.outputs.letters import store_letter
+from pipeline.queue import find_open
 from pipeline.review.decisions import rerun_rules
 from pipeline.review.labels import DECISION_JA, field_info
 from pipeline.review.stale import changes_since
@@ -47,6 +49,12 @@ from pipeline.storage.models import (
     User,
 )
 from pipeline.storage.types import utcnow
+
+TYPED_EXAMPLES_JA = {
+    "date": "（例: 2024-06-01、20240601、2024/6/1、令和6年6月1日、R6.6.1）",
+    "yearmonth": "（例: 2019-04、201904、2019年4月、H31.4）",
+    "yearmonth_or_present": "（例: 2019-04、2019年4月、H31.4、現在）",
+}
 
 FINAL_DECISIONS = (DecisionOutcome.APPROVED.value, DecisionOutcome.REJECTED.value)
 BOOLEAN_KINDS = ("checkbox", "signature", "seal")
@@ -245,10 +253,14 @@ def typed_value(row: FieldValue, raw: str) -> str:
     if not text:
         raise ActionRefusedError("値を入力してください。")
     info = field_info(row.form_code, row.name)
+    validator = info.validator if info else None
     try:
-        return normalize(info.validator if info else None, text)
+        return normalize(validator, text)
     except FieldInvalid as e:
-        raise ActionRefusedError(f"入力された値を受け付けられません: {e}") from e
+        # The parser's own detail is for developers (English); staff get the example.
+        message = re.sub(r"（[^（）]*[A-Za-z][^（）]*）", "", str(e))
+        hint = TYPED_EXAMPLES_JA.get(validator or "", "")
+        raise ActionRefusedError(f"「{text}」を受け付けられません: {message}{hint}") from e
 
 
 def correct_field(
@@ -316,6 +328,10 @@ def confirm_field(
         close_item(ctx, item, f"値を確定: {row.value}")
     else:
         touch(ctx, item)
+        # The field's own item, if it has one, is done too (confirmed from another item's page).
+        own = find_open(ctx.session, f"field:{row.id}")
+        if own is not None and own.field_id == row.id:
+            close_item(ctx, own, f"値を確定: {row.value}")
     flush(ctx, item, seen.loaded_at)
     outcome = Outcome("値を確定しました。")
     return rerun(ctx, {row.application_id} if row.application_id else set(), outcome)
@@ -364,6 +380,8 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
             f"判定が「{state}」のため承認できません（承認できるのは「認定可」のみです）。"
         )
     on = ctx.today or business_today(ctx.settings)
+    # Closed first, as this person's doing; the rest of the application's checks close as moot.
+    close_item(ctx, item, "承認")
     rules_store.approve(
         ctx.session,
         application.id,
@@ -372,7 +390,7 @@ def approve(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> O
         number_format=ctx.settings.certificate_number_format,
         reason=why,
     )
-    close_item(ctx, item, f"承認（認定番号 {application.certificate_number}）")
+    item.resolution = f"承認（認定番号 {application.certificate_number}）"
     flush(ctx, item, seen.loaded_at)
     before = outcome.decisions.get(application.id, (None, None))[0]
     outcome.decisions[application.id] = (before, application.decision)
@@ -392,8 +410,8 @@ def reject(ctx: Context, item: ReviewItem, seen: Seen, reason: str | None) -> Ou
         raise ActionRefusedError(
             f"判定が「{state}」のため却下できません（却下できるのは「不認定（案）」のみです）。"
         )
-    rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
     close_item(ctx, item, f"却下: {why}")
+    rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
     flush(ctx, item, seen.loaded_at)
     before = outcome.decisions.get(application.id, (None, None))[0]
     outcome.decisions[application.id] = (before, application.decision)

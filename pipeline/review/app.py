@@ -80,17 +80,32 @@ def routers() -> list[APIRouter]:
     """Every router of the app (tests walk them to check log-in and CSRF on each route)."""
     from pipeline.review.routes import (
         admin,
+        applications,
         audit,
         auth,
         files,
         items,
         letters,
+        manager,
         payments,
         queue,
         reports,
     )
 
-    return [m.router for m in (auth, queue, items, files, letters, reports, audit, admin, payments)]
+    modules = (
+        auth,
+        applications,
+        manager,
+        queue,
+        items,
+        files,
+        letters,
+        reports,
+        audit,
+        admin,
+        payments,
+    )
+    return [m.router for m in modules]
 
 
 def _include_routes(app: FastAPI) -> None:

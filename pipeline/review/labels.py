@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.names_ja import KIND_JA, kind_label
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
 from pipeline.rules.explain import DECISION_JA, FINDING_JA
 from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
@@ -19,6 +20,7 @@ __all__ = [
     "DECISION_JA",
     "FIELD_STATUS_JA",
     "FINDING_JA",
+    "KIND_JA",
     "LETTER_JA",
     "field_info",
     "field_label",
@@ -31,38 +33,13 @@ __all__ = [
 # a finding's letter kind and a stored letter's kind, by the one name each has
 LETTER_JA: dict[str, str] = {**FINDING_LETTER_JA, **LETTER_KIND_JA}
 
-KIND_JA: dict[str, str] = {
-    "field_review": "読み取りの確認",
-    "field_missing": "未記入・読み取り不可",
-    "data_cleanup": "データの整理（判定に影響なし）",
-    "documents_missing": "書類不足の確認",
-    "page_unidentified": "様式を判別できないページ",
-    "page_unaligned": "読み取れないページ",
-    "page_duplicate_page": "重複したページ",
-    "envelope_failed": "読み取りエラー",
-    "payment_review": "入金の確認",
-    "payment_bulk": "まとめての入金（振り分け）",
-    "payment_unmatched": "申請者が不明な入金",
-    "payment_underpaid": "入金額の不足",
-    "payment_overpaid": "入金額の超過",
-    "payment_duplicate": "二重の入金",
-    "application_unpaid": "未入金",
-    "decision_review": "判定の確認",
-    "ineligible_proposed": "不認定（案）の確認",
-    "letter_blocked": "送付できない通知文",
-    "certificate_blocked": "作成できない認定証",
-    "received_date": "受付日の確認（未来の日付）",
-    "statement_rejected": "取り込めない入出金明細",
-    "unidentified_document": "申請様式のない封筒",
-}
-KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
-
 SEVERITY_JA = {"high": "高", "normal": "中", "info": "低"}
 ITEM_STATUS_JA = {
     "open": "未着手",
     "in_progress": "対応中",
     "resolved": "完了",
     "dismissed": "対応不要",
+    "moot": "不要（判定が確定）",
 }
 PAYMENT_STATUS_JA = {
     "paid": "入金済み",
@@ -118,25 +95,43 @@ ACTION_JA = {
     "exception.closed": "項目を完了",
     "exception.assigned": "担当者を変更",
     "exception.dismissed": "対応不要にした",
+    "exception.moot": "判定の確定により不要として完了",
     "exception.resolved": "完了にした",
     "payment.confirmed": "入金を確定",
     "payment.reassigned": "入金の申請者を変更",
     "payment.split": "入金を分割",
     "payment.refund": "返金",
+    "payment.refund_marked": "返金の対象にした",
+    "payment.proposed": "入金の照合候補を作成",
+    "payment.accepted": "入金を自動で照合",
+    "payment.rejected": "入金の照合を取り消し",
+    "payment.refund_proposed": "返金の候補にした",
+    "application.payment_status": "入金の状況が変わった",
+    "application.images_purged": "保存期間を過ぎた画像を削除",
+    "envelope.received": "封筒を受付",
+    "envelope.extracted": "封筒を読み取り",
+    "envelope.duplicate": "同じ封筒の再受付（重複）",
+    "envelope.failed": "封筒の読み取りに失敗",
+    "envelope.quarantined": "受け付けられないファイルを隔離",
+    "envelope.unidentified": "申請様式のない封筒",
+    "certificate.exported": "認定証を出力",
+    "user.added": "ユーザーを追加",
+    "user.enabled": "ユーザーを有効にした",
+    "user.disabled": "ユーザーを無効にした",
+    "user.login": "ログイン",
+    "user.password_set": "パスワードを設定",
     "payment.allocated": "入金を申請に割り当て",
     "payment.allocation_withdrawn": "入金の割り当てを取り消し",
-    "payment.refund_marked": "返金することを記録",
-    "application.payment_status": "入金の状態が変わった",
 }
 
 
-def kind_label(kind: str) -> str:
-    if kind in KIND_JA:
-        return KIND_JA[kind]
-    for prefix, label in KIND_PREFIX_JA.items():
-        if kind.startswith(prefix):
-            return label
-    return kind
+def action_label(action: str) -> str:
+    """An audit event's action in words (an action nobody named yet: 記録)."""
+    if action in ACTION_JA:
+        return ACTION_JA[action]
+    if action.startswith("payment."):
+        return "入金の照合を更新"
+    return "記録"
 
 
 @dataclass(frozen=True)
@@ -307,8 +302,9 @@ def match_rule_label(rule: str) -> str:
         "alias": "以前に確認した振込名義",
         "manual": "担当者が割り当て",
         "manual_split": "担当者が分割",
+        "bulk_company": "法人名義のまとめての入金（申請ごとに振り分けが必要）",
+        "duplicate": "同じ申請への2回目の入金",
         "manual_refund": "担当者が返金を記録",
-        "bulk_company": "法人からのまとめての入金（申請ごとに振り分けが必要）",
         "none": "該当する申請なし",
     }
-    return RULE_JA.get(rule) or extra.get(rule) or rule
+    return RULE_JA.get(rule) or extra.get(rule) or "自動の照合"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from pipeline.review.queue import OPEN_STATES
+from pipeline.queue import OPEN_STATES
 from pipeline.storage.models import Applicant, Application, ReviewItem, User
 
 SORTS = {
@@ -23,6 +23,7 @@ STATUS_FILTERS = {
     "in_progress": "対応中",
     "resolved": "完了",
     "dismissed": "対応不要",
+    "moot": "不要（判定が確定）",
     "all": "すべて",
 }
 _SEVERITY_RANK = case({"high": 0, "normal": 1, "info": 2}, value=ReviewItem.severity, else_=3)

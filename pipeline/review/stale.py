@@ -14,15 +14,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.review.auth import ROLE_JA
 from pipeline.review.labels import (
-    ACTION_JA,
     DECISION_JA,
     FIELD_STATUS_JA,
     FORM_JA,
     ITEM_STATUS_JA,
+    MATCH_STATUS_JA,
     PAYMENT_STATUS_JA,
+    action_label,
     field_label,
     format_datetime,
+    match_rule_label,
 )
 from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem, User
 
@@ -88,14 +91,23 @@ KEY_JA = {
     "sent_at": "送付日時",
     "dated": "通知文の日付",
     "file": "印刷用ファイル",
+    "transaction_id": "入金",
+    "rule": "照合の根拠",
+    "score": "一致度",
+    "resolution": "対応の内容",
 }
 ENTITY_JA = {
-    "exception": "この項目",
+    "exception": "確認項目",
     "application": "申請",
     "bank_transaction": "入金",
     "user": "ユーザー",
     "envelope": "封筒",
     "letter": "通知文",
+    "field": "記載事項",
+    "payment_match": "入金の照合",
+    "page": "ページ",
+    "run": "夜間処理",
+    "statement_import": "入出金明細",
 }
 
 
@@ -147,7 +159,21 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         return "はい" if value else "いいえ"
     text = str(value)
     if key == "status":
-        return FIELD_STATUS_JA.get(text) or ITEM_STATUS_JA.get(text) or text
+        return (
+            FIELD_STATUS_JA.get(text)
+            or ITEM_STATUS_JA.get(text)
+            or MATCH_STATUS_JA.get(text)
+            or PAYMENT_STATUS_JA.get(text)
+            or text
+        )
+    if key in ("payment_status", "outcome"):
+        return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
+    if key == "role":
+        return ROLE_JA.get(text, text)
+    if key == "rule":
+        return match_rule_label(text)
+    if key == "transaction_id":
+        return f"#{text}"
     if key == "decision":
         return DECISION_JA.get(text, text)
     if key == "confirmed_by":
@@ -197,12 +223,21 @@ def describe(
     return {
         "at": format_datetime(event.at, tz),
         "who": actor_label(event.actor, names),
-        "what": ACTION_JA.get(event.action, event.action),
+        "what": action_label(event.action),
         "entity": entity,
         "before": _pairs(event.before, names),
         "after": _pairs(event.after, names),
-        "reason": event.reason or "",
+        "reason": _reason_ja(event),
     }
+
+
+def _reason_ja(event: AuditEvent) -> str:
+    """The reason as recorded; the payment matcher's English note becomes its rule in words."""
+    reason = event.reason or ""
+    rule = (event.after or {}).get("rule")
+    if reason.isascii() and reason and isinstance(rule, str):
+        return match_rule_label(rule)
+    return reason
 
 
 def describe_all(session: Session, events: list[AuditEvent], tz: ZoneInfo) -> list[dict[str, Any]]:
@@ -220,3 +255,29 @@ def changes_since(
     session: Session, item: ReviewItem, since: datetime, tz: ZoneInfo
 ) -> list[dict[str, Any]]:
     return describe_all(session, related_events(session, item, since), tz)
+
+
+def application_changes_since(
+    session: Session, application_id: int, since: datetime, tz: ZoneInfo
+) -> list[dict[str, Any]]:
+    """What happened to the application, its fields and its items after ``since``."""
+    field_ids = list(
+        session.scalars(select(FieldValue.id).where(FieldValue.application_id == application_id))
+    )
+    item_ids = list(
+        session.scalars(select(ReviewItem.id).where(ReviewItem.application_id == application_id))
+    )
+    conditions = [
+        and_(AuditEvent.entity_type == "application", AuditEvent.entity_id == application_id)
+    ]
+    if field_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "field", AuditEvent.entity_id.in_(field_ids))
+        )
+    if item_ids:
+        conditions.append(
+            and_(AuditEvent.entity_type == "exception", AuditEvent.entity_id.in_(item_ids))
+        )
+    stmt = select(AuditEvent).where(or_(*conditions), AuditEvent.at > since)
+    events = list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
+    return describe_all(session, events, tz)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import Settings
 from pipeline.review import labels
+from pipeline.review.actions import Seen
 from pipeline.review.auth import ROLE_JA, has_role
 from pipeline.review.sessions import SessionState, SessionStore
 from pipeline.storage.models import Role, User
@@ -166,6 +168,11 @@ def render(
     return response
 
 
+def is_local_path(path: str) -> bool:
+    """A path on this site to send the browser back to (never ``//host`` or ``/\\host``)."""
+    return path.startswith("/") and not path.startswith(("//", "/\\")) and "\\" not in path
+
+
 def parse_instant(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -174,3 +181,55 @@ def parse_instant(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return value if value.tzinfo is not None else None
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    """What every action form carries: what the person saw, and why they act."""
+
+    seen: Seen
+    reason: str
+
+
+def action_form(
+    item_version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    entity_version: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> ActionForm:
+    """Parse the versions and load time an action form was rendered with (400 if forged)."""
+    when = parse_instant(loaded_at)
+    if not item_version.isdigit() or when is None:
+        raise HTTPException(status_code=400)
+    entity = int(entity_version) if entity_version.isdigit() else None
+    seen = Seen(item_version=int(item_version), loaded_at=when, entity_version=entity)
+    return ActionForm(seen=seen, reason=reason)
+
+
+ActionFormData = Annotated[ActionForm, Depends(action_form)]
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    """A manager's decision form: the application's version and load time, a reason, where to."""
+
+    version: int
+    loaded_at: datetime
+    reason: str
+    back: str
+
+
+def decision_form(
+    version: Annotated[str, Form()],
+    loaded_at: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> DecisionForm:
+    when = parse_instant(loaded_at)
+    if not version.isdigit() or when is None:
+        raise HTTPException(status_code=400)
+    local = back if is_local_path(back) else "/manager"
+    return DecisionForm(version=int(version), loaded_at=when, reason=reason, back=local)
+
+
+DecisionFormData = Annotated[DecisionForm, Depends(decision_form)]

@@ -15,21 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ValidationError
+from pipeline.names_ja import DECISION_JA
 from pipeline.rules import dates as date_rules
 from pipeline.rules.evaluate import Evaluation
 from pipeline.rules.findings import STATUS_JA, FactRecord, Finding
 from pipeline.rules.store import current_decision, get_application, stored_findings
 from pipeline.vocabulary import FindingOutcome
 
-DECISION_JA: dict[str, str] = {
-    "eligible": "認定可",
-    "ineligible_proposed": "不認定（案）— 担当者の確認が必要",
-    "pending": "保留 — 書類・入金の到着待ち",
-    "review": "要確認",
-    "not_required": "認定不要（検定試験合格のみで資格取得）",
-    "approved": "認定済み",
-    "rejected": "不認定（確定）",
-}
 FINDING_JA: dict[str, str] = {
     "pass": "適合",
     "fail": "不適合",

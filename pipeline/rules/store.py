@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.queue import close_moot
 from pipeline.rules.certificates import allocate_certificate_number
 from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
@@ -83,6 +84,7 @@ def _make_current(
         reason=decision.reason,
         run_id=decision.run_id,
     )
+    close_moot(session, application.id, decision.outcome, actor=actor, run_id=decision.run_id)
 
 
 def save_evaluation(

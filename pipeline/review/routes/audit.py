@@ -9,9 +9,9 @@ from fastapi.responses import Response
 from sqlalchemy import Select, func, select
 
 from pipeline.review.csvsafe import to_csv
-from pipeline.review.stale import as_text, describe_all
+from pipeline.review.stale import ENTITY_JA, as_text, describe_all
 from pipeline.review.web import DB, Manager, render
-from pipeline.storage.models import AuditEvent
+from pipeline.storage.models import AuditEvent, User
 
 router = APIRouter(prefix="/audit")
 PAGE_SIZE = 100
@@ -59,6 +59,8 @@ def audit_page(
             "entity_type": entity_type or "",
             "actor": actor or "",
             "query": urlencode(args),
+            "entity_types": ENTITY_JA,
+            "people": list(db.execute(select(User.id, User.display_name).order_by(User.id))),
         },
         db=db,
         user=user,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -20,12 +19,13 @@ from sqlalchemy.orm import Session
 from pipeline.clock import business_today
 from pipeline.errors import ConcurrencyError, ConkenError
 from pipeline.review import actions, payment_actions, presence
-from pipeline.review.actions import ActionRefusedError, Context, Outcome, Seen, StaleEditError
+from pipeline.review.actions import ActionRefusedError, Context, Outcome, StaleEditError
 from pipeline.review.csvsafe import to_csv
 from pipeline.review.detail import load_item
 from pipeline.review.stale import as_text, changes_since
-from pipeline.review.web import DB, CurrentUser, Manager, add_flash, parse_instant, render
+from pipeline.review.web import DB, ActionFormData, CurrentUser, Manager, add_flash, render
 from pipeline.storage.models import ReviewItem, User
+from pipeline.text.dates import DateParseError, parse_date
 
 router = APIRouter(prefix="/items")
 log = logging.getLogger(__name__)
@@ -105,14 +105,6 @@ def heartbeat(
     return JSONResponse({"others": presence.others(db, item_id, user.id, seconds)})
 
 
-def _seen(item_version: str, loaded_at: str, entity_version: str | None) -> Seen:
-    when = parse_instant(loaded_at)
-    if not item_version.isdigit() or when is None:
-        raise HTTPException(status_code=400)
-    entity = int(entity_version) if entity_version and entity_version.isdigit() else None
-    return Seen(item_version=int(item_version), loaded_at=when, entity_version=entity)
-
-
 def _act(request: Request, db: Session, user: User, item_id: int, action: Action) -> Response:
     """Run one action; on success redirect to the item with the outcome as a message."""
     item = _item(db, item_id)
@@ -153,20 +145,16 @@ def correct(
     item_id: int,
     field_id: int,
     value: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
         request,
         db,
         user,
         item_id,
-        lambda ctx, item: actions.correct_field(ctx, item, field_id, seen, value, reason),
+        lambda ctx, item: actions.correct_field(ctx, item, field_id, form.seen, value, form.reason),
     )
 
 
@@ -176,20 +164,16 @@ def confirm(
     *,
     item_id: int,
     field_id: int,
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
         request,
         db,
         user,
         item_id,
-        lambda ctx, item: actions.confirm_field(ctx, item, field_id, seen, reason),
+        lambda ctx, item: actions.confirm_field(ctx, item, field_id, form.seen, form.reason),
     )
 
 
@@ -202,26 +186,24 @@ def received_on(
     *,
     item_id: int,
     received: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     try:
-        day = date.fromisoformat(received) if received.strip() else None
-    except ValueError:
-        return show_item(
-            request, db, user, item_id, status_code=422, error="日付を選んでください。"
+        day = parse_date(received) if received.strip() else None
+    except DateParseError:
+        text = (
+            f"「{received}」を日付として読めません"
+            "（例: 2024-03-31、20240331、2024/3/31、令和6年3月31日、R6.3.31）。"
         )
+        return show_item(request, db, user, item_id, status_code=422, error=text)
     return _act(
         request,
         db,
         user,
         item_id,
-        lambda ctx, item: actions.override_received_on(ctx, item, seen, day, reason),
+        lambda ctx, item: actions.override_received_on(ctx, item, form.seen, day, form.reason),
     )
 
 
@@ -230,16 +212,16 @@ def approve(
     request: Request,
     *,
     item_id: int,
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: Manager,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
-        request, db, user, item_id, lambda ctx, item: actions.approve(ctx, item, seen, reason)
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.approve(ctx, item, form.seen, form.reason),
     )
 
 
@@ -248,16 +230,16 @@ def reject(
     request: Request,
     *,
     item_id: int,
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: Manager,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
-        request, db, user, item_id, lambda ctx, item: actions.reject(ctx, item, seen, reason)
+        request,
+        db,
+        user,
+        item_id,
+        lambda ctx, item: actions.reject(ctx, item, form.seen, form.reason),
     )
 
 
@@ -268,16 +250,13 @@ def request_documents(
     item_id: int,
     documents: Annotated[list[str] | None, Form()] = None,
     note: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
 
     def action(ctx: Context, item: ReviewItem) -> Outcome:
-        return actions.request_documents(ctx, item, seen, documents or [], note)
+        return actions.request_documents(ctx, item, form.seen, documents or [], note)
 
     return _act(request, db, user, item_id, action)
 
@@ -291,12 +270,10 @@ def assign(
     *,
     item_id: int,
     assignee: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, None)
     target: User | None = None
     if assignee == "me":
         target = user
@@ -305,7 +282,7 @@ def assign(
         if target is None or not target.active:
             raise HTTPException(status_code=400)
     return _act(
-        request, db, user, item_id, lambda ctx, item: actions.assign(ctx, item, seen, target)
+        request, db, user, item_id, lambda ctx, item: actions.assign(ctx, item, form.seen, target)
     )
 
 
@@ -315,20 +292,17 @@ def finish(
     *,
     item_id: int,
     outcome: Annotated[str, Form()] = "resolved",
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, None)
     dismissed = outcome == "dismissed"
     return _act(
         request,
         db,
         user,
         item_id,
-        lambda ctx, item: actions.finish(ctx, item, seen, reason, dismissed=dismissed),
+        lambda ctx, item: actions.finish(ctx, item, form.seen, form.reason, dismissed=dismissed),
     )
 
 
@@ -341,20 +315,18 @@ def payment_confirm(
     *,
     item_id: int,
     match_id: Annotated[int, Form()],
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
         request,
         db,
         user,
         item_id,
-        lambda ctx, item: payment_actions.confirm_payment(ctx, item, seen, match_id, reason),
+        lambda ctx, item: payment_actions.confirm_payment(
+            ctx, item, form.seen, match_id, form.reason
+        ),
     )
 
 
@@ -364,22 +336,18 @@ def payment_reassign(
     *,
     item_id: int,
     target: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     transaction_id: Annotated[int | None, Form()] = None,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     return _act(
         request,
         db,
         user,
         item_id,
         lambda ctx, item: payment_actions.reassign_payment(
-            ctx, item, seen, target, reason, transaction_id
+            ctx, item, form.seen, target, form.reason, transaction_id
         ),
     )
 
@@ -391,15 +359,11 @@ def payment_split(
     item_id: int,
     target: Annotated[list[str] | None, Form()] = None,
     amount: Annotated[list[str] | None, Form()] = None,
-    reason: Annotated[str, Form()] = "",
-    item_version: Annotated[str, Form()],
-    loaded_at: Annotated[str, Form()],
-    entity_version: Annotated[str, Form()] = "",
+    form: ActionFormData,
     transaction_id: Annotated[int | None, Form()] = None,
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    seen = _seen(item_version, loaded_at, entity_version)
     parts = list(zip(target or [], amount or [], strict=False))
     return _act(
         request,
@@ -407,7 +371,7 @@ def payment_split(
         user,
         item_id,
         lambda ctx, item: payment_actions.split_payment(
-            ctx, item, seen, parts, reason, transaction_id
+            ctx, item, form.seen, parts, form.reason, transaction_id
         ),
     )
 

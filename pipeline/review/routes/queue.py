@@ -1,4 +1,4 @@
-"""The queue page: every open exception, filtered, sorted, counted and paged."""
+"""Every review item (the record under the queue by application): filtered, sorted, counted, paged."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text) if text and text.isdigit() else None
 
 
-@router.get("/")
+@router.get("/items")
 def queue_page(
     request: Request,
     *,
@@ -46,7 +46,7 @@ def queue_page(
     kinds = sorted(set(result.counts) | ({f.kind} if f.kind else set()))
 
     def link(**changes: object) -> str:
-        return "/?" + urlencode(f.query_args(**changes))
+        return "/items?" + urlencode(f.query_args(**changes))
 
     return render(
         request,

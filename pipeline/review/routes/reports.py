@@ -76,6 +76,12 @@ def run_report(request: Request, run_id: int, user: Manager, db: DB) -> Response
     return _serve_report(request, run.report_path)
 
 
+@router.get("/{name}.html")
+def report_by_name(request: Request, name: str, user: Manager) -> Response:
+    """A report the history page links to by its file name (``run-3.html``)."""
+    return _serve_report(request, f"{name}.html")
+
+
 @router.get("/files/{path:path}")
 def report_asset(request: Request, path: str, user: Manager) -> Response:
     """Files a report links to (images, styles), inside the reports folder only."""

@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.names_ja import KIND_JA, kind_label
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import ExceptionStatus, ReviewItem, Severity
+from pipeline.storage.models import ExceptionStatus, FieldValue, ReviewItem, Severity
 from pipeline.storage.types import utcnow
 
 OPEN_STATES = (ExceptionStatus.OPEN.value, ExceptionStatus.IN_PROGRESS.value)
+__all__ = ["KIND_JA", "OPEN_STATES", "close_if_open", "close_moot", "kind_label", "open_or_update"]
 
 
 def find_open(session: Session, dedupe_key: str) -> ReviewItem | None:
@@ -112,3 +114,77 @@ def close_if_open(
         run_id=run_id,
     )
     return item
+
+
+# Items about reading and checking an application: once its decision is final they
+# no longer matter. Payments, letters, certificates and audit samples still do.
+MOOT_KIND_PREFIXES = (
+    "field_",
+    "data_cleanup",
+    "crosscheck_",
+    "documents_missing",
+    "page_",
+    "received_date",
+    "decision_review",
+    "ineligible_proposed",
+)
+# What letters and certificates print about the applicant (name, then the address they
+# are mailed to): checks of these fields still matter after the decision is final.
+NAME_FIELDS = (("A", "name_kanji"), ("R", "name_kanji"), ("D", "name_kanji"))
+POSTCODE_FIELDS = (("A", "postcode"),)
+ADDRESS_FIELDS = (("A", "address"),)
+MAILING_FIELDS = frozenset(NAME_FIELDS + POSTCODE_FIELDS + ADDRESS_FIELDS)
+
+MOOT_DECISIONS_JA = {
+    "approved": "承認",
+    "rejected": "却下",
+    "not_required": "認定不要",
+}
+
+
+def close_moot(
+    session: Session,
+    application_id: int,
+    decision: str,
+    *,
+    actor: str = "system",
+    run_id: int | None = None,
+) -> list[ReviewItem]:
+    """Close the application's open checking items as ``moot``: its decision is final.
+
+    Each closed item gets an audit event with the reason (the decision it stopped
+    mattering for). Returns the items closed.
+    """
+    label = MOOT_DECISIONS_JA.get(decision)
+    if label is None:
+        return []
+    reason = f"判定が「{label}」で確定したため、確認は不要になりました"
+    stmt = select(ReviewItem).where(
+        ReviewItem.application_id == application_id, ReviewItem.status.in_(OPEN_STATES)
+    )
+    closed = []
+    for item in session.scalars(stmt):
+        if not item.kind.startswith(MOOT_KIND_PREFIXES):
+            continue
+        row = session.get(FieldValue, item.field_id) if item.field_id is not None else None
+        if row is not None and (row.form_code, row.name) in MAILING_FIELDS:
+            continue  # a letter or certificate still prints it
+        before = {"status": item.status}
+        item.status = ExceptionStatus.MOOT.value
+        item.closed_at = utcnow()
+        item.closed_run_id = run_id
+        item.closed_by = actor
+        item.resolution = reason
+        record_event(
+            session,
+            actor=actor,
+            action="exception.moot",
+            entity_type="exception",
+            entity_id=item.id,
+            before=before,
+            after={"status": item.status},
+            reason=reason,
+            run_id=run_id,
+        )
+        closed.append(item)
+    return closed

@@ -1,0 +1,68 @@
+"""The one Japanese name of each thing people read about: kinds of review items and
+decisions. The review app, the run report and the command line all take their
+words from here, so the same thing is never named two ways (pure: no database)."""
+
+from __future__ import annotations
+
+DECISION_JA: dict[str, str] = {
+    "eligible": "認定可",
+    "ineligible_proposed": "不認定（案）— 責任者の判断待ち",
+    "pending": "保留 — 書類・入金の到着待ち",
+    "review": "要確認",
+    "not_required": "認定不要（検定試験合格のみで資格取得）",
+    "approved": "認定済み",
+    "rejected": "不認定（確定）",
+}
+# The same decisions where a line is short (chart labels): the name before its explanation.
+DECISION_SHORT_JA: dict[str, str] = {
+    **DECISION_JA,
+    "ineligible_proposed": "不認定（案）",
+    "pending": "保留",
+    "not_required": "認定不要",
+}
+# The one name of each kind of item, wherever people read it (app, report, letters).
+KIND_JA: dict[str, str] = {
+    "field_review": "読み取りの確認",
+    "field_missing": "未記入・読み取り不可",
+    "data_cleanup": "判定に影響しない読み取り",
+    "documents_missing": "書類不足の確認",
+    "page_unidentified": "様式を判別できないページ",
+    "page_unaligned": "読み取れないページ",
+    "page_duplicate_page": "重複したページ",
+    "envelope_failed": "読み取りエラー",
+    "payment_review": "入金の確認",
+    "payment_bulk": "まとめての入金（振り分け）",
+    "payment_unmatched": "申請者が不明な入金",
+    "payment_underpaid": "入金額の不足",
+    "payment_overpaid": "入金額の超過",
+    "payment_duplicate": "二重の入金",
+    "application_unpaid": "未入金",
+    "decision_review": "判定の確認",
+    "ineligible_proposed": "不認定（案）の確認",
+    "letter_blocked": "送付できない通知文",
+    "certificate_blocked": "作成できない認定証",
+    "received_date": "受付日の確認（未来の日付）",
+    "statement_rejected": "取り込めない入出金明細",
+    "unidentified_document": "申請様式のない封筒",
+    "audit_sample": "抜取り監査",
+    # kinds older runs opened
+    "extraction_failed": "読み取りエラー",
+    "low_confidence": "読み取りの確認",
+    "invalid_field": "読み取りの確認",
+    "unidentified_page": "様式を判別できないページ",
+    "alignment": "読み取れないページ",
+    "missing_form": "書類不足の確認",
+    "registry_mismatch": "記載内容の照合",
+    "quarantined": "受け付けられないファイル",
+}
+KIND_PREFIX_JA: dict[str, str] = {"crosscheck_": "記載内容の照合", "page_": "ページの確認"}
+
+
+def kind_label(kind: str) -> str:
+    """An item kind's one Japanese name (a kind nobody named is shown as 確認事項)."""
+    if kind in KIND_JA:
+        return KIND_JA[kind]
+    for prefix, label in KIND_PREFIX_JA.items():
+        if kind.startswith(prefix):
+            return label
+    return "確認事項"
