@@ -164,8 +164,10 @@ def close_moot(
     )
     closed = []
     for item in session.scalars(stmt):
-        if not item.kind.startswith(MOOT_KIND_PREFIXES):
-            continue
+        if not item.kind.startswith(MOOT_KIND_PREFIXES) and not (
+            decision == "not_required" and item.kind == "application_unpaid"
+        ):
+            continue  # (no certification: no fee to ask for)
         row = session.get(FieldValue, item.field_id) if item.field_id is not None else None
         if row is not None and (row.form_code, row.name) in MAILING_FIELDS:
             continue  # a letter or certificate still prints it

@@ -365,3 +365,25 @@ def test_queue_is_oldest_received_first(env: Env) -> None:
     html = env.login("sato").get("/").text
     first = html.index(f'href="/applications/{w.ineligible_application_id}"')
     assert first < html.index(f'href="/applications/{w.application_id}"')
+
+
+def test_no_certification_needed_means_no_fee_to_ask_for(env: Env) -> None:
+    """An applicant whose exam pass alone grants the title (認定不要) owes no fee: the
+    unpaid item closes as moot, while a payment that did arrive still matters."""
+    from pipeline.queue import close_moot, open_or_update
+    from pipeline.vocabulary import Severity
+
+    w = env.world
+    with env.session() as s:
+        unpaid, _ = open_or_update(
+            s,
+            kind="application_unpaid",
+            dedupe_key=f"unpaid:app:{w.application_id}",
+            title_ja="認定審査手数料が未入金です",
+            severity=Severity.NORMAL,
+            application_id=w.application_id,
+        )
+        closed = close_moot(s, w.application_id, "not_required")
+        s.commit()
+        assert unpaid in closed and unpaid.status == "moot"
+        assert "認定不要" in (unpaid.resolution or "")

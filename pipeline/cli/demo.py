@@ -5,18 +5,24 @@ into the data root's inbox, registry and statements folders (envelopes keep
 their received dates as file times), the database is migrated, and the
 nightly flow runs once in Prefect's local mode with the business date set to
 the day after the sample's bank statement ends. Running it again finds
-nothing new and says so.
+nothing new and says so. The first time, it also makes a demo account for the
+review app (a manager, who can also do staff's work) and prints its password once.
 """
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import typer
+from sqlalchemy.orm import Session
 
 from pipeline.config import get_settings
+from pipeline.review.auth import add_user, get_user
 from pipeline.sample_inbox import prepare_sample
 from pipeline.storage import db
+
+DEMO_USER = "demo"
 
 SINGLE_COMMAND = True
 
@@ -42,3 +48,22 @@ def app() -> None:
     last = prepared.last_received
     business_day = last + timedelta(days=8) if last else None
     run_nightly(business_day)
+    _demo_account(url, settings.review_port)
+
+
+def _demo_account(url: str, port: int) -> None:
+    """The review app's demo account: made once, its password shown only then."""
+    with Session(db.engine_for(url)) as session:
+        if get_user(session, DEMO_USER) is not None:
+            typer.echo(
+                f"review app: conken review serve, then http://127.0.0.1:{port}/ "
+                f"(user {DEMO_USER}, the password printed when it was made)"
+            )
+            return
+        password = secrets.token_urlsafe(9)
+        add_user(session, DEMO_USER, role="manager", password=password, display_name="デモ担当者")
+        session.commit()
+    typer.echo(
+        f"review app: conken review serve, then http://127.0.0.1:{port}/ "
+        f"user {DEMO_USER}, password {password} (shown this once)"
+    )

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from pipeline.errors import ExternalToolError
+from pipeline.imaging.ink_line import line_extent
 from pipeline.ocr.tesseract import LineRead
 
 log = logging.getLogger(__name__)
@@ -113,54 +114,14 @@ def tight_line(crop: np.ndarray) -> np.ndarray | None:
     A speck above the line or a scrap of ruling far to its side is left out: the line
     would otherwise be cut tall or wide and read small."""
     grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
-    ink = grey < INK_LEVEL
-    rows = _main_run(ink.sum(axis=1), gap=2)
-    if rows is None:
+    extent = line_extent(grey < INK_LEVEL)
+    if extent is None:
         return None
-    top, bottom = rows
-    height = bottom - top
-    cols = _kept_columns(ink[top:bottom].sum(axis=0), gap=STRAY_GAP_LINES * height)
-    if cols is None:
-        return None
-    left, right = cols
-    margin = max(4, round(MARGIN_SHARE * height))
+    top, bottom, left, right = extent
+    margin = max(4, round(MARGIN_SHARE * (bottom - top)))
     return cv2.copyMakeBorder(
         grey[top:bottom, left:right], margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=255
     )
-
-
-STRAY_GAP_LINES = 3.0  # ink this many line heights away from the rest ...
-STRAY_SHARE = 0.05  # ... and this small a share of it is a speck or a scrap of ruling
-
-
-def _runs(profile: np.ndarray, gap: float) -> list[tuple[int, int, int]]:
-    """Runs of nonzero ``profile`` joined across gaps up to ``gap``: (start, end, ink)."""
-    idx = np.nonzero(profile)[0]
-    if idx.size == 0:
-        return []
-    breaks = np.nonzero(np.diff(idx) > gap + 1)[0]
-    starts = np.r_[idx[0], idx[breaks + 1]]
-    ends = np.r_[idx[breaks], idx[-1]] + 1
-    return [(int(a), int(b), int(profile[a:b].sum())) for a, b in zip(starts, ends, strict=True)]
-
-
-def _main_run(profile: np.ndarray, gap: float) -> tuple[int, int] | None:
-    """The rows of the run with the most ink (the line itself)."""
-    runs = _runs(profile, gap)
-    if not runs:
-        return None
-    start, end, _ = max(runs, key=lambda run: run[2])
-    return start, end
-
-
-def _kept_columns(profile: np.ndarray, gap: float) -> tuple[int, int] | None:
-    """From the first to the last column run that is not a small stray far from the rest."""
-    runs = _runs(profile, gap)
-    total = sum(ink for _, _, ink in runs)
-    kept = [(a, b) for a, b, ink in runs if ink >= STRAY_SHARE * total] if total else []
-    if not kept:
-        return None
-    return kept[0][0], kept[-1][1]
 
 
 _LOAD_LOCK = threading.Lock()

@@ -32,7 +32,13 @@ from pipeline.payments.matching import MatchResult
 from pipeline.queue import close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
 from pipeline.storage.models import Application, BankTransaction, PaymentMatch, ReviewItem
-from pipeline.vocabulary import ExceptionStatus, MatchStatus, PaymentOutcome, TransactionStatus
+from pipeline.vocabulary import (
+    DecisionOutcome,
+    ExceptionStatus,
+    MatchStatus,
+    PaymentOutcome,
+    TransactionStatus,
+)
 
 SETTLED_JA = "入金窓口での処理により入金の状態が変わりました"
 PAYMENT_KINDS = (
@@ -123,6 +129,8 @@ def _app_item(app: Application, status: str, paid: int, today: date, s: Settings
         title = f"認定審査手数料が二重に入金されています（入金 {paid:,}円）：返金の要否を確認"
         return _Want("payment_duplicate", title, details, application_id=app.id)
     if status == PaymentOutcome.UNPAID.value:
+        if app.decision == DecisionOutcome.NOT_REQUIRED.value:
+            return None  # no certification, so no fee to ask for
         received = app.effective_received_on
         if (today - received).days >= s.unpaid_wait_days:
             title = (
