@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.extract.crops import remove_rulings
 from pipeline.extract.identify import PageKind, identify_page, layout_of
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
@@ -178,3 +179,17 @@ def test_a_photographed_sheet_on_a_desk_is_found_and_aligned(templates) -> None:
     photo = np.where(mask > 0, sheet, frame).astype(np.uint8)
     identity = identify_page(photo, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)
     assert identity.kind == PageKind.FORM and identity.key == ("A", 1)
+
+
+def test_a_glyph_touching_the_crops_edge_keeps_its_strokes() -> None:
+    """A value typed near the top of its box reaches the read area's edge: its vertical
+    strokes (長, 木, 1) are no ruling, however the image border is treated; a ruling
+    down the whole crop still is one."""
+    ink = np.zeros((113, 515), np.uint8)
+    ink[0:45, 60:65] = 255  # the left stroke of a tall glyph, from the very top
+    ink[10:14, 60:100] = 255
+    ink[:, 300:303] = 255  # a cell separator, top to bottom
+    ink[60:110, 400:404] = 255  # a stroke touching the bottom edge
+    cleaned, removed = remove_rulings(ink, 300)
+    assert cleaned[0:45, 60:65].all() and cleaned[60:110, 400:404].all()
+    assert not cleaned[:, 300:303].any() and removed >= 1

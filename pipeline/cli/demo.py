@@ -11,14 +11,12 @@ review app (a manager, who can also do staff's work) and prints its password onc
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 import typer
-from sqlalchemy.orm import Session
 
+from pipeline.cli.users import account_once
 from pipeline.config import get_settings
-from pipeline.review.auth import add_user, get_user
 from pipeline.sample_inbox import prepare_sample
 from pipeline.storage import db
 
@@ -53,17 +51,9 @@ def app() -> None:
 
 def _demo_account(url: str, port: int) -> None:
     """The review app's demo account: made once, its password shown only then."""
-    with Session(db.engine_for(url)) as session:
-        if get_user(session, DEMO_USER) is not None:
-            typer.echo(
-                f"review app: conken review serve, then http://127.0.0.1:{port}/ "
-                f"(user {DEMO_USER}, the password printed when it was made)"
-            )
-            return
-        password = secrets.token_urlsafe(9)
-        add_user(session, DEMO_USER, role="manager", password=password, display_name="デモ担当者")
-        session.commit()
-    typer.echo(
-        f"review app: conken review serve, then http://127.0.0.1:{port}/ "
-        f"user {DEMO_USER}, password {password} (shown this once)"
-    )
+    password = account_once(url, DEMO_USER, role="manager", display_name="デモ担当者")
+    where = f"review app: conken review serve, then http://127.0.0.1:{port}/"
+    if password is None:
+        typer.echo(f"{where} (user {DEMO_USER}, the password printed when it was made)")
+        return
+    typer.echo(f"{where} user {DEMO_USER}, password {password} (shown this once)")

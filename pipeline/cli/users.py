@@ -6,6 +6,7 @@ or, with ``--password-stdin``, from the first line of standard input.
 
 from __future__ import annotations
 
+import secrets
 import sys
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from pipeline.config import get_settings
 from pipeline.errors import ValidationError
 from pipeline.review import auth
 from pipeline.review.auth import ROLE_RANK
-from pipeline.storage.db import default_engine, ensure_schema, session_scope
+from pipeline.storage.db import default_engine, engine_for, ensure_schema, session_scope
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,6 +24,17 @@ app = typer.Typer(no_args_is_help=True)
 def _engine():  # type: ignore[no-untyped-def]
     ensure_schema(get_settings().effective_database_url)
     return default_engine()
+
+
+def account_once(url: str, username: str, *, role: str, display_name: str) -> str | None:
+    """Make ``username`` with a fresh password, returned to be shown once; None when the
+    account exists already (its password is never shown again)."""
+    with session_scope(engine_for(url)) as session:
+        if auth.get_user(session, username) is not None:
+            return None
+        password = secrets.token_urlsafe(9)
+        auth.add_user(session, username, role=role, password=password, display_name=display_name)
+    return password
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -71,8 +71,15 @@ def remove_rulings(ink: np.ndarray, dpi: float, *, bent: bool = True) -> tuple[n
     removed = 0
     result = ink.copy()
     min_h_len = max(mm_to_px(8, dpi), int(w * 0.5))
+    # Outside the crop is paper: by default OpenCV erodes as if ink went on past the edge,
+    # and a glyph touching the crop's top or bottom (a tall 長, 木 or 1, typed near the
+    # box's edge) kept its vertical stroke through the opening and lost it as a "ruling".
     horiz = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (min_h_len, 1))
+        ink,
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (min_h_len, 1)),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
     # Dashed cell separators: close the gaps vertically before looking for long runs.
     closed = cv2.morphologyEx(
@@ -80,7 +87,11 @@ def remove_rulings(ink: np.ndarray, dpi: float, *, bent: bool = True) -> tuple[n
     )
     min_v_len = max(3, int(h * 0.8))
     vert = cv2.morphologyEx(
-        closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_v_len))
+        closed,
+        cv2.MORPH_OPEN,
+        cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_v_len)),
+        borderType=cv2.BORDER_CONSTANT,
+        borderValue=0,
     )
     vert = cv2.bitwise_and(vert, ink)
     for lines in (horiz, vert):
