@@ -21,7 +21,7 @@ from rich.table import Table
 from pipeline.clock import parse_date_option
 from pipeline.config import Settings, get_settings
 from pipeline.errors import RunStoppedError
-from pipeline.reports.model import outcome_label, stage_label
+from pipeline.reports.model import counts_text, outcome_label, stage_label
 from pipeline.runs import HeldLock
 from pipeline.storage import db
 
@@ -65,7 +65,7 @@ class RichStages:
         task_id = self.tasks.get(name)
         if task_id is None:
             return
-        shown = ", ".join(f"{k}={v}" for k, v in counts.items() if v)
+        shown = counts_text(counts)  # in words, as the report says them
         shown = shown if len(shown) <= 30 else shown[:29] + "…"
         total = self.progress.tasks[task_id].total or 1
         self.progress.update(task_id, total=total, completed=total, note=shown)
