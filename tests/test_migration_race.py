@@ -112,3 +112,25 @@ def test_two_runs_together_on_a_ready_database_print_one_line(
     results = sorted(_together(env, "run", "--json"), key=lambda r: r.returncode)
     assert [r.returncode for r in results] == [0, 9], [r.stderr[-2000:] for r in results]
     assert len(results[1].stderr.strip().splitlines()) == 1, results[1].stderr
+
+
+def test_sqlite_answering_locked_at_once_is_waited_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite may say "database is locked" without waiting (a new file switching to WAL
+    while another process migrates): the migration is tried again, not given up."""
+    from sqlalchemy.exc import OperationalError
+
+    calls: list[int] = []
+    real = db._migrate_once
+
+    def locked_once(url: str, step, revision: str) -> None:  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("BEGIN EXCLUSIVE", {}, Exception("database is locked"))
+        real(url, step, revision)
+
+    monkeypatch.setattr(db, "_migrate_once", locked_once)
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    db.upgrade(url)
+    assert len(calls) == 2 and db.current_revision(url) == db.head_revision()

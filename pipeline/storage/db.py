@@ -10,6 +10,7 @@ schema at head and has nothing to do.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -114,7 +115,26 @@ def downgrade(url: str, revision: str) -> None:
     _migrate(url, command.downgrade, revision)
 
 
+# SQLite may answer "database is locked" at once instead of waiting out busy_timeout
+# (a new file switching to WAL while another process begins its migration): the
+# migration is tried again, as it is idempotent inside its lock, for this long.
+SQLITE_LOCKED_RETRY_SECONDS = 60.0
+
+
 def _migrate(url: str, step: Callable[[AlembicConfig, str], None], revision: str) -> None:
+    deadline = time.monotonic() + SQLITE_LOCKED_RETRY_SECONDS
+    while True:
+        try:
+            _migrate_once(url, step, revision)
+            return
+        except OperationalError as e:
+            locked = make_url(url).get_backend_name() == "sqlite" and "locked" in str(e.orig)
+            if not locked or time.monotonic() > deadline:
+                raise StorageError(f"cannot reach the database: {e.orig}") from e
+            time.sleep(0.5)
+
+
+def _migrate_once(url: str, step: Callable[[AlembicConfig, str], None], revision: str) -> None:
     cfg = _alembic_config(url)
     engine = make_engine(url)
     try:
@@ -124,8 +144,6 @@ def _migrate(url: str, step: Callable[[AlembicConfig, str], None], revision: str
             # process migrated meanwhile is not migrated again.
             cfg.attributes["connection"] = connection
             step(cfg, revision)
-    except OperationalError as e:
-        raise StorageError(f"cannot reach the database: {e.orig}") from e
     finally:
         engine.dispose()
 
