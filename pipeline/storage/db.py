@@ -10,6 +10,7 @@ schema at head and has nothing to do.
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,14 +33,28 @@ from pipeline.errors import StorageError
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # pg_advisory_xact_lock key of conken's migrations (any fixed 64-bit number; "conken").
 MIGRATION_LOCK_KEY = 0x636F6E6B656E
+# SQLite may answer "database is locked" at once instead of waiting out busy_timeout
+# (a new file switching to WAL while another process begins its migration): what is
+# safe to repeat is tried again for this long.
+SQLITE_LOCKED_RETRY_SECONDS = 60.0
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    # WAL lets the review app read while the nightly run writes.
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets the review app read while the nightly run writes. Switching a new file to
+    # WAL while another process writes it may answer "locked" at once, busy_timeout
+    # or not: the switch is tried again.
+    deadline = time.monotonic() + SQLITE_LOCKED_RETRY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     cursor.close()
 
 
@@ -113,12 +128,6 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     """Revert migrations down to ``revision`` (``base`` empties the schema)."""
     _migrate(url, command.downgrade, revision)
-
-
-# SQLite may answer "database is locked" at once instead of waiting out busy_timeout
-# (a new file switching to WAL while another process begins its migration): the
-# migration is tried again, as it is idempotent inside its lock, for this long.
-SQLITE_LOCKED_RETRY_SECONDS = 60.0
 
 
 def _migrate(url: str, step: Callable[[AlembicConfig, str], None], revision: str) -> None:
