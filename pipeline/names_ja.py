@@ -20,6 +20,15 @@ DECISION_SHORT_JA: dict[str, str] = {
     "pending": "保留",
     "not_required": "認定不要",
 }
+# The findings a person can rule on (認める / 認めない), each by what it judges.
+CRITERION_JA: dict[str, str] = {
+    "attestation.same_organisation": "証明者の所属（経歴と別の企業・組織）",
+    "experience.substitution_recognised": "一覧にない代替項目の算入",
+    "exam.matches_register": "合格者名簿にない合格者番号",
+}
+RULING_JA: dict[bool, str] = {True: "認める", False: "認めない"}
+# Audit actions the rules record themselves (the review app's own are in its labels).
+RULE_ACTION_JA: dict[str, str] = {"rule.ruled": "基準を判断（認める／認めない）"}
 # The one name of each kind of item, wherever people read it (app, report, letters).
 KIND_JA: dict[str, str] = {
     "field_review": "読み取りの確認",

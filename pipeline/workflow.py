@@ -34,7 +34,7 @@ def evaluate_application(
     """The rules' evaluation of a stored application (nothing saved)."""
     settings = settings or get_settings()
     application = get_application(session, application_id)
-    raw = load_facts(session, application)
+    raw = load_facts(session, application, tz=settings.tz)
     try:
         facts = ApplicationFacts.model_validate(
             raw, context={"ok_confidence": settings.field_ok_confidence}

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.names_ja import KIND_JA, kind_label
+from pipeline.names_ja import KIND_JA, RULE_ACTION_JA, kind_label
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
 from pipeline.rules.explain import DECISION_JA, FINDING_JA
 from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
@@ -122,6 +122,7 @@ ACTION_JA = {
     "user.password_set": "パスワードを設定",
     "payment.allocated": "入金を申請に割り当て",
     "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+    **RULE_ACTION_JA,
 }
 
 

@@ -95,6 +95,9 @@ KEY_JA = {
     "rule": "照合の根拠",
     "score": "一致度",
     "resolution": "対応の内容",
+    "criterion": "判断した基準",
+    "ruling": "判断",
+    "judged": "判断した事実",
 }
 ENTITY_JA = {
     "exception": "確認項目",
@@ -108,6 +111,7 @@ ENTITY_JA = {
     "page": "ページ",
     "run": "夜間処理",
     "statement_import": "入出金明細",
+    "rule_ruling": "基準の判断",
 }
 
 

@@ -14,6 +14,7 @@ from pipeline.rules.decide import decide, is_not_required
 from pipeline.rules.facts import ApplicationFacts
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import DOCUMENT_NAMES, SECTION_EXAM_VALIDITY, Readings
+from pipeline.rules.rulings import apply_rulings
 from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 RULE_RECEIVED = "received.not_in_the_future"
@@ -110,6 +111,7 @@ def evaluate(
     if not is_not_required(first):
         findings += [check(app, readings) for check in CERTIFICATION_CHECKS]
         findings = hold_back_for_absent_documents(findings, absent_documents(app), readings)
+        findings = apply_rulings(findings, app.rulings)
     decided = decide(
         findings,
         readings,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
@@ -50,6 +50,7 @@ QUALIFICATIONS = ("CAP", "OMP", "SV", "OP", "EN")
 # is refused as input, not decided (limits keep one JSON from costing minutes).
 MAX_PERIODS = 40
 MAX_SUBSTITUTIONS = 20
+MAX_RULINGS = 200
 DOCUMENT_PREFIXES: dict[str, str] = {"report": "R.", "A": "A.", "B": "B.", "C": "C.", "D": "D."}
 
 
@@ -218,6 +219,25 @@ class Documents(_Model):
     D: Fact[bool] = Field(default_factory=_present)
 
 
+class Ruling(BaseModel):
+    """One person's answer to one judgement (as the rules read it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rule_id: str
+    key: str = Field(min_length=1, max_length=64)
+    accepted: bool
+    by: str  # the person's name as staff read it
+    at: datetime  # in the business time zone
+    reason: str | None = None
+
+    def words(self) -> str:
+        """「認める」（佐藤、2024-06-01 10:12、理由: …）"""
+        answer = "認める" if self.accepted else "認めない"
+        why = f"、理由: {self.reason}" if self.reason else ""
+        return f"「{answer}」（{self.by}、{self.at:%Y-%m-%d %H:%M}{why}）"
+
+
 class ApplicationFacts(_Model):
     """Everything the rules look at for one application."""
 
@@ -232,6 +252,8 @@ class ApplicationFacts(_Model):
     oath_signed: Fact[bool]
     payment: Payment
     documents: Documents = Field(default_factory=Documents)
+    # what people ruled on findings only a person can judge (see rulings.py)
+    rulings: list[Ruling] = Field(default_factory=list, max_length=MAX_RULINGS)
 
     @property
     def effective_received_on(self) -> date:

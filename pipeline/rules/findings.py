@@ -61,6 +61,8 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
+    if isinstance(value, dict):  # e.g. a judgement: what a person is asked
+        return {str(k): jsonable(v) for k, v in value.items()}
     return str(value)
 
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.storage.models import Application, FieldValue, Page, RegistryEntry
+from pipeline.storage.models import (
+    Application,
+    FieldValue,
+    Page,
+    RegistryEntry,
+    RuleRuling,
+    User,
+)
 from pipeline.vocabulary import FieldStatus
 
 _ROW = re.compile(r"^(exp|att|sub)(\d+)_(.+)$")
@@ -65,9 +72,16 @@ def _months_from_years(value: str) -> int:
 
 
 def load_facts(
-    session: Session, application: Application, *, payment_status: str | None = None
+    session: Session,
+    application: Application,
+    *,
+    payment_status: str | None = None,
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
-    """The APP.json-shaped facts of a stored application (validated by the rules' model)."""
+    """The APP.json-shaped facts of a stored application (validated by the rules' model).
+
+    ``tz``: the business time zone the rulings' times are told in (UTC without it).
+    """
     fields = list(
         session.scalars(select(FieldValue).where(FieldValue.application_id == application.id))
     )
@@ -163,7 +177,41 @@ def load_facts(
             }
             for code in FORMS
         },
+        "rulings": load_rulings(session, application.id, tz),
     }
+
+
+def load_rulings(session: Session, application_id: int, tz: tzinfo | None) -> list[dict[str, Any]]:
+    """People's rulings on the application's findings, oldest first (the latest one wins)."""
+    rows = list(
+        session.scalars(
+            select(RuleRuling)
+            .where(RuleRuling.application_id == application_id)
+            .order_by(RuleRuling.decided_at, RuleRuling.id)
+        )
+    )
+    ids = {int(r.decided_by.split(":", 1)[1]) for r in rows if r.decided_by.startswith("user:")}
+    names = (
+        {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    out = []
+    for r in rows:
+        who = r.decided_by
+        if who.startswith("user:"):
+            who = names.get(int(who.split(":", 1)[1]), who)
+        out.append(
+            {
+                "rule_id": r.rule_id,
+                "key": r.key,
+                "accepted": r.accepted,
+                "by": who,
+                "at": r.decided_at.astimezone(tz) if tz else r.decided_at,
+                "reason": r.reason,
+            }
+        )
+    return out
 
 
 def _row_filled(row: dict[str, FieldValue], names: tuple[str, ...]) -> bool:

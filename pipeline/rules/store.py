@@ -9,6 +9,8 @@
   current decision ``approved`` by the given actor.
 * :func:`reject` records a person's confirmation of an ``ineligible_proposed``
   decision: nothing is rejected without one.
+* :func:`record_ruling` keeps a person's 認める / 認めない on a finding only a person
+  can judge (``rulings.py``); the next evaluation reads it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.names_ja import CRITERION_JA, RULING_JA
 from pipeline.queue import close_moot
 from pipeline.rules.certificates import allocate_certificate_number
 from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Application, Decision, RuleFinding
+from pipeline.storage.models import Application, Decision, RuleFinding, RuleRuling
 from pipeline.storage.types import utcnow
 from pipeline.vocabulary import DecisionOutcome
 
@@ -210,3 +213,54 @@ def stored_findings(session: Session, evaluation_id: str) -> list[RuleFinding]:
         .order_by(RuleFinding.id)
     )
     return list(session.scalars(stmt))
+
+
+def record_ruling(
+    session: Session,
+    finding: RuleFinding,
+    *,
+    accepted: bool,
+    actor: str,
+    reason: str | None,
+) -> RuleRuling:
+    """A person's ruling on the stored ``finding`` (a judgeable review), audited in words.
+
+    Only a person rules (``user:<id>``), only on a finding that asks for it, and
+    認めない needs a reason: the manager who sees 不認定（案） reads why.
+    """
+    if not actor.startswith("user:"):
+        raise ValidationError("only a person (actor user:<id>) can rule on a finding")
+    asked = (finding.details or {}).get("judgement")
+    if finding.outcome != "review" or not isinstance(asked, dict) or not asked.get("key"):
+        raise ValidationError(f"finding {finding.rule_id} does not ask for a ruling")
+    if not accepted and not (reason or "").strip():
+        raise ValidationError("a ruling of 認めない needs a reason")
+    ruling = RuleRuling(
+        application_id=finding.application_id,
+        rule_id=finding.rule_id,
+        key=str(asked["key"]),
+        accepted=accepted,
+        reason=(reason or "").strip() or None,
+        judged=asked.get("judged"),
+        facts_ja=str(asked.get("facts_ja") or finding.message_ja),
+        decided_by=actor,
+        decided_at=utcnow(),
+    )
+    session.add(ruling)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="rule.ruled",
+        entity_type="rule_ruling",
+        entity_id=ruling.id,
+        before=None,
+        after={
+            "application_id": finding.application_id,
+            "criterion": CRITERION_JA.get(finding.rule_id, finding.rule_id),
+            "ruling": RULING_JA[accepted],
+            "judged": ruling.facts_ja,
+        },
+        reason=ruling.reason or RULING_JA[accepted],
+    )
+    return ruling

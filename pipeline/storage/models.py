@@ -80,6 +80,7 @@ __all__ = [
     "ReviewItem",
     "Role",
     "RuleFinding",
+    "RuleRuling",
     "Run",
     "RunKind",
     "RunLock",
@@ -413,6 +414,31 @@ class RuleFinding(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=dict)
     # the letter staff should send because of this finding (missing_documents, ...)
     letter_kind: Mapped[str | None] = mapped_column(String(32))
+
+
+class RuleRuling(Base):
+    """A person's ruling on a finding only a person can judge (認める / 認めない).
+
+    Keyed by the rule and a fingerprint of the facts judged (``key``): the rules apply
+    it only while the finding's facts still give the same key. Rows are never updated;
+    a later ruling on the same key replaces an earlier one.
+    """
+
+    __tablename__ = "rule_rulings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    rule_id: Mapped[str] = mapped_column(String(48))
+    key: Mapped[str] = mapped_column(String(64))
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # what was judged, as the finding showed it (kept so the ruling reads on its own)
+    judged: Mapped[Any] = mapped_column(JSONType, default=list)
+    facts_ja: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(64))  # "user:3"
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Decision(Base):

@@ -8,6 +8,7 @@ import unicodedata
 from pipeline.rules.facts import ApplicationFacts, period_row
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.readings import LETTER_MISSING_DOCUMENTS, SECTION_ATTESTATION, Readings
+from pipeline.rules.rulings import judgement
 from pipeline.vocabulary import FindingOutcome
 
 RULE_PRESENT = "attestation.present"
@@ -95,13 +96,19 @@ def check_same_organisation(app: ApplicationFacts, readings: Readings) -> Findin
     ]
     if different:
         lines = "；".join(f"経歴{n}: 在籍「{o}」／証明「{a}」" for n, o, a in different)
+        facts_ja = f"証明者の所属が経歴の企業・組織と異なります（{lines}）"
+        # The compared names themselves are judged: a corrected name asks again.
+        judged = [[n, o, a] for n, o, a in different]
         return used.finding(
             RULE_SAME_ORG,
             FindingOutcome.REVIEW,
             SECTION_ATTESTATION,
-            f"証明者の所属が経歴の企業・組織と異なります（{lines}）。現在の在籍企業の上司による"
+            f"{facts_ja}。現在の在籍企業の上司による"
             "証明では過去の在籍企業での経験の証明にならない場合があります。確認してください。",
-            details={"different_rows": [n for n, _, _ in different]},
+            details={
+                "different_rows": [n for n, _, _ in different],
+                "judgement": judgement(RULE_SAME_ORG, judged, facts_ja),
+            },
         )
     return used.finding(
         RULE_SAME_ORG,

@@ -6,8 +6,9 @@ import unicodedata
 
 from pipeline.rules import dates
 from pipeline.rules.facts import ApplicationFacts
-from pipeline.rules.findings import Finding, Used
+from pipeline.rules.findings import Finding, Used, jsonable
 from pipeline.rules.readings import SECTION_EXAM, SECTION_EXAM_VALIDITY, Readings
+from pipeline.rules.rulings import judgement
 from pipeline.vocabulary import FindingOutcome
 
 RULE_PASSED = "exam.passed"
@@ -114,12 +115,14 @@ def check_matches_register(app: ApplicationFacts, readings: Readings) -> Finding
     if used.uncertain:
         return used.review_uncertain(RULE_REGISTER, SECTION_EXAM)
     if entry is None:
+        facts_ja = f"合格者名簿に合格者番号 {number} が見つかりません"
+        judged = {"pass_number": number, "exam_type": exam_type, "issue_date": issued}
         return used.finding(
             RULE_REGISTER,
             FindingOutcome.REVIEW,
             SECTION_EXAM,
-            f"合格者名簿に合格者番号 {number} が見つかりません。"
-            "番号の読取りと名簿を確認してください。",
+            f"{facts_ja}。番号の読取りと名簿を確認してください。",
+            details={"judgement": judgement(RULE_REGISTER, jsonable(judged), facts_ja)},
         )
     differences = []
     if _norm(entry.pass_number) != _norm(number):

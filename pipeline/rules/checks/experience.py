@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from pipeline.rules.facts import ApplicationFacts, period_row
+from pipeline.rules.facts import ApplicationFacts, Ruling, period_row
 from pipeline.rules.findings import Finding, Used
 from pipeline.rules.months import YearMonth, resolve_end, union_months
 from pipeline.rules.readings import (
@@ -18,6 +19,7 @@ from pipeline.rules.readings import (
     SECTION_EXPERIENCE_TOTAL,
     Readings,
 )
+from pipeline.rules.rulings import find_ruling, fingerprint, judgement
 from pipeline.vocabulary import FindingOutcome
 
 RULE_TOTAL = "experience.total_months"
@@ -44,6 +46,20 @@ class Credit:
     credited_months: int
     unknown_items: tuple[str, ...]
     lines: tuple[str, ...]
+    # Items not on the list, as judged by a person (or still to be judged): [name, months].
+    judged: tuple[tuple[str, int | None], ...] = ()
+    ruling: Ruling | None = None
+
+    @property
+    def facts_ja(self) -> str:
+        items = "、".join(
+            f"「{name}」{f'{months}か月' if months else '（月数の記入なし）'}"
+            for name, months in self.judged
+        )
+        return f"代替として認められた一覧にない項目があります: {items}"
+
+    def judgement(self) -> dict[str, Any]:
+        return judgement(RULE_SUBSTITUTION, [list(j) for j in self.judged], self.facts_ja)
 
 
 def read_periods(
@@ -87,8 +103,14 @@ def months_of(views: Iterable[PeriodView]) -> set[int]:
 
 
 def read_substitutions(app: ApplicationFacts, used: Used, readings: Readings) -> Credit:
+    """What substitution is worth; items not on the list count as a person ruled on them.
+
+    A ruling on the unknown items (all of them at once, with their months: the facts the
+    person saw) credits them at the months written (認める) or not at all (認めない).
+    Without one they stay unknown and the checks that depend on them ask.
+    """
     claimed = 0
-    unknown: list[str] = []
+    unknown: list[tuple[str, int | None]] = []
     lines: list[str] = []
     for position, sub in enumerate(app.substitutions, start=1):
         name = used.fact(f"sub{position}.item", sub.item)
@@ -97,13 +119,20 @@ def read_substitutions(app: ApplicationFacts, used: Used, readings: Readings) ->
             continue
         item = readings.find_substitution(name)
         if item is None:
-            unknown.append(name)
+            unknown.append((name, months))
             continue
         worth = min(months, item.months) if months else item.months
         claimed += worth
         lines.append(f"{item.name_ja} {worth}か月")
+    key = fingerprint(RULE_SUBSTITUTION, [list(u) for u in unknown])
+    ruling = find_ruling(app.rulings, RULE_SUBSTITUTION, key) if unknown else None
+    if ruling is not None and ruling.accepted:
+        for name, months in unknown:
+            claimed += months or 0
+            lines.append(f"{name} {months or 0}か月（担当者が認めた項目）")
+    still_unknown = tuple(name for name, _ in unknown) if ruling is None else ()
     credited = min(claimed, readings.substitution_cap_months)
-    return Credit(claimed, credited, tuple(unknown), tuple(lines))
+    return Credit(claimed, credited, still_unknown, tuple(lines), tuple(unknown), ruling)
 
 
 def check_total_months(app: ApplicationFacts, readings: Readings) -> Finding:
@@ -249,10 +278,11 @@ def check_substitution_recognised(app: ApplicationFacts, readings: Readings) -> 
             RULE_SUBSTITUTION,
             FindingOutcome.REVIEW,
             SECTION_EXPERIENCE_TOTAL,
-            f"代替として認められた一覧にない項目があります: {'、'.join(credit.unknown_items)}。"
-            "認めるかどうか判断してください。",
-            details=details,
+            f"{credit.facts_ja}。認めるかどうか判断してください。",
+            details={**details, "judgement": credit.judgement()},
         )
+    if credit.ruling is not None:
+        return _ruled_substitution(used, credit, details)
     capped = (
         f"（上限{readings.substitution_cap_months}か月を適用）"
         if credit.claimed_months > credit.credited_months
@@ -264,4 +294,30 @@ def check_substitution_recognised(app: ApplicationFacts, readings: Readings) -> 
         SECTION_EXPERIENCE_TOTAL,
         f"代替: {'、'.join(credit.lines)}。算入 {credit.credited_months}か月{capped}。",
         details=details,
+    )
+
+
+def _ruled_substitution(used: Used, credit: Credit, details: dict[str, Any]) -> Finding:
+    """Items off the list as a person ruled on them.
+
+    認める: counted at the months written (pass). 認めない: not counted, and the finding
+    no longer applies — why not a failure: the manual makes substitution a way to reach
+    the 60 months, not a criterion of its own, so an item not recognised only stops
+    counting; whether the months still suffice is the total-months rule's to say.
+    """
+    ruling = credit.ruling
+    assert ruling is not None
+    message = f"{credit.facts_ja}。担当者の判断{ruling.words()}により、"
+    extra = {**details, "judgement": credit.judgement(), "ruling": ruling.model_dump(mode="json")}
+    if ruling.accepted:
+        message += f"{SECTION_EXPERIENCE_TOTAL}の代替として算入します（算入 {credit.credited_months}か月）。"
+        outcome = FindingOutcome.PASS
+    else:
+        message += (
+            f"{SECTION_EXPERIENCE_TOTAL}の代替として算入しません"
+            "（必要な月数は通算月数の基準で判定します）。"
+        )
+        outcome = FindingOutcome.NOT_APPLICABLE
+    return used.finding(
+        RULE_SUBSTITUTION, outcome, SECTION_EXPERIENCE_TOTAL, message, details=extra
     )
