@@ -24,6 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -33,7 +34,7 @@ from pipeline.errors import ConcurrencyError, ConkenError, ValidationError
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.outputs.letter_sources import draft_letter
 from pipeline.outputs.letters import store_letter
-from pipeline.queue import find_open
+from pipeline.queue import OPEN_STATES
 from pipeline.review.decisions import rerun_rules
 from pipeline.review.labels import DECISION_JA, field_info
 from pipeline.review.stale import changes_since
@@ -263,22 +264,13 @@ def typed_value(row: FieldValue, raw: str) -> str:
         raise ActionRefusedError(f"「{text}」を受け付けられません: {message}{hint}") from e
 
 
-def correct_field(
-    ctx: Context, item: ReviewItem, field_id: int, seen: Seen, value: str, reason: str | None
-) -> Outcome:
-    """A person types the right value: status ``corrected`` (it counts once confirmed)."""
-    require_open(item)
-    row = _field(ctx, item, field_id)
-    check_fresh(ctx, item, seen, entity=("field", row.id, row.version))
-    if row.application_id is not None:
-        require_not_final(_application(ctx, item))
-    why = _reason(reason, required=True)
-    new_value = typed_value(row, value)
+def write_value(ctx: Context, row: FieldValue, value: str, reason: str) -> None:
+    """Put a typed value in the field: ``corrected``, which counts only once confirmed."""
     before = {"value": row.value, "status": row.status, "confirmed_by": row.confirmed_by}
-    row.value = new_value
+    row.value = value
     row.status = FieldStatus.CORRECTED.value
     row.confirmed_by = None
-    row.reason = why
+    row.reason = reason
     record_event(
         ctx.session,
         actor=ctx.actor,
@@ -286,31 +278,19 @@ def correct_field(
         entity_type="field",
         entity_id=row.id,
         before=before,
-        after={"value": new_value, "status": row.status},
-        reason=why,
+        after={"value": value, "status": row.status},
+        reason=reason,
     )
-    touch(ctx, item)
-    flush(ctx, item, seen.loaded_at)
-    outcome = Outcome(
-        "値を修正しました。別の方（またはご自身）が「この値で確定」を押すと判定に使われます。"
-    )
-    return rerun(ctx, {row.application_id} if row.application_id else set(), outcome)
 
 
-def confirm_field(
-    ctx: Context, item: ReviewItem, field_id: int, seen: Seen, reason: str | None
-) -> Outcome:
-    """A person confirms the value shown (as read, or as corrected): status ``confirmed``."""
-    require_open(item)
-    row = _field(ctx, item, field_id)
-    check_fresh(ctx, item, seen, entity=("field", row.id, row.version))
-    if row.application_id is not None:
-        require_not_final(_application(ctx, item))
+def confirm_field(ctx: Context, row: FieldValue, reason: str) -> None:
+    """A person confirms the value shown (as read, or as corrected): ``confirmed``.
+
+    The one place a field is confirmed, from an item page or an application's screen:
+    the field's own open items close with it, since what they asked is answered.
+    """
     if row.value is None:
-        raise ActionRefusedError(
-            "値が空のため確定できません。先に「修正する」で値を入力してください。"
-        )
-    why = _reason(reason, required=False, default="画像と照合して確認")
+        raise ActionRefusedError("値が空のため確定できません。先に値を入力してください。")
     before = {"value": row.value, "status": row.status, "confirmed_by": row.confirmed_by}
     row.status = FieldStatus.CONFIRMED.value
     row.confirmed_by = ctx.actor
@@ -322,16 +302,51 @@ def confirm_field(
         entity_id=row.id,
         before=before,
         after={"value": row.value, "status": row.status, "confirmed_by": ctx.actor},
-        reason=why,
+        reason=reason,
     )
-    if item.field_id == row.id:
+    own = ctx.session.scalars(
+        select(ReviewItem).where(ReviewItem.field_id == row.id, ReviewItem.status.in_(OPEN_STATES))
+    )
+    for item in own:
         close_item(ctx, item, f"値を確定: {row.value}")
-    else:
-        touch(ctx, item)
-        # The field's own item, if it has one, is done too (confirmed from another item's page).
-        own = find_open(ctx.session, f"field:{row.id}")
-        if own is not None and own.field_id == row.id:
-            close_item(ctx, own, f"値を確定: {row.value}")
+
+
+def _item_field(ctx: Context, item: ReviewItem, field_id: int, seen: Seen) -> FieldValue:
+    """The field an item page acts on, fresh and of an application not yet final."""
+    require_open(item)
+    row = _field(ctx, item, field_id)
+    check_fresh(ctx, item, seen, entity=("field", row.id, row.version))
+    if row.application_id is not None:
+        require_not_final(_application(ctx, item))
+    return row
+
+
+def correct_item_field(
+    ctx: Context, item: ReviewItem, field_id: int, seen: Seen, value: str, reason: str | None
+) -> Outcome:
+    """From an item page: the right value, typed with a reason (it counts once confirmed)."""
+    row = _item_field(ctx, item, field_id, seen)
+    why = _reason(reason, required=True)
+    assert why is not None
+    write_value(ctx, row, typed_value(row, value), why)
+    touch(ctx, item)
+    flush(ctx, item, seen.loaded_at)
+    outcome = Outcome(
+        "値を修正しました。別の方（またはご自身）が「この値で確定」を押すと判定に使われます。"
+    )
+    return rerun(ctx, {row.application_id} if row.application_id else set(), outcome)
+
+
+def confirm_item_field(
+    ctx: Context, item: ReviewItem, field_id: int, seen: Seen, reason: str | None
+) -> Outcome:
+    """From an item page: confirm the value shown (the item closes if it is the field's own)."""
+    row = _item_field(ctx, item, field_id, seen)
+    why = _reason(reason, required=False, default="画像と照合して確認")
+    assert why is not None
+    confirm_field(ctx, row, why)
+    if item.field_id != row.id:
+        touch(ctx, item)  # confirmed from another item's page: that item stays open
     flush(ctx, item, seen.loaded_at)
     outcome = Outcome("値を確定しました。")
     return rerun(ctx, {row.application_id} if row.application_id else set(), outcome)

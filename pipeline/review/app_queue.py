@@ -16,9 +16,18 @@ from sqlalchemy.orm import Session
 
 from pipeline.queue import OPEN_STATES
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Applicant, Application, FieldValue, ReviewItem, User
+from pipeline.storage.models import (
+    Applicant,
+    Application,
+    Decision,
+    FieldValue,
+    PaymentMatch,
+    ReviewItem,
+    RuleFinding,
+    User,
+)
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import DecisionOutcome
+from pipeline.vocabulary import FINAL_DECISIONS, DecisionOutcome, FindingOutcome, MatchStatus
 
 MANAGER_DECISIONS = (DecisionOutcome.ELIGIBLE.value, DecisionOutcome.INELIGIBLE_PROPOSED.value)
 MANAGER_ITEM_KINDS = ("audit_sample", "decision_review", "ineligible_proposed")
@@ -27,11 +36,12 @@ FIELD_KINDS = ("field_review", "field_missing", "data_cleanup")
 NEEDS = {
     "all": "すべて",
     "fields": "読み取りの確認",
+    "judgement": "基準の判断",
     "payment": "入金",
     "manager": "責任者の判断",
     "other": "その他の確認",
 }
-NEEDS_ORDER = ("fields", "payment", "manager", "other")
+NEEDS_ORDER = ("fields", "judgement", "payment", "manager", "other")
 
 
 @dataclass
@@ -44,7 +54,9 @@ class ApplicationRow:
     decision: str | None
     deciding_fields: int = 0
     informational_fields: int = 0
+    judgements: int = 0  # findings asking a person to rule (認める / 認めない)
     payment_items: int = 0
+    payments_to_confirm: int = 0  # matches proposed for this application: one keystroke each
     manager: bool = False
     other_items: int = 0
     assignee_ids: set[int] = field(default_factory=set)
@@ -56,7 +68,9 @@ class ApplicationRow:
         out = []
         if self.deciding_fields or self.informational_fields:
             out.append("fields")
-        if self.payment_items:
+        if self.judgements:
+            out.append("judgement")
+        if self.payment_items or self.payments_to_confirm:
             out.append("payment")
         if self.manager:
             out.append("manager")
@@ -114,10 +128,47 @@ def application_rows(session: Session) -> list[ApplicationRow]:
     )
     for app_id in waiting:
         rows.setdefault(app_id, ApplicationRow(app_id, None, None, None, None, None)).manager = True
+    for app_id, count in _judgements(session).items():
+        rows.setdefault(
+            app_id, ApplicationRow(app_id, None, None, None, None, None)
+        ).judgements = count
+    proposed = session.scalars(
+        select(PaymentMatch.application_id).where(
+            PaymentMatch.status == MatchStatus.PROPOSED.value,
+            PaymentMatch.application_id.is_not(None),
+        )
+    )
+    for paid_for in proposed:
+        if paid_for is None:  # (the query keeps none; the column allows it)
+            continue
+        row = rows.setdefault(paid_for, ApplicationRow(paid_for, None, None, None, None, None))
+        row.payments_to_confirm += 1
     _fill_applications(session, rows)
     everything = list(rows.values()) + loose
     everything.sort(key=_age_key)
     return everything
+
+
+def _judgements(session: Session) -> dict[int, int]:
+    """Per application not yet final: its current findings that ask a person to rule.
+
+    They have no queue item of their own (the finding is the question), so without
+    this an application waiting only for a judgement would be in nobody's queue.
+    """
+    stmt = (
+        select(RuleFinding.application_id, RuleFinding.details)
+        .join(Decision, Decision.evaluation_id == RuleFinding.evaluation_id)
+        .where(
+            Decision.is_current.is_(True),
+            Decision.outcome.not_in(FINAL_DECISIONS),
+            RuleFinding.outcome == FindingOutcome.REVIEW.value,
+        )
+    )
+    counts: dict[int, int] = {}
+    for app_id, details in session.execute(stmt):
+        if isinstance((details or {}).get("judgement"), dict):
+            counts[app_id] = counts.get(app_id, 0) + 1
+    return counts
 
 
 def _age_key(row: ApplicationRow) -> tuple[date, datetime, int]:
@@ -173,13 +224,14 @@ def filtered(rows: list[ApplicationRow], f: AppQueueFilter, user_id: int) -> lis
 
 
 def next_application(session: Session, user_id: int, after: int | None = None) -> int | None:
-    """The oldest application with fields to check that nobody else has taken."""
+    """The oldest application with something its screen settles that nobody else has taken:
+    fields to check, findings to rule on, a proposed payment match to confirm."""
     candidates = [
         r
         for r in application_rows(session)
         if r.application_id is not None
         and r.application_id != after
-        and (r.deciding_fields or r.informational_fields)
+        and (r.deciding_fields or r.informational_fields or r.judgements or r.payments_to_confirm)
         and r.assignee_ids <= {user_id}
     ]
     return candidates[0].application_id if candidates else None

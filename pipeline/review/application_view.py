@@ -3,7 +3,9 @@
 The screen lists every field that needs a person, the fields that decide the
 application first, grouped by form in form order; beside each, where the field
 sits on its full page (the template's box as a share of the page, so the page
-image can outline it at any size).
+image can outline it at any size). Then the judgements only a person can make
+(a finding asking 認める / 認めない, with the manual's section and the facts), the
+rulings already made, and the payment when it is what holds the decision up.
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ConkenError
+from pipeline.names_ja import CRITERION_JA
 from pipeline.queue import MAILING_FIELDS, OPEN_STATES
 from pipeline.review.actions import FINAL_DECISIONS
+from pipeline.review.application_payment import PaymentPanel, load_payment
 from pipeline.review.detail import FORM_ORDER
+from pipeline.review.labels import field_label
+from pipeline.review.screen_seen import last_ruling_id
 from pipeline.rules.explain import TraceView, load_trace
+from pipeline.rules.findings import Finding
 from pipeline.storage.models import (
     Applicant,
     Application,
@@ -28,7 +35,7 @@ from pipeline.storage.models import (
     ReviewItem,
     User,
 )
-from pipeline.vocabulary import FindingOutcome
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 FIELD_ITEM_KINDS = ("field_review", "field_missing", "data_cleanup")
 
@@ -58,6 +65,73 @@ class FormGroup:
 
 
 @dataclass
+class Judgement:
+    """A finding only a person can judge, as the screen asks it."""
+
+    rule_id: str
+    key: str
+    label_ja: str  # what is judged (証明者の所属 …)
+    question_ja: str
+    facts_ja: str
+    section: str  # the manual's section the finding applies
+    field_ids: tuple[str, ...]  # the readings it rests on (B.exp1_org …)
+    # the first of those readings, so the page beside shows it while the person judges
+    page: Page | None = None
+    outline: Outline | None = None
+
+    @property
+    def field_labels(self) -> list[str]:
+        return [field_label(*fid.split(".", 1)) for fid in self.field_ids]
+
+
+def judgements_of(findings: list[Finding]) -> list[Judgement]:
+    """The review findings that ask a person for a ruling (not for a reading)."""
+    out = []
+    for f in findings:
+        asked = f.details.get("judgement")
+        if f.outcome != FindingOutcome.REVIEW or not isinstance(asked, dict):
+            continue
+        out.append(
+            Judgement(
+                rule_id=f.rule_id,
+                key=str(asked.get("key")),
+                label_ja=CRITERION_JA.get(f.rule_id, f.rule_id),
+                question_ja=str(asked.get("question_ja") or ""),
+                facts_ja=str(asked.get("facts_ja") or f.message_ja),
+                section=f.manual_section,
+                field_ids=tuple(
+                    str(r.field_id) for r in f.facts.values() if r.field_id and "." in r.field_id
+                ),
+            )
+        )
+    return out
+
+
+def _place(session: Session, application_id: int, judgements: list[Judgement]) -> None:
+    """Put each judgement beside the page of the first reading it rests on."""
+    if not judgements:
+        return
+    rows = {
+        f"{r.form_code}.{r.name}": r
+        for r in session.scalars(
+            select(FieldValue).where(FieldValue.application_id == application_id)
+        )
+    }
+    for j in judgements:
+        for fid in j.field_ids:
+            row = rows.get(fid)
+            page = session.get(Page, row.page_id) if row and row.page_id else None
+            if row is not None and page is not None:
+                j.page, j.outline = page, outline_of(row, page)
+                break
+
+
+def rulings_of(findings: list[Finding]) -> list[Finding]:
+    """The findings a person's ruling settled (shown, so the decision explains itself)."""
+    return [f for f in findings if isinstance(f.details.get("ruling"), dict)]
+
+
+@dataclass
 class ApplicationScreen:
     application: Application
     applicant: Applicant | None
@@ -68,6 +142,20 @@ class ApplicationScreen:
     assignee: User | None
     pages: list[Page] = field(default_factory=list)
     record_item_id: int | None = None  # an item page that shows the application's history
+    judgements: list[Judgement] = field(default_factory=list)
+    ruled: list[Finding] = field(default_factory=list)
+    payment: PaymentPanel | None = None
+    last_ruling_id: int = 0  # what the screen was built on (refused if it moved)
+
+    @property
+    def to_settle(self) -> int:
+        """What a person settles on this screen before the decision can move on."""
+        confirmable = len(self.payment.confirmable) if self.payment else 0
+        return self.deciding_count + len(self.judgements) + confirmable
+
+    @property
+    def has_form(self) -> bool:
+        return bool(self.to_settle or self.informational)
 
     @property
     def deciding_count(self) -> int:
@@ -168,7 +256,7 @@ def fields_to_check(session: Session, application_id: int) -> list[FieldToCheck]
     return out
 
 
-def load_screen(session: Session, application_id: int) -> ApplicationScreen | None:
+def load_screen(session: Session, application_id: int, fee_yen: int) -> ApplicationScreen | None:
     application = session.get(Application, application_id)
     if application is None:
         return None
@@ -193,7 +281,17 @@ def load_screen(session: Session, application_id: int) -> ApplicationScreen | No
     others = [i for i in others if i.field_id is None or i.field_id not in field_ids]
     assignees = {i.assignee_id for i in others} | {c.item.assignee_id for c in checks if c.item}
     assignees.discard(None)
+    final = application.decision in FINAL_DECISIONS
+    findings = trace.findings if trace is not None else []
+    judgements = [] if final else judgements_of(findings)
+    _place(session, application_id, judgements)
+    # No certification needed: no fee to settle either (its unpaid item closes as moot).
+    no_fee = final or application.decision == DecisionOutcome.NOT_REQUIRED.value
     return ApplicationScreen(
+        judgements=judgements,
+        ruled=rulings_of(findings),
+        payment=None if no_fee else load_payment(session, application, fee_yen),
+        last_ruling_id=last_ruling_id(session, application_id),
         application=application,
         applicant=session.get(Applicant, application.applicant_id)
         if application.applicant_id

@@ -125,6 +125,18 @@ def _previous_applications(ctx: Context, txn: BankTransaction) -> set[int]:
     }
 
 
+def confirm_as(ctx: Context, match_id: int, transaction_version: int, reason: str | None) -> None:
+    """The payments stage confirms the match, as this person (item page or application screen)."""
+    payments.confirm_match(
+        ctx.session,
+        match_id,
+        actor=ctx.actor,
+        transaction_version=transaction_version,
+        reason=reason,
+        settings=ctx.settings,
+    )
+
+
 def confirm_payment(
     ctx: Context, item: ReviewItem, seen: Seen, match_id: int, reason: str | None
 ) -> Outcome:
@@ -141,14 +153,7 @@ def confirm_payment(
         ctx,
         item,
         seen,
-        lambda: payments.confirm_match(
-            ctx.session,
-            match_id,
-            actor=ctx.actor,
-            transaction_version=version,
-            reason=why,
-            settings=ctx.settings,
-        ),
+        lambda: confirm_as(ctx, match_id, version, why),
         touched,
         "入金を確定しました。",
     )

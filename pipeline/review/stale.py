@@ -27,7 +27,14 @@ from pipeline.review.labels import (
     format_datetime,
     match_rule_label,
 )
-from pipeline.storage.models import AuditEvent, FieldValue, ReviewItem, User
+from pipeline.storage.models import (
+    AuditEvent,
+    FieldValue,
+    PaymentMatch,
+    ReviewItem,
+    RuleRuling,
+    User,
+)
 
 
 def related_entities(session: Session, item: ReviewItem) -> list[tuple[str, list[int]]]:
@@ -262,26 +269,40 @@ def changes_since(
 
 
 def application_changes_since(
-    session: Session, application_id: int, since: datetime, tz: ZoneInfo
+    session: Session,
+    application_id: int,
+    since: datetime,
+    tz: ZoneInfo,
+    *,
+    transaction_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """What happened to the application, its fields and its items after ``since``."""
+    """What happened after ``since`` to the application, its fields, items, rulings and
+    payments (its deposits, and ``transaction_ids``: the deposits its screen showed)."""
     field_ids = list(
         session.scalars(select(FieldValue.id).where(FieldValue.application_id == application_id))
     )
     item_ids = list(
         session.scalars(select(ReviewItem.id).where(ReviewItem.application_id == application_id))
     )
+    ruling_ids = list(
+        session.scalars(select(RuleRuling.id).where(RuleRuling.application_id == application_id))
+    )
+    txn_ids = set(transaction_ids or ()) | set(
+        session.scalars(
+            select(PaymentMatch.transaction_id).where(PaymentMatch.application_id == application_id)
+        )
+    )
     conditions = [
         and_(AuditEvent.entity_type == "application", AuditEvent.entity_id == application_id)
     ]
-    if field_ids:
-        conditions.append(
-            and_(AuditEvent.entity_type == "field", AuditEvent.entity_id.in_(field_ids))
-        )
-    if item_ids:
-        conditions.append(
-            and_(AuditEvent.entity_type == "exception", AuditEvent.entity_id.in_(item_ids))
-        )
+    for kind, ids in (
+        ("field", field_ids),
+        ("exception", item_ids),
+        ("rule_ruling", ruling_ids),
+        ("bank_transaction", sorted(txn_ids)),
+    ):
+        if ids:
+            conditions.append(and_(AuditEvent.entity_type == kind, AuditEvent.entity_id.in_(ids)))
     stmt = select(AuditEvent).where(or_(*conditions), AuditEvent.at > since)
     events = list(session.scalars(stmt.order_by(AuditEvent.at, AuditEvent.id)))
     return describe_all(session, events, tz)

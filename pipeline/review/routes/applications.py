@@ -13,10 +13,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from pipeline.errors import ConcurrencyError, ConkenError
-from pipeline.review.actions import ActionRefusedError, Context, StaleEditError
+from pipeline.review.actions import Context, StaleEditError
 from pipeline.review.app_queue import (
     NEEDS,
     AppQueueFilter,
@@ -28,8 +27,9 @@ from pipeline.review.app_queue import (
 from pipeline.review.application_view import load_screen
 from pipeline.review.labels import DECISION_JA, plain_reason
 from pipeline.review.listing import filter_choices
-from pipeline.review.verify import FieldAnswer, FieldValuesRefusedError, save_screen
-from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, parse_instant, render
+from pipeline.review.routes.refusals import Refused, assignee_of, attempt
+from pipeline.review.screen_form import read_screen_form
+from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, render
 from pipeline.storage.models import Application, User
 
 router = APIRouter()
@@ -80,13 +80,11 @@ def show_screen(
     user: User,
     application_id: int,
     *,
-    status_code: int = 200,
-    error: str | None = None,
-    field_errors: dict[int, str] | None = None,
+    refused: Refused | None = None,
     typed: dict[int, str] | None = None,
-    stale: list[dict[str, object]] | None = None,
+    picked: dict[str, tuple[str, str]] | None = None,
 ) -> Response:
-    screen = load_screen(db, application_id)
+    screen = load_screen(db, application_id, request.app.state.settings.fee_yen)
     if screen is None:
         raise HTTPException(status_code=404)
     users = list(db.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name)))
@@ -95,15 +93,16 @@ def show_screen(
         "application.html",
         {
             "s": screen,
-            "error": error,
-            "field_errors": field_errors or {},
+            "error": refused.error if refused else None,
+            "field_errors": (refused.field_errors if refused else None) or {},
             "typed": typed or {},
-            "stale": stale,
+            "picked": picked or {},
+            "stale": refused.stale if refused else None,
             "users": users,
         },
         db=db,
         user=user,
-        status_code=status_code,
+        status_code=refused.status_code if refused else 200,
     )
 
 
@@ -111,7 +110,7 @@ def show_screen(
 def open_next(request: Request, *, after: int | None = None, user: CurrentUser, db: DB) -> Response:
     target = next_application(db, user.id, after=after)
     if target is None:
-        add_flash(request, db, "読み取りの確認が必要な申請は、ほかにありません。", kind="info")
+        add_flash(request, db, "確認が必要な申請は、ほかにありません。", kind="info")
         db.commit()
         return RedirectResponse("/", status_code=303)
     return RedirectResponse(f"/applications/{target}", status_code=303)
@@ -124,63 +123,26 @@ def application_screen(
     return show_screen(request, db, user, application_id)
 
 
-def _answers(form: FormData) -> tuple[list[FieldAnswer], dict[int, str]]:
-    """Every ``field-<id>`` of the form: its version, value and whether it was confirmed."""
-    answers: list[FieldAnswer] = []
-    typed: dict[int, str] = {}
-    confirm_info = form.get("confirm_informational") == "1"
-    for key in form:
-        if not key.startswith("version-"):
-            continue
-        tail = key.removeprefix("version-")
-        version = str(form.get(key) or "")
-        if not tail.isdigit() or not version.isdigit():
-            raise HTTPException(status_code=400)
-        field_id = int(tail)
-        value = str(form.get(f"value-{field_id}") or "")
-        confirmed = form.get(f"confirmed-{field_id}") == "1" or (
-            confirm_info and form.get(f"informational-{field_id}") == "1"
-        )
-        typed[field_id] = value
-        answers.append(FieldAnswer(field_id, int(version), value, confirmed))
-    return answers, typed
-
-
 @router.post("/applications/{application_id}/verify")
 async def verify(request: Request, *, application_id: int, user: CurrentUser, db: DB) -> Response:
-    form = await request.form()
-    loaded_at = parse_instant(str(form.get("loaded_at") or ""))
-    if loaded_at is None:
-        raise HTTPException(status_code=400)
-    answers, typed = _answers(form)
+    screen_form = read_screen_form(await request.form())
     ctx = Context(session=db, user=user, settings=request.app.state.settings)
-    try:
-        outcome = save_screen(ctx, application_id, loaded_at, answers)
-        db.commit()
-    except FieldValuesRefusedError as e:
-        db.rollback()
+    result = attempt(
+        db, lambda: screen_form.save(ctx, application_id), where=f"application {application_id}"
+    )
+    if isinstance(result, Refused):
+        keep = result.status_code == 422  # what was typed stays; a stale screen shows the news
         return show_screen(
-            request, db, user, application_id, status_code=422, error=e.message,
-            field_errors=e.errors, typed=typed,
+            request, db, user, application_id, refused=result,
+            typed=screen_form.typed if keep else None,
+            picked=screen_form.picked if keep else None,
         )  # fmt: skip
-    except (StaleEditError, ConcurrencyError) as e:
-        db.rollback()
-        changes = e.changes if isinstance(e, StaleEditError) else []
-        return show_screen(request, db, user, application_id, status_code=409, stale=changes)
-    except ActionRefusedError as e:
-        db.rollback()
-        return show_screen(request, db, user, application_id, status_code=422, error=e.message)
-    except ConkenError as e:  # e.g. the rules could not read the stored facts
-        db.rollback()
-        log.warning("application %s: screen refused: %s", application_id, e.message)
-        text = f"処理できなかったため、保存していません（{e.message}）。"
-        return show_screen(request, db, user, application_id, status_code=422, error=text)
     add_flash(
-        request, db, f"申請 #{application_id}: {outcome.message_ja}", lines=outcome.decision_lines()
+        request, db, f"申請 #{application_id}: {result.message_ja}", lines=result.decision_lines()
     )
     db.commit()
-    screen = load_screen(db, application_id)
-    if screen is not None and screen.deciding_count:
+    screen = load_screen(db, application_id, request.app.state.settings.fee_yen)
+    if screen is not None and screen.to_settle:
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
     target = next_application(db, user.id, after=application_id)
     where = f"/applications/{target}" if target is not None else "/"
@@ -190,15 +152,11 @@ async def verify(request: Request, *, application_id: int, user: CurrentUser, db
 @router.post("/applications/{application_id}/preview")
 async def preview(request: Request, *, application_id: int, user: CurrentUser, db: DB) -> Response:
     """The decision the screen would give if saved now (nothing is kept: rolled back)."""
-    form = await request.form()
-    loaded_at = parse_instant(str(form.get("loaded_at") or ""))
-    if loaded_at is None:
-        raise HTTPException(status_code=400)
-    answers, _typed = _answers(form)
+    screen_form = read_screen_form(await request.form())
     ctx = Context(session=db, user=user, settings=request.app.state.settings)
     try:
-        save_screen(ctx, application_id, loaded_at, answers)
-        screen = load_screen(db, application_id)
+        screen_form.save(ctx, application_id)
+        screen = load_screen(db, application_id, ctx.settings.fee_yen)
     except (StaleEditError, ConcurrencyError):
         db.rollback()
         return JSONResponse({"stale": True})
@@ -231,13 +189,7 @@ def claim_application(
 ) -> Response:
     if db.get(Application, application_id) is None:
         raise HTTPException(status_code=404)
-    target: User | None = None
-    if assignee == "me":
-        target = user
-    elif assignee.isdigit():
-        target = db.get(User, int(assignee))
-        if target is None or not target.active:
-            raise HTTPException(status_code=400)
+    target = assignee_of(db, user, assignee)
     claim(db, application_id, target, actor=f"user:{user.id}")
     who = target.display_name if target else "なし"
     add_flash(request, db, f"申請 #{application_id} の担当者を「{who}」にしました。")

@@ -17,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.clock import business_today
-from pipeline.errors import ConcurrencyError, ConkenError
 from pipeline.review import actions, payment_actions, presence
-from pipeline.review.actions import ActionRefusedError, Context, Outcome, StaleEditError
+from pipeline.review.actions import Context, Outcome
 from pipeline.review.csvsafe import to_csv
 from pipeline.review.detail import load_item
+from pipeline.review.routes.refusals import Refused, assignee_of, attempt
 from pipeline.review.stale import as_text, changes_since
 from pipeline.review.web import DB, ActionFormData, CurrentUser, Manager, add_flash, render
 from pipeline.storage.models import ReviewItem, User
@@ -110,27 +110,20 @@ def _act(request: Request, db: Session, user: User, item_id: int, action: Action
     item = _item(db, item_id)
     settings = request.app.state.settings
     ctx = Context(session=db, user=user, settings=settings)
-    try:
-        outcome = action(ctx, item)
-        db.commit()
-    except StaleEditError as e:
-        db.rollback()
-        return show_item(request, db, user, item_id, status_code=409, stale=e.changes)
-    except ConcurrencyError:
-        db.rollback()
-        item = _item(db, item_id)
-        since = item.updated_at
-        changes = changes_since(db, item, since, settings.tz)
-        return show_item(request, db, user, item_id, status_code=409, stale=changes)
-    except ActionRefusedError as e:
-        db.rollback()
-        return show_item(request, db, user, item_id, status_code=422, error=e.message)
-    except ConkenError as e:  # e.g. the rules could not read the stored facts
-        db.rollback()
-        log.warning("item %s: action refused: %s", item_id, e.message)
-        text = f"処理できなかったため、保存していません（{e.message}）。"
-        return show_item(request, db, user, item_id, status_code=422, error=text)
-    add_flash(request, db, outcome.message_ja, lines=outcome.decision_lines())
+
+    def changes() -> list[dict[str, object]]:
+        fresh = _item(db, item_id)
+        return changes_since(db, fresh, fresh.updated_at, settings.tz)
+
+    result = attempt(
+        db, lambda: action(ctx, item), where=f"item {item_id}", conflict_changes=changes
+    )
+    if isinstance(result, Refused):
+        return show_item(
+            request, db, user, item_id,
+            status_code=result.status_code, error=result.error, stale=result.stale,
+        )  # fmt: skip
+    add_flash(request, db, result.message_ja, lines=result.decision_lines())
     db.commit()
     return RedirectResponse(f"/items/{item_id}", status_code=303)
 
@@ -154,7 +147,9 @@ def correct(
         db,
         user,
         item_id,
-        lambda ctx, item: actions.correct_field(ctx, item, field_id, form.seen, value, form.reason),
+        lambda ctx, item: actions.correct_item_field(
+            ctx, item, field_id, form.seen, value, form.reason
+        ),
     )
 
 
@@ -173,7 +168,7 @@ def confirm(
         db,
         user,
         item_id,
-        lambda ctx, item: actions.confirm_field(ctx, item, field_id, form.seen, form.reason),
+        lambda ctx, item: actions.confirm_item_field(ctx, item, field_id, form.seen, form.reason),
     )
 
 
@@ -274,13 +269,7 @@ def assign(
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    target: User | None = None
-    if assignee == "me":
-        target = user
-    elif assignee.isdigit():
-        target = db.get(User, int(assignee))
-        if target is None or not target.active:
-            raise HTTPException(status_code=400)
+    target = assignee_of(db, user, assignee)
     return _act(
         request, db, user, item_id, lambda ctx, item: actions.assign(ctx, item, form.seen, target)
     )

@@ -5,7 +5,10 @@
 //   Up / Down    previous / next field without ticking
 //   Alt+P        the field's whole page, large (Esc closes)
 //   Ctrl+Enter   save the screen;  Alt+N  next application without saving
-// Each field that decides the application is ticked by its own keystroke.
+// A judgement (a finding only a person can judge): 1 (or Y) 認める, 0 (or N) 認めない,
+// then the reason typed in its box (required for 認めない) and Enter to go on.
+// A proposed payment match: Enter confirms it (Esc takes that back).
+// Each field, judgement and payment that decides the application takes its own keystroke.
 (function () {
   "use strict";
   var form = document.getElementById("verify-form");
@@ -24,7 +27,27 @@
   var current = null;
 
   function input(check) { return check.querySelector(".value"); }
-  function tick(check) { return check.querySelector('input[type=checkbox][name^="confirmed-"]'); }
+  function tick(check) { return check.querySelector("input.tick-box"); }
+  function isJudge(check) { return check.classList.contains("judge"); }
+  function picked(check) {
+    var on = check.querySelector("input[type=radio]:checked");
+    return on ? on.value : "";
+  }
+  function pick(check, value) {
+    check.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === value; });
+    check.classList.remove("needs-choice", "needs-reason");
+    check.classList.toggle("picked-accept", value === "accept");
+    check.classList.toggle("picked-reject", value === "reject");
+    if (tick(check).checked) { tick(check).checked = false; check.classList.remove("done"); updateRemaining(); }
+    preview();
+  }
+  // Enter on a judgement: go on only once it is decided (and 認めない has its reason).
+  function judgeReady(check) {
+    var choice = picked(check);
+    if (!choice) { check.classList.add("needs-choice"); return false; }
+    if (choice === "reject" && !input(check).value.trim()) { check.classList.add("needs-reason"); return false; }
+    return true;
+  }
 
   function placeOutline(box, outline) {
     var parts = (box || "").split(",");
@@ -95,6 +118,7 @@
   }
 
   function confirmAndMove(check) {
+    if (check.classList.contains("pay")) input(check).value = "true";
     tick(check).checked = true;
     check.classList.add("done");
     updateRemaining();
@@ -140,9 +164,17 @@
     });
     field.addEventListener("keydown", function (e) {
       if (e.isComposing || e.keyCode === 229) return; // the input method is converting
-      if (e.key === "Enter" && !e.ctrlKey && !e.altKey) { e.preventDefault(); confirmAndMove(check); }
+      // A judgement's first key is the choice (a reason is typed after it).
+      if (isJudge(check) && !field.value && !e.ctrlKey && !e.altKey && /^[1yｙ0nｎ]$/i.test(e.key)) {
+        e.preventDefault(); pick(check, /^[1yｙ]$/i.test(e.key) ? "accept" : "reject"); return;
+      }
+      if (e.key === "Enter" && !e.ctrlKey && !e.altKey) {
+        e.preventDefault();
+        if (!isJudge(check) || judgeReady(check)) confirmAndMove(check);
+      }
       else if (e.key === "Escape") {
         if (overlay && !overlay.classList.contains("hidden")) { closePage(); return; }
+        if (isJudge(check)) pick(check, "");
         field.value = field.dataset.proposed; if (field.select) field.select();
         field.dispatchEvent(new Event("input"));
       } else if (e.key === "ArrowDown" && field.tagName !== "SELECT") { e.preventDefault(); move(1); }
