@@ -225,6 +225,23 @@ def _application(
     return application
 
 
+def deposit(
+    session: Session, key: str, payer: str, yen: int, booked: date, *, status: str
+) -> BankTransaction:
+    """A deposit from ヤマダ タロウ on the statement (``key``: one letter, unique in the test)."""
+    txn = BankTransaction(
+        txn_key=key * 16,
+        booked_on=booked,
+        payer_raw=payer,
+        payer_normalized="ヤマダタロウ",
+        deposit_yen=yen,
+        status=status,
+    )
+    session.add(txn)
+    session.flush()
+    return txn
+
+
 def build_world(engine: Engine, settings: Settings, *, today: date | None = None) -> World:
     today = today or datetime.now(settings.tz).date()
     received = today - timedelta(days=3)
@@ -296,16 +313,7 @@ def build_world(engine: Engine, settings: Settings, *, today: date | None = None
         )
 
         # 3. A deposit that could be either applicant's
-        txn = BankTransaction(
-            txn_key="t" * 16,
-            booked_on=received,
-            payer_raw="ヤマダ タロウ",
-            payer_normalized="ヤマダタロウ",
-            deposit_yen=11_000,
-            status="review",
-        )
-        session.add(txn)
-        session.flush()
+        txn = deposit(session, "t", "ヤマダ タロウ", 11_000, received, status="review")
         session.add(
             PaymentMatch(
                 transaction_id=txn.id,
@@ -393,3 +401,69 @@ def open_informational_item(session: Session, application_id: int, name: str) ->
         field_id=row.id,
     )
     return item.id
+
+
+# --- an application whose decision waits for a judgement or a payment --------------------
+
+
+def settle_the_uncertain_reading(session: Session, world: World) -> None:
+    """山田's start of experience confirmed as 2015-04 (its item closed): eligible as it stands."""
+    from pipeline.storage.models import ReviewItem
+
+    row = session.get(FieldValue, world.field_id)
+    assert row is not None
+    row.value, row.status, row.confirmed_by = "2015-04", "confirmed", f"user:{world.staff_id}"
+    item = session.get(ReviewItem, world.item_id)
+    assert item is not None
+    item.status = "resolved"
+    session.flush()
+
+
+def set_reading(session: Session, application_id: int, form: str, name: str, value: str) -> None:
+    """A reading as a person confirmed it, then the rules again (as after a correction)."""
+    from sqlalchemy import select
+
+    row = session.scalars(
+        select(FieldValue).where(
+            FieldValue.application_id == application_id,
+            FieldValue.form_code == form,
+            FieldValue.name == name,
+        )
+    ).one()
+    row.value, row.status = value, "confirmed"
+    session.flush()
+    reevaluate_application(session, application_id, actor="system")
+
+
+def certifier_from_elsewhere(
+    session: Session, world: World, organisation: str = "現在の勤務先株式会社"
+) -> None:
+    """山田's period attested by a superior of another organisation: 要確認, a judgement."""
+    settle_the_uncertain_reading(session, world)
+    set_reading(session, world.application_id, "C", "att1_org", organisation)
+
+
+def proposed_payment(session: Session, world: World, fee_yen: int) -> tuple[int, int]:
+    """山田's only deposit, proposed by name alone (a person confirms it): (transaction, match)."""
+    from pipeline.payments.store import apply_payment_statuses, payment_statuses
+
+    settle_the_uncertain_reading(session, world)
+    application = session.get(Application, world.application_id)
+    assert application is not None
+    txn = deposit(session, "p", "ﾔﾏﾀﾞ ﾀﾛｳ", fee_yen, application.received_on, status="proposed")
+    match = PaymentMatch(
+        transaction_id=txn.id,
+        application_id=world.application_id,
+        rule="name_only",
+        score=96.0,
+        candidates=[],
+        amount_yen=fee_yen,
+        outcome="paid",
+        status="proposed",
+    )
+    session.add(match)
+    session.flush()
+    statuses = payment_statuses(session, fee_yen, [world.application_id])
+    apply_payment_statuses(session, statuses, actor="system")
+    reevaluate_application(session, world.application_id, actor="system")
+    return txn.id, match.id
