@@ -429,6 +429,16 @@ def _same_findings(session: Any, application_id: int, evaluation: Any) -> bool:
     current = current_decision(session, application_id)
     if current is None or current.evaluation_id is None:
         return False
-    before = {(f.rule_id, f.outcome) for f in stored_findings(session, current.evaluation_id)}
-    after = {(f.rule_id, str(f.outcome)) for f in evaluation.findings}
+    # A judgement's key counts too: the question a person answers must be the one about
+    # the facts as they are now (and a run from before rulings existed asks it afresh).
+    before = {
+        (f.rule_id, f.outcome, _judgement_key(f.details))
+        for f in stored_findings(session, current.evaluation_id)
+    }
+    after = {(f.rule_id, str(f.outcome), _judgement_key(f.details)) for f in evaluation.findings}
     return before == after
+
+
+def _judgement_key(details: dict[str, Any] | None) -> str | None:
+    asked = (details or {}).get("judgement")
+    return str(asked.get("key")) if isinstance(asked, dict) else None

@@ -5,8 +5,12 @@ holds a run, copied so the original is untouched). The review app then runs on i
 and a headless Chromium (Debian's, driven by Playwright) does what a staff member
 and a manager would: open the oldest application that needs its fields checked,
 look at each field, confirm what was read right, type what was read wrong (the
-truth of the generated batch says which), save, and go on to the next one; then
-the manager approves or rejects, from the inbox, every decision waiting for them.
+truth of the generated batch says which), rule on each finding only a person can
+judge (認める, or 認めない with a typed reason where the truth says the application
+is ineligible; the truth of an other-organisation certifier says only "review", so
+a person who knows nothing more accepts it), confirm a deposit the matcher proposed,
+save, and go on to the next one; then the manager approves or rejects, from the
+inbox, every decision waiting for them.
 
 Nothing is clicked with the mouse. Per application the bench counts page loads,
 form submits and keystrokes, and compares the keystrokes with the target: twice
@@ -33,13 +37,17 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "bench-password-not-secret"
 REJECT_REASON = "業務経験が基準に足りないため"
+RULING_REASON = "資料から基準を満たさないと判断"
 SCREEN = re.compile(r"/applications/(\d+)$")
+MAX_VISITS = 2
 
 
 @dataclass
 class ApplicationTally:
     application_id: int
     fields_needing_person: int = 0
+    judgements: int = 0  # findings ruled on (認める / 認めない)
+    payments_confirmed: int = 0  # proposed matches confirmed on the screen
     corrections: int = 0
     correction_chars: int = 0
     page_loads: int = 0
@@ -47,12 +55,14 @@ class ApplicationTally:
     keystrokes: int = 0
     mouse_actions: int = 0
     manager_decisions: int = 0
-    reason_chars: int = 0  # a rejection's typed reason
+    reason_chars: int = 0  # typed reasons: a manager's rejection, a 認めない ruling
     decision_after: str | None = None
 
     @property
     def keystroke_target(self) -> int:
-        fields = 2 * self.fields_needing_person + self.correction_chars
+        # A judgement or a deposit is one more thing that needed a person, like a field.
+        needing = self.fields_needing_person + self.judgements + self.payments_confirmed
+        fields = 2 * needing + self.correction_chars
         return fields + 2 * self.manager_decisions + self.reason_chars
 
     @property
@@ -97,6 +107,17 @@ def _truth_values(sample: Path) -> dict[str, dict[tuple[str, str], Any]]:
         values = {(f["form_code"], f["field"]): f["value"] for f in truth.get("fields", [])}
         for name in truth.get("files", {}).get("pdf", []):
             out[Path(name).stem] = values
+    return out
+
+
+def _truth_outcomes(sample: Path) -> dict[str, str]:
+    """Envelope file stem -> the eligibility outcome the batch's truth gives."""
+    out: dict[str, str] = {}
+    for path in sorted((sample / "truth").glob("*.truth.json")):
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        outcome = str((truth.get("eligibility") or {}).get("outcome") or "")
+        for name in truth.get("files", {}).get("pdf", []):
+            out[Path(name).stem] = outcome
     return out
 
 
@@ -233,17 +254,50 @@ def _focus(page: Any) -> str:
         page.evaluate(
             "() => { const a = document.activeElement; if (!a) return ''; "
             "if (a.id === 'save' || a.id === 'confirm-informational') return a.id; "
-            "return a.closest('.check') ? 'field' : ''; }"
+            "const c = a.closest('.check'); if (!c) return ''; "
+            "return c.classList.contains('judge') ? 'judge' "
+            ": c.classList.contains('pay') ? 'pay' : 'field'; }"
         )
     )
 
 
-def _settle_screen(driver: Driver, engine: Any, truths: dict[str, Any]) -> None:
+def _envelope_stem(engine: Any, application_id: int) -> str:
+    from sqlalchemy.orm import Session
+
+    from pipeline.storage.models import Application, Envelope
+
+    with Session(engine) as session:
+        application = session.get(Application, application_id)
+        envelope = session.get(Envelope, application.envelope_id) if application else None
+        return Path(envelope.original_name).stem if envelope else ""
+
+
+def _judge(driver: Driver, engine: Any, outcomes: dict[str, str]) -> None:
+    """The focused judgement: 認めない (with a reason) only where the truth says ineligible."""
+    tally = driver.tally()
+    tally.judgements += 1
+    if outcomes.get(_envelope_stem(engine, tally.application_id)) == "ineligible":
+        driver.press("0")
+        driver.type(RULING_REASON)
+        tally.reason_chars += len(RULING_REASON)
+    else:
+        driver.press("1")
+    driver.press("Enter")
+
+
+def _settle_screen(
+    driver: Driver, engine: Any, truths: dict[str, Any], outcomes: dict[str, str]
+) -> None:
     page = driver.page
     for _ in range(500):
         where = _focus(page)
         if where == "field":
             _check_field(driver, engine, truths)
+        elif where == "judge":
+            _judge(driver, engine, outcomes)
+        elif where == "pay":  # the matcher's proposal for this application: confirm it
+            driver.tally().payments_confirmed += 1
+            driver.press("Enter")
         elif where == "confirm-informational":
             driver.tally().fields_needing_person += page.locator(".informational .check").count()
             driver.press("Enter")
@@ -256,20 +310,27 @@ def _settle_screen(driver: Driver, engine: Any, truths: dict[str, Any]) -> None:
             raise RuntimeError(f"nothing to act on at {page.url}")
 
 
-def _staff_pass(driver: Driver, base: str, engine: Any, truths: dict[str, Any]) -> None:
+def _staff_pass(
+    driver: Driver, base: str, engine: Any, truths: dict[str, Any], outcomes: dict[str, str]
+) -> None:
     page = driver.page
     page.on("load", lambda p: driver.on_load(p.url))
     page.goto(base + "/applications/next")
-    seen: set[int] = set()
-    while SCREEN.search(page.url):
+    visits: dict[int, int] = defaultdict(int)
+    skipped = 0
+    while SCREEN.search(page.url) and skipped <= len(visits) + 1:
         app_id = driver.current
-        if app_id in seen:  # refused or left unfinished: leave it for a person
+        assert app_id is not None
+        visits[app_id] += 1
+        # A second visit is the screen asking what only became askable once the readings
+        # were confirmed (a judgement on confirmed facts); a third would be going round.
+        if visits[app_id] > MAX_VISITS or not _focus(page):
+            skipped += 1  # refused, or left for what the screen does not settle
             with page.expect_navigation():
                 driver.press("Alt+N")
             continue
-        if app_id is not None:
-            seen.add(app_id)
-        _settle_screen(driver, engine, truths)
+        skipped = 0
+        _settle_screen(driver, engine, truths, outcomes)
 
 
 def _manager_pass(driver: Driver, base: str) -> None:
@@ -334,6 +395,8 @@ def _summary(tallies: list[ApplicationTally], seconds: float) -> dict[str, Any]:
             sum(t.fields_needing_person for t in tallies) / n, 2
         ),
         "corrections": sum(t.corrections for t in tallies),
+        "judgements": sum(t.judgements for t in tallies),
+        "payments_confirmed": sum(t.payments_confirmed for t in tallies),
         "within_keystroke_target": sum(1 for t in tallies if t.keystrokes <= t.keystroke_target),
         "within_page_load_target": sum(1 for t in tallies if t.page_loads <= t.page_load_target),
         "decisions_after": dict(sorted(by_decision.items())),
@@ -351,6 +414,7 @@ def run_review_bench(source: Path | None = None, sample: Path | None = None) -> 
     from pipeline.sample_inbox import SAMPLE_DIR
 
     truths = _truth_values(sample or SAMPLE_DIR)
+    outcomes = _truth_outcomes(sample or SAMPLE_DIR)
     with tempfile.TemporaryDirectory(prefix="conken-bench-review-") as tmp:
         data_root = Path(tmp) / "data"
         _prepare(data_root, source)
@@ -362,7 +426,7 @@ def run_review_bench(source: Path | None = None, sample: Path | None = None) -> 
                     executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
                 )
                 staff = Driver(_log_in(browser, base, "bench-staff"))
-                _staff_pass(staff, base, engine, truths)
+                _staff_pass(staff, base, engine, truths, outcomes)
                 manager = Driver(_log_in(browser, base, "bench-manager"), tallies=staff.tallies)
                 _manager_pass(manager, base)
                 browser.close()

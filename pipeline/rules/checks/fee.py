@@ -40,5 +40,5 @@ def check_paid(app: ApplicationFacts, readings: Readings) -> Finding:
         RULE,
         FindingOutcome.REVIEW,
         SECTION_FEE,
-        "入金の照合が確定していません（入金担当の確認待ち）。",
+        "入金の照合が確定していません（候補の入金の確認待ち）。",
     )
