@@ -26,3 +26,11 @@ def test_targets_count_fields_corrections_and_manager_decisions() -> None:
     assert figures["page_loads_per_application"] == 1.5
     assert figures["within_keystroke_target"] == 2
     assert figures["mouse_free_share"] == 1.0
+
+
+def test_a_judgement_and_a_confirmed_deposit_count_like_a_field_in_the_target() -> None:
+    # 1 field + 1 judgement + 1 deposit: two keys each (choose or type, then Enter)
+    tally = ApplicationTally(1, fields_needing_person=1, judgements=1, payments_confirmed=1)
+    assert tally.keystroke_target == 6
+    tally.reason_chars = 5  # a 認めない's typed reason
+    assert tally.keystroke_target == 11

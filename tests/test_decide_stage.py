@@ -76,3 +76,41 @@ def test_a_received_date_after_the_business_date_is_a_review_item_not_a_decision
     with Session(engine) as s:
         application = s.get(Application, application_id)
         assert application is not None and application.decision == "ineligible_proposed"
+
+
+def test_a_finding_whose_judgement_changed_is_saved_again(
+    fast_hashing: None,  # noqa: F811
+) -> None:
+    """A run from before rulings stored 要確認 without the question; the next run asks it."""
+    from pipeline.rules.store import current_decision, stored_findings
+    from tests.review_support import certifier_from_elsewhere
+
+    settings = get_settings()
+    db.upgrade(settings.effective_database_url)
+    engine = db.make_engine(settings.effective_database_url)
+    world = build_world(engine, settings, today=TODAY)
+    with Session(engine) as s:
+        certifier_from_elsewhere(s, world)
+        run = Run(kind="nightly", status="running")
+        s.add(run)
+        s.commit()
+        run_id = run.id
+    stages.decide_applications(engine, settings, run_id=run_id, today=TODAY)
+
+    def same_org_details() -> dict:  # type: ignore[type-arg]
+        with Session(engine) as s:
+            current = current_decision(s, world.application_id)
+            assert current is not None and current.evaluation_id
+            found = stored_findings(s, current.evaluation_id)
+            return next(f for f in found if f.rule_id == "attestation.same_organisation").details
+
+    assert "judgement" in same_org_details()
+    with Session(engine) as s:  # as an older run stored it: the same outcome, no question
+        current = current_decision(s, world.application_id)
+        assert current is not None
+        for f in stored_findings(s, str(current.evaluation_id)):
+            f.details = {k: v for k, v in (f.details or {}).items() if k != "judgement"}
+        s.commit()
+    stages.decide_applications(engine, settings, run_id=run_id, today=TODAY)
+    assert "judgement" in same_org_details()
+    engine.dispose()

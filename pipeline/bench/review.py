@@ -57,6 +57,7 @@ class ApplicationTally:
     manager_decisions: int = 0
     reason_chars: int = 0  # typed reasons: a manager's rejection, a 認めない ruling
     decision_after: str | None = None
+    waiting_for: list[str] = field(default_factory=list)  # rules still holding up a 要確認
 
     @property
     def keystroke_target(self) -> int:
@@ -361,14 +362,26 @@ def _manager_pass(driver: Driver, base: str) -> None:
 
 
 def _decisions(engine: Any, tallies: dict[int, ApplicationTally]) -> None:
+    """Each application's decision after the pass, and the rules that still hold it up."""
     from sqlalchemy.orm import Session
 
+    from pipeline.rules.store import current_decision, stored_findings
     from pipeline.storage.models import Application
 
     with Session(engine) as session:
         for tally in tallies.values():
             application = session.get(Application, tally.application_id)
             tally.decision_after = application.decision if application else None
+            current = current_decision(session, tally.application_id)
+            if current is None or not current.evaluation_id or current.outcome != "review":
+                continue
+            tally.waiting_for = sorted(
+                {
+                    f.rule_id
+                    for f in stored_findings(session, current.evaluation_id)
+                    if f.outcome in ("fail", "review")
+                }
+            )
 
 
 def _summary(tallies: list[ApplicationTally], seconds: float) -> dict[str, Any]:
