@@ -104,47 +104,8 @@ def load_facts(
             prefix, number, rest = match.groups()
             rows[prefix][int(number)][rest] = f
 
-    experience = []
-    attestations = _attestations_by_row(rows["att"])
-    for number in sorted(rows["exp"]):
-        row = rows["exp"][number]
-        if not _row_filled(row, ("org", "from", "to")):
-            continue
-        ticks = {k: _fact(row.get(f"field_{k}"), _bool) for k in range(1, 8)}
-        attestation = attestations.get(number)
-        experience.append(
-            {
-                "row": number,
-                "organisation": _fact(row.get("org")),
-                "from": _fact(row.get("from"), _year_month),
-                "to": _fact(row.get("to"), _year_month_or_present),
-                "fields": ticks,
-                "attestation": attestation,
-            }
-        )
-    substitutions = []
-    for number in sorted(rows["sub"]):
-        row = rows["sub"][number]
-        if not _row_filled(row, ("name", "date", "years")):
-            continue
-        substitutions.append(
-            {"item": _fact(row.get("name")), "months": _fact(row.get("years"), _months_from_years)}
-        )
-
-    register = None
-    pass_number = application.pass_number
-    if pass_number:
-        entry = session.scalars(
-            select(RegistryEntry).where(RegistryEntry.pass_number == pass_number)
-        ).first()
-        if entry is not None:
-            register = {
-                "pass_number": entry.pass_number,
-                "exam_type": entry.exam_type,
-                "result": entry.result,
-                "issue_date": entry.issue_date.isoformat() if entry.issue_date else None,
-            }
-
+    experience, substitutions = _tables(rows)
+    register = _register(session, application.pass_number)
     qualification_field = by_key.get("A.qual_cap")
     qualification = {
         "value": application.qualification,
@@ -212,6 +173,56 @@ def load_rulings(session: Session, application_id: int, tz: tzinfo | None) -> li
             }
         )
     return out
+
+
+def _tables(
+    rows: dict[str, dict[int, dict[str, FieldValue]]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Form B's experience rows (each with its form C attestation) and substitution items."""
+    experience = []
+    attestations = _attestations_by_row(rows["att"])
+    for number in sorted(rows["exp"]):
+        row = rows["exp"][number]
+        if not _row_filled(row, ("org", "from", "to")):
+            continue
+        ticks = {k: _fact(row.get(f"field_{k}"), _bool) for k in range(1, 8)}
+        attestation = attestations.get(number)
+        experience.append(
+            {
+                "row": number,
+                "organisation": _fact(row.get("org")),
+                "from": _fact(row.get("from"), _year_month),
+                "to": _fact(row.get("to"), _year_month_or_present),
+                "fields": ticks,
+                "attestation": attestation,
+            }
+        )
+    substitutions = []
+    for number in sorted(rows["sub"]):
+        row = rows["sub"][number]
+        if not _row_filled(row, ("name", "date", "years")):
+            continue
+        substitutions.append(
+            {"item": _fact(row.get("name")), "months": _fact(row.get("years"), _months_from_years)}
+        )
+    return experience, substitutions
+
+
+def _register(session: Session, pass_number: str | None) -> dict[str, Any] | None:
+    """The passers register's line for the pass number, if there is one."""
+    if not pass_number:
+        return None
+    entry = session.scalars(
+        select(RegistryEntry).where(RegistryEntry.pass_number == pass_number)
+    ).first()
+    if entry is None:
+        return None
+    return {
+        "pass_number": entry.pass_number,
+        "exam_type": entry.exam_type,
+        "result": entry.result,
+        "issue_date": entry.issue_date.isoformat() if entry.issue_date else None,
+    }
 
 
 def _row_filled(row: dict[str, FieldValue], names: tuple[str, ...]) -> bool:

@@ -6,7 +6,6 @@ its fields checked opens by itself.
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -33,7 +32,6 @@ from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, rende
 from pipeline.storage.models import Application, User
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
 
 @router.get("/")

@@ -7,7 +7,6 @@ list of changes since, and the page shows the current state.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Annotated
 
@@ -28,7 +27,6 @@ from pipeline.storage.models import ReviewItem, User
 from pipeline.text.dates import DateParseError, parse_date
 
 router = APIRouter(prefix="/items")
-log = logging.getLogger(__name__)
 Action = Callable[[Context, ReviewItem], Outcome]
 
 
