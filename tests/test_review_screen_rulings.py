@@ -172,3 +172,28 @@ def test_a_screen_is_refused_when_its_payment_moved_meanwhile(env: Env) -> None:
         assert s.get(PaymentMatch, match_id).decided_by == f"user:{env.world.staff2_id}"
         items = s.scalars(select(ReviewItem).where(ReviewItem.application_id == app_id)).all()
         assert all(i.kind != "payment_review" or i.status != "open" for i in items)
+
+
+def test_a_screen_is_refused_when_a_ruling_came_in_even_with_the_same_decision(env: Env) -> None:
+    """A ruling recorded but not yet decided on (the decision has not moved): still refused."""
+    from pipeline.rules import store as rules_store
+
+    env, app_id = _judged(env)
+    sato = env.login("sato")
+    old = _form(sato.get(f"/applications/{app_id}").text)
+    with env.session() as s:
+        current = rules_store.current_decision(s, app_id)
+        assert current is not None and current.evaluation_id
+        finding = next(
+            f
+            for f in rules_store.stored_findings(s, current.evaluation_id)
+            if f.rule_id == "attestation.same_organisation"
+        )
+        actor = f"user:{env.world.staff2_id}"
+        rules_store.record_ruling(s, finding, accepted=False, actor=actor, reason="別会社")
+        s.commit()
+    assert _decision(env, app_id) == "review"  # the decision is as the screen showed it
+    old["ruling-0"] = "accept"
+    response = sato.post(f"/applications/{app_id}/verify", data=old)
+    assert response.status_code == 409
+    assert "鈴木" in response.text and "認めない" in response.text
