@@ -81,7 +81,7 @@ class Judgement:
 
     @property
     def field_labels(self) -> list[str]:
-        return [field_label(*fid.split(".", 1)) for fid in self.field_ids]
+        return [field_label(*fid.split(".", 1)) if "." in fid else fid for fid in self.field_ids]
 
 
 def judgements_of(findings: list[Finding]) -> list[Judgement]:
@@ -99,8 +99,9 @@ def judgements_of(findings: list[Finding]) -> list[Judgement]:
                 question_ja=str(asked.get("question_ja") or ""),
                 facts_ja=str(asked.get("facts_ja") or f.message_ja),
                 section=f.manual_section,
+                # the readings judged (older findings: every reading the rule used)
                 field_ids=tuple(
-                    str(r.field_id) for r in f.facts.values() if r.field_id and "." in r.field_id
+                    asked.get("fields") or [str(r.field_id) for r in f.facts.values() if r.field_id]
                 ),
             )
         )

@@ -51,13 +51,20 @@ def fingerprint(rule_id: str, judged: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def judgement(rule_id: str, judged: Any, facts_ja: str) -> dict[str, Any]:
-    """The ``details["judgement"]`` of a finding a person can judge."""
+def judgement(
+    rule_id: str, judged: Any, facts_ja: str, fields: Iterable[str | None] = ()
+) -> dict[str, Any]:
+    """The ``details["judgement"]`` of a finding a person can judge.
+
+    ``fields``: the readings judged (``B.exp1_org`` …), for the screen to show beside the
+    question; not part of the key, which is about values, not where they were read.
+    """
     return {
         "key": fingerprint(rule_id, judged),
         "judged": judged,
         "question_ja": QUESTIONS_JA[rule_id],
         "facts_ja": facts_ja,
+        "fields": [f for f in fields if f],
     }
 
 

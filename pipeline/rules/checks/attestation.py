@@ -73,6 +73,7 @@ def check_present(app: ApplicationFacts, readings: Readings) -> Finding:
 def check_same_organisation(app: ApplicationFacts, readings: Readings) -> Finding:
     used = Used()
     pairs: list[tuple[int, str, str]] = []
+    read_from: dict[int, tuple[str | None, str | None]] = {}
     for position, period in enumerate(app.experience):
         if period.attestation is None:
             continue
@@ -80,6 +81,7 @@ def check_same_organisation(app: ApplicationFacts, readings: Readings) -> Findin
         org = used.fact(f"exp{n}.organisation", period.organisation)
         attesting = used.fact(f"att{n}.organisation", period.attestation.organisation)
         pairs.append((n, org, attesting))
+        read_from[n] = (period.organisation.field_id, period.attestation.organisation.field_id)
     if used.uncertain:
         return used.review_uncertain(RULE_SAME_ORG, SECTION_ATTESTATION)
     if not pairs:
@@ -107,7 +109,12 @@ def check_same_organisation(app: ApplicationFacts, readings: Readings) -> Findin
             "証明では過去の在籍企業での経験の証明にならない場合があります。確認してください。",
             details={
                 "different_rows": [n for n, _, _ in different],
-                "judgement": judgement(RULE_SAME_ORG, judged, facts_ja),
+                "judgement": judgement(
+                    RULE_SAME_ORG,
+                    judged,
+                    facts_ja,
+                    [f for n, _, _ in different for f in read_from[n]],
+                ),
             },
         )
     return used.finding(

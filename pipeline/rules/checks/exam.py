@@ -122,7 +122,11 @@ def check_matches_register(app: ApplicationFacts, readings: Readings) -> Finding
             FindingOutcome.REVIEW,
             SECTION_EXAM,
             f"{facts_ja}。番号の読取りと名簿を確認してください。",
-            details={"judgement": judgement(RULE_REGISTER, jsonable(judged), facts_ja)},
+            details={
+                "judgement": judgement(
+                    RULE_REGISTER, jsonable(judged), facts_ja, [report.pass_number.field_id]
+                )
+            },
         )
     differences = []
     if _norm(entry.pass_number) != _norm(number):

@@ -49,6 +49,7 @@ class Credit:
     # Items not on the list, as judged by a person (or still to be judged): [name, months].
     judged: tuple[tuple[str, int | None], ...] = ()
     ruling: Ruling | None = None
+    read_from: tuple[str | None, ...] = ()  # the readings of the items judged
 
     @property
     def facts_ja(self) -> str:
@@ -59,7 +60,8 @@ class Credit:
         return f"代替として認められた一覧にない項目があります: {items}"
 
     def judgement(self) -> dict[str, Any]:
-        return judgement(RULE_SUBSTITUTION, [list(j) for j in self.judged], self.facts_ja)
+        judged = [list(j) for j in self.judged]
+        return judgement(RULE_SUBSTITUTION, judged, self.facts_ja, self.read_from)
 
 
 def read_periods(
@@ -111,6 +113,7 @@ def read_substitutions(app: ApplicationFacts, used: Used, readings: Readings) ->
     """
     claimed = 0
     unknown: list[tuple[str, int | None]] = []
+    read_from: list[str | None] = []
     lines: list[str] = []
     for position, sub in enumerate(app.substitutions, start=1):
         name = used.fact(f"sub{position}.item", sub.item)
@@ -120,6 +123,7 @@ def read_substitutions(app: ApplicationFacts, used: Used, readings: Readings) ->
         item = readings.find_substitution(name)
         if item is None:
             unknown.append((name, months))
+            read_from += [sub.item.field_id, sub.months.field_id if sub.months else None]
             continue
         worth = min(months, item.months) if months else item.months
         claimed += worth
@@ -132,7 +136,9 @@ def read_substitutions(app: ApplicationFacts, used: Used, readings: Readings) ->
             lines.append(f"{name} {months or 0}か月（担当者が認めた項目）")
     still_unknown = tuple(name for name, _ in unknown) if ruling is None else ()
     credited = min(claimed, readings.substitution_cap_months)
-    return Credit(claimed, credited, still_unknown, tuple(lines), tuple(unknown), ruling)
+    return Credit(
+        claimed, credited, still_unknown, tuple(lines), tuple(unknown), ruling, tuple(read_from)
+    )
 
 
 def check_total_months(app: ApplicationFacts, readings: Readings) -> Finding:
