@@ -32,6 +32,8 @@ from pipeline.vocabulary import FINAL_DECISIONS, DecisionOutcome, FindingOutcome
 MANAGER_DECISIONS = (DecisionOutcome.ELIGIBLE.value, DecisionOutcome.INELIGIBLE_PROPOSED.value)
 MANAGER_ITEM_KINDS = ("audit_sample", "decision_review", "ineligible_proposed")
 FIELD_KINDS = ("field_review", "field_missing", "data_cleanup")
+# Decided for good, or no certification (no fee): the screen offers no deposit to confirm.
+NO_FEE_TO_SETTLE = (*(d.value for d in FINAL_DECISIONS), DecisionOutcome.NOT_REQUIRED.value)
 
 NEEDS = {
     "all": "すべて",
@@ -231,7 +233,12 @@ def next_application(session: Session, user_id: int, after: int | None = None) -
         for r in application_rows(session)
         if r.application_id is not None
         and r.application_id != after
-        and (r.deciding_fields or r.informational_fields or r.judgements or r.payments_to_confirm)
+        and (
+            r.deciding_fields
+            or r.informational_fields
+            or r.judgements
+            or (r.payments_to_confirm and r.decision not in NO_FEE_TO_SETTLE)
+        )
         and r.assignee_ids <= {user_id}
     ]
     return candidates[0].application_id if candidates else None
