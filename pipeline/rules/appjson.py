@@ -42,6 +42,11 @@ Schema (``conken.rules.application``; unknown keys are refused)::
                    status: paid | unpaid | underpaid | overpaid | duplicate | bulk | review
       "documents": {"report": true, "A": true, "B": true, "C": true, "D": false}
                                               optional, each a fact; default all present
+      "rulings": [                            optional: people's rulings (rulings.py)
+        {"rule_id": "attestation.same_organisation", "key": "<the finding's
+         details.judgement.key>", "accepted": true, "by": "佐藤",
+         "at": "2024-05-12T10:30:00+09:00", "reason": null}
+      ]
     }
 
 Limits: the file is at most ``MAX_FILE_BYTES`` (one application is a few KB), with at
