@@ -128,6 +128,7 @@ COUNT_JA: dict[str, str] = {
     "status_underpaid": "入金不足",
     "status_unpaid": "未入金",
     "statuses_changed": "入金状況の変わった申請",
+    "superseded": "新しい申請書類に差し替えた申請",
     "transactions_changed": "更新した入出金",
     "transactions_duplicate": "重複した入出金",
     "transactions_new": "新しい入出金",

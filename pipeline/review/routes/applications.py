@@ -28,6 +28,7 @@ from pipeline.review.app_queue import (
 from pipeline.review.application_view import load_screen
 from pipeline.review.labels import DECISION_JA, plain_reason
 from pipeline.review.listing import filter_choices
+from pipeline.review.manager import final_note
 from pipeline.review.verify import FieldAnswer, FieldValuesRefusedError, save_screen
 from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, parse_instant, render
 from pipeline.storage.models import Application, User
@@ -100,6 +101,7 @@ def show_screen(
             "typed": typed or {},
             "stale": stale,
             "users": users,
+            "final_note": final_note(db, screen.application),
         },
         db=db,
         user=user,
