@@ -22,7 +22,15 @@ and rendered as HTML, JSON and markdown. Definitions of the figures:
 ``payments``
     ``matched``: payment matches created this run and accepted by a rule or
     confirmed; ``unmatched``: deposits still without an application (all
-    runs); ``underpaid``: applications whose fee is short (all runs).
+    runs); ``splitting``: deposits staff are placing part by part on the
+    payments desk (status ``splitting``, left alone by the run; all runs);
+    ``underpaid``: applications whose fee is short (all runs).
+
+``withdrawn``
+    Applications staff recorded as withdrawn (取下げ) since the previous run
+    started, up to this run's start (a withdrawal is a person's act, never the
+    run's: it is not among ``decisions``). Supersessions (差し替え) are the
+    run's own and count among ``decisions`` as ``superseded``.
 
 ``ocr_confidence``
     Histogram of ``fields.confidence`` of the envelopes extracted this run, in
@@ -199,6 +207,7 @@ class Payments:
     unmatched: int = 0
     underpaid: int = 0
     statement_rows_new: int = 0
+    splitting: int = 0
 
 
 @dataclass
@@ -262,6 +271,7 @@ class RunReport:
     error: str | None = None
     schema_version: int = SCHEMA_VERSION
     applications: list[DecidedApplication] = field(default_factory=list)
+    withdrawn: list[DecidedApplication] = field(default_factory=list)
 
     def applications_by_decision(self) -> list[tuple[str, list[DecidedApplication]]]:
         """The decided applications grouped by outcome, in the order of the decisions table."""

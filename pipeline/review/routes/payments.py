@@ -59,9 +59,10 @@ def _yen(text: str) -> int | None:
 
 
 @router.get("")
-def desk_page(request: Request, *, page: int = 1, user: CurrentUser, db: DB) -> Response:
+def desk_page(request: Request, *, page: str = "1", user: CurrentUser, db: DB) -> Response:
     settings = request.app.state.settings
-    view = load_desk(db, settings.fee_yen, business_today(settings), page)
+    number = int(page) if page.isdigit() and len(page) < 7 else 1  # a bad link: the first page
+    view = load_desk(db, settings.fee_yen, business_today(settings), number)
     return render(
         request, "payments_desk.html", {"v": view, "fee": settings.fee_yen}, db=db, user=user
     )
