@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from pipeline.config import Settings
+from pipeline.payments.refunds import RefundMarked, mark_for_refund
 from pipeline.storage.models import (
     Applicant,
     Application,
@@ -121,3 +123,19 @@ def paid_deposit(
     session.add(match)
     session.flush()
     return txn
+
+
+def refund_all(
+    session: Session, txn: BankTransaction, *, actor: str, settings: Settings, today: date
+) -> RefundMarked:
+    """Mark everything refundable of ``txn`` for refund (a second fee), without a letter."""
+    return mark_for_refund(
+        session,
+        txn.id,
+        actor=actor,
+        transaction_version=txn.version,
+        reason="二重のお振込み",
+        settings=settings,
+        dated=today,
+        with_letter=False,
+    )

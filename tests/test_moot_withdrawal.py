@@ -117,9 +117,12 @@ def test_an_accepted_fee_is_kept_on_withdrawal_a_fee_that_came_after_goes_back(
     w = env.world
     today = datetime.now(env.settings.tz).date()
     before = _paid(env, w.application_id, today - timedelta(days=2), "p")
-    assert _withdraw(env, "sato", w.application_id, REASON) == 303
+    client = env.login("sato")
+    assert _withdraw(env, "sato", w.application_id, REASON, client=client) == 303
+    assert "受理した申請の手数料は、取下げでも返金しません" in client.get("/").text
     after = _paid(env, w.ineligible_application_id, today + timedelta(days=1), "q")
-    assert _withdraw(env, "sato", w.ineligible_application_id, REASON) == 303
+    assert _withdraw(env, "sato", w.ineligible_application_id, REASON, client=client) == 303
+    assert "返金できる入金が 11,000円 あります" in client.get("/").text
     with env.session() as s:
         fee = env.settings.fee_yen
         assert refundable_yen(s, s.get(BankTransaction, before), fee) == {}

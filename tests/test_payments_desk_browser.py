@@ -5,8 +5,6 @@ a duplicate deposit marked for refund and listed. Screenshots go to ``tests/arti
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,21 +15,16 @@ from pipeline.clock import business_today
 from pipeline.payments.statements import read_statement
 from pipeline.payments.store import import_statement, reconcile
 from pipeline.storage.models import Applicant, Application, BankTransaction, FieldValue
+from tests.browser_support import browser, playwright_api  # noqa: F401 - fixture
 from tests.payments_support import Txn, add_application, mufg_csv, write
 from tests.review_client import Env, env, fast_hashing, server  # noqa: F401 - fixtures
 from tests.review_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 COMPANY = "カ）コンケンシヨウジ"
 DUPLICATE_PAYER = "0777 ヤマモト ユウコ"
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if shutil.which(CHROMIUM) is None:  # pragma: no cover - make test installs chromium
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
 
 
 @pytest.fixture
@@ -65,16 +58,6 @@ def desk(env: Env, tmp_path: Path) -> Env:
         reconcile(s, today=day + timedelta(days=2), settings=env.settings)
         s.commit()
     return env
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _login(browser, base: str, size: tuple[int, int]):  # type: ignore[no-untyped-def]

@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from pipeline.payments.refunds import mark_for_refund
 from pipeline.review.app_queue import application_rows
 from pipeline.storage.models import AuditEvent, ReviewItem
-from tests.payments_support import paid_deposit
+from tests.payments_support import paid_deposit, refund_all
 from tests.review_client import Env, csrf_of, env, fast_hashing  # noqa: F401 - fixtures
 
 
@@ -22,16 +21,7 @@ def _refund_marked(env: Env) -> tuple[int, int]:
     with env.session() as s:
         paid_deposit(s, w.application_id, today - timedelta(days=5), key="f" * 16)
         second = paid_deposit(s, w.application_id, today - timedelta(days=4), key="g" * 16)
-        done = mark_for_refund(
-            s,
-            second.id,
-            actor=f"user:{w.staff_id}",
-            transaction_version=second.version,
-            reason="二重のお振込み",
-            settings=env.settings,
-            dated=today,
-            with_letter=False,
-        )
+        done = refund_all(s, second, actor=f"user:{w.staff_id}", settings=env.settings, today=today)
         s.commit()
         part = done.parts[0]
         item = s.scalars(

@@ -8,34 +8,17 @@ thread on a free loopback port. Screenshots of the main pages are saved under
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser_support import browser, playwright_api  # noqa: F401 - fixture
 from tests.review_client import Env, env, fast_hashing, server  # noqa: F401 - fixtures
 from tests.review_support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-if shutil.which(CHROMIUM) is None:  # pragma: no cover - make test installs chromium
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

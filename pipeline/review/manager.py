@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from pipeline.clock import business_today
 from pipeline.errors import ConkenError
 from pipeline.payments.actions import refundable_for
+from pipeline.payments.desk import net_paid_by_application
 from pipeline.queue import OPEN_STATES
 from pipeline.review.actions import (
     ActionRefusedError,
@@ -37,7 +38,7 @@ from pipeline.rules import store as rules_store
 from pipeline.rules.explain import TraceView, load_trace
 from pipeline.storage.models import Applicant, Application, ReviewItem
 from pipeline.supersede import Links, links
-from pipeline.vocabulary import DecisionOutcome, FindingOutcome, PaymentOutcome
+from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 WAITING = (DecisionOutcome.ELIGIBLE.value, DecisionOutcome.INELIGIBLE_PROPOSED.value)
 AUDIT_KIND = "audit_sample"
@@ -139,13 +140,15 @@ def withdraw_application(
     assert why is not None
     before = application.decision
     rules_store.withdraw(ctx.session, application.id, actor=ctx.actor, reason=why)
-    refundable = refundable_for(ctx.session, application.id, ctx.settings.fee_yen)
+    fee_yen = ctx.settings.fee_yen
+    refundable = refundable_for(ctx.session, application.id, fee_yen)
+    paid = net_paid_by_application(ctx.session, [application.id]).get(application.id, 0)
     fee = (
         f"返金できる入金が {refundable:,}円 あります。入金窓口の「返金の確認が必要な入金」から"
         "返金を記録してください。"
         if refundable
         else "受理した申請の手数料は、取下げでも返金しません（申請要項）。"
-        if application.payment_status != PaymentOutcome.UNPAID.value
+        if paid >= fee_yen
         else ""
     )
     outcome = Outcome(f"申請 #{application.id} を取下げとして記録しました。{fee}")

@@ -257,7 +257,10 @@ def refund(
         today = business_today(ctx.settings)
         done = mark_for_refund(ctx.session, txn_id, dated=today, with_letter=bool(letter), **common)
         total = sum(p.amount_yen for p in done.parts)
-        text = f"{total:,}円 を返金一覧に載せました（返金したら「返金済み」を記録してください）。"
+        text = (
+            f"{total:,}円 を返金一覧に載せました。"
+            "返金したら、返金一覧で「返金済み」を記録してください。"
+        )
         if done.letters:
             text += "返金のお知らせを作成しました（「通知文」から印刷して郵送してください）。"
         return done.touched, text
