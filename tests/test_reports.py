@@ -425,7 +425,7 @@ def test_html_lists_applications_by_decision_with_links_and_counts_in_words(
     assert "files_imported" not in html and "pages=" not in html
 
 
-def test_report_counts_deposits_being_split_withdrawals_and_supersessions_in_words(
+def test_report_counts_deposits_being_split_withdrawals_and_supersessions_apart(
     engine: Engine,
 ) -> None:
     earlier = start_run(engine)
@@ -464,21 +464,25 @@ def test_report_counts_deposits_being_split_withdrawals_and_supersessions_in_wor
                     status=status,
                 )
             )
-        withdrawn_id = apps[0].id
+        withdrawn_id, superseded_id = apps[0].id, apps[3].id
     finish_run(engine, run, status=RunStatus.SUCCEEDED)
     r = collect(engine, run, now=NOW)
     assert (r.payments.splitting, r.payments.unmatched) == (2, 1)
     assert [a.application_id for a in r.withdrawn] == [withdrawn_id]
-    assert r.decisions == {"superseded": 1}
+    # not a decision on the merits: outside the decisions and the straight-through rate
+    assert r.decisions == {} and r.stp_rate is None
+    assert [a.application_id for a in r.superseded] == [superseded_id]
     html = render_html(r, tz=get_settings().tz, generated_at=NOW)
     assert "担当者が割り当て中の入金（累計）" in html
     assert "前回の実行以降に記録した取下げ（1 件）" in html
     assert f'href="/applications/{withdrawn_id}"' in html
-    assert "差し替え済み（新しい申請書類へ）（1 件）" in html
+    assert "この実行で新しい申請書類に差し替えた申請（1 件）" in html
+    assert f'href="/applications/{superseded_id}"' in html
     assert "superseded" not in html.replace("outcome-superseded", "")
     markdown = render_markdown(r)
     assert "| 入金（照合 / 未照合 / 割り当て中 / 不足） | 0 / 1 / 2 / 0 |" in markdown
     assert "| 前回の実行以降に記録した取下げ | 1 |" in markdown
+    assert "| 新しい申請書類に差し替えた申請 | 1 |" in markdown
     from pipeline.reports.model import counts_text
 
     assert counts_text({"superseded": 1}) == "新しい申請書類に差し替えた申請 1"

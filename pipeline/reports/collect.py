@@ -86,6 +86,10 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         stats: dict[str, Any] = dict(run.stats or {})
         envelopes, quarantined = _envelopes(session, run_id)
         decided = _decisions(session, run_id)
+        # A supersession is the run's bookkeeping, not a decision on an application's merits:
+        # listed on its own, outside the decisions and the straight-through rate.
+        superseded = {a: o for a, o in decided.items() if o == DecisionOutcome.SUPERSEDED}
+        decided = {a: o for a, o in decided.items() if a not in superseded}
         blocked = _apps_with_open_items(session, list(decided))
         straight = sum(
             1 for app, outcome in decided.items() if outcome in STP_OUTCOMES and app not in blocked
@@ -147,6 +151,7 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
             error=run.error,
             applications=_decided_applications(session, decided, blocked),
             withdrawn=_withdrawn(session, run),
+            superseded=_decided_applications(session, superseded, set()),
         )
 
 

@@ -29,8 +29,12 @@ and rendered as HTML, JSON and markdown. Definitions of the figures:
 ``withdrawn``
     Applications staff recorded as withdrawn (取下げ) since the previous run
     started, up to this run's start (a withdrawal is a person's act, never the
-    run's: it is not among ``decisions``). Supersessions (差し替え) are the
-    run's own and count among ``decisions`` as ``superseded``.
+    run's: it is not among ``decisions``).
+
+``superseded``
+    Applications this run superseded (差し替え: a newer submission of the same
+    applicant and qualification replaced them). Not among ``decisions``, and
+    not in ``stp_rate``: no application was decided on its merits.
 
 ``ocr_confidence``
     Histogram of ``fields.confidence`` of the envelopes extracted this run, in
@@ -272,6 +276,7 @@ class RunReport:
     schema_version: int = SCHEMA_VERSION
     applications: list[DecidedApplication] = field(default_factory=list)
     withdrawn: list[DecidedApplication] = field(default_factory=list)
+    superseded: list[DecidedApplication] = field(default_factory=list)
 
     def applications_by_decision(self) -> list[tuple[str, list[DecidedApplication]]]:
         """The decided applications grouped by outcome, in the order of the decisions table."""

@@ -206,6 +206,7 @@ def render_markdown(report: RunReport) -> str:
         f"{report.payments.unmatched} / {report.payments.splitting} / "
         f"{report.payments.underpaid} |",
         f"| 前回の実行以降に記録した取下げ | {len(report.withdrawn)} |",
+        f"| 新しい申請書類に差し替えた申請 | {len(report.superseded)} |",
         f"| 抜取り監査（今回 / 一致 / 覆り / 未確認） | {report.audit.sampled} / "
         f"{report.audit.agreed} / {report.audit.overturned} / {report.audit.pending} |",
         f"| 読取失敗の封筒 | {len(report.failed)} |",
