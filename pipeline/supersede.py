@@ -148,9 +148,10 @@ def supersede(
     envelope = session.get(Envelope, older.envelope_id)
     if envelope is not None:
         envelope.status = EnvelopeStatus.SUPERSEDED.value
-    for entity, action, after in (
-        (older.id, SUPERSEDED, {"superseded_by": newer.id}),
-        (newer.id, SUPERSEDES, {"supersedes": older.id}),
+    # Each side names the other (``application_id``): the trail is the link both ways.
+    for entity, action, other in (
+        (older.id, SUPERSEDED, newer.id),
+        (newer.id, SUPERSEDES, older.id),
     ):
         record_event(
             session,
@@ -158,7 +159,7 @@ def supersede(
             action=action,
             entity_type="application",
             entity_id=entity,
-            after=after,
+            after={"application_id": other},
             reason=decision.reason,
             run_id=run_id,
         )
@@ -177,8 +178,9 @@ def links(session: Session, application_id: int) -> Links:
         )
         .order_by(AuditEvent.id)
     ):
+        other = int((after or {})["application_id"])
         if action == SUPERSEDED:
-            out.superseded_by = int((after or {})["superseded_by"])
+            out.superseded_by = other
         else:
-            out.supersedes.append(int((after or {})["supersedes"]))
+            out.supersedes.append(other)
     return out

@@ -9,10 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from pipeline.clock import business_today
 from pipeline.stages import decide_applications
-from pipeline.storage.models import Application, BankTransaction
+from pipeline.storage.models import Application, BankTransaction, ReviewItem
 from tests.browser_support import browser, playwright_api  # noqa: F401 - fixture
 from tests.payments_support import paid_deposit, refund_all
 from tests.review_client import Env, env, fast_hashing, server  # noqa: F401 - fixtures
@@ -116,7 +117,14 @@ def test_a_refund_is_marked_paid_back_and_the_pages_read_well(
     expect(page.locator("#deposits tbody tr")).to_have_count(50)
     _shot(page, "desk-paged", size)
 
-    page.goto(f"{server}/payments/refunds")
+    with office.session() as s:
+        item_id = s.scalars(select(ReviewItem.id).where(ReviewItem.kind == "payment_refund")).one()
+    page.goto(f"{server}/items/{item_id}")
+    expect(page.locator("body")).to_contain_text("返金（未返金）")
+    expect(page.locator("form[action$='/payment/reassign']")).to_have_count(0)  # not placed again
+    _shot(page, "refund-item", size)
+    page.locator("a", has_text="返金一覧で「返金済み」を記録する").click()
+
     row = page.locator("#refund-list tbody tr").first
     expect(row).to_contain_text("未返金")
     _shot(page, "refunds-open", size)

@@ -105,6 +105,14 @@ def test_a_newer_submission_supersedes_the_older_one_with_its_items_and_payment(
     assert f'action="/applications/{w.application_id}/withdraw"' not in old_page
     new_page = client.get(f"/applications/{newer}").text
     assert f'href="/applications/{w.application_id}"' in new_page and "差し替えたもの" in new_page
+    trail = env.login("tanaka").get("/audit").text  # the audit trail, in words
+    for words in (
+        "新しい申請書類に差し替えられた",
+        "以前の申請書類を差し替えた",
+        "入金を新しい申請書類に移した",
+    ):
+        assert words in trail
+    assert "supersede" not in trail
     assert _decide(env).get("superseded", 0) == 0  # a second run changes nothing
 
 

@@ -76,10 +76,12 @@ def test_a_refund_paid_back_is_recorded_audited_and_its_item_closes(env: Env) ->
         ).one()
         assert event.actor == f"user:{env.world.staff_id}"
         assert event.after == {
-            "refund": "paid",
             "paid_on": today.isoformat(),
+            "amount_yen": 11_000,
             "note": "振込手数料は当会負担",
         }
+    trail = env.login("tanaka").get("/audit").text  # the audit trail, in words
+    assert "返金済みを記録" in trail and "返金日" in trail and "paid_on" not in trail
     paid = client.get("/payments/refunds?state=paid").text
     assert "返金済み" in paid and "振込手数料は当会負担" in paid and "佐藤" in paid
     assert f'action="/payments/refunds/{part_id}/paid"' not in paid

@@ -212,8 +212,7 @@ def mark_paid_back(
         action=REFUND_PAID,
         entity_type="payment_match",
         entity_id=row.id,
-        before={"refund": "open"},
-        after={"refund": "paid", "paid_on": paid_on.isoformat(), "note": note},
+        after={"paid_on": paid_on.isoformat(), "amount_yen": row.amount_yen, "note": note},
         reason=note or None,
     )
     close_if_open(

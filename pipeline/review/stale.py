@@ -95,6 +95,8 @@ KEY_JA = {
     "rule": "照合の根拠",
     "score": "一致度",
     "resolution": "対応の内容",
+    "paid_on": "返金日",
+    "note": "メモ",
 }
 ENTITY_JA = {
     "exception": "確認項目",
