@@ -42,6 +42,7 @@ def test_a_refund_paid_back_is_recorded_audited_and_its_item_closes(env: Env) ->
     client = env.login("sato")
     assert "返金（未返金）" in client.get(f"/items/{item_id}").text
 
+    assert "返金一覧（未返金 1件）" in client.get("/payments").text
     page = client.get("/payments/refunds").text
     assert "未返金" in page and f'action="/payments/refunds/{part_id}/paid"' in page
     token = csrf_of(page)
@@ -86,6 +87,7 @@ def test_a_refund_paid_back_is_recorded_audited_and_its_item_closes(env: Env) ->
     assert "返金済み" in paid and "振込手数料は当会負担" in paid and "佐藤" in paid
     assert f'action="/payments/refunds/{part_id}/paid"' not in paid
     assert "未返金の返金はありません" in client.get("/payments/refunds?state=open").text
+    assert "返金一覧（未返金 0件）" in client.get("/payments").text
     csv_text = client.get("/payments/refunds.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].endswith("返金状況,返金日,返金のメモ")
     assert csv_text.splitlines()[1].endswith(f"返金済み,{today:%Y/%m/%d},振込手数料は当会負担")

@@ -22,6 +22,7 @@ from pipeline.payments.desk import (
     search_applications,
 )
 from pipeline.payments.notices import ASKING_LETTER
+from pipeline.payments.refunds import refund_list
 from pipeline.review.stale import describe_all
 from pipeline.storage.models import (
     Application,
@@ -94,6 +95,7 @@ class DeskView:
     page: int = 1
     pages: int = 1
     total_deposits: int = 0
+    refunds_open: int = 0  # marked for refund, not yet paid back
 
 
 @dataclass
@@ -153,6 +155,7 @@ def load_desk(session: Session, fee_yen: int, today: date, page: int = 1) -> Des
         page=page,
         pages=pages,
         total_deposits=total,
+        refunds_open=len(refund_list(session, "open")),
     )
 
 
