@@ -12,6 +12,8 @@ DECISION_JA: dict[str, str] = {
     "not_required": "認定不要（検定試験合格のみで資格取得）",
     "approved": "認定済み",
     "rejected": "不認定（確定）",
+    "withdrawn": "取下げ",
+    "superseded": "差し替え済み（新しい申請書類へ）",
 }
 # The same decisions where a line is short (chart labels): the name before its explanation.
 DECISION_SHORT_JA: dict[str, str] = {
@@ -19,6 +21,7 @@ DECISION_SHORT_JA: dict[str, str] = {
     "ineligible_proposed": "不認定（案）",
     "pending": "保留",
     "not_required": "認定不要",
+    "superseded": "差し替え済み",
 }
 # The findings a person can rule on (認める / 認めない), each by what it judges.
 CRITERION_JA: dict[str, str] = {
@@ -46,6 +49,7 @@ KIND_JA: dict[str, str] = {
     "payment_overpaid": "入金額の超過",
     "payment_duplicate": "二重の入金",
     "application_unpaid": "未入金",
+    "payment_refund": "返金（未返金）",
     "decision_review": "判定の確認",
     "ineligible_proposed": "不認定（案）の確認",
     "letter_blocked": "送付できない通知文",

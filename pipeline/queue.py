@@ -84,6 +84,37 @@ def open_or_update(
     return item, True
 
 
+def _close(
+    session: Session,
+    item: ReviewItem,
+    status: ExceptionStatus,
+    *,
+    action: str,
+    resolution: str,
+    actor: str,
+    run_id: int | None,
+) -> ReviewItem:
+    """Close ``item`` in ``status`` with the reason, and audit it (the one way items close here)."""
+    before = {"status": item.status}
+    item.status = status.value
+    item.closed_at = utcnow()
+    item.closed_run_id = run_id
+    item.closed_by = actor
+    item.resolution = resolution
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="exception",
+        entity_id=item.id,
+        before=before,
+        after={"status": item.status},
+        reason=resolution,
+        run_id=run_id,
+    )
+    return item
+
+
 def close_if_open(
     session: Session,
     dedupe_key: str,
@@ -96,24 +127,15 @@ def close_if_open(
     item = find_open(session, dedupe_key)
     if item is None:
         return None
-    before = {"status": item.status}
-    item.status = ExceptionStatus.RESOLVED.value
-    item.closed_at = utcnow()
-    item.closed_run_id = run_id
-    item.closed_by = actor
-    item.resolution = resolution
-    record_event(
+    return _close(
         session,
-        actor=actor,
+        item,
+        ExceptionStatus.RESOLVED,
         action="exception.closed",
-        entity_type="exception",
-        entity_id=item.id,
-        before=before,
-        after={"status": item.status},
-        reason=resolution,
+        resolution=resolution,
+        actor=actor,
         run_id=run_id,
     )
-    return item
 
 
 # Items about reading and checking an application: once its decision is final they
@@ -139,7 +161,15 @@ MOOT_DECISIONS_JA = {
     "approved": "承認",
     "rejected": "却下",
     "not_required": "認定不要",
+    "withdrawn": "取下げ",
+    "superseded": "差し替え",
 }
+# Decisions after which no fee is asked for: no certification (認定不要), the applicant
+# withdrew, or the newer submission carries the application (and its payments).
+NO_FEE_DECISIONS = ("not_required", "withdrawn", "superseded")
+# The superseded application sends nothing more: the newer one's letters print the
+# applicant's name and address, so the older one's checks of them are moot too.
+NOTHING_MAILED_DECISIONS = ("superseded",)
 
 
 def close_moot(
@@ -149,43 +179,38 @@ def close_moot(
     *,
     actor: str = "system",
     run_id: int | None = None,
+    reason: str | None = None,
 ) -> list[ReviewItem]:
     """Close the application's open checking items as ``moot``: its decision is final.
 
     Each closed item gets an audit event with the reason (the decision it stopped
-    mattering for). Returns the items closed.
+    mattering for; ``reason`` replaces the default sentence, e.g. which newer
+    submission superseded the application). Returns the items closed.
     """
     label = MOOT_DECISIONS_JA.get(decision)
     if label is None:
         return []
-    reason = f"判定が「{label}」で確定したため、確認は不要になりました"
+    why = reason or f"判定が「{label}」で確定したため、確認は不要になりました"
     stmt = select(ReviewItem).where(
         ReviewItem.application_id == application_id, ReviewItem.status.in_(OPEN_STATES)
     )
     closed = []
     for item in session.scalars(stmt):
         if not item.kind.startswith(MOOT_KIND_PREFIXES) and not (
-            decision == "not_required" and item.kind == "application_unpaid"
+            decision in NO_FEE_DECISIONS and item.kind == "application_unpaid"
         ):
-            continue  # (no certification: no fee to ask for)
+            continue
         row = session.get(FieldValue, item.field_id) if item.field_id is not None else None
-        if row is not None and (row.form_code, row.name) in MAILING_FIELDS:
+        mailed = decision not in NOTHING_MAILED_DECISIONS
+        if mailed and row is not None and (row.form_code, row.name) in MAILING_FIELDS:
             continue  # a letter or certificate still prints it
-        before = {"status": item.status}
-        item.status = ExceptionStatus.MOOT.value
-        item.closed_at = utcnow()
-        item.closed_run_id = run_id
-        item.closed_by = actor
-        item.resolution = reason
-        record_event(
+        _close(
             session,
-            actor=actor,
+            item,
+            ExceptionStatus.MOOT,
             action="exception.moot",
-            entity_type="exception",
-            entity_id=item.id,
-            before=before,
-            after={"status": item.status},
-            reason=reason,
+            resolution=why,
+            actor=actor,
             run_id=run_id,
         )
         closed.append(item)

@@ -1,10 +1,10 @@
 """Retention: removing the images of long-decided applications.
 
 ``purge_images`` deletes the archived original, the page images and the field
-crops of applications finally decided (approved or rejected) more than the
-given number of years ago. The decision, the findings, the extracted values
-and the audit trail stay; the image paths are cleared, and each purge is an
-audit event saying what was removed.
+crops of applications finally decided (approved, rejected, withdrawn or
+superseded) more than the given number of years ago. The decision, the
+findings, the extracted values and the audit trail stay; the image paths are
+cleared, and each purge is an audit event saying what was removed.
 """
 
 from __future__ import annotations

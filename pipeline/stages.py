@@ -43,6 +43,7 @@ from pipeline.rules.store import save_evaluation
 from pipeline.storage.audit import record_event, run_actor
 from pipeline.storage.db import engine_for, session_scope
 from pipeline.storage.models import Application, Envelope, StatementImport
+from pipeline.supersede import supersede_earlier
 from pipeline.vocabulary import FINAL_DECISIONS, EnvelopeStatus, Severity
 from pipeline.workflow import evaluate_application
 
@@ -362,8 +363,14 @@ def reconcile_payments(
 def decide_applications(
     engine: Engine, settings: Settings, *, run_id: int, today: date
 ) -> StageResult:
-    """Run the rules for every application not finally decided; save only what changed."""
+    """Supersede applications a newer submission replaces, then run the rules for every
+    application not finally decided; save only what changed."""
     result = StageResult("decide")
+    with session_scope(engine) as session:
+        # A newer submission replaces an older one before either is decided.
+        replaced = supersede_earlier(session, settings, run_id=run_id, actor=run_actor(run_id))
+        result.add("superseded", len(replaced))
+        result.details.extend({"superseded": old, "by": new} for old, new in replaced)
     with session_scope(engine) as session:
         ids = list(
             session.scalars(

@@ -55,6 +55,7 @@ class EnvelopeStatus(StrEnum):
     EXTRACTED = "extracted"
     UNIDENTIFIED = "unidentified"  # read, but no page is one of our forms: no application
     DUPLICATE = "duplicate"
+    SUPERSEDED = "superseded"  # the applicant sent a newer submission; the newer one is decided
     QUARANTINED = "quarantined"
     FAILED = "failed"  # extraction raised; an exception item says why
 
@@ -128,9 +129,18 @@ class DecisionOutcome(StrEnum):
     NOT_REQUIRED = "not_required"  # SV / OP / EN: exam pass alone grants it
     APPROVED = "approved"  # confirmed by a person (or straight-through)
     REJECTED = "rejected"  # confirmed by a person
+    WITHDRAWN = "withdrawn"  # the applicant withdrew (a letter, a call); recorded by staff
+    SUPERSEDED = (
+        "superseded"  # a newer envelope of the same applicant and qualification replaced it
+    )
 
 
-FINAL_DECISIONS: tuple[DecisionOutcome, ...] = (DecisionOutcome.APPROVED, DecisionOutcome.REJECTED)
+FINAL_DECISIONS: tuple[DecisionOutcome, ...] = (
+    DecisionOutcome.APPROVED,
+    DecisionOutcome.REJECTED,
+    DecisionOutcome.WITHDRAWN,
+    DecisionOutcome.SUPERSEDED,
+)
 
 
 class FindingOutcome(StrEnum):

@@ -9,7 +9,16 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from pipeline.storage.models import Applicant, Application, Envelope, RegistryEntry
+from pipeline.config import Settings
+from pipeline.payments.refunds import RefundMarked, mark_for_refund
+from pipeline.storage.models import (
+    Applicant,
+    Application,
+    BankTransaction,
+    Envelope,
+    PaymentMatch,
+    RegistryEntry,
+)
 
 MUFG_HEADER = "日付,摘要,摘要内容,支払い金額,預かり金額,差引残高,メモ,未資金化区分,入払区分"
 
@@ -85,3 +94,48 @@ def add_application(
         )
     session.flush()
     return app
+
+
+def paid_deposit(
+    session: Session, app_id: int, booked_on: date, *, key: str, yen: int = 11_000
+) -> BankTransaction:
+    """A deposit of ``yen`` that staff confirmed as application ``app_id``'s."""
+    txn = BankTransaction(
+        txn_key=key,
+        booked_on=booked_on,
+        payer_raw="ヤマダ タロウ",
+        payer_normalized="ヤマダタロウ",
+        deposit_yen=yen,
+        status="matched",
+    )
+    session.add(txn)
+    session.flush()
+    match = PaymentMatch(
+        transaction_id=txn.id,
+        application_id=app_id,
+        rule="manual",
+        score=100.0,
+        candidates=[],
+        amount_yen=yen,
+        outcome="paid",
+        status="confirmed",
+    )
+    session.add(match)
+    session.flush()
+    return txn
+
+
+def refund_all(
+    session: Session, txn: BankTransaction, *, actor: str, settings: Settings, today: date
+) -> RefundMarked:
+    """Mark everything refundable of ``txn`` for refund (a second fee), without a letter."""
+    return mark_for_refund(
+        session,
+        txn.id,
+        actor=actor,
+        transaction_version=txn.version,
+        reason="二重のお振込み",
+        settings=settings,
+        dated=today,
+        with_letter=False,
+    )

@@ -262,7 +262,7 @@ def test_a_duplicate_deposit_is_marked_for_refund_and_listed(s: Session, tmp_pat
     ]
     text = refund_csv(rows, {"user:3": "佐藤"}, ZoneInfo("Asia/Tokyo")).decode("utf-8-sig")
     assert text.splitlines()[0].startswith("記録日時,入金日,振込名義,入金額,返金額")
-    assert "0123 コンケン タロウ,11000,11000" in text and text.rstrip().endswith("佐藤")
+    assert "0123 コンケン タロウ,11000,11000" in text and text.rstrip().endswith("佐藤,未返金,,")
     with pytest.raises(AllocationRefusedError, match="返金できる金額はありません"):
         mark_for_refund(
             s,

@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from pipeline.clock import business_today
@@ -144,3 +145,46 @@ def test_a_refund_recorded_with_the_applicants_refund_notice(env: Env, tmp_path:
         assert letter.application_id == w.application_id
         assert "二重のお振込み" in letter.body_ja and "11,000円" in letter.body_ja
         assert s.get(Application, w.application_id).payment_status == "paid"
+
+
+def test_the_desk_pages_deposits_oldest_first_and_scores_only_the_page(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """120 deposits to place: 50 a page, oldest first, and only the 50 shown are scored
+    against the applications (scoring every deposit on every load took the page down)."""
+    from pipeline.review import payments_view
+
+    start = business_today(env.settings) - timedelta(days=200)
+    with env.session() as s:
+        for i in range(120):
+            s.add(
+                BankTransaction(
+                    txn_key=f"page{i:04d}",
+                    booked_on=start + timedelta(days=i),
+                    payer_raw=f"振込人{i:03d}",
+                    payer_normalized=f"フリコミニン{i:03d}",
+                    deposit_yen=11_000,
+                    status="unmatched",
+                )
+            )
+        s.commit()
+    scored: list[str] = []
+    real = payments_view.score_candidates
+
+    def counting(payer_raw, apps, fee):  # type: ignore[no-untyped-def]
+        scored.append(payer_raw)
+        return real(payer_raw, apps, fee)
+
+    monkeypatch.setattr(payments_view, "score_candidates", counting)
+    client = env.login("sato")
+    first = client.get("/payments").text
+    assert len(scored) == 50 and scored[0] == "振込人000" and scored[-1] == "振込人049"
+    assert "1 / 3 ページ目" in first and 'href="/payments?page=2#deposits"' in first
+    assert "振込人000" in first and "振込人050" not in first
+    scored.clear()
+    last = client.get("/payments?page=3").text
+    # the world's own deposit (booked three days ago) is the newest of 121
+    assert len(scored) == 21 and "振込人119" in last and "振込人099" not in last
+    assert 'href="/payments?page=2#deposits"' in last and "page=4" not in last
+    assert "3 / 3 ページ目" in client.get("/payments?page=99").text  # clamped, not an error
+    assert "1 / 3 ページ目" in client.get("/payments?page=abc").text

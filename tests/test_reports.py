@@ -423,3 +423,66 @@ def test_html_lists_applications_by_decision_with_links_and_counts_in_words(
     assert "認定不要（検定試験合格のみで資格取得）（1 件）" in html
     assert "取り込んだファイル 1" in html
     assert "files_imported" not in html and "pages=" not in html
+
+
+def test_report_counts_deposits_being_split_withdrawals_and_supersessions_apart(
+    engine: Engine,
+) -> None:
+    earlier = start_run(engine)
+    finish_run(engine, earlier, status=RunStatus.SUCCEEDED)
+    run = start_run(engine)
+    with session_scope(engine) as s:
+        from pipeline.storage.models import Run
+
+        start_prev, start_now = (s.get(Run, i).started_at for i in (earlier, run))
+        between = start_prev + (start_now - start_prev) / 2
+        apps = [_application(s, _envelope(s, run, f"w{i}.pdf"), None) for i in range(4)]
+        for app, at in (
+            (apps[0], between),  # recorded since the previous run: counted
+            (apps[1], start_prev - timedelta(days=1)),  # the previous run's report had it
+            (apps[2], start_now + timedelta(seconds=1)),  # the next report's
+        ):
+            s.add(
+                Decision(
+                    application_id=app.id,
+                    outcome="withdrawn",
+                    ruleset_version="1",
+                    decided_by="user:1",
+                    created_at=at,
+                )
+            )
+            app.decision = "withdrawn"
+        _decide(s, apps[3], "superseded", run)
+        for i, status in enumerate(("splitting", "splitting", "unmatched")):
+            s.add(
+                BankTransaction(
+                    txn_key=f"s{i}",
+                    booked_on=date(2024, 5, 2),
+                    payer_raw="カ）サンプル",
+                    payer_normalized="サンプル",
+                    deposit_yen=110_000,
+                    status=status,
+                )
+            )
+        withdrawn_id, superseded_id = apps[0].id, apps[3].id
+    finish_run(engine, run, status=RunStatus.SUCCEEDED)
+    r = collect(engine, run, now=NOW)
+    assert (r.payments.splitting, r.payments.unmatched) == (2, 1)
+    assert [a.application_id for a in r.withdrawn] == [withdrawn_id]
+    # not a decision on the merits: outside the decisions and the straight-through rate
+    assert r.decisions == {} and r.stp_rate is None
+    assert [a.application_id for a in r.superseded] == [superseded_id]
+    html = render_html(r, tz=get_settings().tz, generated_at=NOW)
+    assert "担当者が割り当て中の入金（累計）" in html
+    assert "前回の実行以降に記録した取下げ（1 件）" in html
+    assert f'href="/applications/{withdrawn_id}"' in html
+    assert "この実行で新しい申請書類に差し替えた申請（1 件）" in html
+    assert f'href="/applications/{superseded_id}"' in html
+    assert "superseded" not in html.replace("outcome-superseded", "")
+    markdown = render_markdown(r)
+    assert "| 入金（照合 / 未照合 / 割り当て中 / 不足） | 0 / 1 / 2 / 0 |" in markdown
+    assert "| 前回の実行以降に記録した取下げ | 1 |" in markdown
+    assert "| 新しい申請書類に差し替えた申請 | 1 |" in markdown
+    from pipeline.reports.model import counts_text
+
+    assert counts_text({"superseded": 1}) == "新しい申請書類に差し替えた申請 1"

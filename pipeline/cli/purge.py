@@ -15,7 +15,8 @@ def app(
     older_than: float = typer.Option(..., "--older-than", help="Years since the final decision."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only say what would be removed."),
 ) -> None:
-    """Remove scans and crops of applications approved or rejected more than YEARS ago.
+    """Remove scans and crops of applications finally decided (approved, rejected, withdrawn,
+    superseded) more than YEARS ago.
 
     The decision, findings, values and audit trail are kept.
     """

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
@@ -207,11 +207,17 @@ def finding_items(
 
 
 def paid_yen(session: Session, application_id: int) -> int:
+    """What the application has paid and keeps: counted parts less the parts refunded
+    (money on its way back must not count as paid in a letter)."""
+    signed = case(
+        (PaymentMatch.status == MatchStatus.REFUND.value, -PaymentMatch.amount_yen),
+        else_=PaymentMatch.amount_yen,
+    )
     return int(
         session.scalar(
-            select(func.coalesce(func.sum(PaymentMatch.amount_yen), 0)).where(
+            select(func.coalesce(func.sum(signed), 0)).where(
                 PaymentMatch.application_id == application_id,
-                PaymentMatch.status.in_(PAID_STATES),
+                PaymentMatch.status.in_([*PAID_STATES, MatchStatus.REFUND.value]),
             )
         )
         or 0

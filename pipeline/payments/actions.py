@@ -9,7 +9,8 @@ statements match by alias (not for company payers, who pay for many people).
 
 The manual: once an application is accepted (its fee received) the fee is not
 refunded, so ``mark_refund`` only returns money beyond the fee (a duplicate,
-an excess) or a deposit that pays no application.
+an excess) or a deposit that pays no application — and, for an application
+withdrawn before its fee was complete (never accepted), all it received.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.clock import business_date_of
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.payments.matching import classify_amount
@@ -31,9 +33,15 @@ from pipeline.payments.store import (
 )
 from pipeline.queue import close_if_open
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Application, BankTransaction, PayerAlias, PaymentMatch
+from pipeline.storage.models import (
+    Application,
+    BankTransaction,
+    Decision,
+    PayerAlias,
+    PaymentMatch,
+)
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import MatchOutcome, MatchStatus, TransactionStatus
+from pipeline.vocabulary import DecisionOutcome, MatchOutcome, MatchStatus, TransactionStatus
 
 
 def _transaction(session: Session, transaction_id: int, version: int) -> BankTransaction:
@@ -319,10 +327,52 @@ def refundable_yen(session: Session, txn: BankTransaction, fee_yen: int) -> dict
         out[None] = free
     for m in counted:
         assert m.application_id is not None
-        excess = _net_paid(session, m.application_id) - fee_yen
+        excess = refundable_for(session, m.application_id, fee_yen)
         if excess > 0:
             out[m.application_id] = min(excess, m.amount_yen)
     return out
+
+
+def refundable_for(session: Session, application_id: int, fee_yen: int) -> int:
+    """What the application has been paid beyond the fee the association keeps."""
+    return max(
+        0, _net_paid(session, application_id) - kept_fee_yen(session, application_id, fee_yen)
+    )
+
+
+def kept_fee_yen(session: Session, application_id: int, fee_yen: int) -> int:
+    """The fee kept: all of it (the manual: once the fee is received the application is
+    accepted, and an accepted fee is not refunded, withdrawn or not). A withdrawn
+    application keeps it only if the fee was in by the day it was withdrawn: otherwise
+    it was never accepted, and all it received, before or after, goes back."""
+    app = session.get(Application, application_id)
+    if app is None or app.decision != DecisionOutcome.WITHDRAWN.value:
+        return fee_yen
+    withdrawn = session.scalars(
+        select(Decision.created_at)
+        .where(
+            Decision.application_id == application_id,
+            Decision.is_current.is_(True),
+            Decision.outcome == DecisionOutcome.WITHDRAWN.value,
+        )
+        .order_by(Decision.id.desc())
+    ).first()
+    if withdrawn is None:
+        return fee_yen
+    withdrawn_on = business_date_of(withdrawn, get_settings())
+    paid_by_then = sum(
+        amount
+        for amount, booked_on in session.execute(
+            select(PaymentMatch.amount_yen, BankTransaction.booked_on)
+            .join(BankTransaction, BankTransaction.id == PaymentMatch.transaction_id)
+            .where(
+                PaymentMatch.application_id == application_id,
+                PaymentMatch.status.in_(list(COUNTED_STATES)),
+            )
+        )
+        if booked_on <= withdrawn_on
+    )
+    return fee_yen if paid_by_then >= fee_yen else 0
 
 
 def mark_refund(

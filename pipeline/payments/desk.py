@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from pipeline.payments.names import ParsedPayer, employer_key, name_key, parse_payer
@@ -201,15 +201,27 @@ def deposit_candidates(
     return score_candidates(txn.payer_raw, load_desk_applications(session), fee_yen)
 
 
-def desk_deposits(session: Session) -> list[BankTransaction]:
-    """Deposits waiting for a person, oldest first."""
-    return list(
-        session.scalars(
-            select(BankTransaction)
-            .where(BankTransaction.deposit_yen > 0, BankTransaction.status.in_(DESK_STATES))
-            .order_by(BankTransaction.booked_on, BankTransaction.id)
-        )
+def _waiting_deposits() -> ColumnElement[bool]:
+    return (BankTransaction.deposit_yen > 0) & BankTransaction.status.in_(DESK_STATES)
+
+
+def desk_deposits(
+    session: Session, *, offset: int = 0, limit: int | None = None
+) -> list[BankTransaction]:
+    """Deposits waiting for a person, oldest first (``limit`` of them from ``offset``)."""
+    stmt = (
+        select(BankTransaction)
+        .where(_waiting_deposits())
+        .order_by(BankTransaction.booked_on, BankTransaction.id)
+        .offset(offset)
+        .limit(limit)
     )
+    return list(session.scalars(stmt))
+
+
+def count_desk_deposits(session: Session) -> int:
+    stmt = select(func.count()).select_from(BankTransaction).where(_waiting_deposits())
+    return int(session.scalar(stmt) or 0)
 
 
 # --- search -------------------------------------------------------------------------------

@@ -29,11 +29,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
 from pipeline.payments.matching import MatchResult
-from pipeline.queue import close_if_open, find_open, open_or_update
+from pipeline.queue import NO_FEE_DECISIONS, close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
 from pipeline.storage.models import Application, BankTransaction, PaymentMatch, ReviewItem
 from pipeline.vocabulary import (
-    DecisionOutcome,
     ExceptionStatus,
     MatchStatus,
     PaymentOutcome,
@@ -117,7 +116,8 @@ def _txn_item(result: MatchResult, today: date, settings: Settings) -> _Want | N
 def _app_item(app: Application, status: str, paid: int, today: date, s: Settings) -> _Want | None:
     fee = s.fee_yen
     details = {"paid_yen": paid, "fee_yen": fee, "payment_status": status}
-    if status == PaymentOutcome.UNDERPAID.value:
+    asks_fee = app.decision not in NO_FEE_DECISIONS  # no certification, or none any more
+    if status == PaymentOutcome.UNDERPAID.value and asks_fee:
         title = (
             f"認定審査手数料が不足しています（入金 {paid:,}円／{fee:,}円、不足 {fee - paid:,}円）"
         )
@@ -128,9 +128,7 @@ def _app_item(app: Application, status: str, paid: int, today: date, s: Settings
     if status == PaymentOutcome.DUPLICATE.value:
         title = f"認定審査手数料が二重に入金されています（入金 {paid:,}円）：返金の要否を確認"
         return _Want("payment_duplicate", title, details, application_id=app.id)
-    if status == PaymentOutcome.UNPAID.value:
-        if app.decision == DecisionOutcome.NOT_REQUIRED.value:
-            return None  # no certification, so no fee to ask for
+    if status == PaymentOutcome.UNPAID.value and asks_fee:
         received = app.effective_received_on
         if (today - received).days >= s.unpaid_wait_days:
             title = (

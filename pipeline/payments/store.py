@@ -53,6 +53,7 @@ from pipeline.storage.types import utcnow
 from pipeline.vocabulary import (
     COUNTED_MATCHES,
     OPEN_TRANSACTION_STATES,
+    DecisionOutcome,
     MatchOutcome,
     MatchStatus,
     PaymentOutcome,
@@ -159,11 +160,16 @@ def match_settings(settings: Settings) -> MatchSettings:
 
 
 def load_applications(session: Session) -> list[ApplicationRecord]:
-    """Every application with its kana from form A (applicants) and the register."""
+    """Every application (but superseded ones) with its kana from form A and the register."""
     stmt = (
         select(Application.id, Application.pass_number, Applicant.kana, RegistryEntry.kana)
         .outerjoin(Applicant, Applicant.id == Application.applicant_id)
         .outerjoin(RegistryEntry, RegistryEntry.pass_number == Application.pass_number)
+        # A superseded application's newer submission takes its payments (same pass number).
+        .where(
+            Application.decision.is_(None)
+            | (Application.decision != DecisionOutcome.SUPERSEDED.value)
+        )
         .order_by(Application.id)
     )
     return [

@@ -86,6 +86,10 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
         stats: dict[str, Any] = dict(run.stats or {})
         envelopes, quarantined = _envelopes(session, run_id)
         decided = _decisions(session, run_id)
+        # A supersession is the run's bookkeeping, not a decision on an application's merits:
+        # listed on its own, outside the decisions and the straight-through rate.
+        superseded = {a: o for a, o in decided.items() if o == DecisionOutcome.SUPERSEDED}
+        decided = {a: o for a, o in decided.items() if a not in superseded}
         blocked = _apps_with_open_items(session, list(decided))
         straight = sum(
             1 for app, outcome in decided.items() if outcome in STP_OUTCOMES and app not in blocked
@@ -146,6 +150,8 @@ def collect(engine: Engine, run_id: int, *, now: datetime | None = None) -> RunR
             nothing_new=is_nothing_new(activity),
             error=run.error,
             applications=_decided_applications(session, decided, blocked),
+            withdrawn=_withdrawn(session, run),
+            superseded=_decided_applications(session, superseded, set()),
         )
 
 
@@ -205,6 +211,30 @@ def _decided_applications(
             needs_person=app_id in blocked or decided[app_id] in waiting_for_manager,
         )
         for app_id, name, qualification in rows
+    ]
+
+
+def _withdrawn(session: Session, run: Run) -> list[DecidedApplication]:
+    """Applications staff recorded as withdrawn between the previous run's start and this
+    run's (the first run: everything before it)."""
+    previous = session.scalar(
+        select(func.max(Run.started_at)).where(Run.id < run.id, Run.started_at < run.started_at)
+    )
+    stmt = (
+        select(Application.id, Applicant.name, Application.qualification)
+        .join(Decision, Decision.application_id == Application.id)
+        .outerjoin(Applicant, Applicant.id == Application.applicant_id)
+        .where(
+            Decision.outcome == DecisionOutcome.WITHDRAWN.value,
+            Decision.created_at < run.started_at,
+        )
+        .order_by(Application.id)
+    )
+    if previous is not None:
+        stmt = stmt.where(Decision.created_at >= previous)
+    return [
+        DecidedApplication(app_id, name, qualification, DecisionOutcome.WITHDRAWN.value, False)
+        for app_id, name, qualification in session.execute(stmt)
     ]
 
 
@@ -273,12 +303,13 @@ def _payments(session: Session, run_id: int) -> Payments:
             PaymentMatch.run_id == run_id, PaymentMatch.status.in_(COUNTED_MATCHES)
         )
     )
-    unmatched = session.scalar(
-        select(func.count())
-        .select_from(BankTransaction)
-        .where(
-            BankTransaction.deposit_yen > 0, BankTransaction.status == TransactionStatus.UNMATCHED
+    unmatched, splitting = (
+        session.scalar(
+            select(func.count())
+            .select_from(BankTransaction)
+            .where(BankTransaction.deposit_yen > 0, BankTransaction.status == status.value)
         )
+        for status in (TransactionStatus.UNMATCHED, TransactionStatus.SPLITTING)
     )
     underpaid = session.scalar(
         select(func.count())
@@ -295,6 +326,7 @@ def _payments(session: Session, run_id: int) -> Payments:
         unmatched=int(unmatched or 0),
         underpaid=int(underpaid or 0),
         statement_rows_new=int(rows_new or 0),
+        splitting=int(splitting or 0),
     )
 
 

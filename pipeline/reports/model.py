@@ -22,7 +22,19 @@ and rendered as HTML, JSON and markdown. Definitions of the figures:
 ``payments``
     ``matched``: payment matches created this run and accepted by a rule or
     confirmed; ``unmatched``: deposits still without an application (all
-    runs); ``underpaid``: applications whose fee is short (all runs).
+    runs); ``splitting``: deposits staff are placing part by part on the
+    payments desk (status ``splitting``, left alone by the run; all runs);
+    ``underpaid``: applications whose fee is short (all runs).
+
+``withdrawn``
+    Applications staff recorded as withdrawn (取下げ) since the previous run
+    started, up to this run's start (a withdrawal is a person's act, never the
+    run's: it is not among ``decisions``).
+
+``superseded``
+    Applications this run superseded (差し替え: a newer submission of the same
+    applicant and qualification replaced them). Not among ``decisions``, and
+    not in ``stp_rate``: no application was decided on its merits.
 
 ``ocr_confidence``
     Histogram of ``fields.confidence`` of the envelopes extracted this run, in
@@ -128,6 +140,7 @@ COUNT_JA: dict[str, str] = {
     "status_underpaid": "入金不足",
     "status_unpaid": "未入金",
     "statuses_changed": "入金状況の変わった申請",
+    "superseded": "新しい申請書類に差し替えた申請",
     "transactions_changed": "更新した入出金",
     "transactions_duplicate": "重複した入出金",
     "transactions_new": "新しい入出金",
@@ -198,6 +211,7 @@ class Payments:
     unmatched: int = 0
     underpaid: int = 0
     statement_rows_new: int = 0
+    splitting: int = 0
 
 
 @dataclass
@@ -261,6 +275,8 @@ class RunReport:
     error: str | None = None
     schema_version: int = SCHEMA_VERSION
     applications: list[DecidedApplication] = field(default_factory=list)
+    withdrawn: list[DecidedApplication] = field(default_factory=list)
+    superseded: list[DecidedApplication] = field(default_factory=list)
 
     def applications_by_decision(self) -> list[tuple[str, list[DecidedApplication]]]:
         """The decided applications grouped by outcome, in the order of the decisions table."""

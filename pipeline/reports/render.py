@@ -202,8 +202,11 @@ def render_markdown(report: RunReport) -> str:
         f"{'—' if report.stp_rate is None else f'{report.stp_rate * 100:.1f}%'} |",
         f"| 確認項目（新規 / 解消 / 残件） | {report.exceptions_opened} / "
         f"{report.exceptions_closed} / {report.exceptions_open} |",
-        f"| 入金（照合 / 未照合 / 不足） | {report.payments.matched} / "
-        f"{report.payments.unmatched} / {report.payments.underpaid} |",
+        f"| 入金（照合 / 未照合 / 割り当て中 / 不足） | {report.payments.matched} / "
+        f"{report.payments.unmatched} / {report.payments.splitting} / "
+        f"{report.payments.underpaid} |",
+        f"| 前回の実行以降に記録した取下げ | {len(report.withdrawn)} |",
+        f"| 新しい申請書類に差し替えた申請 | {len(report.superseded)} |",
         f"| 抜取り監査（今回 / 一致 / 覆り / 未確認） | {report.audit.sampled} / "
         f"{report.audit.agreed} / {report.audit.overturned} / {report.audit.pending} |",
         f"| 読取失敗の封筒 | {len(report.failed)} |",

@@ -14,7 +14,7 @@ Every action:
 
 Approve and reject re-run the rules *first* and act on the fresh decision (a
 person can only approve what the rules find eligible, and only reject what they
-propose as ineligible). Applications already approved or rejected are final.
+propose as ineligible). Applications approved, rejected, withdrawn or superseded are final.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ from pipeline.storage.models import (
     User,
 )
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import FINAL_DECISIONS
+
+__all__ = ["FINAL_DECISIONS"]  # the screens import it from here
 
 TYPED_EXAMPLES_JA = {
     "date": "（例: 2024-06-01、20240601、2024/6/1、令和6年6月1日、R6.6.1）",
@@ -57,7 +60,6 @@ TYPED_EXAMPLES_JA = {
     "yearmonth_or_present": "（例: 2019-04、2019年4月、H31.4、現在）",
 }
 
-FINAL_DECISIONS = (DecisionOutcome.APPROVED.value, DecisionOutcome.REJECTED.value)
 BOOLEAN_KINDS = ("checkbox", "signature", "seal")
 DOCUMENTS_JA = {
     "R": "合格証明書（試験結果レポート）のコピー",

@@ -5,10 +5,13 @@ application the rules find eligible can be approved, only one they propose as
 ineligible can be rejected, and a rejection needs a reason. A form older than
 the application's last change is refused with what changed. Once the decision
 is final, the application's checking items close themselves (as moot).
+Staff (not only managers) record a withdrawal (取下げ) the applicant sent, with
+the reason, whatever the decision was.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -17,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from pipeline.clock import business_today
 from pipeline.errors import ConkenError
+from pipeline.payments.actions import refundable_for
+from pipeline.payments.desk import net_paid_by_application
 from pipeline.queue import OPEN_STATES
 from pipeline.review.actions import (
     ActionRefusedError,
@@ -32,6 +37,7 @@ from pipeline.review.stale import application_changes_since
 from pipeline.rules import store as rules_store
 from pipeline.rules.explain import TraceView, load_trace
 from pipeline.storage.models import Applicant, Application, ReviewItem
+from pipeline.supersede import Links, links
 from pipeline.vocabulary import DecisionOutcome, FindingOutcome
 
 WAITING = (DecisionOutcome.ELIGIBLE.value, DecisionOutcome.INELIGIBLE_PROPOSED.value)
@@ -64,46 +70,89 @@ def _refuse_unless(application: Application, wanted: DecisionOutcome, verb: str)
         )
 
 
+def _decide(
+    ctx: Context,
+    application_id: int,
+    form: tuple[int, datetime, str | None],
+    wanted: DecisionOutcome,
+    verb: str,
+    act: Callable[[Application, str | None], str],
+) -> Outcome:
+    """Check the form is fresh, re-run the rules, refuse unless they find ``wanted``, then
+    ``act`` (which returns the message); the outcome says the decision before → after.
+    A rejection needs a reason; an approval may have one."""
+    version, loaded_at, reason = form
+    application = _application(ctx, application_id)
+    _fresh(ctx, application, version, loaded_at)
+    why = _reason(reason, required=wanted == DecisionOutcome.INELIGIBLE_PROPOSED)
+    outcome = rerun(ctx, {application.id}, Outcome(""))
+    _refuse_unless(application, wanted, verb)
+    outcome.message_ja = act(application, why)
+    before = outcome.decisions.get(application.id, (None, None))[0]
+    outcome.decisions[application.id] = (before, application.decision)
+    return outcome
+
+
 def approve_application(
     ctx: Context, application_id: int, version: int, loaded_at: datetime, reason: str | None
 ) -> Outcome:
-    application = _application(ctx, application_id)
-    _fresh(ctx, application, version, loaded_at)
-    why = _reason(reason, required=False)
-    outcome = rerun(ctx, {application.id}, Outcome(""))
-    _refuse_unless(application, DecisionOutcome.ELIGIBLE, "承認")
-    try:
-        rules_store.approve(
-            ctx.session,
-            application.id,
-            actor=ctx.actor,
-            on=ctx.today or business_today(ctx.settings),
-            number_format=ctx.settings.certificate_number_format,
-            reason=why,
+    def act(application: Application, why: str | None) -> str:
+        try:
+            rules_store.approve(
+                ctx.session,
+                application.id,
+                actor=ctx.actor,
+                on=ctx.today or business_today(ctx.settings),
+                number_format=ctx.settings.certificate_number_format,
+                reason=why,
+            )
+        except ConkenError as e:
+            raise ActionRefusedError(f"承認できませんでした: {e.message}") from e
+        return (
+            f"申請 #{application.id} を承認しました。"
+            f"認定番号は {application.certificate_number} です。"
         )
-    except ConkenError as e:
-        raise ActionRefusedError(f"承認できませんでした: {e.message}") from e
-    before = outcome.decisions.get(application.id, (None, None))[0]
-    outcome.decisions[application.id] = (before, application.decision)
-    outcome.message_ja = (
-        f"申請 #{application.id} を承認しました。認定番号は {application.certificate_number} です。"
-    )
-    return outcome
+
+    form = (version, loaded_at, reason)
+    return _decide(ctx, application_id, form, DecisionOutcome.ELIGIBLE, "承認", act)
 
 
 def reject_application(
     ctx: Context, application_id: int, version: int, loaded_at: datetime, reason: str | None
 ) -> Outcome:
+    def act(application: Application, why: str | None) -> str:
+        assert why is not None  # required
+        rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
+        return f"申請 #{application.id} を却下しました。"
+
+    form = (version, loaded_at, reason)
+    return _decide(ctx, application_id, form, DecisionOutcome.INELIGIBLE_PROPOSED, "却下", act)
+
+
+def withdraw_application(
+    ctx: Context, application_id: int, version: int, loaded_at: datetime, reason: str | None
+) -> Outcome:
+    """Record that the applicant withdrew (staff, from a letter or a call), whatever the
+    decision: final, its checking items moot, and what becomes of the fee in words."""
     application = _application(ctx, application_id)
     _fresh(ctx, application, version, loaded_at)
     why = _reason(reason, required=True)
     assert why is not None
-    outcome = rerun(ctx, {application.id}, Outcome(""))
-    _refuse_unless(application, DecisionOutcome.INELIGIBLE_PROPOSED, "却下")
-    rules_store.reject(ctx.session, application.id, actor=ctx.actor, reason=why)
-    before = outcome.decisions.get(application.id, (None, None))[0]
+    before = application.decision
+    rules_store.withdraw(ctx.session, application.id, actor=ctx.actor, reason=why)
+    fee_yen = ctx.settings.fee_yen
+    refundable = refundable_for(ctx.session, application.id, fee_yen)
+    paid = net_paid_by_application(ctx.session, [application.id]).get(application.id, 0)
+    fee = (
+        f"返金できる入金が {refundable:,}円 あります。入金窓口の「返金の確認が必要な入金」から"
+        "返金を記録してください。"
+        if refundable
+        else "受理した申請の手数料は、取下げでも返金しません（申請要項）。"
+        if paid >= fee_yen
+        else ""
+    )
+    outcome = Outcome(f"申請 #{application.id} を取下げとして記録しました。{fee}")
     outcome.decisions[application.id] = (before, application.decision)
-    outcome.message_ja = f"申請 #{application.id} を却下しました。"
     return outcome
 
 
@@ -168,3 +217,23 @@ def inbox(session: Session) -> list[InboxRow]:
             )
         )
     return rows
+
+
+@dataclass
+class FinalNote:
+    """What the application's screen says about a withdrawal or a replacement."""
+
+    links: Links
+    withdrawn_reason: str | None = None
+    withdrawn_at: datetime | None = None
+
+
+def final_note(session: Session, application: Application) -> FinalNote:
+    """The links to the submission that replaced this one (or that it replaced), and the
+    reason the applicant withdrew, for the application's screen."""
+    note = FinalNote(links(session, application.id))
+    if application.decision == DecisionOutcome.WITHDRAWN.value:
+        current = rules_store.current_decision(session, application.id)
+        if current is not None:
+            note.withdrawn_reason, note.withdrawn_at = current.reason, current.created_at
+    return note

@@ -15,12 +15,14 @@ from pipeline.payments.allocation import remaining_yen
 from pipeline.payments.desk import (
     DeskApplication,
     ScoredCandidate,
+    count_desk_deposits,
     desk_deposits,
     load_desk_applications,
     score_candidates,
     search_applications,
 )
 from pipeline.payments.notices import ASKING_LETTER
+from pipeline.payments.refunds import refund_list
 from pipeline.review.stale import describe_all
 from pipeline.storage.models import (
     Application,
@@ -32,6 +34,7 @@ from pipeline.storage.models import (
 from pipeline.vocabulary import (
     COUNTED_MATCHES,
     FINAL_DECISIONS,
+    DecisionOutcome,
     MatchOutcome,
     MatchStatus,
     PaymentOutcome,
@@ -52,6 +55,8 @@ PART_STATE_JA = {
     MatchStatus.CONFIRMED.value: "担当者が割り当て",
     MatchStatus.REFUND.value: "返金",
 }
+#: Deposits a desk page shows (and scores): scoring is per deposit against every application.
+DESK_PAGE_SIZE = 50
 REFUND_STATUSES = (PaymentOutcome.DUPLICATE.value, PaymentOutcome.OVERPAID.value)
 #: The deposits that made an application duplicate or overpaid: the ones to refund from.
 EXCESS_OUTCOMES = (MatchOutcome.DUPLICATE.value, MatchOutcome.OVERPAID.value)
@@ -84,9 +89,13 @@ class AskRow:
 
 @dataclass
 class DeskView:
-    deposits: list[DepositRow]
+    deposits: list[DepositRow]  # the page shown
     refunds: list[DepositRow]
     asks: list[AskRow]
+    page: int = 1
+    pages: int = 1
+    total_deposits: int = 0
+    refunds_open: int = 0  # marked for refund, not yet paid back
 
 
 @dataclass
@@ -126,25 +135,42 @@ def _state(txn: BankTransaction) -> str:
     return DEPOSIT_STATE_JA.get(txn.status, "確認中")
 
 
-def load_desk(session: Session, fee_yen: int, today: date) -> DeskView:
+def load_desk(session: Session, fee_yen: int, today: date, page: int = 1) -> DeskView:
+    """The desk: one page of deposits to place (only those are scored), the refunds to
+    decide and the applications waiting for their fee."""
     apps = load_desk_applications(session)
+    total = count_desk_deposits(session)
+    pages = max(1, -(-total // DESK_PAGE_SIZE))
+    page = min(max(1, page), pages)
     deposits = []
-    for txn in desk_deposits(session):
+    for txn in desk_deposits(session, offset=(page - 1) * DESK_PAGE_SIZE, limit=DESK_PAGE_SIZE):
         found = score_candidates(txn.payer_raw, apps, fee_yen)
         best = found[0] if found else None
         row = DepositRow(txn, remaining_yen(session, txn), _state(txn), best, 0, len(found))
         deposits.append(row)
-    return DeskView(deposits, _refund_rows(session, apps, fee_yen), _ask_rows(session, apps, today))
+    return DeskView(
+        deposits,
+        _refund_rows(session, apps, fee_yen),
+        _ask_rows(session, apps, today),
+        page=page,
+        pages=pages,
+        total_deposits=total,
+        refunds_open=len(refund_list(session, "open")),
+    )
 
 
 def _refund_rows(session: Session, apps: list[DeskApplication], fee_yen: int) -> list[DepositRow]:
-    ids = [a.id for a in apps if a.payment_status in REFUND_STATUSES]
-    if not ids:
+    """Deposits with money to give back: beyond a fee (二重入金・過入金), or paid to an
+    application withdrawn before its fee was complete."""
+    excess_ids = [a.id for a in apps if a.payment_status in REFUND_STATUSES]
+    withdrawn_ids = [a.id for a in apps if a.decision == DecisionOutcome.WITHDRAWN.value]
+    if not excess_ids and not withdrawn_ids:
         return []
+    counted = PaymentMatch.status.in_(list(COUNTED_MATCHES))
     excess = select(PaymentMatch.transaction_id).where(
-        PaymentMatch.application_id.in_(ids),
-        PaymentMatch.status.in_(list(COUNTED_MATCHES)),
-        PaymentMatch.outcome.in_(EXCESS_OUTCOMES),
+        counted,
+        (PaymentMatch.application_id.in_(excess_ids) & PaymentMatch.outcome.in_(EXCESS_OUTCOMES))
+        | PaymentMatch.application_id.in_(withdrawn_ids),
     )
     txns = session.scalars(
         select(BankTransaction)

@@ -105,6 +105,8 @@ KEY_JA = {
     "criterion": "判断した基準",
     "ruling": "判断",
     "judged": "判断した事実",
+    "paid_on": "返金日",
+    "note": "メモ",
 }
 ENTITY_JA = {
     "exception": "確認項目",

@@ -23,6 +23,7 @@ from pipeline.review.auth import ROLE_JA, has_role
 from pipeline.review.sessions import SessionState, SessionStore
 from pipeline.storage.models import Role, User
 from pipeline.storage.types import utcnow
+from pipeline.vocabulary import FINAL_DECISIONS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -60,6 +61,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         PAGE_KIND_JA=labels.PAGE_KIND_JA,
         RUN_STATUS_JA=labels.RUN_STATUS_JA,
         ROLE_JA=ROLE_JA,
+        FINAL_DECISIONS=[str(d) for d in FINAL_DECISIONS],
     )
     return Jinja2Templates(env=env)
 

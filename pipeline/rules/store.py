@@ -11,6 +11,9 @@
   decision: nothing is rejected without one.
 * :func:`record_ruling` keeps a person's 認める / 認めない on a finding only a person
   can judge (``rulings.py``); the next evaluation reads it.
+* :func:`withdraw` records that the applicant withdrew (staff, with the reason);
+  :func:`supersede` that a newer submission replaced the application (the run).
+  Both are final, like approved and rejected, whatever the decision was.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, Decision, RuleFinding, RuleRuling
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import DecisionOutcome
+from pipeline.vocabulary import FINAL_DECISIONS, DecisionOutcome
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,13 @@ def current_decision(session: Session, application_id: int) -> Decision | None:
 
 
 def _make_current(
-    session: Session, application: Application, decision: Decision, *, actor: str, action: str
+    session: Session,
+    application: Application,
+    decision: Decision,
+    *,
+    actor: str,
+    action: str,
+    moot_reason: str | None = None,
 ) -> None:
     application_id = application.id
     previous = current_decision(session, application_id)
@@ -87,7 +96,14 @@ def _make_current(
         reason=decision.reason,
         run_id=decision.run_id,
     )
-    close_moot(session, application.id, decision.outcome, actor=actor, run_id=decision.run_id)
+    close_moot(
+        session,
+        application.id,
+        decision.outcome,
+        actor=actor,
+        run_id=decision.run_id,
+        reason=moot_reason,
+    )
 
 
 def save_evaluation(
@@ -203,6 +219,82 @@ def reject(session: Session, application_id: int, *, actor: str, reason: str) ->
         is_current=True,
     )
     _make_current(session, application, decision, actor=actor, action="decision.rejected")
+    return decision
+
+
+def _final_after(
+    session: Session,
+    application_id: int,
+    outcome: DecisionOutcome,
+    *,
+    actor: str,
+    reason: str,
+    run_id: int | None = None,
+) -> tuple[Application, Decision]:
+    """A new current decision ``outcome`` that ends the application, whatever it was;
+    refused when the application is already final (nothing is written)."""
+    application = get_application(session, application_id)
+    if application.decision in FINAL_DECISIONS:
+        raise ValidationError(
+            f"application {application_id} is already final ({application.decision})"
+        )
+    current = current_decision(session, application_id)
+    decision = Decision(
+        application_id=application.id,
+        # The findings stay those the application was last evaluated with (the trace).
+        evaluation_id=current.evaluation_id if current else None,
+        outcome=outcome.value,
+        ruleset_version=current.ruleset_version if current else "-",
+        decided_by=actor,
+        reason=reason,
+        is_current=True,
+        run_id=run_id,
+    )
+    return application, decision
+
+
+def withdraw(session: Session, application_id: int, *, actor: str, reason: str) -> Decision:
+    """Record that the applicant withdrew the application (a person, with the reason)."""
+    if not actor.startswith("user:"):
+        raise ValidationError("only a person (actor user:<id>) can record a withdrawal")
+    if not reason.strip():
+        raise ValidationError("a withdrawal needs a reason")
+    application, decision = _final_after(
+        session, application_id, DecisionOutcome.WITHDRAWN, actor=actor, reason=reason
+    )
+    moot = f"申請が取り下げられたため、確認は不要になりました（取下げの理由: {reason}）"
+    _make_current(
+        session, application, decision, actor=actor, action="decision.withdrawn", moot_reason=moot
+    )
+    return decision
+
+
+def supersede(
+    session: Session,
+    application_id: int,
+    newer_id: int,
+    *,
+    actor: str,
+    run_id: int | None = None,
+) -> Decision:
+    """Record that application ``newer_id`` (a newer submission) replaces this one."""
+    why = f"新しい申請書類（申請 #{newer_id}）に差し替え"
+    application, decision = _final_after(
+        session,
+        application_id,
+        DecisionOutcome.SUPERSEDED,
+        actor=actor,
+        reason=why,
+        run_id=run_id,
+    )
+    _make_current(
+        session,
+        application,
+        decision,
+        actor=actor,
+        action="decision.superseded",
+        moot_reason=f"{why}られたため、確認は不要になりました",
+    )
     return decision
 
 

@@ -26,6 +26,7 @@ from pipeline.review.app_queue import (
 from pipeline.review.application_view import load_screen
 from pipeline.review.labels import DECISION_JA, plain_reason
 from pipeline.review.listing import filter_choices
+from pipeline.review.manager import final_note
 from pipeline.review.routes.refusals import Refused, assignee_of, attempt
 from pipeline.review.screen_form import read_screen_form
 from pipeline.review.web import DB, CurrentUser, add_flash, is_local_path, render
@@ -97,6 +98,7 @@ def show_screen(
             "picked": picked or {},
             "stale": refused.stale if refused else None,
             "users": users,
+            "final_note": final_note(db, screen.application),
         },
         db=db,
         user=user,

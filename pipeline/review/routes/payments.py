@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -23,12 +23,20 @@ from pipeline.clock import business_today
 from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.payments.allocation import allocate, withdraw_part
 from pipeline.payments.notices import ask_for_payment
-from pipeline.payments.refunds import REFUND_REASONS, mark_for_refund, refund_csv, refund_list
+from pipeline.payments.refunds import (
+    REFUND_REASONS,
+    REFUND_STATES,
+    mark_for_refund,
+    mark_paid_back,
+    refund_csv,
+    refund_list,
+)
 from pipeline.review.actions import Context, Outcome, rerun
 from pipeline.review.labels import PAYMENT_STATUS_JA
 from pipeline.review.payments_view import load_deposit, load_desk
 from pipeline.review.web import DB, CurrentUser, add_flash, render
 from pipeline.storage.models import AuditEvent, BankTransaction, User
+from pipeline.text.dates import DateParseError, parse_date
 
 router = APIRouter(prefix="/payments")
 log = logging.getLogger(__name__)
@@ -51,9 +59,10 @@ def _yen(text: str) -> int | None:
 
 
 @router.get("")
-def desk_page(request: Request, *, user: CurrentUser, db: DB) -> Response:
+def desk_page(request: Request, *, page: str = "1", user: CurrentUser, db: DB) -> Response:
     settings = request.app.state.settings
-    view = load_desk(db, settings.fee_yen, business_today(settings))
+    number = int(page) if page.isdigit() and len(page) < 7 else 1  # a bad link: the first page
+    view = load_desk(db, settings.fee_yen, business_today(settings), number)
     return render(
         request, "payments_desk.html", {"v": view, "fee": settings.fee_yen}, db=db, user=user
     )
@@ -184,6 +193,35 @@ async def allocate_parts(request: Request, *, txn_id: int, user: CurrentUser, db
     return _deposit_action(request, db, user, txn_id, act, query)
 
 
+def _with_reason(
+    request: Request,
+    db: Session,
+    user: User,
+    txn_id: int,
+    form: tuple[str, str],
+    missing_ja: str,
+    act: Callable[[Context, dict[str, Any]], tuple[set[int], str]],
+) -> Response:
+    """An action on a deposit that needs a reason: ``form`` is (txn_version, reason);
+    without a reason the page comes back with ``missing_ja`` and nothing is saved.
+    ``act`` gets the keywords every payments action takes (actor, version, reason)."""
+    version = _version(form[0])
+    why = form[1].strip()[:2000]
+    if not why:
+        return _show_deposit(request, db, user, txn_id, status_code=422, error=missing_ja)
+
+    def run(ctx: Context) -> tuple[set[int], str]:
+        common = {
+            "actor": ctx.actor,
+            "transaction_version": version,
+            "reason": why,
+            "settings": ctx.settings,
+        }
+        return act(ctx, common)
+
+    return _deposit_action(request, db, user, txn_id, run)
+
+
 @router.post("/deposits/{txn_id}/parts/{match_id}/withdraw")
 def withdraw(
     request: Request,
@@ -195,25 +233,13 @@ def withdraw(
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    version = _version(txn_version)
-    why = reason.strip()[:2000]
-    if not why:
-        return _show_deposit(
-            request, db, user, txn_id, status_code=422, error="取り消す理由を入力してください。"
-        )
+    def act(ctx: Context, common: dict[str, Any]) -> tuple[set[int], str]:
+        result = withdraw_part(ctx.session, match_id, **common)
+        left = result.remaining_yen
+        return result.touched, f"割り当てを取り消しました。残りは {left:,}円 です。"
 
-    def act(ctx: Context) -> tuple[set[int], str]:
-        result = withdraw_part(
-            ctx.session,
-            match_id,
-            actor=ctx.actor,
-            transaction_version=version,
-            reason=why,
-            settings=ctx.settings,
-        )
-        return result.touched, f"割り当てを取り消しました。残りは {result.remaining_yen:,}円 です。"
-
-    return _deposit_action(request, db, user, txn_id, act)
+    missing = "取り消す理由を入力してください。"
+    return _with_reason(request, db, user, txn_id, (txn_version, reason), missing, act)
 
 
 @router.post("/deposits/{txn_id}/refund")
@@ -227,31 +253,20 @@ def refund(
     user: CurrentUser,
     db: DB,
 ) -> Response:
-    version = _version(txn_version)
-    why = reason.strip()[:2000]
-    if not why:
-        return _show_deposit(
-            request, db, user, txn_id, status_code=422, error="返金の理由を選んでください。"
-        )
-
-    def act(ctx: Context) -> tuple[set[int], str]:
-        done = mark_for_refund(
-            ctx.session,
-            txn_id,
-            actor=ctx.actor,
-            transaction_version=version,
-            reason=why,
-            settings=ctx.settings,
-            dated=business_today(ctx.settings),
-            with_letter=bool(letter),
-        )
+    def act(ctx: Context, common: dict[str, Any]) -> tuple[set[int], str]:
+        today = business_today(ctx.settings)
+        done = mark_for_refund(ctx.session, txn_id, dated=today, with_letter=bool(letter), **common)
         total = sum(p.amount_yen for p in done.parts)
-        text = f"{total:,}円 を返金一覧に載せました。"
+        text = (
+            f"{total:,}円 を返金一覧に載せました。"
+            "返金したら、返金一覧で「返金済み」を記録してください。"
+        )
         if done.letters:
             text += "返金のお知らせを作成しました（「通知文」から印刷して郵送してください）。"
         return done.touched, text
 
-    return _deposit_action(request, db, user, txn_id, act)
+    missing = "返金の理由を選んでください。"
+    return _with_reason(request, db, user, txn_id, (txn_version, reason), missing, act)
 
 
 @router.post("/applications/{app_id}/ask")
@@ -279,14 +294,61 @@ def _asked(kind: str, app_id: int) -> str:
 
 
 @router.get("/refunds")
-def refunds_page(request: Request, *, user: CurrentUser, db: DB) -> Response:
-    return render(
-        request,
-        "payments_refunds.html",
-        {"rows": refund_list(db), "people": _people(db)},
-        db=db,
-        user=user,
-    )
+def refunds_page(request: Request, *, state: str = "all", user: CurrentUser, db: DB) -> Response:
+    state = state if state in REFUND_STATES else "all"
+    every = refund_list(db)
+    counts = {
+        key: len(refund_list(db, key)) if key != "all" else len(every) for key in REFUND_STATES
+    }
+    context = {
+        "rows": [r for r in every if state in ("all", r.state)],
+        "people": _people(db),
+        "state": state,
+        "states": REFUND_STATES,
+        "counts": counts,
+        "today": business_today(request.app.state.settings).isoformat(),
+    }
+    return render(request, "payments_refunds.html", context, db=db, user=user)
+
+
+@router.post("/refunds/{match_id}/paid")
+def refund_paid(
+    request: Request,
+    *,
+    match_id: int,
+    paid_on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    user: CurrentUser,
+    db: DB,
+) -> Response:
+    """Record that a refund was sent back (the day, an optional note); audited."""
+    back = "/payments/refunds?state=open"
+    today = business_today(request.app.state.settings)
+    try:
+        day = parse_date(unicodedata.normalize("NFKC", paid_on).strip())
+    except DateParseError:
+        add_flash(
+            request,
+            db,
+            f"返金日「{paid_on}」を日付として読めません。保存していません"
+            "（例: 2024-06-01、2024/6/1、令和6年6月1日）。",
+            kind="error",
+        )
+        db.commit()
+        return RedirectResponse(back, status_code=303)
+    try:
+        row = mark_paid_back(
+            db, match_id, actor=f"user:{user.id}", paid_on=day, note=note.strip()[:500], today=today
+        )
+    except ValidationError as e:
+        db.rollback()
+        add_flash(request, db, f"{e.message}保存していません。", kind="error")
+        db.commit()
+        return RedirectResponse(back, status_code=303)
+    db.commit()
+    add_flash(request, db, f"{row.amount_yen:,}円 を {day:%Y/%m/%d} に返金済みとして記録しました。")
+    db.commit()
+    return RedirectResponse(back, status_code=303)
 
 
 @router.get("/refunds.csv")
