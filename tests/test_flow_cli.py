@@ -129,18 +129,20 @@ def test_flows_disable_analytics_before_prefect() -> None:
         "import os, sys; import flows; "
         "assert 'prefect' not in sys.modules; "
         "print(os.environ['PREFECT_SERVER_ANALYTICS_ENABLED'], os.environ['DO_NOT_TRACK'], "
-        "os.environ['OMP_THREAD_LIMIT'])"
+        "os.environ['OMP_THREAD_LIMIT'], os.environ['PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS'])"
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PREFECT_SERVER_ANALYTICS_ENABLED", "DO_NOT_TRACK", "OMP_THREAD_LIMIT")
-    }
+    ours = (
+        "PREFECT_SERVER_ANALYTICS_ENABLED",
+        "DO_NOT_TRACK",
+        "OMP_THREAD_LIMIT",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ours}
     env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
-    assert out.stdout.split() == ["false", "1", "1"]
+    assert out.stdout.split() == ["false", "1", "1", "120"]
 
 
 def test_pipeline_never_imports_prefect() -> None:
