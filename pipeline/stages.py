@@ -369,7 +369,8 @@ def decide_applications(
     with session_scope(engine) as session:
         # A newer submission replaces an older one before either is decided.
         replaced = supersede_earlier(session, settings, run_id=run_id, actor=run_actor(run_id))
-        result.add("superseded", len(replaced))
+        if replaced:  # a count of none would say a re-run changed something
+            result.add("superseded", len(replaced))
         result.details.extend({"superseded": old, "by": new} for old, new in replaced)
     with session_scope(engine) as session:
         ids = list(
