@@ -17,6 +17,12 @@ the two and are left out or rewritten here, each for a stated reason:
 * timestamps of when a row was written (``created_at``, ``at``, ...): wall
   clock. Business times derived from inputs (``received_at`` from the file's
   mtime, ``booked_on``) are kept;
+* ids inside audit payloads (``decision_id``, the ``dedupe_key`` of an opened item):
+  surrogate ids too; with two workers the envelopes' OCR finishes in either order,
+  so which envelope's fields and decision get the lower ids is a race — a decision
+  is named by its application and its place among that application's decisions;
+* the 申請番号 column of a letter list: an application's id, which follows the
+  same race — it is replaced by the application's natural key;
 * ``evaluation_id``: a random UUID per rules evaluation, links findings to
   their decision — replaced by a check that each decision's findings exist;
 * the ``runs`` and ``run_locks`` tables: a killed run is one more row by
@@ -70,6 +76,7 @@ FOREIGN = {
     "transaction_id": "bank_transactions",
     "import_id": "statement_imports",
     "assignee_id": "users",
+    "decision_id": "decisions",
 }
 ENTITY_TABLE = {
     "envelope": "envelopes",
@@ -118,6 +125,13 @@ def _natural_keys(rows: Rows) -> dict[str, dict[int, str]]:
     add("letters", lambda r: f"{ref('applications', r['application_id'])}:{r['kind']}")
     add("exceptions", lambda r: f"{r['kind']}:{re.sub(r'[0-9]+', '#', r['dedupe_key'])}")
     add("users", lambda r: r["username"])
+    seen: dict[int, int] = {}
+    decisions: dict[int, str] = {}
+    for r in sorted(rows.get("decisions", []), key=lambda r: r["id"]):
+        seen[r["application_id"]] = seen.get(r["application_id"], 0) + 1
+        app = ref("applications", r["application_id"])
+        decisions[r["id"]] = f"{app}:decision{seen[r['application_id']]}"
+    keys["decisions"] = decisions
     return keys
 
 
@@ -130,6 +144,8 @@ def _normalise(value: Any, key: str | None, keys: dict[str, dict[int, str]]) -> 
         }
     if isinstance(value, list):
         return [_normalise(v, key, keys) for v in value]
+    if key == "dedupe_key" and isinstance(value, str):
+        return re.sub(r"[0-9]+", "#", value)
     if key in FOREIGN and isinstance(value, int):
         return keys[FOREIGN[key]].get(value, f"missing:{FOREIGN[key]}")
     if isinstance(value, str):
@@ -191,13 +207,23 @@ def file_tree(root: Path, *folders: str) -> dict[str, str]:
     return out
 
 
-def listed_outputs(root: Path) -> list[str]:
-    """Data rows of every run's letter and certificate lists, together, sorted."""
+def application_keys(engine: Engine) -> dict[str, str]:
+    """Application id (as a list prints it) -> the application's natural key."""
+    keys = _natural_keys(read_tables(engine))["applications"]
+    return {str(app_id): key for app_id, key in keys.items()}
+
+
+def listed_outputs(root: Path, applications: dict[str, str]) -> list[str]:
+    """Data rows of every run's letter and certificate lists, together, sorted; a letter
+    list's 申請番号 (its first column) is given as the application's natural key."""
     rows: list[str] = []
     for path in sorted((root / "outputs").glob("run-*/*.csv")):
         if path.name.endswith("-cp932.csv"):
             continue  # the same rows as the UTF-8 file
         reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))
         next(reader, None)
-        rows.extend(f"{path.name}:{json.dumps(r, ensure_ascii=False)}" for r in reader)
+        for row in reader:
+            if path.name.startswith("letters") and row:
+                row = [applications.get(row[0], f"missing:{row[0]}"), *row[1:]]
+            rows.append(f"{path.name}:{json.dumps(row, ensure_ascii=False)}")
     return sorted(rows)

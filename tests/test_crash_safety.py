@@ -41,7 +41,7 @@ from pipeline.config import PROJECT_ROOT, Settings
 from pipeline.sample_inbox import SAMPLE_DIR, prepare_sample
 from pipeline.storage import db
 from pipeline.storage.models import Run, RunLock
-from tests.crash_support import database_dump, file_tree, listed_outputs
+from tests.crash_support import application_keys, database_dump, file_tree, listed_outputs
 from tests.helpers.sample import page_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.ocr]
@@ -149,10 +149,11 @@ def _run(root: Path, api_url: str, kill_at: str | None = None) -> None:
 def _outcome(root: Path) -> Outcome:
     engine = db.make_engine(f"sqlite:///{root / 'conken.db'}")
     try:
-        dump = database_dump(engine)
+        dump, applications = database_dump(engine), application_keys(engine)
     finally:
         engine.dispose()
-    return Outcome(dump, file_tree(root, *COMPARED_FOLDERS), listed_outputs(root))
+    outputs = listed_outputs(root, applications)
+    return Outcome(dump, file_tree(root, *COMPARED_FOLDERS), outputs)
 
 
 def _difference(got: list[Any], want: list[Any]) -> dict[str, list[Any]]:
