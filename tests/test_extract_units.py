@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.extract.crops import remove_rulings
+from pipeline.extract.crops import clean_text_crop, remove_rulings
 from pipeline.extract.identify import PageKind, identify_page, layout_of
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
@@ -193,3 +193,50 @@ def test_a_glyph_touching_the_crops_edge_keeps_its_strokes() -> None:
     cleaned, removed = remove_rulings(ink, 300)
     assert cleaned[0:45, 60:65].all() and cleaned[60:110, 400:404].all()
     assert not cleaned[:, 300:303].any() and removed >= 1
+
+
+def test_a_voiced_mark_typed_at_the_top_edge_is_no_ruling_stub() -> None:
+    """ジ typed at the very top of its box: its voiced mark touches the crop's edge and is
+    thin, but no longer than it is tall — a stub the crop cut off a ruling is a sliver."""
+    ink = np.zeros((113, 515), np.uint8)
+    ink[20:60, 100:104] = 255  # the glyph's body
+    for step in range(7):  # two short diagonal strokes from the top edge
+        ink[step, 110 + step] = ink[step, 118 + step] = 255
+    ink[0:2, 200:260] = 255  # a ruling's sliver along the top edge
+    cleaned, _ = remove_rulings(ink, 300)
+    assert cleaned[0:7, 110:125].sum() == ink[0:7, 110:125].sum()
+    assert not cleaned[0:2, 200:260].any()
+
+
+def test_a_streak_through_a_glyph_takes_the_streak_and_leaves_the_glyph() -> None:
+    """A fax streak across the crop touching コ: one piece, long and thin for its length,
+    but a glyph hangs on it — only the streak goes."""
+    ink = np.zeros((113, 515), np.uint8)
+    for x in range(515):  # the streak, the crop's whole width, a pixel down every 40
+        ink[50 + x // 40 : 53 + x // 40, x] = 255
+    ink[35:39, 200:240] = 255  # コ: top, right side, bottom
+    ink[35:80, 236:240] = 255
+    ink[76:80, 200:240] = 255
+    cleaned, _ = remove_rulings(ink, 300)
+    assert not cleaned[:, 0:190].any() and not cleaned[:, 250:].any()
+    assert cleaned[35:39, 200:240].all() and cleaned[76:80, 200:240].all()
+    assert cleaned[40:52, 236:240].all() and cleaned[62:76, 236:240].all()
+
+
+def test_a_ruling_bent_by_a_fold_still_goes_whole() -> None:
+    ink = np.zeros((113, 515), np.uint8)
+    for x in range(40, 480):  # drifts 9 px (0.8 mm) over 37 mm
+        ink[50 + x // 50 : 52 + x // 50, x] = 255
+    cleaned, _ = remove_rulings(ink, 300)
+    assert not cleaned.any()
+
+
+def test_a_lone_speck_goes_and_a_full_stop_stays() -> None:
+    gray = np.full((113, 515), 255, np.uint8)
+    gray[30:80, 100:106] = 0  # a glyph
+    gray[74:80, 112:118] = 0  # a full stop beside it
+    gray[30:80, 124:130] = 0  # the next glyph
+    gray[20:25, 400:405] = 0  # a speck of toner, far from any ink
+    crop = clean_text_crop(gray, 300, pad=0)
+    assert (crop.image[74:80, 112:118] == 0).all()
+    assert (crop.image[20:25, 400:405] == 255).all()

@@ -110,32 +110,69 @@ def remove_rulings(ink: np.ndarray, dpi: float, *, bent: bool = True) -> tuple[n
 # long and, for its length, this thin; no glyph is (a long vowel ー at 14 pt is 5 mm).
 RULING_MIN_MM = 6.0
 RULING_MAX_THICKNESS_MM = 0.55
+# ...and narrow across: a fold bends a ruling by a millimetre or so over its length.
+# A long piece wider than this is a ruling or streak with glyphs hanging on it (a fax
+# streak through コ): only its straight runs go, and the glyphs stay.
+RULING_MAX_ACROSS_MM = 1.5
+RULING_ACROSS_SHARE = 0.12
+STRAIGHT_RUN_MM = 4.0  # a straight run this long, in a piece glyphs hang on, is the ruling
 
 
 EDGE_MM = 0.3  # a ruling's stub lies this close to the crop's edge; typed text keeps clear
 STUB_HEIGHT_SHARE = 0.6  # a vertical ruling's stub spans most of the crop's height
+# A stub the crop cut off a ruling is a sliver along the edge; a voiced mark typed at
+# the box's very top touches the edge too, but is no longer than it is tall.
+STUB_MIN_ELONGATION = 3.0
 
 
 def _thin_long_pieces(ink: np.ndarray, dpi: float) -> np.ndarray:
-    """The pixels of pieces of ink that are a ruling: long and thin anywhere (bent by a
-    fold or curl), or thin stubs the crop cut off a ruling — along the top or bottom
-    edge, or down a side edge over most of the crop's height (a typed 1 is shorter)."""
+    """The pixels of pieces of ink that are a ruling: long, thin and narrow anywhere (bent
+    by a fold or curl), or thin stubs the crop cut off a ruling — along the top or bottom
+    edge, or down a side edge over most of the crop's height (a typed 1 is shorter). Of a
+    long thin piece that is not narrow, only its straight runs."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if count <= 1:
         return np.zeros(ink.shape, dtype=bool)
     x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     length = np.maximum(w, h).astype(float)
+    across = np.minimum(w, h).astype(float)
     thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(length, 1.0)
     px_per_mm = dpi / MM_PER_INCH
     edge = EDGE_MM * px_per_mm
     rows, cols = ink.shape
     thin = thickness <= RULING_MAX_THICKNESS_MM * px_per_mm
-    along_top_or_bottom = (w >= h) & ((y <= edge) | (y + h >= rows - edge))
+    narrow = across <= np.minimum(RULING_MAX_ACROSS_MM * px_per_mm, RULING_ACROSS_SHARE * length)
+    long = length >= RULING_MIN_MM * px_per_mm
+    sliver = w >= STUB_MIN_ELONGATION * h
+    along_top_or_bottom = sliver & ((y <= edge) | (y + h >= rows - edge))
     down_a_side = (h > w) & ((x <= edge) | (x + w >= cols - edge)) & (h >= STUB_HEIGHT_SHARE * rows)
-    line = thin & ((length >= RULING_MIN_MM * px_per_mm) | along_top_or_bottom | down_a_side)
+    line = thin & ((long & narrow) | along_top_or_bottom | down_a_side)
     line[0] = False
-    return line[labels]
+    found = line[labels]
+    laden = thin & long & ~line
+    laden[0] = False
+    if laden.any():
+        found |= _straight_part(np.where(laden[labels], 255, 0).astype(np.uint8), dpi)
+    return found
+
+
+def _straight_part(pieces: np.ndarray, dpi: float) -> np.ndarray:
+    """The straight horizontal and vertical runs of ``pieces``, a pixel's slant allowed."""
+    run = max(3, mm_to_px(STRAIGHT_RUN_MM, dpi))
+    found = np.zeros(pieces.shape, dtype=bool)
+    for kernel, slack in (((run, 1), (3, 1)), ((1, run), (1, 3))):
+        # Grown a pixel across first, a line that steps by one pixel is still one run.
+        grown = cv2.dilate(pieces, np.ones(slack, np.uint8))
+        opened = cv2.morphologyEx(
+            grown,
+            cv2.MORPH_OPEN,
+            cv2.getStructuringElement(cv2.MORPH_RECT, kernel),
+            borderType=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        found |= (opened > 0) & (pieces > 0)
+    return found
 
 
 # In per-character cells every glyph is a digit of the field's size: a piece of
@@ -164,6 +201,7 @@ def clean_text_crop(
         kept = cv2.bitwise_and(found, cv2.bitwise_not(form))
     ink, removed = remove_rulings(kept, dpi)
     ink = _drop_specks(ink, min_area=max(4, mm_to_px(0.25, dpi) ** 2))
+    ink = _drop_lone_specks(ink, dpi)
     # Faint strokes never grow back into what was taken away as form or ruling.
     taken = cv2.subtract(found, ink)
     if form is not None and form.shape == found.shape:
@@ -269,6 +307,33 @@ def _drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
     keep = np.zeros(count, dtype=bool)
     keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= min_area
     return np.where(keep[labels], 255, 0).astype(np.uint8)
+
+
+# A speck of toner or dust this small, this far from any other ink, is no part of a
+# character: next to a glyph it was read as a voiced mark (アクシス as アクジス).
+# A full stop or a voiced mark sits within a character's pitch of its neighbours.
+SPECK_MAX_MM = 0.6
+LONE_GAP_MM = 2.0
+
+
+def _drop_lone_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 2:
+        return ink
+    small = max(1, mm_to_px(SPECK_MAX_MM, dpi))
+    gap = max(1, mm_to_px(LONE_GAP_MM, dpi))
+    rows, cols = ink.shape
+    out = ink.copy()
+    for i in range(1, count):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if w > small or h > small:
+            continue
+        window = labels[
+            max(0, y - gap) : min(rows, y + h + gap), max(0, x - gap) : min(cols, x + w + gap)
+        ]
+        if not ((window != 0) & (window != i)).any():
+            out[labels == i] = 0
+    return out
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:
