@@ -113,6 +113,13 @@ class Settings(BaseSettings):
         description="A text field whose ink scores this much like handwriting goes to a person "
         "whatever the engines read (propose with `conken bench extract --calibrate`).",
     )
+    handwritten_page_threshold: float = Field(
+        0.18,
+        gt=0,
+        le=1,
+        description="A page whose measured text fields (at least five) have this median "
+        "handwriting score looks filled in by hand: every text field on it goes to a person.",
+    )
     alignment_max_residual_mm: float = Field(
         2.0, gt=0, description="Pages aligned worse than this go to review."
     )

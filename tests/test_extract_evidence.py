@@ -15,7 +15,7 @@ from pipeline.extract.attested import confirm_attested_rows, differ_by_marks_onl
 from pipeline.extract.book import FieldBook
 from pipeline.extract.crops import clean_text_crop
 from pipeline.extract.crosscheck import cross_check
-from pipeline.extract.reading import Engine, EngineReading, Evidence, FieldRead
+from pipeline.extract.reading import Evidence, FieldRead
 from pipeline.extract.text_reading import (
     PendingText,
     TextPolicy,
@@ -27,39 +27,7 @@ from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
 from pipeline.ocr.tesseract import LineRead
 from pipeline.storage.models import FieldStatus, RegistryEntry
-
-T, P = Engine.TESSERACT, Engine.PPOCR
-
-
-def reading(engine: Engine, value: str | None, text: str | None = None) -> EngineReading:
-    return EngineReading(engine, text if text is not None else value or "", 0.95, value)
-
-
-def field(
-    key: str,
-    value: str | None,
-    status: FieldStatus = FieldStatus.OK,
-    *,
-    readings: tuple[EngineReading, ...] = (),
-    handwritten: bool = False,
-) -> FieldRead:
-    form, name = key.split(".")
-    return FieldRead(
-        form_code=form,
-        form_page=1,
-        name=name,
-        label_ja=name,
-        kind="text",
-        decides=True,
-        required=True,
-        row=None,
-        group=None,
-        value=value,
-        status=status,
-        confidence=0.9,
-        readings=readings or ((reading(T, value), reading(P, value)) if value else ()),
-        handwritten=handwritten,
-    )
+from tests.helpers.reads import P, T, field, reading
 
 
 @pytest.fixture(scope="module")

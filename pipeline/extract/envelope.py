@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.extract.handwritten_page import hold_handwritten_page
 from pipeline.extract.identify import (
     PageIdentity,
     PageKind,
@@ -168,7 +169,10 @@ def read_page(
 def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None:
     """Read the pending text fields of ``pages`` together (one or several envelopes: few
     tesseract starts, full PP-OCR batches); each page's placeholders are replaced by
-    the fields read."""
+    the fields read, and a page that looks filled in by hand has all its text held.
+
+    Every path to a page's final text fields comes through here (``read_page`` without
+    ``defer_text`` too), so the page rule is applied in this one place."""
     pending = [item for page in pages for item in page.pending]
     if not pending:
         return
@@ -176,10 +180,11 @@ def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None
     for page in pages:
         read = {item.spec.name: next(done) for item in page.pending}
         # The page's own placeholder knows where its crop went (saved, or still held).
-        page.fields = [
+        fields = [
             replace(read[f.name], crop=f.crop, crop_path=f.crop_path) if f.name in read else f
             for f in page.fields
         ]
+        page.fields = hold_handwritten_page(fields, options.text.handwritten_page_threshold)
         page.pending = []
 
 

@@ -24,5 +24,6 @@ class ExtractOptions:
             text=TextPolicy(
                 handwriting_threshold=settings.handwriting_threshold,
                 ocr_cmd=settings.tesseract_cmd,
+                handwritten_page_threshold=settings.handwritten_page_threshold,
             ),
         )

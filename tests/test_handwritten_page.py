@@ -1,0 +1,173 @@
+"""A page filled in by hand sends every text value on it to a person (issue 17).
+
+No OCR runs here: fields carry the handwriting scores the engines' step would give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from pipeline.config import Settings
+from pipeline.extract import envelope
+from pipeline.extract.crops import clean_text_crop
+from pipeline.extract.envelope import PageResult, read_pending_texts
+from pipeline.extract.handwritten_page import MIN_MEASURED, hold_handwritten_page
+from pipeline.extract.identify import PageKind
+from pipeline.extract.options import ExtractOptions
+from pipeline.extract.page_fields import MARK_KINDS
+from pipeline.extract.reading import FieldRead
+from pipeline.extract.text_reading import HANDWRITTEN_JA, PendingText, TextPolicy
+from pipeline.forms.loader import load_templates
+from pipeline.vocabulary import FieldStatus
+from tests.helpers.reads import P, T, field, reading
+
+NAMES = ("name_kanji", "name_kana", "address", "phone", "email", "birth_date")
+
+
+def typed_ok(name: str, score: float) -> FieldRead:
+    """Read alike by both engines, under the per-field threshold: ``ok`` on its own."""
+    return field(f"A.{name}", f"値{name}", handwriting=score)
+
+
+def page_scored(scores: tuple[float, ...]) -> list[FieldRead]:
+    return [typed_ok(name, s) for name, s in zip(NAMES, scores, strict=False)]
+
+
+PEN_PAGE = (0.12, 0.20, 0.24, 0.26, 0.30, 0.33)  # median 0.25
+TYPED_PAGE = (0.04, 0.06, 0.09, 0.11, 0.13, 0.40)  # median 0.10
+
+
+def test_a_page_that_looks_handwritten_has_every_text_value_held_and_proposed() -> None:
+    page = page_scored(PEN_PAGE)
+    held = hold_handwritten_page(page, 0.18)
+    assert len(held) == len(page)
+    for before, after in zip(page, held, strict=True):
+        assert after.handwritten and after.status == FieldStatus.LOW_CONFIDENCE
+        assert not after.confident
+        assert after.value == before.value  # proposed, one key to confirm
+        assert "ページ" in (after.reason or "") and "手書き" in (after.reason or "")
+        assert "0.25" in (after.reason or "")  # the page's median, said to staff
+        assert after.readings == before.readings and after.confidence == before.confidence
+        assert after.handwriting == before.handwriting
+
+
+def test_a_page_that_looks_handwritten_keeps_other_reasons_marks_and_empty_boxes() -> None:
+    already = replace(
+        typed_ok("name_kanji", 0.6).held(HANDWRITTEN_JA), handwritten=True
+    )  # as ``settle`` leaves a field over the per-field threshold
+    disagreeing = field(
+        "A.name_kana",
+        "ヤマダ",
+        FieldStatus.LOW_CONFIDENCE,
+        readings=(reading(T, "ヤマグ"), reading(P, "ヤマダ")),
+        handwriting=0.22,
+        reason="2つの読み取りエンジンの結果が一致しません",
+    )
+    unreadable = field(
+        "A.birth_date",
+        None,
+        FieldStatus.INVALID,
+        readings=(reading(T, None, "19xx"),),
+        handwriting=0.3,
+        reason="日付として読めません",
+    )
+    empty = field("A.email", None, FieldStatus.MISSING)
+    box = field("A.agree", "true", kind="checkbox")
+    seal = field("A.seal", "true", kind="seal", handwriting=0.9)
+    others = page_scored((0.25, 0.25, 0.25))
+    page = [already, disagreeing, unreadable, empty, box, seal, *others]
+    held = hold_handwritten_page(page, 0.18)
+    assert held[0] is already
+    assert held[1].handwritten and held[1].value == "ヤマダ"
+    assert "ページ" in (held[1].reason or "") and held[1].status == FieldStatus.LOW_CONFIDENCE
+    assert held[2].handwritten and held[2].status == FieldStatus.INVALID
+    assert held[2].reason == "日付として読めません"  # nothing to propose: its own reason
+    assert held[3] is empty  # a blank box was written neither way
+    assert held[4] is box and held[5] is seal and not box.handwritten
+    assert all(f.handwritten for f in held[6:])
+
+
+def test_a_typed_page_is_left_as_it_was() -> None:
+    page = page_scored(TYPED_PAGE)
+    assert [f.status for f in page] == [FieldStatus.OK] * len(page)
+    kept = hold_handwritten_page(page, 0.18)
+    assert kept == page and all(a is b for a, b in zip(kept, page, strict=True))
+
+
+def test_too_few_measured_fields_say_nothing_about_the_page() -> None:
+    few = page_scored((0.5,) * (MIN_MEASURED - 1))
+    page = [*few, field("A.email", None, FieldStatus.MISSING), field("A.x", "true", kind="seal")]
+    assert hold_handwritten_page(page, 0.18) == page
+    enough = page_scored((0.5,) * MIN_MEASURED)
+    assert all(f.handwritten for f in hold_handwritten_page(enough, 0.18))
+
+
+def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().handwritten_page_threshold == 0.18
+    monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_THRESHOLD", "0.30")
+    options = ExtractOptions.from_settings(Settings())
+    assert options.text.handwritten_page_threshold == 0.30
+    page = page_scored(PEN_PAGE)
+    assert hold_handwritten_page(page, options.text.handwritten_page_threshold) == page
+
+
+def _page_pending(index: int, scores: tuple[float, ...]) -> tuple[PageResult, list[float]]:
+    """A page of form A whose text fields wait for the engines, and the score each will get."""
+    template = load_templates()[("A", 1)]
+    specs = [s for s in template.fields if s.kind not in MARK_KINDS][: len(scores)]
+    cleaned = clean_text_crop(np.full((40, 120), 250, np.uint8), 300)
+    placeholders = [
+        replace(
+            field(f"A.{s.name}", None, FieldStatus.LOW_CONFIDENCE, kind=str(s.kind)),
+            page_index=index,
+        )
+        for s in specs
+    ]
+    box = field("A.agree", "true", kind="checkbox")
+    page = PageResult(
+        index=index,
+        kind=PageKind.FORM,
+        form_code="A",
+        form_page=1,
+        version=template.version,
+        identified_by="test",
+        rotation=0,
+        alignment_method=None,
+        residual_mm=None,
+        note="",
+        fields=[*placeholders, box],
+        pending=[PendingText(p, s, cleaned) for p, s in zip(placeholders, specs, strict=True)],
+    )
+    return page, list(scores)
+
+
+def test_read_pending_texts_holds_a_handwritten_page_and_not_its_typed_neighbour(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pen, pen_scores = _page_pending(0, PEN_PAGE)
+    typed, typed_scores = _page_pending(1, TYPED_PAGE)
+    scores = iter([*pen_scores, *typed_scores])
+
+    def engines_agree(pending: list[PendingText], policy: TextPolicy) -> list[FieldRead]:
+        """What ``read_texts`` gives when both engines agree under the per-field threshold."""
+        return [
+            replace(
+                typed_ok(item.spec.name, next(scores)),
+                kind=item.read.kind,
+                page_index=item.read.page_index,
+            )
+            for item in pending
+        ]
+
+    monkeypatch.setattr(envelope, "read_texts", engines_agree)
+    options = ExtractOptions.from_settings(Settings())
+    read_pending_texts([pen, typed], options)
+    assert not pen.pending and not typed.pending
+    pen_text, pen_box = pen.fields[:-1], pen.fields[-1]
+    assert len(pen_text) == len(PEN_PAGE)
+    assert all(f.handwritten and not f.confident and f.value for f in pen_text)
+    assert pen_box.status == FieldStatus.OK and not pen_box.handwritten
+    assert all(f.status == FieldStatus.OK and not f.handwritten for f in typed.fields)
