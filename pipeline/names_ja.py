@@ -28,6 +28,7 @@ CRITERION_JA: dict[str, str] = {
     "attestation.same_organisation": "証明者の所属（経歴と別の企業・組織）",
     "experience.substitution_recognised": "一覧にない代替項目の算入",
     "exam.matches_register": "合格者名簿にない合格者番号",
+    "certification.not_already_certified": "同じ合格番号・資格で認定済み（二重認定の確認）",
 }
 RULING_JA: dict[bool, str] = {True: "認める", False: "認めない"}
 # Audit actions the rules record themselves (the review app's own are in its labels).

@@ -22,6 +22,12 @@ The nightly run calls :func:`supersede_earlier` before deciding; it is
 idempotent (a superseded application is final and is never looked at again).
 Files that are the same file (same hash) never get this far: intake records
 them as ``duplicate`` envelopes without an application.
+
+An approved application is final, so nothing supersedes it: a newer envelope of
+the same pass number and qualification is decided on its own, and the rule
+``certification.not_already_certified`` sends it to a person (approving it too
+would number a second certificate). Rejected or withdrawn ones are final as well;
+a new envelope after them is a new application (再申請) and is decided as one.
 """
 
 from __future__ import annotations
@@ -35,13 +41,13 @@ from sqlalchemy.orm import Session
 from pipeline.config import Settings
 from pipeline.payments.transfer import move_payments
 from pipeline.rules import store as rules_store
+from pipeline.rules.earlier import sure_pass_numbers
 from pipeline.storage.audit import record_event
-from pipeline.storage.models import Application, AuditEvent, Envelope, FieldValue, Page
-from pipeline.vocabulary import CONFIDENT, FINAL_DECISIONS, EnvelopeStatus
+from pipeline.storage.models import Application, AuditEvent, Envelope, Page
+from pipeline.vocabulary import FINAL_DECISIONS, EnvelopeStatus
 
 SUPERSEDED = "application.superseded"
 SUPERSEDES = "application.supersedes"
-PASS_NUMBER_FIELDS = (("R", "pass_number"), ("A", "pass_number"))
 
 
 @dataclass
@@ -50,23 +56,6 @@ class Links:
 
     superseded_by: int | None = None
     supersedes: list[int] = field(default_factory=list)
-
-
-def _sure_pass_numbers(session: Session, app_ids: list[int]) -> dict[int, str]:
-    """Each application's pass number when a reading of it is sure and agrees with it."""
-    sure: dict[int, set[str]] = defaultdict(set)
-    for app_id, form, name, value, status in session.execute(
-        select(
-            FieldValue.application_id,
-            FieldValue.form_code,
-            FieldValue.name,
-            FieldValue.value,
-            FieldValue.status,
-        ).where(FieldValue.application_id.in_(app_ids), FieldValue.name == "pass_number")
-    ):
-        if (form, name) in PASS_NUMBER_FIELDS and status in CONFIDENT and value:
-            sure[app_id].add(value)
-    return {app_id: next(iter(values)) for app_id, values in sure.items() if len(values) == 1}
 
 
 def _with_form_a(session: Session, envelope_ids: list[int]) -> set[int]:
@@ -93,7 +82,7 @@ def _groups(session: Session) -> list[list[Application]]:
     )
     if len(open_apps) < 2:
         return []
-    sure = _sure_pass_numbers(session, [a.id for a in open_apps])
+    sure = sure_pass_numbers(session, [a.id for a in open_apps])
     with_a = _with_form_a(session, [a.envelope_id for a in open_apps])
     grouped: dict[tuple[str, str], list[Application]] = defaultdict(list)
     for app in open_apps:

@@ -193,7 +193,11 @@ def _application(
     pass_number: str,
     received: date,
     issue: date,
+    *,
+    payment_status: str = "paid",
+    registered: bool = True,
 ) -> Application:
+    """The application and its applicant (``registered``: add the passers register line)."""
     applicant = Applicant(
         name=applicant_name,
         kana="ヤマダ タロウ",
@@ -208,19 +212,20 @@ def _application(
         qualification="CAP",
         pass_number=pass_number,
         received_on=received,
-        payment_status="paid",
+        payment_status=payment_status,
     )
     session.add(application)
-    session.add(
-        RegistryEntry(
-            pass_number=pass_number,
-            name=applicant_name,
-            kana="ヤマダ タロウ",
-            exam_type="CAP",
-            issue_date=issue,
-            result="pass",
+    if registered:
+        session.add(
+            RegistryEntry(
+                pass_number=pass_number,
+                name=applicant_name,
+                kana="ヤマダ タロウ",
+                exam_type="CAP",
+                issue_date=issue,
+                result="pass",
+            )
         )
-    )
     session.flush()
     return application
 
@@ -365,6 +370,43 @@ def build_world(engine: Engine, settings: Settings, *, today: date | None = None
             transaction_id=txn.id,
             page_ids=[p.id for p in pages.values()],
         )
+
+
+def resubmission(
+    session: Session,
+    settings: Settings,
+    pass_number: str,
+    *,
+    with_form_a: bool = True,
+    pass_status: str = "ok",
+    sha: str = "c",
+    payment_status: str = "unpaid",
+) -> int:
+    """山田 sends another envelope, received yesterday: a new application of his, read cleanly
+    (``pass_status``: how sure both readings of the pass number are)."""
+    received = datetime.now(settings.tz).date() - timedelta(days=1)
+    issue = received - timedelta(days=400)
+    envelope, pages = _envelope(session, settings.data_root, sha * 64, "yamada-2.pdf", received)
+    app = _application(
+        session,
+        envelope,
+        "山田 太郎",
+        pass_number,
+        received,
+        issue,
+        payment_status=payment_status,
+        registered=False,  # the register has the pass number already
+    )
+    fields = _clean_fields(envelope, app, pages, pass_number, issue)
+    for f in fields:
+        if f.name == "pass_number":
+            f.status = pass_status
+    session.add_all(fields)
+    if not with_form_a:  # documents sent on their own: no application form among them
+        pages["A"].form_code = None
+        pages["A"].status = "extra"
+    session.flush()
+    return app.id
 
 
 def open_informational_item(session: Session, application_id: int, name: str) -> int:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from pipeline.stages import decide_applications
 from pipeline.storage.models import (
-    Applicant,
     Application,
     AuditEvent,
     Envelope,
@@ -22,7 +21,7 @@ from pipeline.storage.models import (
 )
 from tests.payments_support import paid_deposit
 from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
-from tests.review_support import _clean_fields, _envelope, open_informational_item
+from tests.review_support import open_informational_item, resubmission
 
 PASS = "2301000042"  # 山田 太郎's, as the world reads it
 
@@ -31,31 +30,9 @@ def _resubmission(
     s: Session, env: Env, *, with_form_a: bool = True, pass_status: str = "ok", sha: str = "c"
 ) -> int:
     """山田 sends another envelope two days later (a new application of his)."""
-    received = datetime.now(env.settings.tz).date() - timedelta(days=1)
-    issue = received - timedelta(days=400)
-    envelope, pages = _envelope(s, env.settings.data_root, sha * 64, "yamada-2.pdf", received)
-    applicant = Applicant(name="山田 太郎", kana="ヤマダ タロウ")
-    s.add(applicant)
-    s.flush()
-    app = Application(
-        envelope_id=envelope.id,
-        applicant_id=applicant.id,
-        qualification="CAP",
-        pass_number=PASS,
-        received_on=received,
+    return resubmission(
+        s, env.settings, PASS, with_form_a=with_form_a, pass_status=pass_status, sha=sha
     )
-    s.add(app)
-    s.flush()
-    fields = _clean_fields(envelope, app, pages, PASS, issue)
-    for f in fields:
-        if f.name == "pass_number":
-            f.status = pass_status
-    s.add_all(fields)
-    if not with_form_a:  # documents sent on their own: no application form among them
-        pages["A"].form_code = None
-        pages["A"].status = "extra"
-    s.flush()
-    return app.id
 
 
 def _decide(env: Env) -> dict[str, int]:

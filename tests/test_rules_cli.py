@@ -39,7 +39,7 @@ def test_check_example_file_as_json() -> None:
     assert payload["dates"]["valid_from"] == "2024-04-01"
     assert payload["dates"]["renewal_closes"] == "2027-02-28"
     rules = [f["rule_id"] for f in payload["findings"]]
-    assert len(rules) == 13 and len(set(rules)) == 13
+    assert len(rules) == 14 and len(set(rules)) == 14
     total = next(f for f in payload["findings"] if f["rule_id"] == "experience.total_months")
     # 2016-04..2020-03 (48) + 2020-04..2024-05 (現在 = received month, 50) = 98
     assert total["details"]["experience_months"] == 98

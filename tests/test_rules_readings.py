@@ -31,7 +31,7 @@ def test_bundled_table_loads_and_versions_the_ruleset() -> None:
     readings = load_readings()
     assert readings.substitutions, "the bundled table has entries"
     assert all(item.months > 0 for item in readings.substitutions)
-    assert readings.ruleset_version.startswith("r2-")
+    assert readings.ruleset_version.startswith("r3-")
     assert len(readings.ruleset_version) <= 16  # decisions.ruleset_version is String(16)
 
 

@@ -148,7 +148,7 @@ def test_approve_numbers_per_qualification_and_year(any_session: Session) -> Non
     assert apps[0].valid_from == date(2024, 4, 1)
     trace = load_trace(session, apps[0].id)
     assert trace.certificate_number == "CAP-2024-00001"
-    assert len(trace.findings) == 13  # the approval keeps the evaluation's findings
+    assert len(trace.findings) == 14  # the approval keeps the evaluation's findings
     assert "認定有効期間 2024-04-01" in render(trace)
 
 

@@ -42,6 +42,12 @@ Schema (``conken.rules.application``; unknown keys are refused)::
                    status: paid | unpaid | underpaid | overpaid | duplicate | bulk | review
       "documents": {"report": true, "A": true, "B": true, "C": true, "D": false}
                                               optional, each a fact; default all present
+      "earlier_approval": {                   optional (absent or null: none known):
+        "application_id": 3,                  another application of the same pass
+        "pass_number": "23010042",            number and qualification, approved
+        "certificate_number": "CAP-2023-00012",   (all but application_id optional)
+        "approved_on": "2023-06-01"
+      },
       "rulings": [                            optional: people's rulings (rulings.py)
         {"rule_id": "attestation.same_organisation", "key": "<the finding's
          details.judgement.key>", "accepted": true, "by": "佐藤",

@@ -7,7 +7,8 @@ confidence (0..1) and its status. A fact is *confident* only when its status is
 else (they say review).
 
 Values that did not come from a scan (the envelope's received date, the staff
-override, the passers register entry, the payments stage's outcome) are plain.
+override, the passers register entry, the payments stage's outcome, an earlier
+approval of the same pass number and qualification) are plain.
 
 Field-id prefixes name the document a fact was read from: ``R.`` the exam result
 report copy, ``A.``–``D.`` the four forms (``envelope.has_X`` says whether the
@@ -205,6 +206,16 @@ class Payment(_Model):
     amount_yen: int | None = Field(None, ge=0)
 
 
+class EarlierApproval(_Model):
+    """Another application of the same pass number and qualification, already approved
+    (from the database, not a scan): a second approval would be a second certificate."""
+
+    application_id: int
+    pass_number: str | None = None
+    certificate_number: str | None = None
+    approved_on: date | None = None
+
+
 def _present() -> Fact[bool]:
     return Fact[bool](value=True)
 
@@ -252,6 +263,8 @@ class ApplicationFacts(_Model):
     oath_signed: Fact[bool]
     payment: Payment
     documents: Documents = Field(default_factory=Documents)
+    # optional so that APP.json files written before it stay valid: absent is "none known"
+    earlier_approval: EarlierApproval | None = None
     # what people ruled on findings only a person can judge (see rulings.py)
     rulings: list[Ruling] = Field(default_factory=list, max_length=MAX_RULINGS)
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pipeline.rules.earlier import earlier_approval
 from pipeline.storage.models import (
     Application,
     FieldValue,
@@ -138,8 +139,17 @@ def load_facts(
             }
             for code in FORMS
         },
+        "earlier_approval": _earlier_approval(session, application, tz),
         "rulings": load_rulings(session, application.id, tz),
     }
+
+
+def _earlier_approval(
+    session: Session, application: Application, tz: tzinfo | None
+) -> dict[str, Any] | None:
+    """Another approved application of the same pass number and qualification, if any."""
+    found = earlier_approval(session, application, tz)
+    return found.model_dump(mode="json") if found is not None else None
 
 
 def load_rulings(session: Session, application_id: int, tz: tzinfo | None) -> list[dict[str, Any]]:

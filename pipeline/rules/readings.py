@@ -40,6 +40,16 @@ Readings
   2023-04-01) for three fiscal years (1 April – 31 March), so to 31 March three years
   on. Renewal applications are accepted「3ヶ月前から1ヶ月前(1月～2月末)」: from 1 January
   to the last day of February before expiry (29 February in a leap year).
+* Already certified — (イ) C: the application decides the *first* certification
+  (最初の能力認定), valid for three fiscal years; after that the qualification is
+  renewed by a renewal application (更新審査申請) in its own window, and 「資格は3年毎に
+  更新」. So one candidate (pass number) holds one certification per qualification: a
+  new application when another of the same sure pass number and qualification is
+  already approved is a resent copy, a mistake or a renewal sent the wrong way, and
+  approving it would number a second certificate. A person decides (review, a
+  judgement); the manual says nothing of such an envelope, so nothing is rejected or
+  approved on it automatically. Earlier applications that ended otherwise (rejected,
+  withdrawn, superseded, not required) do not count: a new one is a re-application.
 * Missing documents — while a document is known to be missing, the rules that read
   it (``Readings.rule_documents``) are held back (not applicable) unless they pass:
   the completeness finding asks for the document and the application waits.
@@ -61,7 +71,8 @@ import yaml
 from pipeline.errors import ConfigurationError
 from pipeline.vocabulary import PaymentOutcome
 
-RULES_REVISION = "r2"  # bump when a reading below changes (r2: a duplicate payment is paid)
+# bump when a reading below changes (r2: a duplicate payment is paid; r3: already certified)
+RULES_REVISION = "r3"
 DEFAULT_SUBSTITUTIONS_PATH = Path(__file__).resolve().parent / "substitutions.yaml"
 
 # --- manual sections (quoted in findings) ---------------------------------------------
@@ -76,6 +87,7 @@ SECTION_OATH = "(ウ) 基準③『倫理綱領…順守への宣誓』"
 SECTION_FEE = "(ウ) 基準④『認定審査手数料の支払い』"
 SECTION_DOCUMENTS = "(エ) 申請手続き【申請時における協会への送付物】"
 SECTION_DATES = "(イ) C. 最初の能力認定の有効期間"
+SECTION_ALREADY_CERTIFIED = "(イ) C. 最初の能力認定の有効期間・更新審査申請"
 
 # --- letters a finding may ask staff to send ---------------------------------------------
 

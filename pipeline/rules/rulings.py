@@ -2,9 +2,10 @@
 
 Some review findings are not about an uncertain reading but about a judgement the
 manual leaves to a person: a certifier from another organisation, a substitution
-item not on the association's list, a pass number the register does not hold.
-Such a finding carries ``details["judgement"]``: the facts it judged (``judged``),
-a fingerprint of them (``key``), the question and the facts in words.
+item not on the association's list, a pass number the register does not hold, a
+candidate already certified in the qualification. Such a finding carries
+``details["judgement"]``: the facts it judged (``judged``), a fingerprint of them
+(``key``), the question and the facts in words.
 
 A person answers 認める (the finding counts as met) or 認めない (not met), with a
 reason. The ruling is keyed by the rule and the fingerprint, so it applies only
@@ -39,6 +40,10 @@ QUESTIONS_JA: dict[str, str] = {
     ),
     "exam.matches_register": (
         "合格者名簿にない合格者番号ですが、試験実施機関への照会などで合格を確認できましたか。"
+    ),
+    "certification.not_already_certified": (
+        "既に認定済みの方ですが、この申請を二重認定ではない新たな認定として審査を続けることを"
+        "認めますか（同じ書類の再送・二重送付なら「認めない」）。"
     ),
 }
 ACCEPT_JA = "認める"

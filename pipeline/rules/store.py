@@ -6,7 +6,9 @@
   event — all in the caller's transaction.
 * :func:`approve` turns an eligible decision into an approval: a certificate
   number (gap-free per qualification and year), the validity period, a new
-  current decision ``approved`` by the given actor.
+  current decision ``approved`` by the given actor — refused when another
+  application of the same pass number and qualification is approved already,
+  unless a person ruled 認める on exactly that one (no second certificate).
 * :func:`reject` records a person's confirmation of an ``ineligible_proposed``
   decision: nothing is rejected without one.
 * :func:`record_ruling` keeps a person's 認める / 認めない on a finding only a person
@@ -30,11 +32,14 @@ from pipeline.errors import ConcurrencyError, ValidationError
 from pipeline.names_ja import CRITERION_JA, RULING_JA
 from pipeline.queue import close_moot
 from pipeline.rules.certificates import allocate_certificate_number
+from pipeline.rules.checks.certified import RULE as RULE_ALREADY_CERTIFIED
+from pipeline.rules.checks.certified import earlier_words
+from pipeline.rules.earlier import earlier_approval
 from pipeline.rules.evaluate import Evaluation
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, Decision, RuleFinding, RuleRuling
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import FINAL_DECISIONS, DecisionOutcome
+from pipeline.vocabulary import FINAL_DECISIONS, DecisionOutcome, FindingOutcome
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +183,12 @@ def approve(
         raise ValidationError(f"application {application_id} has no certification dates")
     if not application.qualification:
         raise ValidationError(f"application {application_id} has no qualification")
+    _refuse_a_second_certificate(session, application, current)
     number = allocate_certificate_number(session, application.qualification, on.year, number_format)
+    # Again under the counter's row lock: an approval of the same candidate that was
+    # running beside this one has committed by now and is seen (PostgreSQL reads what
+    # committed before each statement); the caller's rollback takes the number back.
+    _refuse_a_second_certificate(session, application, current)
     application.certificate_number = number
     application.valid_from = current.valid_from
     application.valid_to = current.valid_to
@@ -195,6 +205,38 @@ def approve(
     )
     _make_current(session, application, decision, actor=actor, action="decision.approved")
     return application
+
+
+def _refuse_a_second_certificate(
+    session: Session, application: Application, current: Decision
+) -> None:
+    """No second certificate for a pass number and qualification already approved.
+
+    The rules send such an application to a person; this holds even when the
+    decision is older than the other approval (both eligible the same night) or a
+    caller approves without re-running the rules. Only a person's 認める on this
+    very earlier approval, in the evaluation being approved, lets it through.
+    """
+    earlier = earlier_approval(session, application)
+    if earlier is None:
+        return
+    for row in stored_findings(session, current.evaluation_id or ""):
+        details = row.details or {}
+        judged = (details.get("judgement") or {}).get("judged") or {}
+        if (
+            row.rule_id == RULE_ALREADY_CERTIFIED
+            and row.outcome == FindingOutcome.PASS.value
+            and (details.get("ruling") or {}).get("accepted") is True
+            and judged.get("application_id") == earlier.application_id
+        ):
+            return
+    # The date is left out: it would be told in UTC here, a day off in the evening.
+    told = earlier_words(earlier.model_copy(update={"approved_on": None}))
+    raise ValidationError(
+        f"申請 #{application.id} は承認できません: この合格番号・資格（{application.qualification}）は"
+        f"{told}。二重に認定番号を発行しないよう、判定をやり直し、担当者が"
+        f"「{CRITERION_JA[RULE_ALREADY_CERTIFIED]}」を判断してから承認してください。"
+    )
 
 
 def reject(session: Session, application_id: int, *, actor: str, reason: str) -> Decision:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from pipeline.rules.checks import (
     attestation,
+    certified,
     completeness,
     exam,
     experience,
@@ -26,6 +27,8 @@ Check = Callable[[ApplicationFacts, Readings], Finding]
 
 # Order is the order findings are shown to staff.
 CERTIFICATION_CHECKS: tuple[Check, ...] = (
+    # First: whether to certify this candidate at all comes before how well the papers do.
+    certified.check_not_already_certified,
     exam.check_passed,
     exam.check_valid_on_receipt,
     exam.check_matches_register,
