@@ -1,6 +1,7 @@
-"""The one Japanese name of each thing people read about: kinds of review items and
-decisions. The review app, the run report and the command line all take their
-words from here, so the same thing is never named two ways (pure: no database)."""
+"""The one Japanese name of each thing people read about: kinds of review items,
+decisions and the rules behind them. The review app, the run report and the command
+line all take their words from here, so the same thing is never named two ways and no
+code meant for machines (a rule id, a status) reaches a person (pure: no database)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,31 @@ DECISION_SHORT_JA: dict[str, str] = {
     "not_required": "認定不要",
     "superseded": "差し替え済み",
 }
+# Each rule by what it judges. The id stays with the finding (stored, in the JSON
+# trace); a decision's reasons, which people read, name the rule by this.
+RULE_JA: dict[str, str] = {
+    "received.not_in_the_future": "受付日",
+    "qualification.needs_certification": "認定の要否",
+    "exam.passed": "検定試験の合格",
+    "exam.valid_on_receipt": "試験結果レポートの有効期間",
+    "exam.matches_register": "合格者名簿との照合",
+    "experience.total_months": "業務経験の期間",
+    "experience.field_count": "業務経験の分野の数",
+    "experience.required_field_months": "必須分野の業務経験",
+    "experience.substitution_recognised": "資格・研修による代替",
+    "attestation.present": "業務経歴の証明",
+    "attestation.same_organisation": "証明者の所属",
+    "oath.signed": "宣誓書の署名",
+    "fee.paid": "認定審査手数料の入金",
+    "completeness.documents": "必要書類の同封",
+}
+
+
+def reason_line(rule_id: str, message_ja: str) -> str:
+    """One line of a decision's reasons: the rule by its name, then what it found."""
+    return f"【{RULE_JA.get(rule_id, '認定基準')}】{message_ja}"
+
+
 # The findings a person can rule on (認める / 認めない), each by what it judges.
 CRITERION_JA: dict[str, str] = {
     "attestation.same_organisation": "証明者の所属（経歴と別の企業・組織）",

@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.names_ja import KIND_JA, RULE_ACTION_JA, kind_label
+from pipeline.names_ja import KIND_JA, RULE_ACTION_JA, kind_label, reason_line
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
 from pipeline.rules.explain import DECISION_JA, FINDING_JA
 from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
@@ -199,18 +199,24 @@ def format_age(opened: datetime, now: datetime) -> str:
     return f"{max(1, seconds // 60)}分"
 
 
-_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*", re.MULTILINE)
+# Reasons stored before the rules named themselves in words began "rule.id: " (after
+# "（あわせて要確認）" for a review beside a failure).
+_RULE_PREFIX = re.compile(r"^(（あわせて要確認）)?([a-z_]+(?:\.[a-z_]+)+):\s*", re.MULTILINE)
 _FIELD_ID = re.compile(r"\b([RABCD])\.([a-z][a-z0-9_]*)\b")
 
 
 def plain_reason(text: str) -> str:
-    """A decision reason for staff: no rule id in front, field ids as the form's labels."""
+    """A reason for staff: an older row's rule id as the rule's name, field ids as the
+    form's labels (a reason already in words passes unchanged)."""
+
+    def rule(match: re.Match[str]) -> str:
+        return (match.group(1) or "") + reason_line(match.group(2), "")
 
     def label(match: re.Match[str]) -> str:
         info = field_info(match.group(1), match.group(2))
         return f"「{info.label_ja}」" if info else match.group(0)
 
-    return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))
+    return _FIELD_ID.sub(label, _RULE_PREFIX.sub(rule, text))
 
 
 # A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found

@@ -26,6 +26,7 @@ from pipeline.review.labels import (
     field_label,
     format_datetime,
     match_rule_label,
+    plain_reason,
 )
 from pipeline.storage.models import (
     AuditEvent,
@@ -245,12 +246,14 @@ def describe(
 
 
 def _reason_ja(event: AuditEvent) -> str:
-    """The reason as recorded; the payment matcher's English note becomes its rule in words."""
+    """The reason in words, for every page and export that shows the trail: the payment
+    matcher's English note becomes its rule in words, an older decision's rule ids the
+    rules' names."""
     reason = event.reason or ""
     rule = (event.after or {}).get("rule")
     if reason.isascii() and reason and isinstance(rule, str):
         return match_rule_label(rule)
-    return reason
+    return plain_reason(reason)
 
 
 def describe_all(session: Session, events: list[AuditEvent], tz: ZoneInfo) -> list[dict[str, Any]]:

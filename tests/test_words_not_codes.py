@@ -1,0 +1,142 @@
+"""What people read names things in words: no rule id (``exam.passed``), no payment
+match rule (``manual``), no status code reaches a screen, an export or a report.
+
+The codes stay where machines read them (stored findings, matches, the JSON trace);
+these tests read what a person sees and, for each vocabulary the code defines, that
+every value has its one Japanese name.
+"""
+
+# ruff: noqa: F811 - pytest fixtures are imported, then named as parameters
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pipeline.names_ja import RULE_JA
+from pipeline.rules import checks
+from pipeline.rules.evaluate import RULE_RECEIVED
+from pipeline.storage.models import AuditEvent, Decision
+from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
+from tests.rules_support import base_app, period, run, with_
+
+RULE_ID = re.compile(
+    r"\b(?:received|qualification|exam|experience|attestation|oath|fee|completeness)"
+    r"\.[a-z_]+\b"
+)
+
+
+def visible(html: str) -> str:
+    """A page's text as a person sees it (no markup, scripts or attribute values)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return re.sub(r"<[^>]*>", " ", html)
+
+
+def rule_ids() -> set[str]:
+    """Every rule id the checks define (``RULE`` / ``RULE_*`` in each check module)."""
+    ids = {RULE_RECEIVED}
+    for info in pkgutil.iter_modules(checks.__path__):
+        module = importlib.import_module(f"{checks.__name__}.{info.name}")
+        ids |= {
+            value
+            for name, value in vars(module).items()
+            if (name == "RULE" or name.startswith("RULE_")) and isinstance(value, str)
+        }
+    return ids
+
+
+# --- decision reasons ------------------------------------------------------------------
+
+
+def test_every_rule_has_a_japanese_name() -> None:
+    ids = rule_ids()
+    assert len(ids) == 14  # docs/rules.md lists them
+    assert ids == set(RULE_JA)
+    assert all(not name.isascii() for name in RULE_JA.values())
+
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "pending": with_(base_app(), oath_signed=False),
+    "ineligible_with_review": with_(
+        base_app(),
+        experience=[period("2021-05", "2024-03", [4, 6])],
+        substitutions=[{"item": "どこかの民間資格"}],
+    ),
+    "not_required": with_(base_app(), qualification="SV"),
+    "review": with_(base_app(), register=None),
+    "future": with_(base_app(), received_on="2025-01-01"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_decision_reasons_name_the_rule_in_words(name: str) -> None:
+    evaluation = run(SCENARIOS[name])
+    text = "\n".join(evaluation.reasons)
+    assert not RULE_ID.search(text), text
+    named = [f for f in evaluation.findings if f.message_ja in text]
+    assert named, text
+    for finding in named:  # each finding's line starts with its rule's name
+        assert f"【{RULE_JA[finding.rule_id]}】{finding.message_ja}" in text
+
+
+def _pages(env: Env) -> dict[str, str]:
+    """Everything that shows the ineligible application's decision or its audit trail."""
+    w = env.world
+    staff, manager = env.login("sato"), env.login("tanaka")
+    return {
+        "application": visible(staff.get(f"/applications/{w.ineligible_application_id}").text),
+        "item": visible(staff.get(f"/items/{w.ineligible_item_id}").text),
+        "item_csv": staff.get(f"/items/{w.ineligible_item_id}/audit.csv").text,
+        "manager": visible(manager.get("/manager").text),
+        "audit": visible(manager.get("/audit").text),
+        "audit_csv": manager.get("/audit/export.csv").text,
+    }
+
+
+def _no_rule_ids(pages: dict[str, str]) -> None:
+    for where, text in pages.items():
+        found = RULE_ID.findall(text)
+        assert not found, f"{where} shows {found}"
+
+
+def test_no_page_or_export_shows_a_rule_id(env: Env) -> None:
+    pages = _pages(env)
+    _no_rule_ids(pages)
+    for where in ("item", "item_csv", "audit", "audit_csv"):  # the stored reasons, in words
+        assert "【業務経験の期間】" in pages[where], where
+
+
+def test_a_reason_stored_with_rule_ids_reads_in_words(env: Env) -> None:
+    """Rows written before the rules named themselves: the id becomes the rule's name."""
+    w = env.world
+    old = (
+        "experience.total_months: 7分野の業務経験 12か月。必要な60か月に48か月足りません。\n"
+        "（あわせて要確認）oath.signed: 次の項目が確定していないため判定できません。"
+        "確認してください: D.signature（読取の信頼度が低い）"
+    )
+    with env.session() as s:
+        decision = s.scalars(
+            select(Decision).where(
+                Decision.application_id == w.ineligible_application_id,
+                Decision.is_current.is_(True),
+            )
+        ).one()
+        decision.reason = old
+        for event in s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "decision.evaluated",
+                AuditEvent.entity_id == w.ineligible_application_id,
+            )
+        ):
+            event.reason = old
+        s.commit()
+    pages = _pages(env)
+    _no_rule_ids(pages)
+    for where in ("item", "item_csv", "audit", "audit_csv"):
+        assert "【業務経験の期間】7分野の業務経験 12か月" in pages[where], where
+        assert "（あわせて要確認）【宣誓書の署名】" in pages[where], where
