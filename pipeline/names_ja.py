@@ -5,6 +5,8 @@ code meant for machines (a rule id, a status) reaches a person (pure: no databas
 
 from __future__ import annotations
 
+from pipeline.vocabulary import MatchRule
+
 DECISION_JA: dict[str, str] = {
     "eligible": "認定可",
     "ineligible_proposed": "不認定（案）— 責任者の判断待ち",
@@ -47,6 +49,34 @@ RULE_JA: dict[str, str] = {
 def reason_line(rule_id: str, message_ja: str) -> str:
     """One line of a decision's reasons: the rule by its name, then what it found."""
     return f"【{RULE_JA.get(rule_id, '認定基準')}】{message_ja}"
+
+
+# Why a deposit went to an application (every match rule): the review items' titles,
+# the item page, the payments desk and the audit trail all say it so.
+MATCH_RULE_JA: dict[str, str] = {
+    MatchRule.SUFFIX_NAME: "合格者番号下4桁と振込名義が一致",
+    MatchRule.SUFFIX_NAME_AMBIGUOUS: "合格者番号下4桁と氏名が複数の申請に該当します",
+    MatchRule.SUFFIX_CONFLICT: "合格者番号下4桁と振込名義が別の申請者を指しています",
+    MatchRule.SUFFIX_EMPLOYER: "合格者番号下4桁と勤務先（法人名義）が一致しています",
+    MatchRule.SUFFIX_ONLY: "合格者番号下4桁のみ一致し、振込名義が一致しません",
+    MatchRule.SUFFIX_AMBIGUOUS: "合格者番号下4桁が複数の申請に該当し、振込名義が一致しません",
+    MatchRule.NAME_ONLY: "合格者番号の記載がなく、振込名義のみ一致しています",
+    MatchRule.NAME_ONLY_AMBIGUOUS: (
+        "合格者番号の記載がなく、振込名義の候補が複数または一致度が低いです"
+    ),
+    MatchRule.EMPLOYER_ONLY: "法人名義の入金で、勤務先のみ一致しています",
+    MatchRule.BULK_COMPANY: "法人名義のまとめての入金（申請ごとに振り分けが必要）",
+    MatchRule.ALIAS: "以前に確認した振込名義",
+    MatchRule.NONE: "該当する申請なし",
+    MatchRule.MANUAL: "担当者が割り当て",
+    MatchRule.MANUAL_SPLIT: "担当者が分割",
+    MatchRule.MANUAL_REFUND: "担当者が返金を記録",
+}
+
+
+def match_rule_label(rule: str) -> str:
+    """A match rule in words (a value nobody named, from an older version: 自動の照合)."""
+    return MATCH_RULE_JA.get(rule, "自動の照合")
 
 
 # The findings a person can rule on (認める / 認めない), each by what it judges.

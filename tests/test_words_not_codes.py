@@ -13,15 +13,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from datetime import date
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from pipeline.names_ja import RULE_JA
+from pipeline.names_ja import MATCH_RULE_JA, RULE_JA, match_rule_label
 from pipeline.rules import checks
 from pipeline.rules.evaluate import RULE_RECEIVED
 from pipeline.storage.models import AuditEvent, Decision
+from pipeline.vocabulary import MatchRule
 from tests.review_client import Env, env, fast_hashing  # noqa: F401 - fixtures
 from tests.rules_support import base_app, period, run, with_
 
@@ -140,3 +142,53 @@ def test_a_reason_stored_with_rule_ids_reads_in_words(env: Env) -> None:
     for where in ("item", "item_csv", "audit", "audit_csv"):
         assert "【業務経験の期間】7分野の業務経験 12か月" in pages[where], where
         assert "（あわせて要確認）【宣誓書の署名】" in pages[where], where
+
+
+# --- payment match rules ---------------------------------------------------------------
+
+
+def test_every_match_rule_has_a_japanese_name() -> None:
+    assert set(MATCH_RULE_JA) == set(MatchRule)
+    for rule in MatchRule:
+        assert not match_rule_label(rule).isascii(), rule
+    assert len(set(MATCH_RULE_JA.values())) == len(MatchRule)  # one name each, none shared
+
+
+@pytest.mark.parametrize("rule", [r for r in MatchRule if r != MatchRule.NONE])
+def test_the_item_page_names_a_deposits_match_rule_in_words(env: Env, rule: MatchRule) -> None:
+    """A match with no candidates of its own (a person placed the deposit) is listed
+    among the candidates by its rule: in words, like the match table beside it."""
+    from pipeline.queue import open_or_update
+    from pipeline.storage.models import PaymentMatch
+    from pipeline.vocabulary import Severity
+    from tests.review_support import deposit
+
+    w = env.world
+    with env.session() as s:
+        txn = deposit(s, "m", "ヤマダ タロウ", 11_000, date.today(), status="matched")
+        s.add(
+            PaymentMatch(
+                transaction_id=txn.id,
+                application_id=w.application_id,
+                rule=rule.value,
+                score=100.0,
+                candidates=[],
+                amount_yen=11_000,
+                outcome="paid",
+                status="confirmed",
+            )
+        )
+        item, _ = open_or_update(
+            s,
+            kind="payment_review",
+            dedupe_key=f"payment:txn:{txn.id}",
+            title_ja="入金の確認",
+            severity=Severity.NORMAL,
+            transaction_id=txn.id,
+        )
+        s.commit()
+        item_id = item.id
+    text = visible(env.login("sato").get(f"/items/{item_id}").text)
+    candidates = text[text.index("候補の申請者") :]
+    assert MATCH_RULE_JA[rule] in candidates
+    assert not re.search(rf"(?<![\w+]){re.escape(rule.value)}(?![\w+])", text), rule

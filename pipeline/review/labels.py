@@ -10,11 +10,18 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.names_ja import KIND_JA, RULE_ACTION_JA, kind_label, reason_line
+from pipeline.names_ja import (
+    KIND_JA,
+    RULE_ACTION_JA,
+    kind_label,
+    match_rule_label,
+    reason_line,
+)
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
 from pipeline.rules.explain import DECISION_JA, FINDING_JA
 from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
 from pipeline.rules.findings import STATUS_JA as FIELD_STATUS_JA
+from pipeline.vocabulary import MatchRule
 
 __all__ = [
     "DECISION_JA",
@@ -28,6 +35,7 @@ __all__ = [
     "format_date",
     "format_datetime",
     "kind_label",
+    "match_rule_label",
 ]
 
 # a finding's letter kind and a stored letter's kind, by the one name each has
@@ -298,26 +306,16 @@ def raw_reading(raw: str) -> str:
     )
 
 
+# How the matcher found a candidate (``candidates[].via``); a match a person made has
+# its rule there instead (the item page lists it like a candidate).
 VIA_JA = {
     "suffix": "合格者番号下4桁",
     "name": "振込名義",
     "employer": "勤務先（法人名義）",
-    "alias": "以前に確認した名義",
+    "alias": match_rule_label(MatchRule.ALIAS),
 }
 
 
-def match_rule_label(rule: str) -> str:
-    """The payments matcher's rule in words (the review items' own wording where it has one)."""
-    from pipeline.payments.review_items import RULE_JA
-
-    extra = {
-        "suffix+name": "合格者番号下4桁と振込名義が一致",
-        "alias": "以前に確認した振込名義",
-        "manual": "担当者が割り当て",
-        "manual_split": "担当者が分割",
-        "bulk_company": "法人名義のまとめての入金（申請ごとに振り分けが必要）",
-        "duplicate": "同じ申請への2回目の入金",
-        "manual_refund": "担当者が返金を記録",
-        "none": "該当する申請なし",
-    }
-    return RULE_JA.get(rule) or extra.get(rule) or "自動の照合"
+def via_label(via: list[str] | None) -> str:
+    """What a candidate matched on, in words."""
+    return "、".join(VIA_JA.get(v) or match_rule_label(v) for v in via or [])
