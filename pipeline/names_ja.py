@@ -88,6 +88,43 @@ CRITERION_JA: dict[str, str] = {
 RULING_JA: dict[bool, str] = {True: "認める", False: "認めない"}
 # Audit actions the rules record themselves (the review app's own are in its labels).
 RULE_ACTION_JA: dict[str, str] = {"rule.ruled": "基準を判断（認める／認めない）"}
+# The nightly run's state, wherever a run is listed (the run report, the app's list).
+RUN_STATUS_JA: dict[str, str] = {
+    "running": "実行中",
+    "succeeded": "正常終了",
+    "failed": "異常終了",
+    "interrupted": "中断",
+}
+# Audit actions of the payments stage and desk; an item the action settles is closed
+# with the same words.
+PAYMENT_ACTION_JA: dict[str, str] = {
+    "payment.confirmed": "入金を確定",
+    "payment.reassigned": "入金の申請者を変更",
+    "payment.split": "入金を分割",
+    "payment.refund": "返金",
+    "payment.refund_marked": "返金の対象にした",
+    "payment.refund_paid": "返金済みを記録",
+    "payment.moved": "入金を新しい申請書類に移した",
+    "payment.proposed": "入金の照合候補を作成",
+    "payment.accepted": "入金を自動で照合",
+    "payment.rejected": "入金の照合を取り消し",
+    "payment.refund_proposed": "返金の候補にした",
+    "payment.allocated": "入金を申請に割り当て",
+    "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+}
+# Why the system closed an item or changed a record, as the item page and the audit
+# trail say it. Older versions wrote these in English; OLD_REASONS_JA reads those rows.
+RECEIVED_DATE_SETTLED_JA = "受付日が処理日より後ではなくなったため、確認は不要になりました"
+RECONCILED_JA = "夜間処理の入金照合で、確認は不要になりました"
+STATEMENT_REPLACED_JA = "入出金明細のファイルが差し替えられ、取り込まれました"
+PASSWORD_SET_JA = "パスワードを変更（パスワードそのものは記録しません）"
+PURGED_JA = "保存期間（判定から{years}年）を過ぎたため"
+OLD_REASONS_JA: dict[str, str] = {
+    "the received date is no longer after the business date": RECEIVED_DATE_SETTLED_JA,
+    "resolved by payment reconciliation": RECONCILED_JA,
+    "the statement file was replaced and imported": STATEMENT_REPLACED_JA,
+    "password changed (not logged)": PASSWORD_SET_JA,
+}
 # The one name of each kind of item, wherever people read it (app, report, letters).
 KIND_JA: dict[str, str] = {
     "field_review": "読み取りの確認",

@@ -10,15 +10,18 @@ every value has its one Japanese name.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+import pipeline
 from pipeline.names_ja import MATCH_RULE_JA, RULE_JA, match_rule_label
 from pipeline.rules import checks
 from pipeline.rules.evaluate import RULE_RECEIVED
@@ -192,3 +195,149 @@ def test_the_item_page_names_a_deposits_match_rule_in_words(env: Env, rule: Matc
     candidates = text[text.index("候補の申請者") :]
     assert MATCH_RULE_JA[rule] in candidates
     assert not re.search(rf"(?<![\w+]){re.escape(rule.value)}(?![\w+])", text), rule
+
+
+# --- the audit trail, item resolutions, the run report -----------------------------------
+
+PIPELINE = Path(pipeline.__file__).resolve().parent
+
+
+def _calls() -> list[tuple[str, ast.Call]]:
+    """Every call in the pipeline's code, with the file it is in."""
+    out = []
+    for path in sorted(PIPELINE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        out += [(path.name, n) for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    return out
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def test_every_audit_key_the_code_records_has_a_japanese_name() -> None:
+    from pipeline.review.stale import HIDDEN_KEYS, KEY_JA
+
+    unnamed = set()
+    for where, call in _calls():
+        for side in ("before", "after"):
+            values = _keyword(call, side)
+            if isinstance(values, ast.Dict):
+                keys = [k.value for k in values.keys if isinstance(k, ast.Constant)]
+                unnamed |= {(where, k) for k in keys if k not in KEY_JA and k not in HIDDEN_KEYS}
+    assert not unnamed
+
+
+def test_every_audit_action_the_code_records_has_a_japanese_name() -> None:
+    from pipeline.review.labels import ACTION_JA
+
+    actions = {
+        value.value
+        for _, call in _calls()
+        if isinstance(value := _keyword(call, "action"), ast.Constant)
+        and isinstance(value.value, str)
+    }
+    assert len(actions) > 30
+    assert actions <= set(ACTION_JA), actions - set(ACTION_JA)
+
+
+def test_no_reason_or_resolution_the_code_writes_is_english() -> None:
+    """What the system writes as a reason or an item's resolution is read by people."""
+    english = []
+    for where, call in _calls():
+        if where in ("intake.py", "sniff.py"):  # a quarantine reason is a code, shown in words
+            continue
+        for name in ("reason", "resolution"):
+            value = _keyword(call, name)
+            if isinstance(value, ast.JoinedStr):
+                parts = [v.value for v in value.values if isinstance(v, ast.Constant)]
+            elif isinstance(value, ast.Constant) and isinstance(value.value, str):
+                parts = [value.value]
+            else:
+                continue
+            if "".join(parts).isascii():
+                english.append((where, call.lineno, parts))
+    assert not english
+
+
+def test_the_audit_trail_and_an_items_resolution_read_in_words(env: Env) -> None:
+    from pipeline.payments.actions import reassign
+    from pipeline.storage.audit import record_event
+    from pipeline.storage.models import BankTransaction, ReviewItem
+
+    w = env.world
+    with env.session() as s:
+        txn = s.get(BankTransaction, w.transaction_id)
+        assert txn is not None
+        reassign(
+            s,
+            txn.id,
+            w.application_id,
+            actor=f"user:{w.staff_id}",
+            transaction_version=txn.version,
+            settings=env.settings,
+        )
+        record_event(
+            s,
+            actor="run:1",
+            action="envelope.quarantined",
+            entity_type="envelope",
+            entity_id=9,
+            after={"reason": "encrypted", "detail": "the PDF is encrypted"},
+        )
+        for old in ("password changed (not logged)", "retention: decided more than 5 years ago"):
+            record_event(
+                s,
+                actor="system",
+                action="user.password_set",
+                entity_type="user",
+                entity_id=w.staff_id,
+                reason=old,
+            )
+        s.commit()
+        item = s.get(ReviewItem, w.payment_item_id)
+        assert item is not None and item.resolution == "入金の申請者を変更"
+        item.resolution = "payment.allocated"  # as older versions closed an item
+        s.commit()
+    item_page = visible(env.login("sato").get(f"/items/{w.payment_item_id}").text)
+    assert "入金を申請に割り当て" in item_page and "payment.allocated" not in item_page
+    audit = visible(env.login("tanaka").get("/audit").text)
+    assert "隔離の理由" in audit and "PDFが暗号化されていて" in audit
+    assert "パスワードを変更（パスワードそのものは記録しません）" in audit
+    assert "保存期間（判定から5年）を過ぎたため" in audit
+    for code in ("encrypted:", "payment.", "password changed", "retention:", "reason:"):
+        assert code not in audit, code
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", audit), re.findall(r"\b[a-z]+_[a-z_]+\b", audit)
+
+
+def test_one_name_for_each_run_state() -> None:
+    from pipeline.names_ja import RUN_STATUS_JA
+    from pipeline.reports.render import STATUS_JA
+    from pipeline.review.labels import RUN_STATUS_JA as APP_RUN_STATUS_JA
+    from pipeline.vocabulary import RunStatus
+
+    assert STATUS_JA is RUN_STATUS_JA is APP_RUN_STATUS_JA
+    assert set(RUN_STATUS_JA) == set(RunStatus)
+
+
+def test_every_status_people_see_has_a_japanese_name() -> None:
+    from pipeline.review import labels
+    from pipeline.review.payments_view import DEPOSIT_STATE_JA
+    from pipeline.vocabulary import (
+        DecisionOutcome,
+        ExceptionStatus,
+        FieldStatus,
+        MatchStatus,
+        PaymentOutcome,
+        TransactionStatus,
+    )
+
+    for vocabulary, names in (
+        (DecisionOutcome, labels.DECISION_JA),
+        (ExceptionStatus, labels.ITEM_STATUS_JA),
+        (FieldStatus, labels.FIELD_STATUS_JA),
+        (MatchStatus, labels.MATCH_STATUS_JA),
+        (PaymentOutcome, labels.PAYMENT_STATUS_JA),
+        (TransactionStatus, DEPOSIT_STATE_JA),
+    ):
+        assert set(vocabulary) <= set(names), vocabulary

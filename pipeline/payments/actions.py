@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pipeline.clock import business_date_of
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.names_ja import PAYMENT_ACTION_JA
 from pipeline.payments.matching import classify_amount
 from pipeline.payments.names import parse_payer
 from pipeline.payments.review_items import close_settled_items
@@ -149,7 +150,12 @@ def _finish(
         apply_payment_statuses(session, statuses, actor=actor)
         close_settled_items(session, statuses, actor=actor)
     if deposit_settled:
-        close_if_open(session, f"payment:txn:{txn.id}", resolution=action, actor=actor)
+        close_if_open(
+            session,
+            f"payment:txn:{txn.id}",
+            resolution=PAYMENT_ACTION_JA[action],
+            actor=actor,
+        )
     session.flush()
 
 

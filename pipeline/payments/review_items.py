@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
-from pipeline.names_ja import match_rule_label
+from pipeline.names_ja import RECONCILED_JA, match_rule_label
 from pipeline.payments.matching import MatchResult
 from pipeline.queue import NO_FEE_DECISIONS, close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
@@ -196,7 +196,7 @@ def sync_review_items(
             close_if_open(
                 session,
                 item.dedupe_key,
-                resolution="resolved by payment reconciliation",
+                resolution=RECONCILED_JA,
                 actor=actor,
                 run_id=run_id,
             )

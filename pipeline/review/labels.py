@@ -12,7 +12,11 @@ from zoneinfo import ZoneInfo
 
 from pipeline.names_ja import (
     KIND_JA,
+    OLD_REASONS_JA,
+    PAYMENT_ACTION_JA,
+    PURGED_JA,
     RULE_ACTION_JA,
+    RUN_STATUS_JA,
     kind_label,
     match_rule_label,
     reason_line,
@@ -29,6 +33,7 @@ __all__ = [
     "FINDING_JA",
     "KIND_JA",
     "LETTER_JA",
+    "RUN_STATUS_JA",
     "field_info",
     "field_label",
     "format_age",
@@ -80,12 +85,6 @@ PAGE_KIND_JA = {
     "unidentified": "様式を判別できないページ",
     "unaligned": "位置合わせができないページ",
 }
-RUN_STATUS_JA = {
-    "running": "実行中",
-    "succeeded": "正常終了",
-    "failed": "失敗",
-    "interrupted": "中断",
-}
 ACTION_JA = {
     "field.corrected": "値を修正",
     "field.confirmed": "値を確定",
@@ -109,17 +108,6 @@ ACTION_JA = {
     "exception.dismissed": "対応不要にした",
     "exception.moot": "判定の確定により不要として完了",
     "exception.resolved": "完了にした",
-    "payment.confirmed": "入金を確定",
-    "payment.reassigned": "入金の申請者を変更",
-    "payment.split": "入金を分割",
-    "payment.refund": "返金",
-    "payment.refund_marked": "返金の対象にした",
-    "payment.refund_paid": "返金済みを記録",
-    "payment.moved": "入金を新しい申請書類に移した",
-    "payment.proposed": "入金の照合候補を作成",
-    "payment.accepted": "入金を自動で照合",
-    "payment.rejected": "入金の照合を取り消し",
-    "payment.refund_proposed": "返金の候補にした",
     "application.payment_status": "入金の状況が変わった",
     "application.images_purged": "保存期間を過ぎた画像を削除",
     "envelope.received": "封筒を受付",
@@ -134,8 +122,7 @@ ACTION_JA = {
     "user.disabled": "ユーザーを無効にした",
     "user.login": "ログイン",
     "user.password_set": "パスワードを設定",
-    "payment.allocated": "入金を申請に割り当て",
-    "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+    **PAYMENT_ACTION_JA,
     **RULE_ACTION_JA,
 }
 
@@ -225,6 +212,22 @@ def plain_reason(text: str) -> str:
         return f"「{info.label_ja}」" if info else match.group(0)
 
     return _FIELD_ID.sub(label, _RULE_PREFIX.sub(rule, text))
+
+
+_OLD_PURGE = re.compile(r"^retention: decided more than (\S+) years ago$")
+
+
+def reason_ja(text: str) -> str:
+    """A stored reason or an item's resolution, in words: what older versions wrote as
+    a code (a payment action that closed an item) or in English reads as written now."""
+    if text in ACTION_JA:
+        return ACTION_JA[text]
+    if text in OLD_REASONS_JA:
+        return OLD_REASONS_JA[text]
+    purge = _OLD_PURGE.match(text)
+    if purge:
+        return PURGED_JA.format(years=purge.group(1))
+    return plain_reason(text)
 
 
 # A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found

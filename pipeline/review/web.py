@@ -43,6 +43,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["yen"] = lambda v: "—" if v is None else f"{int(v):,}円"
     env.filters["kind_ja"] = labels.kind_label
     env.filters["plain_reason"] = labels.plain_reason
+    env.filters["reason_ja"] = labels.reason_ja
     env.filters["raw_reading"] = labels.raw_reading
     env.globals["evidence_lines"] = labels.evidence_lines
     env.filters["match_rule"] = labels.match_rule_label
