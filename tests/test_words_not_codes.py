@@ -250,7 +250,7 @@ def test_no_reason_or_resolution_the_code_writes_is_english() -> None:
         for name in ("reason", "resolution"):
             value = _keyword(call, name)
             if isinstance(value, ast.JoinedStr):
-                parts = [v.value for v in value.values if isinstance(v, ast.Constant)]
+                parts = [str(v.value) for v in value.values if isinstance(v, ast.Constant)]
             elif isinstance(value, ast.Constant) and isinstance(value.value, str):
                 parts = [value.value]
             else:
@@ -285,6 +285,14 @@ def test_the_audit_trail_and_an_items_resolution_read_in_words(env: Env) -> None
             entity_id=9,
             after={"reason": "encrypted", "detail": "the PDF is encrypted"},
         )
+        record_event(
+            s,
+            actor="run:1",
+            action="envelope.received",
+            entity_type="envelope",
+            entity_id=8,
+            after={"sha256": "ab" * 32, "pages": 5, "media_type": "application/pdf"},
+        )
         for old in ("password changed (not logged)", "retention: decided more than 5 years ago"):
             record_event(
                 s,
@@ -305,6 +313,8 @@ def test_the_audit_trail_and_an_items_resolution_read_in_words(env: Env) -> None
     assert "隔離の理由" in audit and "PDFが暗号化されていて" in audit
     assert "パスワードを変更（パスワードそのものは記録しません）" in audit
     assert "保存期間（判定から5年）を過ぎたため" in audit
+    assert "ファイルの形式: PDF" in audit and "ページ数: 5" in audit
+    assert "ab" * 8 + "…" in audit and "ab" * 32 not in audit  # a hash fits its column
     for code in ("encrypted:", "payment.", "password changed", "retention:", "reason:"):
         assert code not in audit, code
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", audit), re.findall(r"\b[a-z]+_[a-z_]+\b", audit)

@@ -111,7 +111,7 @@ KEY_JA = {
     "paid_on": "返金日",
     "note": "メモ",
     "duplicate_of": "同じ内容で先に受け付けた封筒",
-    "sha256": "ファイルの SHA-256",
+    "sha256": "ファイルの SHA-256（先頭16桁）",
     "pages": "ページ数",
     "media_type": "ファイルの形式",
     "reason": "隔離の理由",  # envelope.quarantined: the file's refusal
@@ -247,6 +247,8 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         return f"#{text}"
     if key.endswith("_yen") and isinstance(value, int):
         return f"{value:,}円"
+    if key == "sha256":  # enough to tell files apart; the row keeps all 64 digits
+        return f"{text[:16]}…"
     if key == "duplicate_of":
         return f"封筒 #{text}"
     if key == "resolution":
