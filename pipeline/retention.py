@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.extract.files import envelope_dir
+from pipeline.names_ja import PURGED_JA
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Application, Decision, Envelope, FieldValue, Page
 from pipeline.storage.types import utcnow
@@ -99,7 +100,7 @@ def purge_images(
             entity_id=application.id,
             before=before,
             after={"files_removed": len(targets) + len(images), "decision": decision.outcome},
-            reason=f"retention: decided more than {older_than_years:g} years ago",
+            reason=PURGED_JA.format(years=f"{older_than_years:g}"),
         )
     log.info(
         "purge: %d applications, %d files, %d bytes%s",

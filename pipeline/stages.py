@@ -32,6 +32,7 @@ from pipeline.forms.loader import default_templates
 from pipeline.imaging.raster import single_page
 from pipeline.ingest.files import sha256_of
 from pipeline.ingest.intake import IntakeOutcome, take_inbox
+from pipeline.names_ja import RECEIVED_DATE_SETTLED_JA
 from pipeline.parked import PageRef
 from pipeline.payments.rejected import reject_statement, settle_statement
 from pipeline.payments.statements import read_statement
@@ -412,7 +413,7 @@ def _track_received_date(
         close_if_open(
             session,
             key,
-            resolution="the received date is no longer after the business date",
+            resolution=RECEIVED_DATE_SETTLED_JA,
             actor=f"run:{run_id}",
             run_id=run_id,
         )

@@ -186,6 +186,36 @@ class MatchStatus(StrEnum):
     REFUND = "refund"
 
 
+class MatchRule(StrEnum):
+    """Why a deposit went to an application (``payment_matches.rule``): the matcher's
+    rules, then what a person did on the payments desk."""
+
+    SUFFIX_NAME = "suffix+name"
+    SUFFIX_NAME_AMBIGUOUS = "suffix+name_ambiguous"
+    SUFFIX_CONFLICT = "suffix_conflict"
+    SUFFIX_EMPLOYER = "suffix+employer"
+    SUFFIX_ONLY = "suffix_only"
+    SUFFIX_AMBIGUOUS = "suffix_ambiguous"
+    NAME_ONLY = "name_only"
+    NAME_ONLY_AMBIGUOUS = "name_only_ambiguous"
+    EMPLOYER_ONLY = "employer_only"
+    BULK_COMPANY = "bulk_company"
+    ALIAS = "alias"  # a payer name staff confirmed for the applicant before
+    NONE = "none"  # nothing fits: no row is stored, the review item says so
+    MANUAL = "manual"
+    MANUAL_SPLIT = "manual_split"
+    MANUAL_REFUND = "manual_refund"
+
+
+# Rules whose match a person made or confirmed before: their score measures nothing.
+UNSCORED_RULES: tuple[MatchRule, ...] = (
+    MatchRule.MANUAL,
+    MatchRule.MANUAL_SPLIT,
+    MatchRule.MANUAL_REFUND,
+    MatchRule.ALIAS,
+)
+
+
 # Matches whose amount counts towards an application's fee.
 COUNTED_MATCHES: tuple[MatchStatus, ...] = (MatchStatus.ACCEPTED, MatchStatus.CONFIRMED)
 

@@ -264,6 +264,7 @@ def test_html_is_self_contained_japanese_with_charts(
     assert "<script" not in html and "<link" not in html
     assert "40.0%" in html  # STP 2/5
     assert "暗号化" in html and "bad.pdf" in html
+    assert "encrypted" not in html  # the quarantine reason in words, not its code
     assert "tesseract crashed" in html
     assert "認定可" in html
     for bucket in r.ageing:

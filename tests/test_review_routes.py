@@ -497,8 +497,17 @@ def test_a_candidate_can_be_chosen_with_one_click(env: Env) -> None:
 def test_decision_reasons_read_as_plain_japanese() -> None:
     from pipeline.review.labels import plain_reason
 
-    text = "experience.total_months: 確認してください: B.exp1_from\nfee.paid: 入金 X.unknown"
-    assert plain_reason(text) == "確認してください: 「経歴1 期間 自」\n入金 X.unknown"
+    # as stored before the rules named themselves in words
+    text = (
+        "experience.total_months: 確認してください: B.exp1_from\nfee.paid: 入金 X.unknown\n"
+        "（あわせて要確認）oath.signed: 署名\nsome.new_rule: 何か"
+    )
+    assert plain_reason(text) == (
+        "【業務経験の期間】確認してください: 「経歴1 期間 自」\n【認定審査手数料の入金】入金 X.unknown\n"
+        "（あわせて要確認）【宣誓書の署名】署名\n【認定基準】何か"
+    )
+    words = "【宣誓書の署名】宣誓書 (D) に署名がありません。"
+    assert plain_reason(words) == words  # a reason stored in words passes unchanged
 
 
 def test_a_marks_measurement_reads_as_plain_japanese() -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from pipeline.clock import business_date_of
 from pipeline.config import Settings, get_settings
 from pipeline.errors import ConcurrencyError, ValidationError
+from pipeline.names_ja import PAYMENT_ACTION_JA
 from pipeline.payments.matching import classify_amount
 from pipeline.payments.names import parse_payer
 from pipeline.payments.review_items import close_settled_items
@@ -41,7 +42,13 @@ from pipeline.storage.models import (
     PaymentMatch,
 )
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import DecisionOutcome, MatchOutcome, MatchStatus, TransactionStatus
+from pipeline.vocabulary import (
+    DecisionOutcome,
+    MatchOutcome,
+    MatchRule,
+    MatchStatus,
+    TransactionStatus,
+)
 
 
 def _transaction(session: Session, transaction_id: int, version: int) -> BankTransaction:
@@ -143,7 +150,12 @@ def _finish(
         apply_payment_statuses(session, statuses, actor=actor)
         close_settled_items(session, statuses, actor=actor)
     if deposit_settled:
-        close_if_open(session, f"payment:txn:{txn.id}", resolution=action, actor=actor)
+        close_if_open(
+            session,
+            f"payment:txn:{txn.id}",
+            resolution=PAYMENT_ACTION_JA[action],
+            actor=actor,
+        )
     session.flush()
 
 
@@ -153,7 +165,7 @@ def _new_match(
     app: Application,
     amount: int,
     *,
-    rule: str,
+    rule: MatchRule,
     actor: str,
     settings: Settings,
 ) -> PaymentMatch:
@@ -238,7 +250,7 @@ def reassign(
     touched = _retire(session, txn, actor, active)
     session.flush()
     match = _new_match(
-        session, txn, app, txn.deposit_yen, rule="manual", actor=actor, settings=settings
+        session, txn, app, txn.deposit_yen, rule=MatchRule.MANUAL, actor=actor, settings=settings
     )
     txn.status = TransactionStatus.MATCHED.value
     _remember_alias(session, txn, app, actor)
@@ -283,7 +295,9 @@ def split_bulk(
     touched = _retire(session, txn, actor, [MatchStatus.PROPOSED.value, *COUNTED_STATES])
     session.flush()
     matches = [
-        _new_match(session, txn, app, amount, rule="manual_split", actor=actor, settings=settings)
+        _new_match(
+            session, txn, app, amount, rule=MatchRule.MANUAL_SPLIT, actor=actor, settings=settings
+        )
         for app, (_, amount) in zip(apps, allocations, strict=True)
     ]
     txn.status = TransactionStatus.MATCHED.value
@@ -406,7 +420,7 @@ def mark_refund(
             PaymentMatch(
                 transaction_id=txn.id,
                 application_id=app_id,
-                rule="manual_refund",
+                rule=MatchRule.MANUAL_REFUND,
                 score=100.0,
                 candidates=[],
                 amount_yen=part,

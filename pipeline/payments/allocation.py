@@ -23,7 +23,7 @@ from pipeline.errors import ValidationError
 from pipeline.payments.actions import _application, _finish, _new_match, _retire, _transaction
 from pipeline.storage.models import BankTransaction, PaymentMatch
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import COUNTED_MATCHES, MatchStatus, TransactionStatus
+from pipeline.vocabulary import COUNTED_MATCHES, MatchRule, MatchStatus, TransactionStatus
 
 CLOSED_STATES = (TransactionStatus.MATCHED.value, TransactionStatus.REFUND.value)
 
@@ -122,7 +122,9 @@ def allocate(
     touched = _retire(session, txn, actor, [MatchStatus.PROPOSED.value])
     session.flush()
     rows = [
-        _new_match(session, txn, app, amount, rule="manual_split", actor=actor, settings=settings)
+        _new_match(
+            session, txn, app, amount, rule=MatchRule.MANUAL_SPLIT, actor=actor, settings=settings
+        )
         for app, (_, amount) in zip(apps, parts, strict=True)
     ]
     left = txn.deposit_yen - already - total

@@ -15,7 +15,8 @@ with all of them. (A name that differs from the applicant's in both its first
 two and its last two characters is therefore not found by name; at the
 thresholds used that is a name that would not have matched anyway.)
 
-Rules, in the order they are tried for a deposit:
+Rules (``vocabulary.MatchRule``; people read them as ``names_ja.MATCH_RULE_JA``),
+in the order they are tried for a deposit:
 
 ``bulk_company``
     company marker (カ) …) and amount n × fee, n ≥ 2 → ``bulk``, proposed,
@@ -69,7 +70,13 @@ from typing import Any
 
 from pipeline.payments.index import ApplicationIndex
 from pipeline.payments.names import ParsedPayer, parse_payer
-from pipeline.vocabulary import COUNTED_MATCHES, MatchOutcome, MatchStatus, PaymentOutcome
+from pipeline.vocabulary import (
+    COUNTED_MATCHES,
+    MatchOutcome,
+    MatchRule,
+    MatchStatus,
+    PaymentOutcome,
+)
 
 AppId = Hashable
 UNMATCHED = MatchOutcome.UNMATCHED.value
@@ -149,7 +156,7 @@ class MatchResult:
 
     deposit: Deposit
     application_id: AppId | None
-    rule: str
+    rule: MatchRule
     score: float
     status: MatchStatus | None
     outcome: str
@@ -241,7 +248,7 @@ def _decide(
         ev.add(app_id, employer_hits[app_id], "employer")
 
     def result(
-        rule: str,
+        rule: MatchRule,
         status: MatchStatus | None,
         reason: str,
         app_id: AppId | None = None,
@@ -255,7 +262,7 @@ def _decide(
             deposit=deposit,
             application_id=app_id,
             rule=rule,
-            score=100.0 if rule == "alias" else score,
+            score=100.0 if rule == MatchRule.ALIAS else score,
             status=status,
             outcome=outcome or (MatchOutcome.REVIEW.value if status else UNMATCHED),
             candidates=ev.candidates(index, [*marked, *([app_id] if app_id is not None else [])]),
@@ -267,7 +274,7 @@ def _decide(
     if payer.is_company and deposit.amount_yen % fee == 0 and deposit.amount_yen // fee >= 2:
         n = deposit.amount_yen // fee
         return result(
-            "bulk_company",
+            MatchRule.BULK_COMPANY,
             proposed,
             f"company payer, amount is {n} x the fee: staff split it across applications",
             implicated=[a.id for a in suffix_apps] + list(employer_hits),
@@ -281,7 +288,9 @@ def _decide(
         alias_apps = [a for a in alias_apps if a.suffix in payer.suffixes]
     if len(alias_apps) == 1:
         ev.add(alias_apps[0].id, 100.0, "alias")
-        return result("alias", accepted, "payer name confirmed by staff before", alias_apps[0].id)
+        return result(
+            MatchRule.ALIAS, accepted, "payer name confirmed by staff before", alias_apps[0].id
+        )
 
     suffix_ids = {a.id for a in suffix_apps}
     if suffix_apps:
@@ -295,21 +304,21 @@ def _decide(
         ]
         if len(fitting) == 1 and not stronger:
             return result(
-                "suffix+name",
+                MatchRule.SUFFIX_NAME,
                 accepted,
                 "last 4 digits and name agree on one application",
                 fitting[0].id,
             )
         if len(fitting) > 1:
             return result(
-                "suffix+name_ambiguous",
+                MatchRule.SUFFIX_NAME_AMBIGUOUS,
                 proposed,
                 "several applications share the digits and fit the name",
                 implicated=[a.id for a in fitting],
             )
         if others:
             return result(
-                "suffix_conflict",
+                MatchRule.SUFFIX_CONFLICT,
                 proposed,
                 "the digits point at one applicant while the name fits another",
                 implicated=[a.id for a in suffix_apps] + others,
@@ -317,17 +326,20 @@ def _decide(
         by_employer = [a for a in suffix_apps if a.id in employer_hits]
         if len(by_employer) == 1:
             return result(
-                "suffix+employer",
+                MatchRule.SUFFIX_EMPLOYER,
                 proposed,
                 "a company paid with the digits of one of its employees",
                 by_employer[0].id,
             )
         if len(suffix_apps) == 1:
             return result(
-                "suffix_only", proposed, "the digits fit; the name does not", suffix_apps[0].id
+                MatchRule.SUFFIX_ONLY,
+                proposed,
+                "the digits fit; the name does not",
+                suffix_apps[0].id,
             )
         return result(
-            "suffix_ambiguous",
+            MatchRule.SUFFIX_AMBIGUOUS,
             proposed,
             "several applications share the digits and none fits the name",
             implicated=suffix_ids,
@@ -339,26 +351,26 @@ def _decide(
     strong = [a for a, s in name_hits.items() if s >= cfg.name_only_min_score]
     if len(strong) == 1 and len(name_hits) == 1:
         return result(
-            "name_only",
+            MatchRule.NAME_ONLY,
             proposed,
             "no digits; the name fits exactly one application" + digits_note,
             strong[0],
         )
     if name_hits:
         return result(
-            "name_only_ambiguous",
+            MatchRule.NAME_ONLY_AMBIGUOUS,
             proposed,
             "no digits; the name fits several applications or fits weakly" + digits_note,
             implicated=list(name_hits),
         )
     if employer_hits:
         return result(
-            "employer_only",
+            MatchRule.EMPLOYER_ONLY,
             proposed,
             "a company without digits; it employs applicants" + digits_note,
             implicated=list(employer_hits),
         )
-    return result("none", None, "no application fits the digits or the name" + digits_note)
+    return result(MatchRule.NONE, None, "no application fits the digits or the name" + digits_note)
 
 
 # --- phase 2: how much ---------------------------------------------------------------------

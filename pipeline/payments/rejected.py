@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.ingest.files import atomic_write_bytes
+from pipeline.names_ja import STATEMENT_REPLACED_JA
 from pipeline.queue import close_if_open, open_or_update
 from pipeline.storage.audit import run_actor
 from pipeline.storage.models import ReviewItem
@@ -97,7 +98,7 @@ def settle_statement(session: Session, path: Path, *, run_id: int | None) -> Non
     close_if_open(
         session,
         _key(path),
-        resolution="the statement file was replaced and imported",
+        resolution=STATEMENT_REPLACED_JA,
         actor=run_actor(run_id),
         run_id=run_id,
     )

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.config import Settings
+from pipeline.names_ja import RECONCILED_JA, match_rule_label
 from pipeline.payments.matching import MatchResult
 from pipeline.queue import NO_FEE_DECISIONS, close_if_open, find_open, open_or_update
 from pipeline.storage.audit import run_actor
@@ -49,17 +50,6 @@ PAYMENT_KINDS = (
     "payment_duplicate",
     "application_unpaid",
 )
-
-RULE_JA = {
-    "suffix+name_ambiguous": "合格者番号下4桁と氏名が複数の申請に該当します",
-    "suffix_conflict": "合格者番号下4桁と振込名義が別の申請者を指しています",
-    "suffix+employer": "合格者番号下4桁と勤務先（法人名義）が一致しています",
-    "suffix_only": "合格者番号下4桁のみ一致し、振込名義が一致しません",
-    "suffix_ambiguous": "合格者番号下4桁が複数の申請に該当し、振込名義が一致しません",
-    "name_only": "合格者番号の記載がなく、振込名義のみ一致しています",
-    "name_only_ambiguous": "合格者番号の記載がなく、振込名義の候補が複数または一致度が低いです",
-    "employer_only": "法人名義の入金で、勤務先のみ一致しています",
-}
 
 
 @dataclass(frozen=True)
@@ -97,7 +87,7 @@ def _txn_item(result: MatchResult, today: date, settings: Settings) -> _Want | N
             return _Want(
                 "payment_bulk", title, _txn_details(result), transaction_id=_txn_id(result)
             )
-        title = f"入金（{when}）の照合を確認してください：{RULE_JA.get(result.rule, result.rule)}"
+        title = f"入金（{when}）の照合を確認してください：{match_rule_label(result.rule)}"
         return _Want(
             "payment_review",
             title,
@@ -206,7 +196,7 @@ def sync_review_items(
             close_if_open(
                 session,
                 item.dedupe_key,
-                resolution="resolved by payment reconciliation",
+                resolution=RECONCILED_JA,
                 actor=actor,
                 run_id=run_id,
             )

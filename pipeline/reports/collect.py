@@ -169,8 +169,8 @@ def _envelopes(session: Session, run_id: int) -> tuple[dict[str, int], list[Quar
             reason = env.quarantine_reason or "unknown"
             try:
                 message = REASON_JA[QuarantineReason(reason)]
-            except ValueError:
-                message = reason
+            except ValueError:  # a code this version does not know: say so in words
+                message = "受け付けられないファイルです（理由の記録がありません）。"
             quarantined.append(QuarantinedFile(env.id, env.original_name, reason, message))
         elif env.status == EnvelopeStatus.DUPLICATE.value:
             counts["duplicate"] += 1

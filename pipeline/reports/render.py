@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from pipeline.names_ja import DECISION_SHORT_JA
+from pipeline.names_ja import DECISION_SHORT_JA, RUN_STATUS_JA
 from pipeline.outputs.letter_text import KIND_JA
 from pipeline.reports import charts
 from pipeline.reports.model import (
@@ -32,12 +32,7 @@ from pipeline.reports.model import (
     stage_label,
 )
 
-STATUS_JA = {
-    "succeeded": "正常終了",
-    "failed": "異常終了",
-    "running": "実行中",
-    "interrupted": "中断",
-}
+STATUS_JA = RUN_STATUS_JA  # the one name of each run state, the review app's too
 TRIGGER_JA = {
     "manual": "手動",
     "schedule": "定時",

@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ValidationError
+from pipeline.names_ja import PASSWORD_SET_JA
 from pipeline.storage.audit import record_event
 from pipeline.storage.models import Role, User, WebSession
 from pipeline.storage.types import utcnow
@@ -139,7 +140,7 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
         action="user.password_set",
         entity_type="user",
         entity_id=user.id,
-        reason="password changed (not logged)",
+        reason=PASSWORD_SET_JA,
     )
     return user
 

@@ -10,11 +10,22 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pipeline.names_ja import KIND_JA, RULE_ACTION_JA, kind_label
+from pipeline.names_ja import (
+    KIND_JA,
+    OLD_REASONS_JA,
+    PAYMENT_ACTION_JA,
+    PURGED_JA,
+    RULE_ACTION_JA,
+    RUN_STATUS_JA,
+    kind_label,
+    match_rule_label,
+    reason_line,
+)
 from pipeline.outputs.letter_text import KIND_JA as LETTER_KIND_JA
 from pipeline.rules.explain import DECISION_JA, FINDING_JA
 from pipeline.rules.explain import LETTER_JA as FINDING_LETTER_JA
 from pipeline.rules.findings import STATUS_JA as FIELD_STATUS_JA
+from pipeline.vocabulary import MatchRule
 
 __all__ = [
     "DECISION_JA",
@@ -22,12 +33,14 @@ __all__ = [
     "FINDING_JA",
     "KIND_JA",
     "LETTER_JA",
+    "RUN_STATUS_JA",
     "field_info",
     "field_label",
     "format_age",
     "format_date",
     "format_datetime",
     "kind_label",
+    "match_rule_label",
 ]
 
 # a finding's letter kind and a stored letter's kind, by the one name each has
@@ -72,12 +85,6 @@ PAGE_KIND_JA = {
     "unidentified": "様式を判別できないページ",
     "unaligned": "位置合わせができないページ",
 }
-RUN_STATUS_JA = {
-    "running": "実行中",
-    "succeeded": "正常終了",
-    "failed": "失敗",
-    "interrupted": "中断",
-}
 ACTION_JA = {
     "field.corrected": "値を修正",
     "field.confirmed": "値を確定",
@@ -101,17 +108,6 @@ ACTION_JA = {
     "exception.dismissed": "対応不要にした",
     "exception.moot": "判定の確定により不要として完了",
     "exception.resolved": "完了にした",
-    "payment.confirmed": "入金を確定",
-    "payment.reassigned": "入金の申請者を変更",
-    "payment.split": "入金を分割",
-    "payment.refund": "返金",
-    "payment.refund_marked": "返金の対象にした",
-    "payment.refund_paid": "返金済みを記録",
-    "payment.moved": "入金を新しい申請書類に移した",
-    "payment.proposed": "入金の照合候補を作成",
-    "payment.accepted": "入金を自動で照合",
-    "payment.rejected": "入金の照合を取り消し",
-    "payment.refund_proposed": "返金の候補にした",
     "application.payment_status": "入金の状況が変わった",
     "application.images_purged": "保存期間を過ぎた画像を削除",
     "envelope.received": "封筒を受付",
@@ -126,8 +122,7 @@ ACTION_JA = {
     "user.disabled": "ユーザーを無効にした",
     "user.login": "ログイン",
     "user.password_set": "パスワードを設定",
-    "payment.allocated": "入金を申請に割り当て",
-    "payment.allocation_withdrawn": "入金の割り当てを取り消し",
+    **PAYMENT_ACTION_JA,
     **RULE_ACTION_JA,
 }
 
@@ -199,18 +194,40 @@ def format_age(opened: datetime, now: datetime) -> str:
     return f"{max(1, seconds // 60)}分"
 
 
-_RULE_PREFIX = re.compile(r"^[a-z_]+(\.[a-z_]+)+:\s*", re.MULTILINE)
+# Reasons stored before the rules named themselves in words began "rule.id: " (after
+# "（あわせて要確認）" for a review beside a failure).
+_RULE_PREFIX = re.compile(r"^(（あわせて要確認）)?([a-z_]+(?:\.[a-z_]+)+):\s*", re.MULTILINE)
 _FIELD_ID = re.compile(r"\b([RABCD])\.([a-z][a-z0-9_]*)\b")
 
 
 def plain_reason(text: str) -> str:
-    """A decision reason for staff: no rule id in front, field ids as the form's labels."""
+    """A reason for staff: an older row's rule id as the rule's name, field ids as the
+    form's labels (a reason already in words passes unchanged)."""
+
+    def rule(match: re.Match[str]) -> str:
+        return (match.group(1) or "") + reason_line(match.group(2), "")
 
     def label(match: re.Match[str]) -> str:
         info = field_info(match.group(1), match.group(2))
         return f"「{info.label_ja}」" if info else match.group(0)
 
-    return _FIELD_ID.sub(label, _RULE_PREFIX.sub("", text))
+    return _FIELD_ID.sub(label, _RULE_PREFIX.sub(rule, text))
+
+
+_OLD_PURGE = re.compile(r"^retention: decided more than (\S+) years ago$")
+
+
+def reason_ja(text: str) -> str:
+    """A stored reason or an item's resolution, in words: what older versions wrote as
+    a code (a payment action that closed an item) or in English reads as written now."""
+    if text in ACTION_JA:
+        return ACTION_JA[text]
+    if text in OLD_REASONS_JA:
+        return OLD_REASONS_JA[text]
+    purge = _OLD_PURGE.match(text)
+    if purge:
+        return PURGED_JA.format(years=purge.group(1))
+    return plain_reason(text)
 
 
 # A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found
@@ -292,26 +309,16 @@ def raw_reading(raw: str) -> str:
     )
 
 
+# How the matcher found a candidate (``candidates[].via``); a match a person made has
+# its rule there instead (the item page lists it like a candidate).
 VIA_JA = {
     "suffix": "合格者番号下4桁",
     "name": "振込名義",
     "employer": "勤務先（法人名義）",
-    "alias": "以前に確認した名義",
+    "alias": match_rule_label(MatchRule.ALIAS),
 }
 
 
-def match_rule_label(rule: str) -> str:
-    """The payments matcher's rule in words (the review items' own wording where it has one)."""
-    from pipeline.payments.review_items import RULE_JA
-
-    extra = {
-        "suffix+name": "合格者番号下4桁と振込名義が一致",
-        "alias": "以前に確認した振込名義",
-        "manual": "担当者が割り当て",
-        "manual_split": "担当者が分割",
-        "bulk_company": "法人名義のまとめての入金（申請ごとに振り分けが必要）",
-        "duplicate": "同じ申請への2回目の入金",
-        "manual_refund": "担当者が返金を記録",
-        "none": "該当する申請なし",
-    }
-    return RULE_JA.get(rule) or extra.get(rule) or "自動の照合"
+def via_label(via: list[str] | None) -> str:
+    """What a candidate matched on, in words."""
+    return "、".join(VIA_JA.get(v) or match_rule_label(v) for v in via or [])

@@ -7,6 +7,7 @@ letters, and the bank transaction it is about.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.ingest.sniff import REASON_JA as QUARANTINE_JA
 from pipeline.review.auth import ROLE_JA
 from pipeline.review.labels import (
     DECISION_JA,
@@ -26,6 +28,7 @@ from pipeline.review.labels import (
     field_label,
     format_datetime,
     match_rule_label,
+    reason_ja,
 )
 from pipeline.storage.models import (
     AuditEvent,
@@ -107,6 +110,34 @@ KEY_JA = {
     "judged": "判断した事実",
     "paid_on": "返金日",
     "note": "メモ",
+    "duplicate_of": "同じ内容で先に受け付けた封筒",
+    "sha256": "ファイルの SHA-256（先頭16桁）",
+    "pages": "ページ数",
+    "media_type": "ファイルの形式",
+    "reason": "隔離の理由",  # envelope.quarantined: the file's refusal
+    "detail": "技術的な詳細",
+    "error": "エラーの内容",
+    "certificate_number": "認定番号",
+    "recovered": "中断した出力の記録を補完",
+    "files_removed": "削除したファイルの数",
+    "fields": "読み取った項目の数",
+    "fields_ok": "読み取りが確かな項目の数",
+    "missing_forms": "同封されていない書類",
+    "extra_pages": "申請様式以外のページ",
+    "checks": "記載内容の照合",
+}
+MEDIA_TYPE_JA = {
+    "application/pdf": "PDF",
+    "image/tiff": "TIFF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+}
+# Keys whose values are codes, each code with its one name.
+CODE_NAMES: dict[str, Mapping[str, str]] = {
+    "role": ROLE_JA,
+    "decision": DECISION_JA,
+    "reason": {k.value: v for k, v in QUARANTINE_JA.items()},
+    "media_type": MEDIA_TYPE_JA,
 }
 ENTITY_JA = {
     "exception": "確認項目",
@@ -165,11 +196,32 @@ def actor_label(actor: str, names: dict[str, str]) -> str:
     return actor
 
 
+def _list_ja(key: str, value: list[object]) -> str:
+    """A list in an audit row, item by item in words."""
+    if not value:
+        return "（なし）"
+    if key in ("documents", "missing_forms"):
+        return "、".join(FORM_JA.get(str(d), str(d)) for d in value)
+    if key == "extra_pages":
+        return "、".join(f"{p}ページ目" for p in value)
+    dicts = [v for v in value if isinstance(v, dict)]
+    if key == "parts":
+        return "、".join(
+            f"申請 #{p.get('application_id') or '—'} {int(p.get('amount_yen', 0)):,}円"
+            for p in dicts
+        )
+    if key == "checks":  # extraction's cross-checks, each with its message
+        return "／".join(str(c.get("message_ja") or "") for c in dicts)
+    return "、".join(str(v) for v in value)
+
+
 def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
     if value is None:
         return "（なし）"
     if isinstance(value, bool):
         return "はい" if value else "いいえ"
+    if isinstance(value, list):
+        return _list_ja(key, value)
     text = str(value)
     if key == "status":
         return (
@@ -181,32 +233,26 @@ def _value_ja(key: str, value: object, names: dict[str, str]) -> str:
         )
     if key in ("payment_status", "outcome"):
         return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
-    if key == "role":
-        return ROLE_JA.get(text, text)
+    if key in CODE_NAMES:
+        return CODE_NAMES[key].get(text, text)
     if key == "rule":
         return match_rule_label(text)
     if key == "transaction_id":
         return f"#{text}"
-    if key == "decision":
-        return DECISION_JA.get(text, text)
     if key == "confirmed_by":
         return actor_label(text, names)
     if key == "assignee_id":
         return names.get(f"user:{text}", text)
-    if key == "documents" and isinstance(value, list):
-        return "、".join(FORM_JA.get(str(d), str(d)) for d in value)
     if key == "application_id":
         return f"#{text}"
     if key.endswith("_yen") and isinstance(value, int):
         return f"{value:,}円"
-    if key in ("payment_status", "outcome"):  # outcome: what a deposit did to an application
-        return PAYMENT_STATUS_JA.get(text) or DECISION_JA.get(text) or text
-    if key == "parts" and isinstance(value, list):
-        return "、".join(
-            f"申請 #{p.get('application_id') or '—'} {int(p.get('amount_yen', 0)):,}円"
-            for p in value
-            if isinstance(p, dict)
-        )
+    if key == "sha256":  # enough to tell files apart; the row keeps all 64 digits
+        return f"{text[:16]}…"
+    if key == "duplicate_of":
+        return f"封筒 #{text}"
+    if key == "resolution":
+        return reason_ja(text)
     if text == "true":
         return "あり"
     if text == "false":
@@ -245,12 +291,14 @@ def describe(
 
 
 def _reason_ja(event: AuditEvent) -> str:
-    """The reason as recorded; the payment matcher's English note becomes its rule in words."""
+    """The reason in words, for every page and export that shows the trail: the payment
+    matcher's English note becomes its rule in words, an older decision's rule ids the
+    rules' names."""
     reason = event.reason or ""
     rule = (event.after or {}).get("rule")
     if reason.isascii() and reason and isinstance(rule, str):
         return match_rule_label(rule)
-    return reason
+    return reason_ja(reason)
 
 
 def describe_all(session: Session, events: list[AuditEvent], tz: ZoneInfo) -> list[dict[str, Any]]:

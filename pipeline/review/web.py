@@ -23,7 +23,7 @@ from pipeline.review.auth import ROLE_JA, has_role
 from pipeline.review.sessions import SessionState, SessionStore
 from pipeline.storage.models import Role, User
 from pipeline.storage.types import utcnow
-from pipeline.vocabulary import FINAL_DECISIONS
+from pipeline.vocabulary import FINAL_DECISIONS, UNSCORED_RULES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -43,10 +43,11 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.filters["yen"] = lambda v: "—" if v is None else f"{int(v):,}円"
     env.filters["kind_ja"] = labels.kind_label
     env.filters["plain_reason"] = labels.plain_reason
+    env.filters["reason_ja"] = labels.reason_ja
     env.filters["raw_reading"] = labels.raw_reading
     env.globals["evidence_lines"] = labels.evidence_lines
     env.filters["match_rule"] = labels.match_rule_label
-    env.filters["via_ja"] = lambda via: "、".join(labels.VIA_JA.get(v, v) for v in via or [])
+    env.filters["via_ja"] = labels.via_label
     env.filters["field_label"] = lambda f: labels.field_label(f.form_code, f.name)
     env.globals.update(
         DECISION_JA=labels.DECISION_JA,
@@ -62,6 +63,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         RUN_STATUS_JA=labels.RUN_STATUS_JA,
         ROLE_JA=ROLE_JA,
         FINAL_DECISIONS=[str(d) for d in FINAL_DECISIONS],
+        UNSCORED_RULES=[str(r) for r in UNSCORED_RULES],
     )
     return Jinja2Templates(env=env)
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pipeline.names_ja import reason_line
 from pipeline.rules.checks.qualification import RULE as RULE_QUALIFICATION
 from pipeline.rules.findings import Finding
 from pipeline.rules.readings import Readings
@@ -61,7 +62,9 @@ def is_not_required(finding: Finding) -> bool:
 
 
 def _line(finding: Finding) -> str:
-    return f"{finding.rule_id}: {finding.message_ja}"
+    # People read the reasons (screens, inbox, audit trail): the rule by its name; its
+    # id stays with the stored finding, which the decision's evaluation id points to.
+    return reason_line(finding.rule_id, finding.message_ja)
 
 
 def decide(

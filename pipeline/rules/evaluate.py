@@ -6,6 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
+from pipeline.names_ja import reason_line
 from pipeline.rules.checks import CERTIFICATION_CHECKS, check_qualification
 from pipeline.rules.checks.completeness import absent_documents
 from pipeline.rules.checks.exam import record_received_on
@@ -101,7 +102,7 @@ def evaluate(
             application_id=app.application_id,
             ruleset_version=readings.ruleset_version,
             outcome=DecisionOutcome.REVIEW,
-            reasons=[f"{future.rule_id}: {future.message_ja}"],
+            reasons=[reason_line(future.rule_id, future.message_ja)],
             findings=[future],
             received_on=app.effective_received_on,
             evaluated_on=today,
