@@ -31,6 +31,7 @@ DECISION_SHORT_JA: dict[str, str] = {
 RULE_JA: dict[str, str] = {
     "received.not_in_the_future": "受付日",
     "qualification.needs_certification": "認定の要否",
+    "certification.not_already_certified": "二重認定の確認",
     "exam.passed": "検定試験の合格",
     "exam.valid_on_receipt": "試験結果レポートの有効期間",
     "exam.matches_register": "合格者名簿との照合",
