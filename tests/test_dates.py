@@ -112,3 +112,23 @@ def test_parser_never_crashes(text: str) -> None:
         assert str(e)  # a reason, never an empty message
         return
     assert date(1900, 1, 1) <= value <= date(2100, 12, 31)
+
+
+@pytest.mark.parametrize(
+    "text", ["1", "2023/13/1", "平成32年1月1日", "2023/2/30", "", "1850/1/1", "令和0年1月1日"]
+)
+def test_a_date_that_cannot_be_read_says_why_in_japanese(text: str) -> None:
+    """The reason reaches staff on the review screen: no English in it."""
+    with pytest.raises(DateParseError) as refused:
+        parse_date(text)
+    reason = str(refused.value)
+    assert reason and not any(word in reason for word in ("cannot", "era", "date", "range"))
+    assert any("\u3040" <= ch <= "\u9fff" for ch in reason)
+
+
+def test_a_year_month_that_cannot_be_read_says_why_in_japanese() -> None:
+    from pipeline.extract.normalize import FieldInvalid, yearmonth
+
+    with pytest.raises(FieldInvalid) as refused:
+        yearmonth("1")
+    assert str(refused.value) == "年月として読めません: 年・月の数字が読み取れません（'1'）"

@@ -68,14 +68,14 @@ def date_iso(raw: str) -> str:
     try:
         return parse_date(raw).isoformat()
     except DateParseError as e:
-        raise FieldInvalid(f"日付として読めません（{e}）") from e
+        raise FieldInvalid(f"日付として読めません: {e}") from e
 
 
 def yearmonth(raw: str) -> str:
     try:
         year, month = parse_year_month(raw)
     except DateParseError as e:
-        raise FieldInvalid(f"年月として読めません（{e}）") from e
+        raise FieldInvalid(f"年月として読めません: {e}") from e
     return f"{year:04d}-{month:02d}"
 
 
@@ -83,7 +83,7 @@ def yearmonth_or_present(raw: str) -> str:
     try:
         return parse_year_month_or_present(raw)
     except DateParseError as e:
-        raise FieldInvalid(f"年月または「現在」として読めません（{e}）") from e
+        raise FieldInvalid(f"年月または「現在」として読めません: {e}") from e
 
 
 _KATAKANA = re.compile(r"^[\u30a1-\u30fa\u30fc ]+$")

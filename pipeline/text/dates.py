@@ -58,22 +58,25 @@ def _era_and_rest(t: str) -> tuple[Era | None, str]:
     return None, t
 
 
+_PARTS = {2: "年・月", 3: "年・月・日"}
+
+
 def _numbers(rest: str, expected: int) -> list[int]:
     rest = rest.replace("年", "/").replace("月", "/").replace("日", "")
     rest = rest.strip("/")
     parts = [p for p in _SEPARATORS.split(rest) if p]
     if len(parts) != expected or not all(p.isdigit() for p in parts):
-        raise DateParseError(f"cannot read {expected} numbers from {rest!r}")
+        raise DateParseError(f"{_PARTS[expected]}の数字が読み取れません（{rest!r}）")
     return [int(p) for p in parts]
 
 
 def _western_year(era: Era | None, year: int, text: str) -> int:
     if era is None:
         if year < 1900 or year > 2100:
-            raise DateParseError(f"year {year} out of range in {text!r}")
+            raise DateParseError(f"{year}年は範囲外です（{text!r}）")
         return year
     if year < 1:
-        raise DateParseError(f"era year {year} in {text!r}")
+        raise DateParseError(f"{year}年という元号の年はありません（{text!r}）")
     return era.year_to_western(year)
 
 
@@ -83,14 +86,14 @@ def _check_era_range(era: Era | None, day: date, text: str) -> None:
     # Month precision: 平成31年4月 is fine, 平成31年5月 is not.
     first = era.first_day.replace(day=1)
     if day < first or (era.last_day is not None and day > era.last_day):
-        raise DateParseError(f"{text!r} lies outside the {era.name} era")
+        raise DateParseError(f"{text!r} は{era.name}の期間外です")
 
 
 def parse_date(text: str) -> date:
     """A calendar date from 西暦/和暦 text: ``2023年4月22日``, ``R5.4.22``, ``２０２３/４/２２``."""
     t = _clean(text)
     if not t:
-        raise DateParseError("empty date")
+        raise DateParseError("日付が空です")
     era, rest = _era_and_rest(t)
     if era is None and re.fullmatch(r"\d{8}", rest):
         rest = f"{rest[:4]}/{rest[4:6]}/{rest[6:]}"
@@ -99,10 +102,10 @@ def parse_date(text: str) -> date:
     try:
         value = date(year, m, d)
     except ValueError as e:
-        raise DateParseError(f"{text!r} is not a real date ({e})") from e
+        raise DateParseError(f"{text!r} は存在しない日付です") from e
     _check_era_range(era, value, text)
     if era is not None and era.first_day > value:
-        raise DateParseError(f"{text!r} lies before the {era.name} era began")
+        raise DateParseError(f"{text!r} は{era.name}の始まりより前です")
     return value
 
 
@@ -110,14 +113,14 @@ def parse_year_month(text: str) -> tuple[int, int]:
     """A (year, month) from ``2019年4月``, ``2019/04``, ``H31.4``, ``令和元年5月``."""
     t = _clean(text)
     if not t:
-        raise DateParseError("empty year-month")
+        raise DateParseError("年月が空です")
     era, rest = _era_and_rest(t)
     if era is None and re.fullmatch(r"\d{6}", rest):
         rest = f"{rest[:4]}/{rest[4:]}"
     y, m = _numbers(rest, 2)
     year = _western_year(era, y, text)
     if not 1 <= m <= 12:
-        raise DateParseError(f"month {m} in {text!r}")
+        raise DateParseError(f"{m}月という月はありません（{text!r}）")
     _check_era_range(era, date(year, m, 1), text)
     return year, m
 
