@@ -120,7 +120,9 @@ def test_import_reports_a_bad_file_and_keeps_the_good_one(tmp_path: Path):
     junk = write(tmp_path / "junk.csv", b"\x00\x01" * 100)
     result = conken("payments", "import", str(junk), str(good))
     assert result.returncode == 4
-    assert "binary" in result.stderr and "1 of 2 statement files not imported" in result.stderr
+    assert (
+        "テキストでない" in result.stderr and "1 of 2 statement files not imported" in result.stderr
+    )
     assert "3 new" in result.stdout
 
 

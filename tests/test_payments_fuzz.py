@@ -63,6 +63,6 @@ def test_the_date_reader_gives_a_date_or_a_row_problem(text: str):
     try:
         value = parse_date(text, ["%Y/%m/%d"])
     except _RowError as e:
-        assert "date" in str(e)
+        assert "日付" in str(e)
     else:
         assert value.year >= 1900

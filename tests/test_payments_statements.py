@@ -96,11 +96,11 @@ def test_invalid_profiles_are_refused_with_the_reason(tmp_path: Path):
     ("cells", "message"),
     [
         ('2023/4/22,振込,A,,"1,1000","1",,,入金', "1,1000"),
-        ("2023/4/22,振込,A,,,,,,入金", "deposit row"),
-        ('2023/13/45,振込,A,,"11,000",,,,入金', "date"),
-        ('2023/4/22,振込,A,,"11,000",,,,返金', "unknown"),
-        ('2023/4/22,振込,A,"5,000","11,000",,,,入金', "exactly one"),
-        ('2023/4/22,振込,A,,"11,000"', "missing"),
+        ("2023/4/22,振込,A,,,,,,入金", "入金の行ですが"),
+        ('2023/13/45,振込,A,,"11,000",,,,入金', "日付"),
+        ('2023/4/22,振込,A,,"11,000",,,,返金', "どちらか分かりません"),
+        ('2023/4/22,振込,A,"5,000","11,000",,,,入金', "どちらか一方だけ"),
+        ('2023/4/22,振込,A,,"11,000"', "列がありません"),
         ('2023/4/22,振込,A,,"abc",,,,入金', "abc"),
     ],
 )
@@ -133,23 +133,23 @@ def test_ten_megabytes_of_junk_are_refused_quickly(tmp_path: Path):
     text = write(tmp_path / "junk.csv", b"x" * (10 * 1024 * 1024))
     lines = write(tmp_path / "lines.csv", b"a,b,c\n" * (10 * 1024 * 1024 // 6))
     start = time.perf_counter()
-    with pytest.raises(InputFileError, match="binary"):
+    with pytest.raises(InputFileError, match="テキストでない"):
         read_statement(binary)
-    with pytest.raises(ValidationError, match="not a CSV statement"):
+    with pytest.raises(ValidationError, match="CSV の明細として読めません"):
         read_statement(text)
-    with pytest.raises(ValidationError, match="no header"):
+    with pytest.raises(ValidationError, match="見出し"):
         read_statement(lines)
     assert time.perf_counter() - start < 5
 
 
 def test_undecodable_and_missing_files():
-    with pytest.raises(InputFileError, match="cannot be decoded"):
+    with pytest.raises(InputFileError, match="文字コード"):
         parse_statement_bytes(
             b"\x82\xa0\xff\xfe\xfd" * 10, "x.csv", resolve_profile("generic_utf8")
         )
-    with pytest.raises(InputFileError, match="no such file"):
+    with pytest.raises(InputFileError, match="ファイルがありません"):
         read_statement(Path("nope.csv"))
-    with pytest.raises(InputFileError, match="directory"):
+    with pytest.raises(InputFileError, match="フォルダです"):
         read_statement(Path.cwd())
 
 
@@ -231,7 +231,7 @@ def test_ambiguous_or_unreal_dates_are_line_numbered_problems_and_nothing_else_i
     assert [(r.line, r.payer_raw) for r in parsed.rows] == [(2, "B"), (4, "C")]
     (problem,) = parsed.problems
     assert problem.line == 3
-    assert f"date {written!r} is not a real, unambiguous date" in problem.message
+    assert f"日付 {written!r} を一つの日付として読めません" in problem.message
     # Fixed and dropped in again, the file adds only the row that was refused.
     fixed_rows = [*rows[:2], '2023/4/22,振込,A,,"11,000",,,,入金', rows[3]]
     fixed = parse_statement_bytes("\r\n".join(fixed_rows).encode("cp932"), "g.csv")

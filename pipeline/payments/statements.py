@@ -90,16 +90,16 @@ def read_statement(path: Path, profile: Profile | None = None) -> ParsedStatemen
         size = path.stat().st_size
         if size > MAX_STATEMENT_BYTES:
             raise InputFileError(
-                f"{path}: {size} bytes is larger than a statement can be "
-                f"({MAX_STATEMENT_BYTES} bytes); split the download"
+                f"{path}: {size:,} バイトあり、明細として受け付ける上限（{MAX_STATEMENT_BYTES:,} "
+                "バイト）を超えています。期間を分けて出力し直してください"
             )
         data = path.read_bytes()
     except FileNotFoundError as e:
-        raise InputFileError(f"{path}: no such file") from e
+        raise InputFileError(f"{path}: ファイルがありません") from e
     except IsADirectoryError as e:
-        raise InputFileError(f"{path}: is a directory, not a statement file") from e
+        raise InputFileError(f"{path}: フォルダです（明細のファイルを指定してください）") from e
     except PermissionError as e:
-        raise InputFileError(f"{path}: not readable ({e.strerror})") from e
+        raise InputFileError(f"{path}: 読み取る権限がありません（{e.strerror}）") from e
     return parse_statement_bytes(data, str(path), profile)
 
 
@@ -108,9 +108,11 @@ def parse_statement_bytes(
 ) -> ParsedStatement:
     """Parse statement bytes; ``source`` names the file in problems and errors."""
     if len(data) > MAX_STATEMENT_BYTES:
-        raise InputFileError(f"{source}: larger than {MAX_STATEMENT_BYTES} bytes")
+        raise InputFileError(
+            f"{source}: 明細として受け付ける上限（{MAX_STATEMENT_BYTES:,} バイト）を超えています"
+        )
     if b"\x00" in data[:_SNIFF_BYTES]:
-        raise InputFileError(f"{source}: binary data, not a CSV statement")
+        raise InputFileError(f"{source}: CSV の明細ではありません（テキストでないデータです）")
     candidates = (profile,) if profile is not None else _ordered_profiles(data)
     decoded_any = False
     last_error: ValidationError | None = None
@@ -132,7 +134,9 @@ def parse_statement_bytes(
         return parsed
     if not decoded_any:
         encodings = ", ".join(dict.fromkeys(p.encoding for p in candidates))
-        raise InputFileError(f"{source}: cannot be decoded as {encodings}; is it a statement?")
+        raise InputFileError(
+            f"{source}: 文字コード（{encodings}）として読めません。銀行の入出金明細か確認してください"
+        )
     assert last_error is not None
     raise last_error
 
@@ -156,10 +160,10 @@ def _find_header(text: str, profile: Profile, source: str) -> tuple[int, dict[st
             if all(w in cells for w in wanted):
                 return reader.line_num, {c: i for i, c in enumerate(cells) if c}, reader
     except csv.Error as e:
-        raise ValidationError(f"{source}: not a CSV statement ({e})") from e
+        raise ValidationError(f"{source}: CSV の明細として読めません（{e}）") from e
     raise ValidationError(
-        f"{source}: no header with the columns of profile {profile.name!r} "
-        f"({', '.join(wanted)}) in the first {profile.header_search_lines} lines"
+        f"{source}: 最初の {profile.header_search_lines} 行に、明細の形式「{profile.name}」の"
+        f"見出し（{'、'.join(wanted)}）がありません"
     )
 
 
@@ -176,7 +180,9 @@ def _parse_rows(
         except StopIteration:
             return
         except csv.Error as e:
-            parsed.problems.append(RowProblem(parsed.source, reader.line_num, f"bad CSV: {e}"))
+            parsed.problems.append(
+                RowProblem(parsed.source, reader.line_num, f"CSV として読めない行です（{e}）")
+            )
             continue
         if not any(c.strip() for c in cells):
             continue
@@ -193,7 +199,7 @@ def _cell(cells: list[str], header: dict[str, int], column: str | None) -> str |
         return None
     index = header[column]
     if index >= len(cells):
-        raise _RowError(f"row has {len(cells)} columns; column {column!r} is missing")
+        raise _RowError(f"この行は {len(cells)} 列しかなく、「{column}」の列がありません")
     return cells[index].strip()
 
 
@@ -209,10 +215,10 @@ def _parse_row(
     booked_on = parse_date(_cell(cells, header, cols.date) or "", profile.date_formats)
     payer = _cell(cells, header, cols.payer) or ""
     if len(payer) > MAX_PAYER_CHARS:
-        raise _RowError(f"payer name longer than {MAX_PAYER_CHARS} characters")
+        raise _RowError(f"振込名義が {MAX_PAYER_CHARS} 文字を超えています")
     description = _cell(cells, header, cols.description) or None
     if description is not None and len(description) > MAX_DESCRIPTION_CHARS:
-        raise _RowError(f"description longer than {MAX_DESCRIPTION_CHARS} characters")
+        raise _RowError(f"摘要が {MAX_DESCRIPTION_CHARS} 文字を超えています")
     deposit, withdrawal = _amounts(cells, header, profile)
     balance_text = _cell(cells, header, cols.balance)
     balance = parse_amount(balance_text, cols.balance or "") if balance_text else None
@@ -237,24 +243,24 @@ def _amounts(cells: list[str], header: dict[str, int], profile: Profile) -> tupl
     if cols.amount is not None:
         text = _cell(cells, header, cols.amount) or ""
         if not text:
-            raise _RowError(f"amount column {cols.amount!r} is blank")
+            raise _RowError(f"金額の列「{cols.amount}」が空です")
         value = parse_amount(text, cols.amount)
         if value == 0:
-            raise _RowError(f"amount column {cols.amount!r} is zero")
+            raise _RowError(f"金額の列「{cols.amount}」が 0 です")
         return (value, 0) if value > 0 else (0, -value)
     dep_text = _cell(cells, header, cols.deposit) or ""
     wd_text = _cell(cells, header, cols.withdrawal) or ""
     deposit = parse_amount(dep_text, cols.deposit or "") if dep_text else 0
     withdrawal = parse_amount(wd_text, cols.withdrawal or "") if wd_text else 0
     if deposit < 0 or withdrawal < 0:
-        raise _RowError("negative amount in a deposit/withdrawal column")
+        raise _RowError("入金・出金の列にマイナスの金額があります")
     direction = _direction(cells, header, profile)
     if direction == "deposit" and deposit == 0:
-        raise _RowError(f"deposit row with a blank or zero {cols.deposit!r}")
+        raise _RowError(f"入金の行ですが「{cols.deposit}」が空か 0 です")
     if direction == "withdrawal" and withdrawal == 0:
-        raise _RowError(f"withdrawal row with a blank or zero {cols.withdrawal!r}")
+        raise _RowError(f"出金の行ですが「{cols.withdrawal}」が空か 0 です")
     if (deposit > 0) == (withdrawal > 0):
-        raise _RowError("a row needs exactly one of deposit and withdrawal amounts")
+        raise _RowError("入金と出金のどちらか一方だけに金額が必要です")
     return deposit, withdrawal
 
 
@@ -265,7 +271,9 @@ def _direction(cells: list[str], header: dict[str, int], profile: Profile) -> st
     for direction, values in profile.direction_values.items():
         if text in values:
             return direction
-    raise _RowError(f"unknown {profile.columns.direction!r} value {text!r}")
+    raise _RowError(
+        f"「{profile.columns.direction}」の値 {text!r} が入金・出金のどちらか分かりません"
+    )
 
 
 def parse_amount(text: str, column: str) -> int:
@@ -274,7 +282,7 @@ def parse_amount(text: str, column: str) -> int:
     Anything else (``1,1000``, blank, text) is a row problem."""
     value = unicodedata.normalize("NFKC", text).strip().lstrip("¥\\").removesuffix("円").strip()
     if not _AMOUNT.fullmatch(value):
-        raise _RowError(f"amount {text!r} in column {column!r} is not a number of yen")
+        raise _RowError(f"「{column}」の {text!r} は円の金額として読めません")
     return int(value.replace(",", ""))
 
 
@@ -325,4 +333,4 @@ def parse_date(text: str, formats: Sequence[str]) -> date:
     found = _read_date(unicodedata.normalize("NFKC", text).strip(), tuple(formats))
     if found is not None:
         return found
-    raise _RowError(f"date {text!r} is not a real, unambiguous date (accepted: {ACCEPTED_DATES})")
+    raise _RowError(f"日付 {text!r} を一つの日付として読めません（使える書き方: {ACCEPTED_DATES}）")
