@@ -323,17 +323,17 @@ def _drop_lone_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
     small = max(1, mm_to_px(SPECK_MAX_MM, dpi))
     gap = max(1, mm_to_px(LONE_GAP_MM, dpi))
     rows, cols = ink.shape
-    out = ink.copy()
-    for i in range(1, count):
+    lone = []
+    for i in np.nonzero((stats[1:, 2] <= small) & (stats[1:, 3] <= small))[0] + 1:
         x, y, w, h = (int(v) for v in stats[i, :4])
-        if w > small or h > small:
-            continue
         window = labels[
             max(0, y - gap) : min(rows, y + h + gap), max(0, x - gap) : min(cols, x + w + gap)
         ]
         if not ((window != 0) & (window != i)).any():
-            out[labels == i] = 0
-    return out
+            lone.append(i)
+    if not lone:
+        return ink
+    return np.where(np.isin(labels, lone), 0, ink).astype(np.uint8)
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:
