@@ -258,17 +258,3 @@ def test_signature_presence_by_ink() -> None:
     assert marks.judge_writing(signed, blank, spec, DPI).present
     unsigned = marks.judge_writing(blank, blank, spec, DPI)
     assert not unsigned.present and unsigned.certain
-
-
-def test_a_phones_shadow_is_no_stamp(form_b: FormTemplate, blank_b: np.ndarray) -> None:
-    """A sheet photographed by hand: its left half lies in shadow. The shadow is paper in
-    poor light, not ink the form does not print: no box is taken to lie under a stamp,
-    and a stamp in the shadow is still found."""
-    page = blank_b.astype(np.float32)
-    width = page.shape[1]
-    light = np.clip(np.linspace(0.45, 1.2, width), 0.45, 1.0)  # dark on the left
-    page = (page * light[None, :]).astype(np.uint8)
-    assert marks.PageMarks.find(page, blank_b, DPI, form_b).zones == ()
-    x, y, _, h = px(form_b.field("exp4_field_1").box_mm)
-    stamp(page, (x - 300, y + h // 2), 40)
-    assert len(marks.PageMarks.find(page, blank_b, DPI, form_b).zones) == 1

@@ -107,9 +107,6 @@ ZONE_DPI = 100.0  # the page is looked at coarsely for stamps
 ZONE_MIN_MM = 12.0  # ink this large both ways, not printed by the form, is a stamp or the like
 ZONE_JOIN_MM = 1.0  # a stamp's broken ring and its date are one piece once joined this much
 ZONE_PRINT_GROW_MM = 1.0  # the blank's print, widened by the coarse alignment's error
-# Paper is judged against its own surroundings: wider than any stroke of a stamp, narrower
-# than the shadow of a hand-held phone or the grey cast of a copy of a copy.
-ZONE_PAPER_MM = 6.0
 
 
 @dataclass(frozen=True)
@@ -149,7 +146,7 @@ class PageMarks:
         printed = cv2.resize(blank, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
         grow = max(1, mm_to_px(ZONE_PRINT_GROW_MM, ZONE_DPI))
         printed_ink = cv2.dilate(ink_mask(printed), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-        added = cv2.bitwise_and(ink_mask(evenly_lit(small)), cv2.bitwise_not(printed_ink))
+        added = cv2.bitwise_and(ink_mask(small), cv2.bitwise_not(printed_ink))
         red_zones: tuple[Box, ...] = ()
         if red is not None:
             reds = cv2.resize(red, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
@@ -157,18 +154,6 @@ class PageMarks:
                 reds = dewarp(reds, local, ZONE_DPI, fill=0)
             red_zones = _zones((reds > 60).astype(np.uint8) * 255, template)
         return cls(_zones(added, template), red_zones)
-
-
-def evenly_lit(small: np.ndarray) -> np.ndarray:
-    """The coarse page divided by its paper's own brightness around each point: a phone's
-    shadow, uneven light or a copy's grey cast is paper, not ink the form does not print
-    (one threshold for the whole page took half a photographed sheet for a stamp)."""
-    size = max(3, mm_to_px(ZONE_PAPER_MM, ZONE_DPI)) | 1
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
-    paper = cv2.blur(paper, (size, size))
-    ratio = small.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)
-    return np.clip(ratio, 0, 255).astype(np.uint8)
 
 
 def _zones(added: np.ndarray, template: FormTemplate) -> tuple[Box, ...]:
