@@ -98,6 +98,28 @@ def test_nothing_readable_and_nothing_valid(pending: PendingText, name_spec: Fie
     assert invalid.status == FieldStatus.INVALID
 
 
+def test_a_voiced_mark_one_reading_saw_is_not_agreed_away(pending: PendingText) -> None:
+    """On a photocopy PP-OCR and one Tesseract rendition read サホート; another rendition
+    read サホポート, having seen the mark: two readings agreeing without it are no evidence
+    it is not there. The marked word is proposed."""
+    readings = (
+        reading(T, "株式会社カスタマーサホポート"),
+        reading(P, "株式会社カスタマーサホート"),
+        reading(T, "株式会社カスタマーサホート"),
+    )
+    read = settle(pending, readings, POLICY)
+    assert read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "株式会社カスタマーサポート"
+    assert "濁点" in (read.reason or "")
+    # The agreed word already has every mark a reading saw: sure.
+    kept = (
+        reading(T, "株式会社サポート"),
+        reading(P, "株式会社サポート"),
+        reading(T, "株式会社サホート"),
+    )
+    assert settle(pending, kept, POLICY).status == FieldStatus.OK
+
+
 def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
     spec = load_templates()[("A", 1)].field("email")
     both = (reading(T, "ccpro1@example.jp"), reading(P, "ccpro1@example.jp"))
@@ -269,6 +291,38 @@ def test_a_word_read_without_its_voiced_marks_where_another_field_has_them_is_he
     assert kept is not None and kept.status == FieldStatus.OK
     name = settled.first("A.name_kana")
     assert name is not None and name.status == FieldStatus.OK
+
+
+def settled_periods(to_on_c: str) -> FieldBook:
+    """Row 3 of (B) ending 2023-12, its attestation on (C) read ending ``to_on_c``, both
+    sure, then settled against each other."""
+    book = rows(
+        field("B.exp3_org", "北斗カード株式会社"),
+        field("C.att2_org", "北斗カード株式会社"),
+        period=("2019-03", "2023-12"),
+    )
+    book.put(replace(book.first("C.att2_to"), value=to_on_c))  # type: ignore[arg-type]
+    confirm_attested_rows(book)
+    return book
+
+
+def test_sure_periods_one_digit_apart_go_to_a_person() -> None:
+    """A photographed (C) read 2025/12 by both engines for the 2023/12 of (B): one digit
+    apart is a likely slip, not the forms saying different things."""
+    book = settled_periods("2025-12")
+    for key in ("B.exp3_to", "C.att2_to"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+        assert "様式B" in (read.reason or "")
+    since = book.first("C.att2_from")
+    assert since is not None and since.status == FieldStatus.OK
+
+
+def test_sure_periods_far_apart_are_left_to_the_rules() -> None:
+    book = settled_periods("2021-06")
+    for key in ("B.exp3_to", "C.att2_to"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.OK, key
 
 
 def test_an_attestation_naming_another_employer_is_left_to_the_rules() -> None:

@@ -6,6 +6,8 @@ line crossing the box or a box that cannot be found is never a sure mark.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -152,6 +154,29 @@ def test_a_tick_on_a_crease_is_still_a_tick(form_b: FormTemplate, blank_b: np.nd
     read = judge(page, blank_b, form_b, "exp2_field_3")
     assert read.present
     assert not (read.certain and not read.present)
+
+
+FOLDED_ROW = Path(__file__).parent / "fixtures" / "scans" / "form_b_row2_folded.png"
+
+
+def test_empty_boxes_a_fold_squashed_are_no_sure_ticks(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Form B's second row of a colour scan folded across it (aligned, 300 dpi, cut at
+    128/92 mm): the fold hides a strip of each box and its shadow lies over the row.
+    With the crease taken away the box's own displaced edge is left inside it and
+    reads as a mark: four empty boxes were sure ticks. A mark on a creased box is
+    never sure; a box the crease leaves empty stays sure."""
+    page = blank_b.copy()
+    row = cv2.imread(str(FOLDED_ROW), cv2.IMREAD_GRAYSCALE)
+    x, y = mm_to_px(128, DPI), mm_to_px(92, DPI)
+    page[y : y + row.shape[0], x : x + row.shape[1]] = row
+    empty = {1, 2, 3, 5, 6}
+    for n in range(1, 8):
+        read = judge(page, blank_b, form_b, f"exp2_field_{n}")
+        assert not (read.certain and read.present != (n not in empty)), n
+        if read.present and read.evidence is not None and read.evidence.crossed_by == "crease":
+            assert read.doubt_ja is not None and "折り目" in read.doubt_ja
 
 
 def test_a_circle_joined_to_a_crease_is_no_sure_empty(

@@ -513,6 +513,10 @@ def judge_checkbox_on_page(
         doubt = "枠の外から続く線や印影が枠に重なっています"
     elif not evidence.box_found:
         doubt = f"印刷された枠が見つかりません（{shown:.0%} のみ確認）"
+    elif crossed_by == "crease" and judged.present:
+        # A fold hides or shifts a strip of paper: the box's own edge can show inside
+        # it, which looks like a mark once the crease's shadow is gone.
+        doubt = "折り目が枠を横切っています（折れでずれた枠の線の可能性）"
     if doubt is not None:
         return MarkRead(
             judged.present, min(judged.confidence, 0.4), False, judged.ink_ratio, evidence, doubt
