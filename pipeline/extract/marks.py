@@ -12,7 +12,7 @@ empty" and "clearly marked" is uncertain on purpose.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -26,8 +26,8 @@ from pipeline.extract.crops import (
     remove_rulings,
 )
 from pipeline.extract.reading import MarkEvidence
-from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
-from pipeline.imaging.local import LocalWarp, dewarp
+from pipeline.extract.stamps import PageMarks
+from pipeline.forms.schema import Box, FieldKind, FieldSpec
 
 
 @dataclass(frozen=True)
@@ -101,95 +101,6 @@ def judge_checkbox(inside: float, around: float, near: float = 0.0) -> MarkRead:
     )
 
 
-# --- foreign ink on the page --------------------------------------------------------------
-
-ZONE_DPI = 100.0  # the page is looked at coarsely for stamps
-ZONE_MIN_MM = 12.0  # ink this large both ways, not printed by the form, is a stamp or the like
-ZONE_JOIN_MM = 1.0  # a stamp's broken ring and its date are one piece once joined this much
-ZONE_PRINT_GROW_MM = 1.0  # the blank's print, widened by the coarse alignment's error
-
-
-@dataclass(frozen=True)
-class PageMarks:
-    """Ink on a page the form does not print and no field explains: received stamps
-    and the like, as boxes in mm. ``zones``: in the grey page, where checkboxes under one
-    are uncertain; ``red_zones``: a colour scan's red stamps, which the grey page has
-    dropped (checkboxes see through them), and which only a seal field could take for a
-    seal."""
-
-    zones: tuple[Box, ...] = field(default=())
-    red_zones: tuple[Box, ...] = field(default=())
-
-    def covers(self, box: Box) -> bool:
-        return any(_overlap(zone, box) for zone in self.zones)
-
-    def covers_in_red(self, box: Box) -> bool:
-        return any(_overlap(zone, box) for zone in (*self.zones, *self.red_zones))
-
-    @classmethod
-    def find(
-        cls,
-        page: np.ndarray,
-        blank: np.ndarray,
-        dpi: float,
-        template: FormTemplate,
-        red: np.ndarray | None = None,
-        local: LocalWarp | None = None,
-    ) -> PageMarks:
-        """Stamps and the like on an aligned ``page``; ``red``: a colour scan's red ink;
-        ``local``: where the sheet sits off the homography (a fold, curl), undone on the
-        coarse page."""
-        scale = ZONE_DPI / dpi
-        small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        if local is not None and local.worth_applying:
-            small = dewarp(small, local, ZONE_DPI)
-        printed = cv2.resize(blank, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
-        grow = max(1, mm_to_px(ZONE_PRINT_GROW_MM, ZONE_DPI))
-        printed_ink = cv2.dilate(ink_mask(printed), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-        added = cv2.bitwise_and(ink_mask(small), cv2.bitwise_not(printed_ink))
-        red_zones: tuple[Box, ...] = ()
-        if red is not None:
-            reds = cv2.resize(red, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
-            if local is not None and local.worth_applying:
-                reds = dewarp(reds, local, ZONE_DPI, fill=0)
-            red_zones = _zones((reds > 60).astype(np.uint8) * 255, template)
-        return cls(_zones(added, template), red_zones)
-
-
-def _zones(added: np.ndarray, template: FormTemplate) -> tuple[Box, ...]:
-    """Pieces of ``added`` ink (at ``ZONE_DPI``) large enough both ways to be a stamp,
-    but for a seal or signature where the form asks for one."""
-    join = max(1, mm_to_px(ZONE_JOIN_MM, ZONE_DPI))
-    added = cv2.morphologyEx(added, cv2.MORPH_CLOSE, np.ones((2 * join + 1,) * 2, np.uint8))
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(added, connectivity=8)
-    mm_per_px = MM_PER_INCH / ZONE_DPI
-    expected = [
-        spec.frame_mm.inset(-2.0)
-        for spec in template.fields
-        if spec.kind in (FieldKind.SIGNATURE, FieldKind.SEAL)
-    ]
-    zones = []
-    for x, y, w, h, _area in stats[1:count]:
-        if min(w, h) * mm_per_px < ZONE_MIN_MM:
-            continue
-        zone = Box(x * mm_per_px - 1, y * mm_per_px - 1, w * mm_per_px + 2, h * mm_per_px + 2)
-        if any(_inside(zone, room, share=0.7) for room in expected):
-            continue  # a seal or signature where the form asks for one
-        zones.append(zone)
-    return tuple(zones)
-
-
-def _overlap(a: Box, b: Box) -> bool:
-    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
-
-
-def _inside(a: Box, room: Box, *, share: float) -> bool:
-    """At least ``share`` of ``a``'s area lies inside ``room``."""
-    w = max(0.0, min(a.x + a.w, room.x + room.w) - max(a.x, room.x))
-    h = max(0.0, min(a.y + a.h, room.y + room.h) - max(a.y, room.y))
-    return w * h >= share * a.w * a.h
-
-
 # --- one checkbox -------------------------------------------------------------------------
 
 # After the page's alignment (and its local correction) a box still sits a little off
@@ -238,6 +149,54 @@ def register_box(
     shown = float(overlap[by, bx]) / total
     found = ((px - x) + bx - pad) * mm_per_px, ((py - y) + by - pad) * mm_per_px
     return found, shown
+
+
+SIDE_MM = 0.5  # an edge of the printed square: its line and this much either side
+SIDE_FOUND_SHARE = 0.25  # of each edge's print the page must show where the box was found
+SIDE_SLACK_MM = 0.3  # an edge this near its print is shown (a thin line, a rounded shift)
+SIDE_LOOK_MM = 1.2  # the printed square lies within this of the box's inside
+SIDE_LINE_MM = 1.0  # wider than any printed edge, narrower than a fold's shadow
+SIDE_LINE_CONTRAST = 25  # grey levels darker than the paper beside it
+
+
+def weakest_side(
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
+) -> float:
+    """The least share of any one edge of the printed square around ``box`` that the page
+    shows where the box was found. A fold that hides a strip of the sheet, or paper that
+    buckled, moves one edge apart from the others: the box is squashed, its displaced
+    edge lies inside it and looks like a mark, though most of its print is shown."""
+    look = box.inset(-SIDE_LOOK_MM)
+    _, printed = _masks(page, blank, look, dpi, shift_mm)
+    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
+    if gray.shape != printed.shape:
+        return 1.0
+    # A line is what is darker than the paper right beside it: a thin printed edge a
+    # low-resolution scan leaves light grey counts, a fold's broad shadow does not.
+    width = mm_to_px(SIDE_LINE_MM, dpi) | 1
+    beside = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((width, width), np.uint8))
+    lines = (beside >= SIDE_LINE_CONTRAST).astype(np.uint8) * 255
+    slack = max(1, mm_to_px(SIDE_SLACK_MM, dpi))
+    written = cv2.dilate(lines, np.ones((2 * slack + 1,) * 2, np.uint8))
+    half = max(1, mm_to_px(SIDE_MM, dpi))
+    rows, cols = (printed > 0).sum(axis=1), (printed > 0).sum(axis=0)
+    h, w = printed.shape
+    top, bottom = int(np.argmax(rows[: h // 2])), h // 2 + int(np.argmax(rows[h // 2 :]))
+    left, right = int(np.argmax(cols[: w // 2])), w // 2 + int(np.argmax(cols[w // 2 :]))
+    # Each edge without the corners, where the two edges beside it run through its strip.
+    sides = [
+        np.s_[max(0, at - half) : at + half + 1, left + half + 1 : right - half]
+        for at in (top, bottom)
+    ] + [
+        np.s_[top + half + 1 : bottom - half, max(0, at - half) : at + half + 1]
+        for at in (left, right)
+    ]
+    shares = []
+    for side in sides:
+        edge = printed[side] > 0
+        if edge.sum() > 0:
+            shares.append(float((written[side][edge] > 0).sum()) / float(edge.sum()))
+    return min(shares, default=1.0)
 
 
 def _masks(
@@ -501,6 +460,7 @@ def judge_checkbox_on_page(
     around = box.inset(-AROUND_MM)
     shift, shown = register_box(page, blank, around, dpi, start_mm=start_mm)
     ink = checkbox_ink(page, blank, box, dpi, shift)
+    side = weakest_side(page, blank, box, dpi, shift)
     judged = judge_checkbox(ink.inside, ink.around, ink.near)
     crossed_by = "stamp" if foreign.covers(around) else ("line" if ink.crossed else None)
     if crossed_by is None and ink.crease:
@@ -513,6 +473,11 @@ def judge_checkbox_on_page(
         doubt = "枠の外から続く線や印影が枠に重なっています"
     elif not evidence.box_found:
         doubt = f"印刷された枠が見つかりません（{shown:.0%} のみ確認）"
+    elif side < SIDE_FOUND_SHARE and judged.present:
+        # A mark, but the square is not whole where the box was found: its missing edge
+        # may be the "mark" (a fold hid a strip and moved the edge inside). An empty box
+        # with a faint edge (a fax, a light copy) is still judged empty.
+        doubt = f"枠の一辺がずれています（折れ・たわみの可能性、{side:.0%} のみ確認）"
     elif crossed_by == "crease" and judged.present:
         # A fold hides or shifts a strip of paper: the box's own edge can show inside
         # it, which looks like a mark once the crease's shadow is gone.

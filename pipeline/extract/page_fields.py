@@ -11,7 +11,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline.extract import marks
+from pipeline.extract import marks, stamps
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_mask, mm_to_px
 from pipeline.extract.reading import FieldRead, MarkEvidence
 from pipeline.extract.text_reading import PendingText
@@ -41,7 +41,7 @@ def prepare_page_fields(
     ``aligned`` is grey with red ink dropped; ``red`` (colour scans) is that red ink,
     which counts for seals only and is painted back into the crops staff see. ``local``
     says where each part of the sheet sits off the homography: every field is cut there."""
-    foreign = marks.PageMarks.find(aligned, blank, dpi, template, red, local)
+    foreign = stamps.PageMarks.find(aligned, blank, dpi, template, red, local)
     shown = with_red(aligned, red)
     reads: list[FieldRead] = []
     pending: list[PendingText] = []
@@ -128,7 +128,7 @@ def _judged_mark(
     aligned: np.ndarray,
     blank: np.ndarray,
     dpi: float,
-    foreign: marks.PageMarks,
+    foreign: stamps.PageMarks,
     red: np.ndarray | None,
     start: tuple[float, float],
 ) -> FieldRead:

@@ -1,0 +1,120 @@
+"""Foreign ink on a page: received stamps (受付印) and the like.
+
+A stamp is ink the form does not print and no field explains, at least 12 mm both
+ways, found on the whole aligned page at 100 dpi; a checkbox under one is uncertain.
+Paper is judged against its own surroundings (a phone's shadow or a copy's grey cast
+is paper), and on colour scans the red ink is a mask of its own: the grey page has
+dropped it, and only a seal field could take it for a seal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.extract.crops import MM_PER_INCH, ink_mask, mm_to_px
+from pipeline.forms.schema import Box, FieldKind, FormTemplate
+from pipeline.imaging.local import LocalWarp, dewarp
+
+ZONE_DPI = 100.0  # the page is looked at coarsely for stamps
+ZONE_MIN_MM = 12.0  # ink this large both ways, not printed by the form, is a stamp or the like
+ZONE_JOIN_MM = 1.0  # a stamp's broken ring and its date are one piece once joined this much
+ZONE_PRINT_GROW_MM = 1.0  # the blank's print, widened by the coarse alignment's error
+# Paper is judged against its own surroundings: wider than any stroke of a stamp, narrower
+# than the shadow of a hand-held phone or the grey cast of a copy of a copy.
+ZONE_PAPER_MM = 6.0
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """Ink on a page the form does not print and no field explains: received stamps
+    and the like, as boxes in mm. ``zones``: in the grey page, where checkboxes under one
+    are uncertain; ``red_zones``: a colour scan's red stamps, which the grey page has
+    dropped (checkboxes see through them), and which only a seal field could take for a
+    seal."""
+
+    zones: tuple[Box, ...] = field(default=())
+    red_zones: tuple[Box, ...] = field(default=())
+
+    def covers(self, box: Box) -> bool:
+        return any(_overlap(zone, box) for zone in self.zones)
+
+    def covers_in_red(self, box: Box) -> bool:
+        return any(_overlap(zone, box) for zone in (*self.zones, *self.red_zones))
+
+    @classmethod
+    def find(
+        cls,
+        page: np.ndarray,
+        blank: np.ndarray,
+        dpi: float,
+        template: FormTemplate,
+        red: np.ndarray | None = None,
+        local: LocalWarp | None = None,
+    ) -> PageMarks:
+        """Stamps and the like on an aligned ``page``; ``red``: a colour scan's red ink;
+        ``local``: where the sheet sits off the homography (a fold, curl), undone on the
+        coarse page."""
+        scale = ZONE_DPI / dpi
+        small = cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if local is not None and local.worth_applying:
+            small = dewarp(small, local, ZONE_DPI)
+        printed = cv2.resize(blank, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+        grow = max(1, mm_to_px(ZONE_PRINT_GROW_MM, ZONE_DPI))
+        printed_ink = cv2.dilate(ink_mask(printed), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+        added = cv2.bitwise_and(ink_mask(evenly_lit(small)), cv2.bitwise_not(printed_ink))
+        red_zones: tuple[Box, ...] = ()
+        if red is not None:
+            reds = cv2.resize(red, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+            if local is not None and local.worth_applying:
+                reds = dewarp(reds, local, ZONE_DPI, fill=0)
+            red_zones = _zones((reds > 60).astype(np.uint8) * 255, template)
+        return cls(_zones(added, template), red_zones)
+
+
+def evenly_lit(small: np.ndarray) -> np.ndarray:
+    """The coarse page divided by its paper's own brightness around each point: a phone's
+    shadow, uneven light or a copy's grey cast is paper, not ink the form does not print
+    (one threshold for the whole page took half a photographed sheet for a stamp)."""
+    size = max(3, mm_to_px(ZONE_PAPER_MM, ZONE_DPI)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)
+    paper = cv2.blur(paper, (size, size))
+    ratio = small.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)
+    return np.clip(ratio, 0, 255).astype(np.uint8)
+
+
+def _zones(added: np.ndarray, template: FormTemplate) -> tuple[Box, ...]:
+    """Pieces of ``added`` ink (at ``ZONE_DPI``) large enough both ways to be a stamp,
+    but for a seal or signature where the form asks for one."""
+    join = max(1, mm_to_px(ZONE_JOIN_MM, ZONE_DPI))
+    added = cv2.morphologyEx(added, cv2.MORPH_CLOSE, np.ones((2 * join + 1,) * 2, np.uint8))
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(added, connectivity=8)
+    mm_per_px = MM_PER_INCH / ZONE_DPI
+    expected = [
+        spec.frame_mm.inset(-2.0)
+        for spec in template.fields
+        if spec.kind in (FieldKind.SIGNATURE, FieldKind.SEAL)
+    ]
+    zones = []
+    for x, y, w, h, _area in stats[1:count]:
+        if min(w, h) * mm_per_px < ZONE_MIN_MM:
+            continue
+        zone = Box(x * mm_per_px - 1, y * mm_per_px - 1, w * mm_per_px + 2, h * mm_per_px + 2)
+        if any(_inside(zone, room, share=0.7) for room in expected):
+            continue  # a seal or signature where the form asks for one
+        zones.append(zone)
+    return tuple(zones)
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+
+
+def _inside(a: Box, room: Box, *, share: float) -> bool:
+    """At least ``share`` of ``a``'s area lies inside ``room``."""
+    w = max(0.0, min(a.x + a.w, room.x + room.w) - max(a.x, room.x))
+    h = max(0.0, min(a.y + a.h, room.y + room.h) - max(a.y, room.y))
+    return w * h >= share * a.w * a.h
