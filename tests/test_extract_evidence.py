@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.extract.attested import confirm_attested_rows, differ_by_marks_only
+from pipeline.extract.attested import confirm_attested_rows
 from pipeline.extract.book import FieldBook
 from pipeline.extract.crops import clean_text_crop
 from pipeline.extract.crosscheck import cross_check
+from pipeline.extract.kana_marks import differ_by_marks_only
 from pipeline.extract.reading import Evidence, FieldRead
 from pipeline.extract.text_reading import (
     PendingText,
@@ -264,6 +265,29 @@ def test_an_unsure_form_is_confirmed_by_the_other_when_an_engine_read_the_same()
     assert settled is not None and settled.value == "北斗カード株式会社"
     assert settled.confirmed_by == Evidence.OTHER_FORM
     assert "C.att2_org" in confirmed
+
+
+def test_a_sure_form_lends_no_value_the_other_form_saw_a_voiced_mark_on() -> None:
+    """Both engines read あおは信用金庫 on a copied (B); on (C) PP-OCR read あおば and one
+    Tesseract rendition あおは. (B) must not lend its bare word to (C): the mark was lost
+    on (B), and both go to a person with the marked word."""
+    lost = field("B.exp3_org", "あおは信用金庫")
+    seen = field(
+        "C.att2_org",
+        "あおば信用金庫",
+        FieldStatus.LOW_CONFIDENCE,
+        readings=(
+            reading(T, "あおはば信用金庫"),
+            reading(P, "あおば信用金庫"),
+            reading(T, "あおは信用金庫"),
+        ),
+    )
+    book = rows(lost, seen)
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+        assert read.value == "あおば信用金庫", key
 
 
 def test_two_unsure_forms_that_agree_confirm_nothing() -> None:

@@ -24,6 +24,7 @@ import unicodedata
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.book import FieldBook
+from pipeline.extract.kana_marks import differ_by_marks_only, marks_another_reading_saw
 from pipeline.extract.normalize import plain
 from pipeline.extract.reading import Evidence, FieldRead
 
@@ -35,7 +36,9 @@ _DIFFER_JA = "様式Bと様式Cで値が異なります（確認してくださ�
 
 def _lends_to(sure: FieldRead, unsure: FieldRead) -> bool:
     """``unsure`` takes ``sure``'s value: the other form read it surely, and an engine
-    read that value on this crop too."""
+    read that value on this crop too, and no reading of this crop shows a voiced mark
+    the sure value lacks (both engines read あおは信用金庫 on (B), PP-OCR あおば on (C):
+    the mark was lost on (B), not added on (C))."""
     return (
         sure.confident
         and not unsure.confident
@@ -43,6 +46,7 @@ def _lends_to(sure: FieldRead, unsure: FieldRead) -> bool:
         and not sure.handwritten
         and sure.value is not None
         and plain(sure.value) in {plain(v) for v in unsure.values_read()}
+        and marks_another_reading_saw(sure.value, unsure.readings) is None
     )
 
 
@@ -61,19 +65,6 @@ def names_another_org(history: FieldRead, attested: FieldRead) -> bool:
         return False
     edits = Levenshtein.distance(a, b)
     return edits >= OTHER_ORG_MIN_EDITS and edits >= OTHER_ORG_MIN_SHARE * min(len(a), len(b))
-
-
-def unvoiced(text: str) -> str:
-    """``text`` with every voiced and semi-voiced mark taken off (ダ → タ, パ → ハ)."""
-    decomposed = unicodedata.normalize("NFD", plain(text))
-    return unicodedata.normalize("NFC", re.sub("[\u3099\u309a]", "", decomposed))
-
-
-def differ_by_marks_only(a: str | None, b: str | None) -> bool:
-    """Two values equal but for voiced marks: one scan lost a mark (the marks are small)."""
-    if not (a and b):
-        return False
-    return plain(a) != plain(b) and unvoiced(a) == unvoiced(b)
 
 
 def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bool:

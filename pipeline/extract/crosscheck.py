@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from pipeline.extract.attested import confirm_attested_rows, differ_by_marks_only
+from pipeline.extract.attested import confirm_attested_rows
 from pipeline.extract.book import FieldBook
+from pipeline.extract.kana_marks import differ_by_marks_only
 from pipeline.extract.normalize import plain
 from pipeline.extract.reading import Evidence, FieldRead
 from pipeline.extract.voicing import hold_lost_voicing

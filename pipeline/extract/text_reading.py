@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from pipeline.extract.attested import unvoiced
 from pipeline.extract.crops import CleanCrop
+from pipeline.extract.kana_marks import marks_another_reading_saw
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
 from pipeline.extract.penmanship import handwriting_score, measure
 from pipeline.extract.reading import ENGINE_JA, Engine, EngineReading, FieldRead
@@ -247,32 +247,6 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
 
 HANDWRITTEN_JA = "手書きの可能性があります（読み取り候補を確認してください）"
 MARK_SEEN_JA = "別の読み取りでは濁点・半濁点が付いています（読み落としの可能性）"
-
-
-def _marked_kana(text: str) -> dict[str, int]:
-    """How many kana of each bare form (ホ for ボ and ポ) carry a voiced mark."""
-    counts: dict[str, int] = defaultdict(int)
-    for char in plain(text):
-        bare = unvoiced(char)
-        if bare != char:
-            counts[bare] += 1
-    return counts
-
-
-def marks_another_reading_saw(agreed: str, readings: Sequence[EngineReading]) -> str | None:
-    """The agreed value with a voiced mark some other reading of the crop shows and it
-    lacks, or ``None`` when no reading shows more marks. A mark is a few pixels a copy
-    loses: when two readings agree without it and a third (even a garbled one, サホポート)
-    saw it, the agreement is no evidence that it is not there. The mark is proposed
-    where the bare kana occurs once; else the agreed value is."""
-    have = _marked_kana(agreed)
-    for r in readings:
-        for bare, count in _marked_kana(r.text).items():
-            if count <= have.get(bare, 0):
-                continue
-            with_mark = next((c for c in plain(r.text) if c != bare and unvoiced(c) == bare), bare)
-            return agreed.replace(bare, with_mark) if agreed.count(bare) == 1 else agreed
-    return None
 
 
 def _confidence(readings: Sequence[EngineReading], agreed: str | None) -> float:

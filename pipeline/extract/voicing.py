@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from pipeline.extract.attested import unvoiced
 from pipeline.extract.book import FieldBook
+from pipeline.extract.kana_marks import unvoiced
 
 _KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}")
 _MARKS_JA = "同じ語が別の欄では濁点・半濁点付きで読めています（読み落としの可能性）"
