@@ -6,6 +6,7 @@ line crossing the box or a box that cannot be found is never a sure mark.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -14,12 +15,16 @@ import pytest
 from PIL import Image
 
 from pipeline.extract import marks, stamps
+from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import mm_to_px
+from pipeline.extract.reading import MarkEvidence
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
 from pipeline.forms.schema import Box, FormTemplate
 from pipeline.imaging.local import find_local_warp
 from pipeline.imaging.raster import split_red
+from pipeline.vocabulary import FieldStatus
+from tests.helpers.reads import field as read_as
 
 DPI = 300
 
@@ -320,3 +325,27 @@ def test_a_phones_shadow_is_no_stamp(form_b: FormTemplate, blank_b: np.ndarray) 
     x, y, _, h = px(form_b.field("exp4_field_1").box_mm)
     stamp(page, (x - 300, y + h // 2), 40)
     assert len(stamps.PageMarks.find(page, blank_b, DPI, form_b).zones) == 1
+
+
+def test_an_empty_box_much_darker_than_its_neighbours_goes_to_a_person(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A circle drawn tight on the printed square of a blurred photograph lies within the
+    print's widened edge and the box read as surely empty. Its ink is still there: a box
+    judged empty that is far darker than the page's typical checkbox goes to a person,
+    and its empty neighbours stay sure."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp3_field_4").box_mm)
+    cv2.circle(page, (x + w // 2, y + h // 2), w // 2 + 4, 40, 5)
+    reads = [
+        replace(
+            read_as(f"B.{spec.name}", "false", kind="checkbox"),
+            mark=MarkEvidence(0.0),
+        )
+        for spec in form_b.fields
+        if spec.kind == "checkbox"
+    ]
+    held = {r.name: r for r in hold_dark_empties(reads, page, blank_b, form_b, DPI)}
+    assert held["exp3_field_4"].status == FieldStatus.LOW_CONFIDENCE
+    assert "丸" in (held["exp3_field_4"].reason or "")
+    assert all(r.status == FieldStatus.OK for n, r in held.items() if n != "exp3_field_4")

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from pipeline.extract import marks, stamps
+from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_mask, mm_to_px
 from pipeline.extract.reading import FieldRead, MarkEvidence
 from pipeline.extract.text_reading import PendingText
@@ -66,7 +67,7 @@ def prepare_page_fields(
             continue
         reads.append(base)
         pending.append(PendingText(base, spec, cleaned))
-    return reads, pending
+    return hold_dark_empties(reads, aligned, blank, template, dpi), pending
 
 
 # A typed value may sit anywhere in its frame (left, centred, near the top or bottom
