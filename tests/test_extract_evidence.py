@@ -25,6 +25,7 @@ from pipeline.extract.text_reading import (
     normalised,
     read_texts,
     settle,
+    zeros_only,
 )
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
@@ -140,6 +141,14 @@ def test_a_zero_with_a_dot_in_it_is_read_as_a_zero() -> None:
     assert (read.value, read.status) == ("2012-05", FieldStatus.OK)
     japanese = [r for r in read.readings if r.engine == T and r.rendition == "grey"]
     assert japanese and japanese[0].value != "2012-05"  # the slip the Latin model mends
+
+
+def test_the_latin_model_mends_only_a_zero() -> None:
+    assert zeros_only("2912/95", "2012/05")
+    assert zeros_only("2024/66/11", "2024/06/11")
+    # The Japanese model read 07 (rightly) and PP-OCR 01: a Latin 01 decides nothing.
+    assert not zeros_only("2024/06/07", "2024/06/01")
+    assert not zeros_only("2012/095", "2012/05")
 
 
 def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
