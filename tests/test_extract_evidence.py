@@ -379,6 +379,27 @@ def test_sure_periods_far_apart_are_left_to_the_rules() -> None:
         assert read is not None and read.status == FieldStatus.OK, key
 
 
+def test_sure_organisations_one_character_apart_go_to_a_person() -> None:
+    """社 read 礼 by both engines on a bitonal (B): one character from (C)'s sure reading is
+    a likely slip, not another employer."""
+    book = rows(
+        field("B.exp3_org", "さくらテレマーケティング株式会礼"),
+        field("C.att2_org", "さくらテレマーケティング株式会社"),
+    )
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+
+
+def test_one_stroke_alone_is_no_organisation(name_spec: FieldSpec) -> None:
+    """An empty cell of a photographed sheet: both engines read the ruling's remnant as 1."""
+    org = load_templates()[("B", 1)].field("exp6_org")
+    for stroke in ("1", "|", "ー"):
+        assert normalised(org, P, LineRead(stroke, 0.9), "grey").value is None
+    assert normalised(org, P, LineRead("1組", 0.9), "grey").value == "1組"
+
+
 def test_an_attestation_naming_another_employer_is_left_to_the_rules() -> None:
     book = rows(
         field("B.exp3_org", "株式会社コンタクトプラス"), field("C.att2_org", "東都損害保険株式会社")

@@ -80,7 +80,9 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
             book.put(unsure.confirmed(Evidence.OTHER_FORM, sure.value))
             return True
     both_sure = history.confident and attested.confident
-    slip = differ_by_marks_only(history.value, attested.value) or one_digit_apart(history, attested)
+    slip = differ_by_marks_only(history.value, attested.value) or one_character_apart(
+        history, attested
+    )
     if both_sure and not slip:
         return False  # the forms say different things: the rules judge that
     if names_another_org(history, attested) and history.key.endswith("_org"):
@@ -95,18 +97,14 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
     return False
 
 
-def one_digit_apart(history: FieldRead, attested: FieldRead) -> bool:
-    """Two year-months one digit apart (2023-12 and 2025-12): as likely one engine pair's
-    slip on a poor scan as the forms differing, so a person looks rather than either
-    reading standing as sure."""
+def one_character_apart(history: FieldRead, attested: FieldRead) -> bool:
+    """Two values one character apart (2023-12 and 2025-12; 株式会社 and 株式会礼): as
+    likely one engine pair's slip on a poor scan as the forms differing, so a person
+    looks rather than either reading standing as sure."""
     a, b = plain(history.value), plain(attested.value)
-    if not (a and b) or history.key.endswith("_org"):
+    if not (a and b) or len(a) != len(b):
         return False
-    return (
-        len(a) == len(b)
-        and sum(x != y for x, y in zip(a, b, strict=True)) == 1
-        and all(x.isdigit() and y.isdigit() for x, y in zip(a, b, strict=True) if x != y)
-    )
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
 def _marks(text: str | None) -> int:

@@ -181,11 +181,18 @@ _LEADING_JUNK = re.compile(r"^[\s・、。,.|_~'\"`「」『』ー\-—:;*^]+")
 _TRAILING_JUNK = re.compile(r"[\s・、。,|_~'\"`「」『』:;*^]+$")
 
 
+# One stroke alone is what an empty cell leaves of a ruling the crop caught on a bent or
+# photographed sheet (both engines read it as 1); no name, organisation or title is one.
+_LONE_STROKE = re.compile(r"^[1lIi|!丨ー一/\\]$")
+
+
 def nonempty(raw: str) -> str:
     text = re.sub(r"\s+", " ", _nfkc(raw)).strip()
     text = _TRAILING_JUNK.sub("", _LEADING_JUNK.sub("", text))
     if not text:
         raise FieldInvalid("空欄です")
+    if _LONE_STROKE.match(text):
+        raise FieldInvalid(f"線が1本あるだけです（罫線の切れ端の可能性: '{text}'）")
     return text
 
 
