@@ -19,12 +19,15 @@ attestation.py``), so each reading stands.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.extract.book import FieldBook
-from pipeline.extract.kana_marks import differ_by_marks_only, marks_another_reading_saw
+from pipeline.extract.kana_marks import (
+    differ_by_marks_only,
+    mark_count,
+    marks_another_reading_saw,
+)
 from pipeline.extract.normalize import plain
 from pipeline.extract.reading import Evidence, FieldRead
 
@@ -91,7 +94,7 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
         # Marks get lost, not added: the reading with more of them is proposed.
         proposal = None
         if differ_by_marks_only(history.value, attested.value):
-            proposal = max((history, attested), key=lambda r: _marks(r.value)).value
+            proposal = max((history, attested), key=lambda r: mark_count(r.value)).value
         for read in (history, attested):
             book.put(read.held(_DIFFER_JA, proposal=proposal))
     return False
@@ -105,10 +108,6 @@ def one_character_apart(history: FieldRead, attested: FieldRead) -> bool:
     if not (a and b) or len(a) != len(b):
         return False
     return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-
-
-def _marks(text: str | None) -> int:
-    return len(re.findall("[\u3099\u309a]", unicodedata.normalize("NFD", text or "")))
 
 
 def confirm_attested_rows(book: FieldBook) -> list[str]:

@@ -254,14 +254,14 @@ def with_faint_strokes(
     faint: np.ndarray = (gray < paper - FAINT_SHARE * (paper - dark)).astype(np.uint8) * 255
     faint = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(rulings, np.ones((3, 3), np.uint8))))
     faint = cv2.bitwise_or(faint, ink)
-    count, labels = cv2.connectedComponents(faint, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
     if count <= 1:
         return ink
     touches = np.zeros(count, dtype=bool)
     touches[np.unique(labels[ink > 0])] = True
     touches[0] = False
     kept = np.where(touches[labels], 255, 0).astype(np.uint8)
-    return cv2.bitwise_or(kept, _faint_marks(faint, labels, touches, kept, dpi))
+    return cv2.bitwise_or(kept, _faint_marks(faint, labels, stats, touches, kept, dpi))
 
 
 # A voiced mark is drawn a hair apart from its glyph, and its thin ring or ticks come out
@@ -275,20 +275,20 @@ MARK_MIN_MM = 0.25
 
 
 def _faint_marks(
-    faint: np.ndarray, labels: np.ndarray, touches: np.ndarray, kept: np.ndarray, dpi: float
+    faint: np.ndarray,
+    labels: np.ndarray,
+    stats: np.ndarray,
+    touches: np.ndarray,
+    kept: np.ndarray,
+    dpi: float,
 ) -> np.ndarray:
     near = max(1, mm_to_px(MARK_NEAR_MM, dpi))
     reach = cv2.dilate(kept, np.ones((2 * near + 1,) * 2, np.uint8)) > 0
     candidates = np.unique(labels[reach & (faint > 0)])
+    candidates = candidates[(candidates != 0) & ~touches[candidates]]
     most, least = mm_to_px(MARK_MAX_MM, dpi), max(2, mm_to_px(MARK_MIN_MM, dpi))
-    marks = []
-    for k in candidates:
-        if k == 0 or touches[k]:
-            continue
-        ys, xs = np.nonzero(labels == k)
-        h, w = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
-        if least <= min(h, w) and max(h, w) <= most:
-            marks.append(k)
+    w, h = stats[candidates, cv2.CC_STAT_WIDTH], stats[candidates, cv2.CC_STAT_HEIGHT]
+    marks = candidates[(np.minimum(w, h) >= least) & (np.maximum(w, h) <= most)]
     return np.where(np.isin(labels, marks), 255, 0).astype(np.uint8)
 
 

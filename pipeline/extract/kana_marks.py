@@ -30,6 +30,11 @@ def differ_by_marks_only(a: str | None, b: str | None) -> bool:
     return plain(a) != plain(b) and unvoiced(a) == unvoiced(b)
 
 
+def mark_count(text: str | None) -> int:
+    """How many voiced and semi-voiced marks ``text`` carries (サービス: 1)."""
+    return len(re.findall("[\u3099\u309a]", unicodedata.normalize("NFD", plain(text))))
+
+
 def _marked_kana(text: str) -> dict[str, int]:
     """How many kana of each bare form (ホ for ボ and ポ) carry a voiced mark."""
     counts: dict[str, int] = defaultdict(int)

@@ -167,7 +167,7 @@ def weakest_side(
     buckled, moves one edge apart from the others: the box is squashed, its displaced
     edge lies inside it and looks like a mark, though most of its print is shown."""
     look = box.inset(-SIDE_LOOK_MM)
-    _, printed = _masks(page, blank, look, dpi, shift_mm)
+    printed = ink_mask(cut(blank, look, dpi))
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
     if gray.shape != printed.shape:
         return 1.0

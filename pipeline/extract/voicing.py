@@ -15,14 +15,10 @@ import re
 from collections import defaultdict
 
 from pipeline.extract.book import FieldBook
-from pipeline.extract.kana_marks import unvoiced
+from pipeline.extract.kana_marks import mark_count, unvoiced
 
 _KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}")
 _MARKS_JA = "同じ語が別の欄では濁点・半濁点付きで読めています（読み落としの可能性）"
-
-
-def _marks(word: str) -> int:
-    return sum(a != b for a, b in zip(word, unvoiced(word), strict=False))
 
 
 def hold_lost_voicing(book: FieldBook) -> list[str]:
@@ -33,7 +29,9 @@ def hold_lost_voicing(book: FieldBook) -> list[str]:
         for read in book.all(key):
             for word in _KATAKANA_WORD.findall(read.value or ""):
                 spellings[unvoiced(word)].add(word)
-    fullest = {bare: max(words, key=_marks) for bare, words in spellings.items() if len(words) > 1}
+    fullest = {
+        bare: max(words, key=mark_count) for bare, words in spellings.items() if len(words) > 1
+    }
     held: list[str] = []
     for key in book.field_keys():
         for read in book.all(key):
