@@ -197,7 +197,7 @@ def drop_pages(settings: Settings, refs: list[PageRef]) -> None:
 def read_envelope_texts(settings: Settings, envelopes: list[list[PageResult]]) -> None:
     """OCR the pending text fields of several envelopes' pages together: one tesseract
     process per OCR setting for the lot (``ocr_batch_envelopes`` at a time)."""
-    read_pending_texts([page for pages in envelopes for page in pages], extract_options(settings))
+    read_pending_texts(envelopes, extract_options(settings))
 
 
 def ocr_batches(envelope_ids: list[int], size: int, workers: int) -> list[list[int]]:
@@ -273,7 +273,7 @@ def finish_envelope(
     """Assemble the pages read (OCRing what ``read_envelope_texts`` has not), cross-check,
     store fields and application, open exceptions."""
     result = StageResult("extract")
-    read_pending_texts(pages, extract_options(settings))
+    read_pending_texts([pages], extract_options(settings))
     extraction = assemble(pages)
     with session_scope(engine) as session:
         envelope = session.get(Envelope, envelope_id)

@@ -21,6 +21,16 @@ OUT = ROOT / "templates_ocr"
 VERSION = "v2024.1"
 ASSOCIATION = "一般社団法人 日本コンタクトセンター教育検定協会"
 
+# Who fills each form in: the association prints the exam result report, the applicant
+# fills (A), (B) and (D), a supervisor (C).
+FILLED_BY = {
+    "R": "association",
+    "A": "applicant",
+    "B": "applicant",
+    "C": "attester",
+    "D": "applicant",
+}
+
 # page frame (mm, top-left origin)
 X0, X1 = 22.0, 188.0
 MARKER_SIZE = 12.0
@@ -57,10 +67,12 @@ KANA = {
 # substitution share one whitelist; pass numbers, row numbers, phones and
 # postcodes another; the exam type is read by the plain jpn setting (its Latin
 # capitals read as well as with jpn+eng, which costs a start of its own).
-DATE = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月日/.-現在"}
+# A zero drawn with a dot or slash inside (VL Gothic, monospaced faces) reads 9 or 6 in
+# the jpn model; numbers get a second look with the Latin model where engines disagree.
+DATE = {"lang": "jpn", "psm": 7, "whitelist": "0123456789年月日/.-現在", "latin_zero_look": True}
 YM = DATE
 YEARS = DATE
-DIGITS = {"lang": "eng", "psm": 7, "whitelist": "0123456789-()"}
+DIGITS = {"lang": "eng", "psm": 7, "whitelist": "0123456789-()", "latin_zero_look": True}
 PHONE = DIGITS
 POST = DIGITS
 EMAIL = {
@@ -204,6 +216,7 @@ class Page:
             "version": VERSION,
             "title_ja": self.title,
             "form_label": self.form_label,
+            "filled_by": FILLED_BY[self.form_code],
             "page_size_mm": [210.0, 297.0],
             "aruco_dictionary": "DICT_4X4_50",
             "markers": [

@@ -392,6 +392,21 @@ def test_sure_organisations_one_character_apart_go_to_a_person() -> None:
         assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
 
 
+def test_sure_organisations_one_character_left_out_go_to_a_person() -> None:
+    """電 left out by PP-OCR and by one of Tesseract's renditions on a faxed (C): one
+    character short of (B)'s sure reading is a likely slip too."""
+    book = rows(field("B.exp3_org", "中央電力株式会社"), field("C.att2_org", "中央力株式会社"))
+    confirm_attested_rows(book)
+    for key in ("B.exp3_org", "C.att2_org"):
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+    far = rows(field("B.exp3_org", "中央電力株式会社"), field("C.att2_org", "中央株式会社"))
+    confirm_attested_rows(far)
+    for key in ("B.exp3_org", "C.att2_org"):
+        kept = far.first(key)
+        assert kept is not None and kept.status == FieldStatus.OK, key
+
+
 def test_one_stroke_alone_is_no_organisation(name_spec: FieldSpec) -> None:
     """An empty cell of a photographed sheet: both engines read the ruling's remnant as 1."""
     org = load_templates()[("B", 1)].field("exp6_org")

@@ -242,6 +242,34 @@ def test_a_lone_speck_goes_and_a_full_stop_stays() -> None:
     assert (crop.image[20:25, 400:405] == 255).all()
 
 
+def test_glyphs_on_the_shadowed_side_of_a_photographed_crop_are_kept() -> None:
+    """A phone photograph: the paper falls from light grey on the right to dark grey on
+    the left. One threshold made the left half one black blob, dropped with its glyphs."""
+    width = 900
+    paper = np.linspace(105, 200, width, dtype=np.float32)
+    gray = np.tile(paper, (113, 1))
+    for left in range(60, 840, 60):  # a glyph every 5 mm, a little darker than its paper
+        gray[35:75, left : left + 8] = paper[left] * 0.35
+    gray = gray.astype(np.uint8)
+    crop = clean_text_crop(gray, 300, pad=0)
+    for left in range(60, 840, 60):
+        assert (crop.image[40:70, left + 2 : left + 6] == 0).mean() > 0.9, left
+    assert (crop.image[5:25, :] == 255).all()  # the dark paper is paper
+
+
+def test_a_hairline_stroke_whose_serif_alone_is_dark_is_kept() -> None:
+    """雄一 in Mincho on a blurred scan: 一 is a light grey hairline with a small dark serif
+    at its end, 3 mm from 雄. Dropped as a lone speck, both engines read 松本雄."""
+    gray = np.full((113, 515), 252, np.uint8)
+    gray[30:80, 100:106] = 25  # 雄, the glyph before it
+    gray[54:57, 142:178] = 175  # 一's hairline, 3 mm long
+    gray[51:57, 176:181] = 35  # its serif, the only part darker than Otsu's cut
+    gray[20:25, 400:405] = 35  # a speck of toner with no stroke to it
+    crop = clean_text_crop(gray, 300, pad=0)
+    assert (crop.image[54:57, 142:178] == 0).mean() > 0.8
+    assert (crop.image[20:25, 400:405] == 255).all()
+
+
 def test_a_faint_voiced_mark_beside_its_glyph_is_kept_and_a_faint_speck_is_not() -> None:
     """パ on a light scan: the glyph dark, its small ring light grey and a hair apart from
     it, below Otsu's cut. Left out, both engines read ハ. A faint dot of a pixel or two

@@ -132,6 +132,18 @@ def test_text_boxes_are_tall_enough_and_padded(templates) -> None:
                 assert f.ocr is not None
 
 
+def test_numbers_and_only_numbers_get_the_latin_zero_look(templates) -> None:
+    """A date, period, pass number or phone may be typed with a dotted zero; a name read
+    again by the Latin model would only add noise."""
+    numeric = {FieldKind.DATE, FieldKind.YEARMONTH, FieldKind.DIGITS, FieldKind.PHONE}
+    numeric |= {FieldKind.POSTCODE}
+    for t in templates.values():
+        for f in t.fields:
+            if f.ocr is not None:
+                number = f.kind in numeric or f.validator == "substitution_years"
+                assert f.ocr.latin_zero_look == number, (t.key, f.name, f.kind)
+
+
 def test_markers_are_distinct_per_corner(templates) -> None:
     for t in templates.values():
         by_corner = {m.corner: m.id for m in t.markers}

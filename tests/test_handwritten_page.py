@@ -14,7 +14,12 @@ from pipeline.config import Settings
 from pipeline.extract import envelope
 from pipeline.extract.crops import clean_text_crop
 from pipeline.extract.envelope import PageResult, read_pending_texts
-from pipeline.extract.handwritten_page import MIN_MEASURED, hold_handwritten_page
+from pipeline.extract.handwritten_page import (
+    MIN_MEASURED,
+    WrittenPage,
+    hold_handwritten_page,
+    hold_handwritten_writing,
+)
 from pipeline.extract.identify import PageKind
 from pipeline.extract.options import ExtractOptions
 from pipeline.extract.page_fields import MARK_KINDS
@@ -164,10 +169,49 @@ def test_read_pending_texts_holds_a_handwritten_page_and_not_its_typed_neighbour
 
     monkeypatch.setattr(envelope, "read_texts", engines_agree)
     options = ExtractOptions.from_settings(Settings())
-    read_pending_texts([pen, typed], options)
+    read_pending_texts([[pen], [typed]], options)
     assert not pen.pending and not typed.pending
     pen_text, pen_box = pen.fields[:-1], pen.fields[-1]
     assert len(pen_text) == len(PEN_PAGE)
     assert all(f.handwritten and not f.confident and f.value for f in pen_text)
     assert pen_box.status == FieldStatus.OK and not pen_box.handwritten
     assert all(f.status == FieldStatus.OK and not f.handwritten for f in typed.fields)
+
+
+def _form(code: str, scores: tuple[float, ...]) -> list[FieldRead]:
+    names = [f"v{i}" for i in range(len(scores))]
+    return [
+        field(f"{code}.{n}", f"値{n}", handwriting=s) for n, s in zip(names, scores, strict=True)
+    ]
+
+
+def test_the_pages_one_writer_filled_in_are_judged_together() -> None:
+    """The applicant wrote (A), (B) and (D) by pen: (A) shows it on its own, (B) with one
+    row and (D) with a date and a name have too few values to, and were accepted. The
+    supervisor's typed (C) and the association's report stay as they were."""
+    a = WrittenPage(_form("A", PEN_PAGE), "applicant")
+    b = WrittenPage(_form("B", (0.2, 0.15, 0.33, 0.14)), "applicant")
+    d = WrittenPage(_form("D", (0.23, 0.03)), "applicant")
+    c = WrittenPage(_form("C", TYPED_PAGE), "attester")
+    r = WrittenPage(_form("R", PEN_PAGE), "association")  # printed: never by hand
+    held = hold_handwritten_writing([r, a, b, c, d], 0.18)
+    assert all(f.handwritten and not f.confident for f in held[1] + held[2] + held[4])
+    assert "申請者が記入する様式" in (held[2][0].reason or "")
+    assert "ページ" in (held[1][0].reason or "")  # (A) on its own page's evidence
+    assert held[0] == r.fields and held[3] == c.fields
+    # Alone, (B) and (D) say nothing.
+    assert hold_handwritten_writing([b, d], 0.18) == [b.fields, d.fields]
+
+
+def test_a_typed_writer_with_one_wobbly_short_page_is_left_as_it_was() -> None:
+    a = WrittenPage(_form("A", TYPED_PAGE), "applicant")
+    b = WrittenPage(_form("B", (0.25, 0.25, 0.25)), "applicant")
+    assert hold_handwritten_writing([a, b], 0.18) == [a.fields, b.fields]
+
+
+def test_a_value_without_a_score_is_held_with_the_rest_of_its_page() -> None:
+    """A value read without a handwriting score was written by the same pen as its page."""
+    short = field("C.att1_row", "1", handwriting=None)
+    page = [*page_scored(PEN_PAGE), short]
+    held = hold_handwritten_page(page, 0.18)
+    assert held[-1].handwritten and held[-1].status == FieldStatus.LOW_CONFIDENCE

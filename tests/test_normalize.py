@@ -35,6 +35,9 @@ def test_every_template_validator_has_a_normaliser() -> None:
         ("substitution_years", "1.5年", "1.5"),
         ("row_number", "０３", "3"),
         ("nonempty", "  株式会社　日本  ", "株式会社 日本"),
+        # A copy's speck after the last glyph, read as a full stop by both engines.
+        ("nonempty", "北斗カード株式会社.", "北斗カード株式会社"),
+        ("nonempty", "ABC Co., Ltd.", "ABC Co., Ltd."),
     ],
 )
 def test_normalise(validator: str, raw: str, expected: str) -> None:

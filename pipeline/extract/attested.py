@@ -101,13 +101,19 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
 
 
 def one_character_apart(history: FieldRead, attested: FieldRead) -> bool:
-    """Two values one character apart (2023-12 and 2025-12; 株式会社 and 株式会礼): as
-    likely one engine pair's slip on a poor scan as the forms differing, so a person
-    looks rather than either reading standing as sure."""
+    """Two values one character apart, by one changed, added or left out (2023-12 and
+    2025-12; 株式会社 and 株式会礼; 中央電力 and 中央力): as likely one engine pair's slip
+    on a poor scan as the forms differing, so a person looks rather than either reading
+    standing as sure."""
     a, b = plain(history.value), plain(attested.value)
-    if not (a and b) or len(a) != len(b):
+    if not (a and b) or a == b:
         return False
-    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    if len(long) - len(short) != 1:
+        return False
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def confirm_attested_rows(book: FieldBook) -> list[str]:

@@ -180,6 +180,27 @@ def _straight_part(pieces: np.ndarray, dpi: float) -> np.ndarray:
 CELL_SPECK_SHARE = 0.12
 
 
+# Paper whose brightness varies across a crop by more than this (grey levels) is lit
+# unevenly: a phone photograph's shadow, a binding's curve. One threshold for the crop
+# takes the dark side's paper for ink, and the clean-up drops it with the glyphs on it
+# as one blob (an organisation read as its last two characters by both engines).
+UNEVEN_PAPER = 40.0
+PAPER_MM = 2.5  # wider than any stroke: a closing this wide leaves the paper alone
+
+
+def evenly_lit(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """The crop divided by its paper's brightness around each point, where that varies;
+    else the crop as it is."""
+    size = max(3, mm_to_px(PAPER_MM, dpi)) | 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    paper = cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel), (size, size))
+    low, high = np.percentile(paper, [2, 98])
+    if high - low <= UNEVEN_PAPER:
+        return gray
+    ratio = gray.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)
+    return np.clip(ratio, 0, 255).astype(np.uint8)
+
+
 def clean_text_crop(
     gray: np.ndarray,
     dpi: float,
@@ -195,13 +216,14 @@ def clean_text_crop(
     ``glyph_cells``: the field prints one character per cell; ink much smaller than
     the largest glyph is dropped too (what dashed separators leave on bitonal scans).
     """
+    gray = evenly_lit(gray, dpi)
     found = ink_mask(gray)
     kept = found
     if form is not None and form.shape == found.shape:
         kept = cv2.bitwise_and(found, cv2.bitwise_not(form))
     ink, removed = remove_rulings(kept, dpi)
     ink = _drop_specks(ink, min_area=max(4, mm_to_px(0.25, dpi) ** 2))
-    ink = _drop_lone_specks(ink, dpi)
+    ink = _drop_lone_specks(ink, dpi, gray)
     # Faint strokes never grow back into what was taken away as form or ruling.
     taken = cv2.subtract(found, ink)
     if form is not None and form.shape == found.shape:
@@ -234,6 +256,18 @@ def clean_text_crop(
 FAINT_SHARE = 0.3
 
 
+def faint_ink(gray: np.ndarray, ink: np.ndarray) -> np.ndarray | None:
+    """Every pixel darker than ``FAINT_SHARE`` of the way from the crop's paper to its
+    ink (255 on 0); None where paper and ink are too close to tell faint ink from paper."""
+    if not ink.any():
+        return None
+    dark = float(np.percentile(gray[ink > 0], 5))
+    paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
+    if paper - dark < 40.0:
+        return None
+    return (gray < paper - FAINT_SHARE * (paper - dark)).astype(np.uint8) * 255
+
+
 def with_faint_strokes(
     gray: np.ndarray, ink: np.ndarray, *, rulings: np.ndarray, dpi: float = 300.0
 ) -> np.ndarray:
@@ -245,13 +279,9 @@ def with_faint_strokes(
     component is kept only where it touches kept ink, so paper noise and the
     removed rulings stay out.
     """
-    if not ink.any():
+    faint = faint_ink(gray, ink)
+    if faint is None:
         return ink
-    dark = float(np.percentile(gray[ink > 0], 5))
-    paper = float(np.median(gray[ink == 0])) if (ink == 0).any() else 255.0
-    if paper - dark < 40.0:
-        return ink
-    faint: np.ndarray = (gray < paper - FAINT_SHARE * (paper - dark)).astype(np.uint8) * 255
     faint = cv2.bitwise_and(faint, cv2.bitwise_not(cv2.dilate(rulings, np.ones((3, 3), np.uint8))))
     faint = cv2.bitwise_or(faint, ink)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
@@ -345,9 +375,13 @@ def _drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
 # A full stop or a voiced mark sits within a character's pitch of its neighbours.
 SPECK_MAX_MM = 0.6
 LONE_GAP_MM = 2.0
+# ...unless it is the dark end of a faint stroke this long: Mincho's 一 is a hairline
+# with a serif, and on a blurred scan only the serif is dark enough for Otsu (松本雄一
+# read 松本雄 by both engines).
+STROKE_MIN_MM = 1.5
 
 
-def _drop_lone_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
+def _drop_lone_specks(ink: np.ndarray, dpi: float, gray: np.ndarray | None = None) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     if count <= 2:
         return ink
@@ -362,9 +396,22 @@ def _drop_lone_specks(ink: np.ndarray, dpi: float) -> np.ndarray:
         ]
         if not ((window != 0) & (window != i)).any():
             lone.append(i)
+    if lone and gray is not None:
+        lone = [i for i in lone if not _ends_a_faint_stroke(gray, ink, labels == i, dpi)]
     if not lone:
         return ink
     return np.where(np.isin(labels, lone), 0, ink).astype(np.uint8)
+
+
+def _ends_a_faint_stroke(gray: np.ndarray, ink: np.ndarray, speck: np.ndarray, dpi: float) -> bool:
+    faint = faint_ink(gray, ink)
+    if faint is None:
+        return False
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
+    pieces = np.unique(labels[speck & (faint > 0)])
+    pieces = pieces[pieces != 0]
+    longest = max((max(stats[p, 2], stats[p, 3]) for p in pieces), default=0)
+    return bool(longest >= mm_to_px(STROKE_MIN_MM, dpi))
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:

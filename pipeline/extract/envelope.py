@@ -7,13 +7,13 @@ puts the pages of an envelope together. Neither touches the database.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from pipeline.extract.handwritten_page import hold_handwritten_page
+from pipeline.extract.handwritten_page import WrittenPage, hold_handwritten_writing
 from pipeline.extract.identify import (
     PageIdentity,
     PageKind,
@@ -55,6 +55,7 @@ class PageResult:
     note: str
     # The largest local correction made after the homography (folds, curl, photos), mm.
     local_correction_mm: float | None = None
+    filled_by: str | None = None  # who fills this form in (the template's ``filled_by``)
     fields: list[FieldRead] = field(default_factory=list)
     image: np.ndarray | None = field(
         default=None, repr=False
@@ -123,6 +124,7 @@ def read_page(
         form_code=template.form_code if template else None,
         form_page=template.page if template else None,
         version=template.version if template else None,
+        filled_by=template.filled_by if template else None,
         identified_by=identity.identified_by,
         rotation=alignment.rotation if alignment else 0,
         alignment_method=alignment.method if alignment else None,
@@ -154,7 +156,7 @@ def read_page(
             local=local,
         )
         if not defer_text:
-            read_pending_texts([result], options)
+            read_pending_texts([[result]], options)
         result.image = with_red(aligned, red)
     elif alignment is not None and template is None:
         result.image = alignment.warp(page.image, next(iter(templates.values())).page_size_mm)
@@ -166,26 +168,35 @@ def read_page(
     return result
 
 
-def read_pending_texts(pages: list[PageResult], options: ExtractOptions) -> None:
-    """Read the pending text fields of ``pages`` together (one or several envelopes: few
-    tesseract starts, full PP-OCR batches); each page's placeholders are replaced by
-    the fields read, and a page that looks filled in by hand has all its text held.
+def read_pending_texts(envelopes: Sequence[Sequence[PageResult]], options: ExtractOptions) -> None:
+    """Read the pending text fields of the ``envelopes``' pages together (few tesseract
+    starts, full PP-OCR batches); each page's placeholders are replaced by the fields
+    read, and where a page, or the pages one person filled in, look filled in by hand,
+    their text is held.
 
     Every path to a page's final text fields comes through here (``read_page`` without
-    ``defer_text`` too), so the page rule is applied in this one place."""
-    pending = [item for page in pages for item in page.pending]
+    ``defer_text`` too), so the handwriting rule is applied in this one place; an
+    envelope's pages come together so that a writer's pages are judged together."""
+    pending = [item for pages in envelopes for page in pages for item in page.pending]
     if not pending:
         return
     done = iter(read_texts(pending, options.text))
-    for page in pages:
-        read = {item.spec.name: next(done) for item in page.pending}
-        # The page's own placeholder knows where its crop went (saved, or still held).
-        fields = [
-            replace(read[f.name], crop=f.crop, crop_path=f.crop_path) if f.name in read else f
-            for f in page.fields
-        ]
-        page.fields = hold_handwritten_page(fields, options.text.handwritten_page_threshold)
-        page.pending = []
+    for pages in envelopes:
+        waiting = [page for page in pages if page.pending]
+        for page in waiting:
+            read = {item.spec.name: next(done) for item in page.pending}
+            # The page's own placeholder knows where its crop went (saved, or still held).
+            page.fields = [
+                replace(read[f.name], crop=f.crop, crop_path=f.crop_path) if f.name in read else f
+                for f in page.fields
+            ]
+            page.pending = []
+        judged = hold_handwritten_writing(
+            [WrittenPage(page.fields, page.filled_by) for page in pages],
+            options.text.handwritten_page_threshold,
+        )
+        for page, fields in zip(pages, judged, strict=True):
+            page.fields = fields
 
 
 def iter_pages(

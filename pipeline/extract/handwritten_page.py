@@ -1,30 +1,49 @@
-"""A page filled in by hand: every text value on it goes to a person.
+"""Pages filled in by hand: every text value on them goes to a person.
 
-A person fills a whole page in by pen or types it whole. Some handwritten values
-look regular enough to score under the per-field threshold, and when both
-engines then agree they would be ``ok``; the page's typical field does not
-hide that way. So when the median handwriting score of a page's measured text
-fields reaches ``TextPolicy.handwritten_page_threshold``, each of its text
-fields is judged handwritten, as ``text_reading.settle`` judges one field.
+A person fills a form in by pen or types it whole. Some handwritten values look
+regular enough to score under the per-field threshold, and when both engines
+then agree they would be ``ok``; the typical field of what one person wrote
+does not hide that way. So the median handwriting score of the measured text
+fields is taken twice: over each page, and over all the pages one writer fills
+in (the template's ``filled_by``: the applicant fills (A), (B) and (D), a
+supervisor (C); the association prints the exam result report, never judged so),
+which judges a page with too few values of its own, such as
+(B) with one row or (D)'s date and name. Where either median reaches
+``TextPolicy.handwritten_page_threshold``, each text field with a value on that
+page is judged handwritten, as ``text_reading.settle`` judges one field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from statistics import median
 
 from pipeline.extract.page_fields import MARK_KINDS
 from pipeline.extract.reading import FieldRead
 
-# Fewer measured fields than this say too little about how the page was filled in:
-# two or three short values may all be wobbly prints.
+# Fewer measured fields than this say too little about how a page, or a writer's
+# pages, were filled in: two or three short values may all be wobbly prints.
 MIN_MEASURED = 5
+
+# Who fills a form in, as staff read it (the template's ``filled_by``).
+WRITERS_JA = {"applicant": "申請者が記入する様式", "attester": "上司・監督者が記入する証明"}
+# The association prints its exam result report: no page of it is filled in by hand (a
+# value on it that looks handwritten still goes to a person by its own score).
+PRINTED = frozenset({"association"})
+
+
+@dataclass(frozen=True)
+class WrittenPage:
+    """One page's fields and who fills that form in (None: not known)."""
+
+    fields: list[FieldRead]
+    filled_by: str | None = None
 
 
 def page_handwriting(fields: Sequence[FieldRead]) -> float | None:
-    """The median handwriting score of the page's measured text fields; None when too
-    few were measured to judge the page."""
+    """The median handwriting score of the measured text fields; None when too few were
+    measured to judge them."""
     scores = [f.handwriting for f in fields if f.handwriting is not None and _is_text(f)]
     if len(scores) < MIN_MEASURED:
         return None
@@ -32,12 +51,40 @@ def page_handwriting(fields: Sequence[FieldRead]) -> float | None:
 
 
 def hold_handwritten_page(fields: Sequence[FieldRead], threshold: float) -> list[FieldRead]:
-    """One page's fields, each measured text field judged handwritten when the page
-    looks filled in by hand (a new list; fields are replaced, never changed)."""
-    score = page_handwriting(fields)
-    if score is None or score < threshold:
-        return list(fields)
-    return [_by_hand(f, score) if _measured(f) and not f.handwritten else f for f in fields]
+    """One page's fields, judged on that page alone (a new list; fields are replaced,
+    never changed)."""
+    return hold_handwritten_writing([WrittenPage(list(fields))], threshold)[0]
+
+
+def hold_handwritten_writing(
+    pages: Sequence[WrittenPage], threshold: float
+) -> list[list[FieldRead]]:
+    """One envelope's pages, each page's text fields judged handwritten when the page,
+    or all the pages its writer filled in, look filled in by hand."""
+    by_writer: dict[str, list[FieldRead]] = {}
+    for page in pages:
+        if page.filled_by is not None:
+            by_writer.setdefault(page.filled_by, []).extend(page.fields)
+    writer_score = {w: page_handwriting(fields) for w, fields in by_writer.items()}
+    out = []
+    for page in pages:
+        if page.filled_by in PRINTED:
+            out.append(list(page.fields))
+            continue
+        reason = None
+        own = page_handwriting(page.fields)
+        pooled = writer_score.get(page.filled_by) if page.filled_by is not None else None
+        if own is not None and own >= threshold:
+            reason = handwritten_page_ja(own)
+        elif pooled is not None and pooled >= threshold and page.filled_by is not None:
+            reason = handwritten_writer_ja(page.filled_by, pooled)
+        if reason is None:
+            out.append(list(page.fields))
+            continue
+        out.append(
+            [_by_hand(f, reason) if _written(f) and not f.handwritten else f for f in page.fields]
+        )
+    return out
 
 
 def handwritten_page_ja(score: float) -> str:
@@ -47,20 +94,30 @@ def handwritten_page_ja(score: float) -> str:
     )
 
 
+def handwritten_writer_ja(filled_by: str, score: float) -> str:
+    who = WRITERS_JA.get(filled_by, "同じ人が記入する様式")
+    return (
+        f"{who}は全体として手書きで記入されているようです（手書きらしさの中央値 {score:.2f}）。"
+        "読み取り候補を確認してください"
+    )
+
+
 def _is_text(read: FieldRead) -> bool:
-    # Marks carry no handwriting score today; the kind keeps them out of the page's
-    # judgement even if one ever does.
+    # Marks carry no handwriting score today; the kind keeps them out of the judgement
+    # even if one ever does.
     return read.kind not in MARK_KINDS
 
 
-def _measured(read: FieldRead) -> bool:
-    return read.handwriting is not None and _is_text(read)
+def _written(read: FieldRead) -> bool:
+    """A text field something was read in: too short to be measured (a row number, 室長)
+    is still written by the same hand as the rest."""
+    return _is_text(read) and (read.value is not None or read.handwriting is not None)
 
 
-def _by_hand(read: FieldRead, score: float) -> FieldRead:
+def _by_hand(read: FieldRead, reason: str) -> FieldRead:
     """As ``settle`` treats a handwritten field: a value read is held with it proposed;
     nothing valid read keeps its own reason (it already goes to a person)."""
     judged = replace(read, handwritten=True)
     if read.value is None:
         return judged
-    return judged.held(handwritten_page_ja(score))
+    return judged.held(reason)

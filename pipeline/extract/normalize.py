@@ -179,6 +179,9 @@ def row_number(raw: str) -> str:
 # organisation, title or address begins with one, nor ends with one but a long vowel.
 _LEADING_JUNK = re.compile(r"^[\s・、。,.|_~'\"`「」『』ー\-—:;*^]+")
 _TRAILING_JUNK = re.compile(r"[\s・、。,|_~'\"`「」『』:;*^]+$")
+# A full stop closes a Latin abbreviation (Co., Ltd.), never a Japanese name: after kana
+# or kanji it is a speck of a copy read by both engines (北斗カード株式会社.).
+_DOT_AFTER_JAPANESE = re.compile(r"(?<=[^\x00-\x7f])\s*\.+$")
 
 
 # One stroke alone is what an empty cell leaves of a ruling the crop caught on a bent or
@@ -189,6 +192,7 @@ _LONE_STROKE = re.compile(r"^[1lIi|!丨ー一/\\]$")
 def nonempty(raw: str) -> str:
     text = re.sub(r"\s+", " ", _nfkc(raw)).strip()
     text = _TRAILING_JUNK.sub("", _LEADING_JUNK.sub("", text))
+    text = _TRAILING_JUNK.sub("", _DOT_AFTER_JAPANESE.sub("", text))
     if not text:
         raise FieldInvalid("空欄です")
     if _LONE_STROKE.match(text):

@@ -103,7 +103,7 @@ def extract_file(
     """Read every page of ``path`` and cross-check; raises ``UnusableFileError`` for a bad file."""
     options = ExtractOptions.from_settings(settings)
     pages = _read_pages(path, settings, options)
-    read_pending_texts(pages, options)
+    read_pending_texts([pages], options)
     return _finish(path, pages, lookup)
 
 
@@ -124,9 +124,7 @@ def extract_files(
                 batch.append((path, _read_pages(path, settings, options)))
             except UnusableFileError as e:
                 batch.append((path, e))
-        read_pending_texts(
-            [page for _, pages in batch if isinstance(pages, list) for page in pages], options
-        )
+        read_pending_texts([pages for _, pages in batch if isinstance(pages, list)], options)
         for path, pages in batch:
             yield path, (_finish(path, pages, lookup) if isinstance(pages, list) else pages)
 

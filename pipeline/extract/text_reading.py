@@ -94,21 +94,10 @@ SECOND_LOOKS: dict[Engine, tuple[Rendition, ...]] = {
 
 # Tesseract's Japanese model reads a zero drawn with a dot or a slash inside it (VL
 # Gothic, monospaced faces) as 9 or 6; its Latin model reads such a zero as a zero. Where
-# the engines still disagree on a number, Tesseract reads the grey crop once more with it.
+# the engines still disagree on a number (its template's ``latin_zero_look``), Tesseract
+# reads the grey crop once more with it.
 LATIN_MODEL = "eng"
 LATIN_LOOK: Rendition = ("grey-latin", grey)
-NUMBERS = frozenset(
-    {
-        "date",
-        "yearmonth",
-        "yearmonth_or_present",
-        "pass_number",
-        "phone",
-        "postcode",
-        "row_number",
-        "substitution_years",
-    }
-)
 
 
 def read_texts(pending: Sequence[PendingText], policy: TextPolicy) -> list[FieldRead]:
@@ -122,9 +111,7 @@ def read_texts(pending: Sequence[PendingText], policy: TextPolicy) -> list[Field
         for i, extra in zip(unsettled, more, strict=True):
             readings[i] = (*readings[i], *extra)
     numbers = [
-        i
-        for i in unsettled
-        if pending[i].spec.validator in NUMBERS and agreed_value(readings[i]) is None
+        i for i in unsettled if _latin_zero_look(pending[i]) and agreed_value(readings[i]) is None
     ]
     more = engine_readings(
         [pending[i] for i in numbers],
@@ -201,6 +188,10 @@ def agreed_value(readings: Sequence[EngineReading]) -> str | None:
     if len(common) != 1:
         return None
     return spelling[next(iter(common))]
+
+
+def _latin_zero_look(item: PendingText) -> bool:
+    return item.spec.ocr is not None and item.spec.ocr.latin_zero_look
 
 
 def proposal(readings: Sequence[EngineReading]) -> EngineReading | None:

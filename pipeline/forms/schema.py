@@ -98,6 +98,12 @@ class OcrSpec(BaseModel):
     lang: Literal["jpn", "eng", "jpn+eng"] = "jpn"
     psm: int = Field(7, ge=3, le=13)
     whitelist: str | None = None
+    latin_zero_look: bool = Field(
+        False,
+        description="A number: where the engines disagree, Tesseract's Latin model reads "
+        "the crop once more and may turn a 9 or 6 into the 0 it is (a zero drawn with a dot "
+        "or slash inside).",
+    )
 
 
 class FieldSpec(BaseModel):
@@ -198,6 +204,9 @@ class FormTemplate(BaseModel):
     version: str = Field(pattern=r"^v[0-9.]+$")
     title_ja: str
     form_label: str = Field(description="Footer id as printed, e.g. 様式A-1.")
+    filled_by: Literal["association", "applicant", "attester"] = Field(
+        description="Who fills the form in: its pages are judged together for handwriting."
+    )
     page_size_mm: tuple[float, float] = (210.0, 297.0)
     aruco_dictionary: Literal["DICT_4X4_50"] = "DICT_4X4_50"
     markers: list[MarkerSpec]
