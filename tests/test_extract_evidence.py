@@ -400,6 +400,10 @@ def test_sure_organisations_one_character_left_out_go_to_a_person() -> None:
     for key in ("B.exp3_org", "C.att2_org"):
         read = book.first(key)
         assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+        # Staff see both readings, not only that they differ.
+        assert "「中央電力株式会社」" in (read.reason or "") and "「中央力株式会社」" in (
+            read.reason or ""
+        )
     far = rows(field("B.exp3_org", "中央電力株式会社"), field("C.att2_org", "中央株式会社"))
     confirm_attested_rows(far)
     for key in ("B.exp3_org", "C.att2_org"):

@@ -34,7 +34,15 @@ from pipeline.extract.reading import Evidence, FieldRead
 PARTS = ("org", "from", "to")
 _ROW = re.compile(r"^C\.att(\d+)_row$")
 _HISTORY_FROM = re.compile(r"^B\.exp(\d+)_from$")
-_DIFFER_JA = "様式Bと様式Cで値が異なります（確認してください）"
+
+
+def _differ_ja(history: FieldRead, attested: FieldRead) -> str:
+    """Both readings named, so staff compare them with the two crops without opening the
+    other form."""
+    return (
+        f"様式Bでは「{history.value}」、様式Cでは「{attested.value}」と読めました。"
+        "どちらかの読み取りの誤りか、記入の違いです（確認してください）"
+    )
 
 
 def _lends_to(sure: FieldRead, unsure: FieldRead) -> bool:
@@ -96,7 +104,7 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
         if differ_by_marks_only(history.value, attested.value):
             proposal = max((history, attested), key=lambda r: mark_count(r.value)).value
         for read in (history, attested):
-            book.put(read.held(_DIFFER_JA, proposal=proposal))
+            book.put(read.held(_differ_ja(history, attested), proposal=proposal))
     return False
 
 
