@@ -244,8 +244,8 @@ def _extract_all(settings: Settings, run_id: int, state: RunState) -> dict[str, 
             progress.advance("extract", len(futures))
             failed = [f for f in futures if not f.state.is_completed()]
             if failed:
-                error = f"page {futures.index(failed[0]) + 1}: {_error_text(failed[0])}"
-                _fail(settings, run_id, state, counts, env_id, error)
+                page = futures.index(failed[0]) + 1
+                _fail(settings, run_id, state, counts, env_id, _error_text(failed[0]), page=page)
             else:
                 ready.append((env_id, [f.result() for f in futures]))
         if ready:
@@ -278,10 +278,13 @@ def _fail(
     counts: dict[str, int],
     env_id: int,
     error: str,
+    *,
+    page: int | None = None,
 ) -> None:
-    log.warning("envelope %s failed: %s", env_id, error)
-    fail_envelope_task(settings, env_id, error, run_id)
-    state.failed.append({"envelope_id": env_id, "error": error})
+    where = f"page {page}: " if page else ""
+    log.warning("envelope %s failed: %s%s", env_id, where, error)
+    fail_envelope_task(settings, env_id, where + error, run_id)
+    state.failed.append({"envelope_id": env_id, "page": page, "error": error})
     counts["failed"] += 1
 
 

@@ -232,6 +232,9 @@ def test_collector_figures(engine: Engine, populated: dict[str, int]) -> None:
     assert [(q.name, q.reason) for q in r.quarantined] == [("bad.pdf", "encrypted")]
     assert "暗号化" in r.quarantined[0].message_ja
     assert [(f.envelope_id, f.name) for f in r.failed] == [(populated["failed_env"], "e4.pdf")]
+    # Managers read what happened in Japanese; the exception text is kept for maintainers.
+    assert r.failed[0].page == 2 and r.failed[0].error == "tesseract crashed"
+    assert r.failed[0].message_ja.startswith("2ページ目の読み取り中にエラーが発生しました")
     assert (r.audit.sampled, r.audit.agreed, r.audit.overturned, r.audit.pending) == (1, 1, 1, 1)
     assert [s.name for s in r.stages] == ["ingest", "extract"]
     assert not r.nothing_new
@@ -265,7 +268,8 @@ def test_html_is_self_contained_japanese_with_charts(
     assert "40.0%" in html  # STP 2/5
     assert "暗号化" in html and "bad.pdf" in html
     assert "encrypted" not in html  # the quarantine reason in words, not its code
-    assert "tesseract crashed" in html
+    assert "tesseract crashed" in html  # under 技術情報, for maintainers
+    assert "2ページ目の読み取り中にエラーが発生しました" in html
     assert "認定可" in html
     for bucket in r.ageing:
         assert f"{bucket}日" in html

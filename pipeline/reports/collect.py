@@ -8,6 +8,7 @@ files written) the flow stores in ``runs.stats`` (see :data:`STATS_KEYS`), so
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
@@ -374,8 +375,17 @@ def _failed(session: Session, raw: list[dict[str, Any]]) -> list[FailedEnvelope]
             names[env_id] = name
     for r in raw:
         env_id = int(r["envelope_id"])
-        out.append(FailedEnvelope(env_id, names[env_id], str(r.get("error", ""))))
+        error = str(r.get("error", ""))
+        page = r.get("page")
+        # Runs recorded before the page was kept apart carry it in the text.
+        earlier = _PAGE_PREFIX.match(error)
+        if page is None and earlier:
+            page, error = int(earlier.group(1)), error[earlier.end() :]
+        out.append(FailedEnvelope(env_id, names[env_id], error, int(page) if page else None))
     return out
+
+
+_PAGE_PREFIX = re.compile(r"^page (\d+): ")
 
 
 def _rejected_statements(stats: dict[str, Any]) -> list[RejectedStatement]:

@@ -193,7 +193,16 @@ class RejectedStatement:
 class FailedEnvelope:
     envelope_id: int
     name: str
-    error: str
+    error: str  # the technical text, for whoever maintains the system
+    page: int | None = None  # the page whose reading failed, when one did
+
+    @property
+    def message_ja(self) -> str:
+        where = f"{self.page}ページ目の" if self.page else ""
+        return (
+            f"{where}読み取り中にエラーが発生しました。原本は保管済みです"
+            "（確認待ち一覧の「封筒の読み取り中にエラーが発生しました」で確認できます）"
+        )
 
 
 @dataclass

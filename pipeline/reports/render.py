@@ -214,7 +214,7 @@ def render_markdown(report: RunReport) -> str:
         lines += [f"- 封筒 {q.envelope_id}: {q.message_ja}" for q in report.quarantined]
     if report.failed:
         lines += ["", "## 読取に失敗した封筒", ""]
-        lines += [f"- 封筒 {f.envelope_id}: {f.error}" for f in report.failed]
+        lines += [f"- 封筒 {f.envelope_id}（{f.name}）: {f.message_ja}" for f in report.failed]
     return "\n".join(line for line in lines if line is not None)
 
 
