@@ -24,7 +24,7 @@ from pipeline.extract.identify import PageKind
 from pipeline.extract.options import ExtractOptions
 from pipeline.extract.page_fields import MARK_KINDS
 from pipeline.extract.reading import FieldRead
-from pipeline.extract.text_reading import HANDWRITTEN_JA, PendingText, TextPolicy
+from pipeline.extract.text_reading import HANDWRITTEN_JA, PendingText, TextPolicy, settle
 from pipeline.forms.loader import load_templates
 from pipeline.vocabulary import FieldStatus
 from tests.helpers.reads import P, T, field, reading
@@ -111,7 +111,7 @@ def test_too_few_measured_fields_say_nothing_about_the_page() -> None:
 
 
 def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().handwritten_page_threshold == 0.18
+    assert Settings().handwritten_page_threshold == 0.185
     monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_THRESHOLD", "0.30")
     options = ExtractOptions.from_settings(Settings())
     assert options.text.handwritten_page_threshold == 0.30
@@ -215,3 +215,16 @@ def test_a_value_without_a_score_is_held_with_the_rest_of_its_page() -> None:
     page = [*page_scored(PEN_PAGE), short]
     held = hold_handwritten_page(page, 0.18)
     assert held[-1].handwritten and held[-1].status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_too_few_glyphs_to_measure_give_no_handwriting_score() -> None:
+    """A score of 0 for an unmeasured value counted as print in its page's median, and the
+    short values of a handwritten (C) (row numbers, 現在, 室長) hid the page."""
+    spec = load_templates()[("C", 1)].field("att1_title")
+    placeholder = field("C.att1_title", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    grey = np.full((80, 300), 250, np.uint8)
+    grey[20:60, 20:60] = 20  # two glyphs: too few to say how they were made
+    grey[20:60, 80:120] = 20
+    both = (reading(T, "室長"), reading(P, "室長"))
+    read = settle(PendingText(placeholder, spec, clean_text_crop(grey, 300)), both, TextPolicy())
+    assert read.handwriting is None and read.status == FieldStatus.OK

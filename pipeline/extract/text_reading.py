@@ -212,7 +212,9 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     read = replace(
         item.read,
         readings=readings,
-        handwriting=score,
+        # Too few glyphs to measure (a row number, 室長) is no evidence of print: the
+        # handwriting rules of a page leave such a field out of their medians.
+        handwriting=score if found is not None else None,
         handwritten=score >= policy.handwriting_threshold,
         penmanship=found,
     )
