@@ -206,3 +206,15 @@ def test_box_outside_page_and_wrong_qr_payload_are_reported(tmp_path: Path) -> N
 def test_missing_directory_is_a_template_error(tmp_path: Path) -> None:
     with pytest.raises(TemplateError, match="not found"):
         load_templates(tmp_path / "nowhere")
+
+
+def test_a_fact_source_is_named_as_people_read_it() -> None:
+    """The rules' trace names each fact by the form's label or by what it is: never an id,
+    and an unknown source is shown as it is rather than dropped."""
+    from pipeline.forms.labels import source_label
+
+    assert source_label("B.exp1_field_2") == "様式B「経歴1 2 カスタマーサービス（CS）」"
+    assert source_label("R.result") == "試験結果レポート「結果」"  # the rules' name for it
+    assert source_label("B.sub2_months") == "様式B「代替2 代替年数」"
+    assert source_label("envelope.received_on") == "封筒の受付日"
+    assert source_label("somewhere.else") == "somewhere.else"

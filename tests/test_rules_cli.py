@@ -51,7 +51,7 @@ def test_check_prints_japanese_trace_without_json(tmp_path: Path) -> None:
     result = conken("rules", "check", str(path), "--today", "2024-05-12")
     assert result.returncode == 0, result.stderr
     assert "判定: 保留" in result.stdout
-    assert "[不適合] oath.signed" in result.stdout
+    assert "[不適合] 宣誓書の署名" in result.stdout
     assert "宣誓書への署名依頼" in result.stdout
 
 
@@ -160,7 +160,8 @@ def test_explain_stored_application() -> None:
     result = conken("rules", "explain", str(app_id))
     assert result.returncode == 0, result.stderr
     assert "判定: 要確認" in result.stdout
-    assert "[要確認] exam.matches_register" in result.stdout
+    assert "[要確認] 合格者名簿との照合" in result.stdout
+    assert "exam.matches_register" not in result.stdout  # staff read words, not rule ids
     assert "合格者名簿に合格者番号 23010042 が見つかりません" in result.stdout
 
     missing = conken("rules", "explain", "4242")

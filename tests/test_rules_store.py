@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.errors import ConcurrencyError, ConfigurationError, ValidationError
+from pipeline.names_ja import RULE_JA
 from pipeline.rules.certificates import allocate_certificate_number, format_certificate_number
 from pipeline.rules.explain import load_trace, render
 from pipeline.rules.store import approve, reject, save_evaluation
@@ -112,9 +113,11 @@ def test_explain_round_trip(any_session: Session) -> None:
     assert "判定: 認定可" in text
     assert decision.evaluation_id in text
     for f in evaluation.findings:
-        assert f.rule_id in text
+        assert f.rule_id not in text  # the rule by its name, never its id
+        assert RULE_JA[f.rule_id] in text
         assert f.message_ja in text
-    assert "R.issue_date・信頼度 0.97・読取済み" in text
+    assert "試験結果レポート「発行日」: 2023-04-01（信頼度 0.97・読取済み）" in text
+    assert "[eligible]" not in text
     assert "2024-04-01 〜 2027-03-31" in text
     assert "更新申請の受付期間 2027-01-01 〜 2027-02-28" in text
 

@@ -4,12 +4,11 @@ business timezone)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.forms.labels import field_info, field_label
 from pipeline.names_ja import (
     KIND_JA,
     OLD_REASONS_JA,
@@ -134,40 +133,6 @@ def action_label(action: str) -> str:
     if action.startswith("payment."):
         return "入金の照合を更新"
     return "記録"
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """What the form templates say about a field: its label and how to read it."""
-
-    label_ja: str
-    validator: str | None = None
-
-
-@lru_cache(maxsize=1)
-def _template_fields() -> dict[tuple[str, str], FieldInfo]:
-    try:
-        from pipeline.forms.loader import default_templates
-
-        templates = default_templates()
-    except Exception:  # labels are a nicety; the field name is shown instead
-        return {}
-    out: dict[tuple[str, str], FieldInfo] = {}
-    for template in templates.values():
-        for spec in template.fields:
-            out.setdefault(
-                (template.form_code, spec.name), FieldInfo(spec.label_ja, spec.validator)
-            )
-    return out
-
-
-def field_info(form_code: str, name: str) -> FieldInfo | None:
-    return _template_fields().get((form_code, name))
-
-
-def field_label(form_code: str, name: str) -> str:
-    info = field_info(form_code, name)
-    return info.label_ja if info else f"{form_code}.{name}"
 
 
 def format_date(value: date | None) -> str:

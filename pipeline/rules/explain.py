@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ValidationError
-from pipeline.names_ja import DECISION_JA
+from pipeline.forms.labels import source_label
+from pipeline.names_ja import DECISION_JA, RULE_JA
 from pipeline.rules import dates as date_rules
 from pipeline.rules.evaluate import Evaluation
 from pipeline.rules.findings import STATUS_JA, FactRecord, Finding
@@ -116,14 +117,25 @@ def _value_ja(value: Any) -> str:
         return "いいえ"
     if value == "present":
         return "現在"
-    return str(value)
+    return _WORDS_JA.get(str(value), str(value))
+
+
+# Values the rules hold as words of their own (an exam result, a payment's state).
+_WORDS_JA = {"pass": "合格", "fail": "不合格"}
+
+
+def _decided_by_ja(actor: str) -> str:
+    if actor.startswith("run:"):
+        return f"夜間処理（実行 #{actor.split(':', 1)[1]}）"
+    return actor
 
 
 def _fact_line(name: str, rec: FactRecord) -> str:
-    source = rec.field_id or name
+    """A fact by where it was read (the form's label), its value and how sure it is."""
+    source = source_label(rec.field_id) if rec.field_id else name
     status = STATUS_JA.get(rec.status, rec.status)
     value = _value_ja(rec.value)
-    return f"      - {name} = {value}  [{source}・信頼度 {rec.confidence:.2f}・{status}]"
+    return f"      - {source}: {value}（信頼度 {rec.confidence:.2f}・{status}）"
 
 
 def render(view: TraceView) -> str:
@@ -135,12 +147,12 @@ def render(view: TraceView) -> str:
     lines.append(title)
     if view.received_on:
         lines.append(f"  受付日（有効）: {view.received_on}")
-    lines.append(f"判定: {DECISION_JA.get(view.outcome, view.outcome)}  [{view.outcome}]")
+    lines.append(f"判定: {DECISION_JA.get(view.outcome, view.outcome)}")
     meta = f"  ルールセット {view.ruleset_version}"
     if view.evaluation_id:
         meta += f" / 評価ID {view.evaluation_id}"
     if view.decided_by:
-        meta += f" / 判定者 {view.decided_by}"
+        meta += f" / 判定者 {_decided_by_ja(view.decided_by)}"
     if view.decided_at:
         meta += f" / {view.decided_at:%Y-%m-%d %H:%M} UTC"
     lines.append(meta)
@@ -151,7 +163,8 @@ def render(view: TraceView) -> str:
     lines.append("所見:")
     for finding in view.findings:
         label = FINDING_JA.get(finding.outcome.value, finding.outcome.value)
-        lines.append(f"  [{label}] {finding.rule_id} — {finding.manual_section}")
+        rule = RULE_JA.get(finding.rule_id, finding.rule_id)
+        lines.append(f"  [{label}] {rule} — {finding.manual_section}")
         lines.append(f"      {finding.message_ja}")
         if finding.letter_kind:
             lines.append(
