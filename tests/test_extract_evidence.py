@@ -404,10 +404,26 @@ def test_sure_organisations_one_character_left_out_go_to_a_person() -> None:
         assert "「中央電力株式会社」" in (read.reason or "") and "「中央力株式会社」" in (
             read.reason or ""
         )
-    far = rows(field("B.exp3_org", "中央電力株式会社"), field("C.att2_org", "中央株式会社"))
-    confirm_attested_rows(far)
+
+
+def test_sure_organisations_two_slips_apart_go_to_a_person() -> None:
+    """い read 、 and ポ read ホ by both engines on a copied (C): nearer than two employers'
+    names are, so a reading to check; two employers' names stay with the rules."""
+    book = rows(
+        field("B.exp3_org", "株式会社みらいカスタマーサポート"),
+        field("C.att2_org", "株式会社みら、カスタマーサホート"),
+    )
+    confirm_attested_rows(book)
     for key in ("B.exp3_org", "C.att2_org"):
-        kept = far.first(key)
+        read = book.first(key)
+        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+    other = rows(
+        field("B.exp3_org", "株式会社コンタクトプラス"),
+        field("C.att2_org", "株式会社ネクストサービスデザイン"),
+    )
+    confirm_attested_rows(other)
+    for key in ("B.exp3_org", "C.att2_org"):
+        kept = other.first(key)
         assert kept is not None and kept.status == FieldStatus.OK, key
 
 

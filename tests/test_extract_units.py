@@ -120,6 +120,25 @@ def test_identify_reads_the_qr_and_turns_the_page_upright(templates, blank_a) ->
     assert identity.alignment is not None and identity.alignment.rotation == 180
 
 
+@pytest.mark.parametrize("key", [("A", 1), ("C", 2), ("C", 5)])
+def test_a_page_whose_qr_code_is_lost_is_named_by_its_printed_title_and_label(
+    templates, key: tuple[str, int]
+) -> None:
+    """A copy of a copy blots the QR code out. The title names (A); the six (C) pages share
+    one title, and the footer's form label (様式C-2) says which page it is."""
+    page = render_blank_page_image(templates[key], 300)
+    qr = templates[key].qr.box_mm
+    px = 300 / MM_PER_INCH
+    x, y, w, h = (round(v * px) for v in (qr.x, qr.y, qr.w, qr.h))
+    page[y : y + h, x : x + w] = 40  # the copier's black blot
+    identity = identify_page(page, 300, templates, work_dpi=300, max_residual_mm=2.0)
+    assert (identity.kind, identity.key, identity.identified_by) == (
+        PageKind.FORM,
+        key,
+        "title_ocr",
+    )
+
+
 def test_a_page_without_marks_or_qr_is_an_extra_page(templates) -> None:
     page = np.full((1754, 1240), 255, np.uint8)
     cv2.putText(page, "Dear association", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)

@@ -69,6 +69,14 @@ OTHER_ORG_MIN_EDITS = 3
 OTHER_ORG_MIN_SHARE = 0.5
 
 
+def _alike_organisations(history: FieldRead, attested: FieldRead) -> bool:
+    """Two organisations nearer than two employers' names are (みらいカスタマーサポート and
+    みら、カスタマーサホート, both engines agreeing on a copied (C)): a reading to check
+    before the rules judge an attestation from another organisation."""
+    both = bool(plain(history.value) and plain(attested.value))
+    return both and history.key.endswith("_org") and not names_another_org(history, attested)
+
+
 def names_another_org(history: FieldRead, attested: FieldRead) -> bool:
     """The two forms' organisations differ too much for either to be a misreading."""
     a, b = plain(history.value or ""), plain(attested.value or "")
@@ -91,8 +99,10 @@ def _settle_part(book: FieldBook, history: FieldRead, attested: FieldRead) -> bo
             book.put(unsure.confirmed(Evidence.OTHER_FORM, sure.value))
             return True
     both_sure = history.confident and attested.confident
-    slip = differ_by_marks_only(history.value, attested.value) or one_character_apart(
-        history, attested
+    slip = (
+        differ_by_marks_only(history.value, attested.value)
+        or one_character_apart(history, attested)
+        or _alike_organisations(history, attested)
     )
     if both_sure and not slip:
         return False  # the forms say different things: the rules judge that
@@ -114,14 +124,7 @@ def one_character_apart(history: FieldRead, attested: FieldRead) -> bool:
     on a poor scan as the forms differing, so a person looks rather than either reading
     standing as sure."""
     a, b = plain(history.value), plain(attested.value)
-    if not (a and b) or a == b:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long = sorted((a, b), key=len)
-    if len(long) - len(short) != 1:
-        return False
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    return bool(a and b) and Levenshtein.distance(a, b) == 1
 
 
 def confirm_attested_rows(book: FieldBook) -> list[str]:

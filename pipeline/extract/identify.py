@@ -3,13 +3,16 @@
 Order of evidence: the registration marks (alignment, any rotation), then the
 QR code read where the template prints it; if the marks fail, the QR code on
 the raw page and a feature-based homography against that form's blank; last,
-OCR of the title line. A page with neither marks nor QR code is an extra page
+both engines' reading of the title line, and of the footer's form label where
+pages share a title. A page with neither marks nor QR code is an extra page
 (a cover letter); a page with marks we cannot identify is unidentified.
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import cv2
@@ -27,6 +30,7 @@ from pipeline.imaging.align import (
     align_by_markers,
     sanity_problems,
 )
+from pipeline.ocr.ppocr import read_lines
 from pipeline.ocr.tesseract import OcrRequest, read_words
 from pipeline.vocabulary import PageKind
 
@@ -87,21 +91,72 @@ def _template_from_qr(
 def _title_match(
     aligned: np.ndarray, dpi: float, templates: dict[TemplateKey, FormTemplate]
 ) -> FormTemplate | None:
-    """The template whose title the page's title line reads as (unique best match only)."""
+    """The template whose printed title, and where pages share one ((C)), whose printed
+    form label in the footer (様式C-2) the page reads as. Both engines read each line; a
+    line one engine cannot match is left to the other, and engines that match different
+    templates identify nothing."""
     first = next(iter(templates.values()))
-    crop = cut(aligned, first.title_box, dpi)
-    words = read_words(crop, OcrRequest(lang="jpn", psm=7))
-    text = "".join(w.text for w in words)
-    if not text:
+    titled = _matched(_printed(aligned, dpi, first.title_box), templates.values(), _title)
+    if titled is None:
         return None
-    scored = sorted(
-        ((fuzz.ratio(text, t.title_ja), t) for t in templates.values()), key=lambda st: -st[0]
-    )
-    best_score, best = scored[0]
-    same_title = [t for s, t in scored if s == best_score]
-    if best_score < 80 or len({t.title_ja for t in same_title}) > 1 or len(same_title) > 1:
-        return None  # several pages share a title (C): the page number stays unknown
-    return best
+    same = [t for t in templates.values() if t.title_ja == titled.title_ja]
+    if len(same) == 1:
+        return titled
+    box = _label_box(titled)
+    if box is None:
+        return None
+    return _matched(_printed(aligned, dpi, box), same, _label)
+
+
+MIN_PRINTED_MATCH = 80  # a printed line read this alike (rapidfuzz ratio) names its template
+
+
+def _title(template: FormTemplate) -> str:
+    return template.title_ja
+
+
+def _label(template: FormTemplate) -> str:
+    return template.form_label
+
+
+def _plain_line(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _printed(aligned: np.ndarray, dpi: float, box: Box) -> list[str]:
+    """What each engine reads of one printed line (spacing and width forms aside)."""
+    crop = cut(aligned, box, dpi)
+    tesseract = "".join(w.text for w in read_words(crop, OcrRequest(lang="jpn", psm=7)))
+    ppocr = read_lines([crop])[0].text
+    return [text for text in (_plain_line(tesseract), _plain_line(ppocr)) if text]
+
+
+def _matched(
+    readings: list[str],
+    candidates: Iterable[FormTemplate],
+    printed: Callable[[FormTemplate], str],
+) -> FormTemplate | None:
+    """The one candidate every reading that matches any names; ties name none."""
+    picks: dict[str, FormTemplate] = {}
+    pool = list(candidates)
+    for text in readings:
+        scored = sorted(
+            ((fuzz.ratio(text, _plain_line(printed(t))), printed(t), t) for t in pool),
+            key=lambda st: -st[0],
+        )
+        best_score, best_line, best = scored[0]
+        tied = any(s == best_score and line != best_line for s, line, _ in scored[1:])
+        if best_score >= MIN_PRINTED_MATCH and not tied:
+            picks[best_line] = best
+    return next(iter(picks.values())) if len(picks) == 1 else None
+
+
+def _label_box(template: FormTemplate) -> Box | None:
+    """Where the footer prints the form's label (様式C-1…), from the template."""
+    for item in template.static:
+        if item.kind == "text" and item.text == template.form_label and item.box_mm is not None:
+            return item.box_mm
+    return None
 
 
 _BLANKS: dict[tuple[str, int, str, int], np.ndarray] = {}
