@@ -465,3 +465,21 @@ def test_faint_strokes_touching_ink_are_kept_and_loose_specks_are_not() -> None:
     assert ink[28:30, 50:85].mean() > 0.9  # the stroke joined to the vertical
     assert not ink[:, 135:185].any()  # not a stroke of anything kept
     assert crop.ocr_image is not None and crop.ocr_image.min() < 60
+
+
+def test_a_known_word_read_without_its_mark_goes_to_a_person_with_the_mark_proposed() -> None:
+    """サポート read サホート by both engines on a copied (C), written nowhere else in the
+    envelope: a word common in organisation names says the mark was lost."""
+    from pipeline.extract.book import FieldBook
+    from pipeline.extract.voicing import hold_lost_voicing
+
+    lost = field("C.att1_org", "株式会社みらいカスタマーサホート")
+    kept = field("C.att2_org", "株式会社カートサービス")  # カート is a word of its own
+    book = FieldBook([lost, kept])
+    assert hold_lost_voicing(book) == ["C.att1_org"]
+    read = book.first("C.att1_org")
+    assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "株式会社みらいカスタマーサポート"  # proposed, one key to confirm
+    assert "サポート" in (read.reason or "")
+    same = book.first("C.att2_org")
+    assert same is not None and same.status == FieldStatus.OK

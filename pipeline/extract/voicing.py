@@ -6,19 +6,47 @@ The same katakana word is usually written more than once in an envelope (an
 organisation on forms B and C and in a supervisor's contact line; a name on
 several forms): where one copy has marks another lacks, marks get lost, never
 added, so the copy with more marks is proposed and every copy with fewer goes to
-a person.
+a person. A word written once is compared with the katakana words common in
+organisation names and titles (``data/katakana_words.txt``): read with fewer marks
+than one of them (カスタマーサホート), it goes to a person with the marked word
+proposed.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
 
 from pipeline.extract.book import FieldBook
 from pipeline.extract.kana_marks import mark_count, unvoiced
 
 _KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}")
 _MARKS_JA = "同じ語が別の欄では濁点・半濁点付きで読めています（読み落としの可能性）"
+_KNOWN_JA = "よく使われる語の濁点・半濁点が読み落とされている可能性があります（候補: {words}）"
+WORDS_FILE = Path(__file__).parent / "data" / "katakana_words.txt"
+
+
+@lru_cache(maxsize=1)
+def known_words() -> tuple[str, ...]:
+    lines = WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def with_known_marks(word: str) -> str:
+    """``word`` with the marks a known word has where ``word`` has none or another
+    (サホート → サポート, サボート → サポート); a word no known word fits is unchanged."""
+    fixed = word
+    for known in known_words():
+        bare = unvoiced(known)
+        start = unvoiced(fixed).find(bare)
+        while start >= 0:
+            part = fixed[start : start + len(known)]
+            if part != known and mark_count(part) <= mark_count(known):
+                fixed = fixed[:start] + known + fixed[start + len(known) :]
+            start = unvoiced(fixed).find(bare, start + 1)
+    return fixed
 
 
 def hold_lost_voicing(book: FieldBook) -> list[str]:
@@ -37,7 +65,14 @@ def hold_lost_voicing(book: FieldBook) -> list[str]:
         for read in book.all(key):
             value = read.value or ""
             fixed = _KATAKANA_WORD.sub(lambda m: fullest.get(unvoiced(m.group()), m.group()), value)
+            reason = _MARKS_JA
+            if fixed == value:
+                fixed = _KATAKANA_WORD.sub(lambda m: with_known_marks(m.group()), value)
+                words = sorted(
+                    set(_KATAKANA_WORD.findall(fixed)) - set(_KATAKANA_WORD.findall(value))
+                )
+                reason = _KNOWN_JA.format(words="、".join(words))
             if fixed != value and not read.handwritten:
-                book.put(read.held(_MARKS_JA, proposal=fixed))
+                book.put(read.held(reason, proposal=fixed))
                 held.append(key)
     return held
