@@ -47,6 +47,16 @@ RULE_JA: dict[str, str] = {
 }
 
 
+def actor_ja(actor: str) -> str:
+    """Who acted, for a person: the nightly run and the system in words; a user's login
+    name as it is (the review app shows display names where it knows them)."""
+    if actor.startswith("run:"):
+        return f"夜間処理（実行 #{actor.split(':', 1)[1]}）"
+    if actor == "system":
+        return "システム"
+    return actor
+
+
 def reason_line(rule_id: str, message_ja: str) -> str:
     """One line of a decision's reasons: the rule by its name, then what it found."""
     return f"【{RULE_JA.get(rule_id, '認定基準')}】{message_ja}"

@@ -379,27 +379,28 @@ def test_sure_periods_far_apart_are_left_to_the_rules() -> None:
         assert read is not None and read.status == FieldStatus.OK, key
 
 
+def settled_orgs(org_b: str, org_c: str) -> list[FieldRead]:
+    """(B)'s and (C)'s organisation of one row, both read surely, after the two forms
+    were settled against each other."""
+    book = rows(field("B.exp3_org", org_b), field("C.att2_org", org_c))
+    confirm_attested_rows(book)
+    found = [book.first(key) for key in ("B.exp3_org", "C.att2_org")]
+    assert all(read is not None for read in found)
+    return [read for read in found if read is not None]
+
+
 def test_sure_organisations_one_character_apart_go_to_a_person() -> None:
     """社 read 礼 by both engines on a bitonal (B): one character from (C)'s sure reading is
     a likely slip, not another employer."""
-    book = rows(
-        field("B.exp3_org", "さくらテレマーケティング株式会礼"),
-        field("C.att2_org", "さくらテレマーケティング株式会社"),
-    )
-    confirm_attested_rows(book)
-    for key in ("B.exp3_org", "C.att2_org"):
-        read = book.first(key)
-        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+    settled = settled_orgs("さくらテレマーケティング株式会礼", "さくらテレマーケティング株式会社")
+    assert [read.status for read in settled] == [FieldStatus.LOW_CONFIDENCE] * 2
 
 
 def test_sure_organisations_one_character_left_out_go_to_a_person() -> None:
     """電 left out by PP-OCR and by one of Tesseract's renditions on a faxed (C): one
     character short of (B)'s sure reading is a likely slip too."""
-    book = rows(field("B.exp3_org", "中央電力株式会社"), field("C.att2_org", "中央力株式会社"))
-    confirm_attested_rows(book)
-    for key in ("B.exp3_org", "C.att2_org"):
-        read = book.first(key)
-        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
+    for read in settled_orgs("中央電力株式会社", "中央力株式会社"):
+        assert read.status == FieldStatus.LOW_CONFIDENCE, read.key
         # Staff see both readings, not only that they differ.
         assert "「中央電力株式会社」" in (read.reason or "") and "「中央力株式会社」" in (
             read.reason or ""
@@ -409,22 +410,10 @@ def test_sure_organisations_one_character_left_out_go_to_a_person() -> None:
 def test_sure_organisations_two_slips_apart_go_to_a_person() -> None:
     """い read 、 and ポ read ホ by both engines on a copied (C): nearer than two employers'
     names are, so a reading to check; two employers' names stay with the rules."""
-    book = rows(
-        field("B.exp3_org", "株式会社みらいカスタマーサポート"),
-        field("C.att2_org", "株式会社みら、カスタマーサホート"),
-    )
-    confirm_attested_rows(book)
-    for key in ("B.exp3_org", "C.att2_org"):
-        read = book.first(key)
-        assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE, key
-    other = rows(
-        field("B.exp3_org", "株式会社コンタクトプラス"),
-        field("C.att2_org", "株式会社ネクストサービスデザイン"),
-    )
-    confirm_attested_rows(other)
-    for key in ("B.exp3_org", "C.att2_org"):
-        kept = other.first(key)
-        assert kept is not None and kept.status == FieldStatus.OK, key
+    misread = settled_orgs("株式会社みらいカスタマーサポート", "株式会社みら、カスタマーサホート")
+    assert [read.status for read in misread] == [FieldStatus.LOW_CONFIDENCE] * 2
+    other = settled_orgs("株式会社コンタクトプラス", "株式会社ネクストサービスデザイン")
+    assert [read.status for read in other] == [FieldStatus.OK] * 2
 
 
 def test_one_stroke_alone_is_no_organisation(name_spec: FieldSpec) -> None:

@@ -397,21 +397,23 @@ def _drop_lone_specks(ink: np.ndarray, dpi: float, gray: np.ndarray | None = Non
         if not ((window != 0) & (window != i)).any():
             lone.append(i)
     if lone and gray is not None:
-        lone = [i for i in lone if not _ends_a_faint_stroke(gray, ink, labels == i, dpi)]
+        strokes = _faint_stroke_ink(gray, ink, dpi)
+        lone = [i for i in lone if not (strokes[labels == i]).any()]
     if not lone:
         return ink
     return np.where(np.isin(labels, lone), 0, ink).astype(np.uint8)
 
 
-def _ends_a_faint_stroke(gray: np.ndarray, ink: np.ndarray, speck: np.ndarray, dpi: float) -> bool:
+def _faint_stroke_ink(gray: np.ndarray, ink: np.ndarray, dpi: float) -> np.ndarray:
+    """Where the crop's faint ink forms pieces at least ``STROKE_MIN_MM`` long (bool)."""
     faint = faint_ink(gray, ink)
     if faint is None:
-        return False
+        return np.zeros(ink.shape, dtype=bool)
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
-    pieces = np.unique(labels[speck & (faint > 0)])
-    pieces = pieces[pieces != 0]
-    longest = max((max(stats[p, 2], stats[p, 3]) for p in pieces), default=0)
-    return bool(longest >= mm_to_px(STROKE_MIN_MM, dpi))
+    length = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    long = length >= mm_to_px(STROKE_MIN_MM, dpi)
+    long[0] = False
+    return np.asarray(long[labels], dtype=bool)
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:

@@ -76,8 +76,8 @@ def hold_handwritten_writing(
         pooled = writer_score.get(page.filled_by) if page.filled_by is not None else None
         if own is not None and own >= threshold:
             reason = handwritten_page_ja(own)
-        elif pooled is not None and pooled >= threshold and page.filled_by is not None:
-            reason = handwritten_writer_ja(page.filled_by, pooled)
+        elif pooled is not None and pooled >= threshold:
+            reason = handwritten_writer_ja(str(page.filled_by), pooled)
         if reason is None:
             out.append(list(page.fields))
             continue

@@ -11,7 +11,6 @@ pages share a title. A page with neither marks nor QR code is an extra page
 from __future__ import annotations
 
 import logging
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.extract.crops import cut
+from pipeline.extract.normalize import plain
 from pipeline.forms.render import render_blank_page_image
 from pipeline.forms.schema import Box, FormTemplate, parse_qr_payload
 from pipeline.imaging.align import (
@@ -119,16 +119,12 @@ def _label(template: FormTemplate) -> str:
     return template.form_label
 
 
-def _plain_line(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
 def _printed(aligned: np.ndarray, dpi: float, box: Box) -> list[str]:
     """What each engine reads of one printed line (spacing and width forms aside)."""
     crop = cut(aligned, box, dpi)
     tesseract = "".join(w.text for w in read_words(crop, OcrRequest(lang="jpn", psm=7)))
     ppocr = read_lines([crop])[0].text
-    return [text for text in (_plain_line(tesseract), _plain_line(ppocr)) if text]
+    return [text for text in (plain(tesseract), plain(ppocr)) if text]
 
 
 def _matched(
@@ -141,7 +137,7 @@ def _matched(
     pool = list(candidates)
     for text in readings:
         scored = sorted(
-            ((fuzz.ratio(text, _plain_line(printed(t))), printed(t), t) for t in pool),
+            ((fuzz.ratio(text, plain(printed(t))), printed(t), t) for t in pool),
             key=lambda st: -st[0],
         )
         best_score, best_line, best = scored[0]

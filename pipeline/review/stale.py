@@ -16,6 +16,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from pipeline.ingest.sniff import REASON_JA as QUARANTINE_JA
+from pipeline.names_ja import actor_ja
 from pipeline.review.auth import ROLE_JA
 from pipeline.review.labels import (
     DECISION_JA,
@@ -187,13 +188,7 @@ def entity_labels(session: Session, events: list[AuditEvent]) -> dict[tuple[str,
 
 
 def actor_label(actor: str, names: dict[str, str]) -> str:
-    if actor in names:
-        return names[actor]
-    if actor.startswith("run:"):
-        return f"夜間処理（実行 #{actor.split(':', 1)[1]}）"
-    if actor == "system":
-        return "システム"
-    return actor
+    return names[actor] if actor in names else actor_ja(actor)
 
 
 def _list_ja(key: str, value: list[object]) -> str:

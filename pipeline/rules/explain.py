@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.errors import ValidationError
 from pipeline.forms.labels import source_label
-from pipeline.names_ja import DECISION_JA, RULE_JA
+from pipeline.names_ja import DECISION_JA, RULE_JA, actor_ja
 from pipeline.rules import dates as date_rules
 from pipeline.rules.evaluate import Evaluation
 from pipeline.rules.findings import STATUS_JA, FactRecord, Finding
@@ -124,12 +124,6 @@ def _value_ja(value: Any) -> str:
 _WORDS_JA = {"pass": "合格", "fail": "不合格"}
 
 
-def _decided_by_ja(actor: str) -> str:
-    if actor.startswith("run:"):
-        return f"夜間処理（実行 #{actor.split(':', 1)[1]}）"
-    return actor
-
-
 def _fact_line(name: str, rec: FactRecord) -> str:
     """A fact by where it was read (the form's label), its value and how sure it is."""
     source = source_label(rec.field_id) if rec.field_id else name
@@ -152,7 +146,7 @@ def render(view: TraceView) -> str:
     if view.evaluation_id:
         meta += f" / 評価ID {view.evaluation_id}"
     if view.decided_by:
-        meta += f" / 判定者 {_decided_by_ja(view.decided_by)}"
+        meta += f" / 判定者 {actor_ja(view.decided_by)}"
     if view.decided_at:
         meta += f" / {view.decided_at:%Y-%m-%d %H:%M} UTC"
     lines.append(meta)
