@@ -157,6 +157,24 @@ def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
     assert settle(replace(pending, spec=spec), both, POLICY).status == FieldStatus.LOW_CONFIDENCE
 
 
+@pytest.mark.parametrize(
+    ("name", "lost", "whole", "named"),
+    [
+        ("address", "東京都渋谷区渋谷1 15-12", "東京都渋谷区渋谷1-15-12", "ハイフン"),
+        ("email", "ccpro89@mail.example.nejp", "ccpro89@mail.example.ne.jp", ".jp"),
+    ],
+)
+def test_a_hyphen_or_dot_both_engines_lost_is_never_sure(
+    pending: PendingText, name: str, lost: str, whole: str, named: str
+) -> None:
+    """A copy thinned a hyphen or a dot to nothing: both engines read a space where it
+    was (the digits either side would run together once spaces are dropped), or nothing."""
+    item = replace(pending, spec=load_templates()[("A", 1)].field(name))
+    read = settle(item, (reading(T, lost), reading(P, lost)), POLICY)
+    assert read.status == FieldStatus.LOW_CONFIDENCE and named in (read.reason or "")
+    assert settle(item, (reading(T, whole), reading(P, whole)), POLICY).status == "ok"
+
+
 def test_katakana_long_vowel_read_as_the_kanji_one_is_the_long_vowel(name_spec: FieldSpec) -> None:
     kana = load_templates()[("A", 1)].field("name_kana")
     assert normalised(kana, P, LineRead("コ一ポ", 0.9), "grey").value == "コーポ"

@@ -463,6 +463,10 @@ def judge_checkbox_on_page(
     side = weakest_side(page, blank, box, dpi, shift)
     judged = judge_checkbox(ink.inside, ink.around, ink.near)
     crossed_by = "stamp" if foreign.covers(around) else ("line" if ink.crossed else None)
+    if crossed_by == "stamp" and not ink.crossed and judged.certain and not judged.present:
+        # No ink of the stamp's reached the box or its surround: nothing it added can be
+        # taken for a mark here, and nothing it added hides one.
+        crossed_by = None
     if crossed_by is None and ink.crease:
         crossed_by = "crease"  # taken away: the box is judged without it
     evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)

@@ -1,7 +1,11 @@
 """Foreign ink on a page: received stamps (受付印) and the like.
 
 A stamp is ink the form does not print and no field explains, at least 12 mm both
-ways, found on the whole aligned page at 100 dpi; a checkbox under one is uncertain.
+ways, found on the whole aligned page at 100 dpi; a checkbox under one is uncertain
+unless none of the stamp's ink reaches it. A grey scan of red ink is mid grey, so ink
+is anything clearly darker than the paper; everything the blank prints is taken away
+first (its thin rulings included, else a thick scan of them joins ticks and typed
+values into table-wide "stamps"), and a stamp cut by a ruling is joined across it.
 Paper is judged against its own surroundings (a phone's shadow or a copy's grey cast
 is paper), and on colour scans the red ink is a mask of its own: the grey page has
 dropped it, and only a seal field could take it for a seal.
@@ -25,6 +29,11 @@ ZONE_PRINT_GROW_MM = 1.0  # the blank's print, widened by the coarse alignment's
 # Paper is judged against its own surroundings: wider than any stroke of a stamp, narrower
 # than the shadow of a hand-held phone or the grey cast of a copy of a copy.
 ZONE_PAPER_MM = 6.0
+STAMP_GREY = 190  # darker than this is ink here: a grey scan of a red stamp is mid grey
+BLANK_PRINT_GREY = 200  # a clean render: anything this dark is print
+# The sheet's own edge: a scanner's border, a binding's darkest strip, the desk a photograph
+# shows beside the paper. No stamp lies wholly in it.
+ZONE_EDGE_MM = 4.0
 
 
 @dataclass(frozen=True)
@@ -63,15 +72,27 @@ class PageMarks:
             small = dewarp(small, local, ZONE_DPI)
         printed = cv2.resize(blank, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
         grow = max(1, mm_to_px(ZONE_PRINT_GROW_MM, ZONE_DPI))
-        printed_ink = cv2.dilate(ink_mask(printed), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-        added = cv2.bitwise_and(ink_mask(evenly_lit(small)), cv2.bitwise_not(printed_ink))
+        printed_ink = cv2.dilate(blank_print(printed), np.ones((2 * grow + 1,) * 2, np.uint8))
+        added = _added_ink(small, printed_ink)
         red_zones: tuple[Box, ...] = ()
         if red is not None:
             reds = cv2.resize(red, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
             if local is not None and local.worth_applying:
                 reds = dewarp(reds, local, ZONE_DPI, fill=0)
             red_zones = _zones((reds > 60).astype(np.uint8) * 255, template)
-        return cls(_zones(added, template), red_zones)
+        return cls(_zones(across_print(added, printed_ink, grow), template), red_zones)
+
+
+def _added_ink(small: np.ndarray, printed_ink: np.ndarray) -> np.ndarray:
+    """Ink clearly darker than its paper that the blank does not print, clear of the
+    sheet's edge."""
+    lit = evenly_lit(small)
+    ink = cv2.bitwise_or(ink_mask(lit), ((lit < STAMP_GREY) * 255).astype(np.uint8))
+    added = cv2.bitwise_and(ink, cv2.bitwise_not(printed_ink))
+    edge = mm_to_px(ZONE_EDGE_MM, ZONE_DPI)
+    added[:edge, :] = added[-edge:, :] = 0
+    added[:, :edge] = added[:, -edge:] = 0
+    return added
 
 
 def evenly_lit(small: np.ndarray) -> np.ndarray:
@@ -84,6 +105,21 @@ def evenly_lit(small: np.ndarray) -> np.ndarray:
     paper = cv2.blur(paper, (size, size))
     ratio = small.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)
     return np.clip(ratio, 0, 255).astype(np.uint8)
+
+
+def blank_print(small_blank: np.ndarray) -> np.ndarray:
+    """Everything the blank form prints, at the coarse scale: its thin rulings come out
+    light grey there, which the scan's own ink threshold (median-smoothed) loses, and a
+    thickened scan of them would count as ink the form does not print."""
+    light = ((small_blank < BLANK_PRINT_GREY) * 255).astype(np.uint8)
+    return cv2.bitwise_or(ink_mask(small_blank), light)
+
+
+def across_print(added: np.ndarray, printed: np.ndarray, grow: int) -> np.ndarray:
+    """``added`` ink joined across the form's print where it lies on both sides of it: a
+    stamp over a ruling is cut there by the print taken away (a cut ring is no ring)."""
+    reach = np.ones((2 * grow + 3,) * 2, np.uint8)
+    return cv2.bitwise_or(added, cv2.bitwise_and(printed, cv2.dilate(added, reach)))
 
 
 def _zones(added: np.ndarray, template: FormTemplate) -> tuple[Box, ...]:

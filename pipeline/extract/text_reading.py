@@ -246,6 +246,9 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
         return read.held(MARK_SEEN_JA, proposal=marked)
     if item.spec.validator == "email" and email_has_look_alikes(agreed):
         return read.held("メールアドレスに l と 1、O と 0 のような見分けにくい文字が含まれています")
+    lost = lost_punctuation_ja(item.spec.validator, agreed)
+    if lost is not None:
+        return read.held(lost)
     return replace(read, status=FieldStatus.OK, reason=None, confirmed_by=None)
 
 
@@ -284,6 +287,22 @@ _LOOK_ALIKE_IN_EMAIL = re.compile(r"[l1I](?=\d|$)|(?<=\d)[l1I]|[IO]|(?<=[a-z])0|
 
 def email_has_look_alikes(value: str) -> bool:
     return bool(_LOOK_ALIKE_IN_EMAIL.search(value.split("@", 1)[0]))
+
+
+# A hyphen or a dot a copy thinned away is read by both engines as a space or as nothing:
+# digits parted by a space (052 584-1456, 渋谷1 15-12) and a Japanese second-level domain
+# run into its jp (example.nejp) are such slips, never how the value is written.
+_SPACE_BETWEEN_DIGITS = re.compile(r"\d\s+\d")
+_DOT_LOST_BEFORE_JP = re.compile(r"[.@](ne|co|or|ac|go|ed|gr|lg)jp$")
+
+
+def lost_punctuation_ja(validator: str | None, value: str) -> str | None:
+    """Why ``value`` may have lost a hyphen or a dot, or ``None``."""
+    if validator in (None, "nonempty") and _SPACE_BETWEEN_DIGITS.search(value):
+        return "数字の間に空白があります（ハイフン「-」の読み落としの可能性）"
+    if validator == "email" and _DOT_LOST_BEFORE_JP.search(value):
+        return "ドメインの「.jp」の前の「.」が読み落とされている可能性があります"
+    return None
 
 
 def _by_request(items: Sequence[PendingText], lang: str | None) -> dict[OcrRequest, list[int]]:
