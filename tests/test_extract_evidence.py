@@ -161,7 +161,8 @@ def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
     ("name", "lost", "whole", "named"),
     [
         ("address", "東京都渋谷区渋谷1 15-12", "東京都渋谷区渋谷1-15-12", "ハイフン"),
-        ("email", "ccpro89@mail.example.nejp", "ccpro89@mail.example.ne.jp", ".jp"),
+        ("email", "ccpro89@mail.example.nejp", "ccpro89@mail.example.ne.jp", "「.」"),
+        ("email", "centermgr7@mail.examplene.jp", "center.mgr7@mail.example.ne.jp", "「.」"),
     ],
 )
 def test_a_hyphen_or_dot_both_engines_lost_is_never_sure(
@@ -170,7 +171,9 @@ def test_a_hyphen_or_dot_both_engines_lost_is_never_sure(
     """A copy thinned a hyphen or a dot to nothing: both engines read a space where it
     was (the digits either side would run together once spaces are dropped), or nothing."""
     item = replace(pending, spec=load_templates()[("A", 1)].field(name))
-    read = settle(item, (reading(T, lost), reading(P, lost)), POLICY)
+    # PP-OCR saw gaps where the dots were; its text keeps them, its value does not.
+    gaps = lost.replace("centermgr7", "center mgr7").replace("examplene", "example ne")
+    read = settle(item, (reading(T, lost), reading(P, lost, gaps)), POLICY)
     assert read.status == FieldStatus.LOW_CONFIDENCE and named in (read.reason or "")
     assert settle(item, (reading(T, whole), reading(P, whole)), POLICY).status == "ok"
 

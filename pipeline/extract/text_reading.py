@@ -246,7 +246,7 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
         return read.held(MARK_SEEN_JA, proposal=marked)
     if item.spec.validator == "email" and email_has_look_alikes(agreed):
         return read.held("メールアドレスに l と 1、O と 0 のような見分けにくい文字が含まれています")
-    lost = lost_punctuation_ja(item.spec.validator, agreed)
+    lost = lost_punctuation_ja(item.spec.validator, agreed, readings)
     if lost is not None:
         return read.held(lost)
     return replace(read, status=FieldStatus.OK, reason=None, confirmed_by=None)
@@ -296,12 +296,17 @@ _SPACE_BETWEEN_DIGITS = re.compile(r"\d\s+\d")
 _DOT_LOST_BEFORE_JP = re.compile(r"[.@](ne|co|or|ac|go|ed|gr|lg)jp$")
 
 
-def lost_punctuation_ja(validator: str | None, value: str) -> str | None:
-    """Why ``value`` may have lost a hyphen or a dot, or ``None``."""
+def lost_punctuation_ja(
+    validator: str | None, value: str, readings: Sequence[EngineReading] = ()
+) -> str | None:
+    """Why ``value`` may have lost a hyphen or a dot, or ``None``. An e-mail address has
+    no spaces: an engine that read one inside it saw a gap where a dot was."""
     if validator in (None, "nonempty") and _SPACE_BETWEEN_DIGITS.search(value):
         return "数字の間に空白があります（ハイフン「-」の読み落としの可能性）"
-    if validator == "email" and _DOT_LOST_BEFORE_JP.search(value):
-        return "ドメインの「.jp」の前の「.」が読み落とされている可能性があります"
+    if validator == "email" and (
+        _DOT_LOST_BEFORE_JP.search(value) or any(re.search(r"\S\s+\S", r.text) for r in readings)
+    ):
+        return "メールアドレスの「.」が読み落とされている可能性があります"
     return None
 
 
