@@ -462,11 +462,10 @@ def judge_checkbox_on_page(
     ink = checkbox_ink(page, blank, box, dpi, shift)
     side = weakest_side(page, blank, box, dpi, shift)
     judged = judge_checkbox(ink.inside, ink.around, ink.near)
-    crossed_by = "stamp" if foreign.covers(around) else ("line" if ink.crossed else None)
-    if crossed_by == "stamp" and not ink.crossed and judged.certain and not judged.present:
-        # No ink of the stamp's reached the box or its surround: nothing it added can be
-        # taken for a mark here, and nothing it added hides one.
-        crossed_by = None
+    # A stamp whose ink reaches neither the box nor its surround (a surely empty box that
+    # nothing crosses) adds nothing that could be taken for a mark, and hides none.
+    stamped = foreign.covers(around) and (ink.crossed or judged.present or not judged.certain)
+    crossed_by = "stamp" if stamped else ("line" if ink.crossed else None)
     if crossed_by is None and ink.crease:
         crossed_by = "crease"  # taken away: the box is judged without it
     evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)

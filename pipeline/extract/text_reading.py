@@ -294,17 +294,18 @@ def email_has_look_alikes(value: str) -> bool:
 # run into its jp (example.nejp) are such slips, never how the value is written.
 _SPACE_BETWEEN_DIGITS = re.compile(r"\d\s+\d")
 _DOT_LOST_BEFORE_JP = re.compile(r"[.@](ne|co|or|ac|go|ed|gr|lg)jp$")
+_GAP_INSIDE = re.compile(r"\S\s+\S")
 
 
 def lost_punctuation_ja(
-    validator: str | None, value: str, readings: Sequence[EngineReading] = ()
+    validator: str | None, value: str, readings: Sequence[EngineReading]
 ) -> str | None:
     """Why ``value`` may have lost a hyphen or a dot, or ``None``. An e-mail address has
     no spaces: an engine that read one inside it saw a gap where a dot was."""
     if validator in (None, "nonempty") and _SPACE_BETWEEN_DIGITS.search(value):
         return "数字の間に空白があります（ハイフン「-」の読み落としの可能性）"
     if validator == "email" and (
-        _DOT_LOST_BEFORE_JP.search(value) or any(re.search(r"\S\s+\S", r.text) for r in readings)
+        _DOT_LOST_BEFORE_JP.search(value) or any(_GAP_INSIDE.search(r.text) for r in readings)
     ):
         return "メールアドレスの「.」が読み落とされている可能性があります"
     return None
