@@ -23,6 +23,7 @@ from pipeline.extract.text_reading import (
     TextPolicy,
     agreed_value,
     normalised,
+    phone_plan_zeros,
     read_texts,
     settle,
     zeros_only,
@@ -149,6 +150,34 @@ def test_the_latin_model_mends_only_a_zero() -> None:
     # The Japanese model read 07 (rightly) and PP-OCR 01: a Latin 01 decides nothing.
     assert not zeros_only("2024/06/07", "2024/06/01")
     assert not zeros_only("2012/095", "2012/05")
+
+
+def test_a_zero_the_numbering_plan_fixes_is_read_as_a_zero_in_a_line_of_kanji() -> None:
+    """A supervisor's contact line in VL Gothic: Tesseract's Japanese model reads the
+    dotted zeros of 070 as 979 and its Latin model cannot read the kanji. A Japanese
+    number of eleven digits is 0X0-…: with those two zeros put back, the engines agree."""
+    face = ImageFont.truetype(VL_GOTHIC, 30)
+    image = Image.new("L", (1300, 80), 250)
+    ImageDraw.Draw(image).text((30, 18), "中央電力株式会社 070-5425-9808", font=face, fill=20)
+    spec = load_templates()[("C", 1)].field("att1_contact")
+    placeholder = field("C.att1_contact", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, clean_text_crop(np.array(image), 300))
+    read = read_texts([item], POLICY)[0]
+    assert (read.value, read.status) == ("中央電力株式会社070-5425-9808", FieldStatus.OK)
+    mended = [r for r in read.readings if r.rendition == "phone-zeros"]
+    assert mended and all(r.engine == T for r in mended)
+
+
+def test_the_numbering_plan_mends_only_its_own_zeros() -> None:
+    assert phone_plan_zeros("株式会社ひかり通販696-8111-1887") == "株式会社ひかり通販090-8111-1887"
+    assert phone_plan_zeros("中央電力株式会社978-875-2846") == "中央電力株式会社078-875-2846"
+    assert phone_plan_zeros("090-8111-1887") is None  # nothing to mend
+    # A digit the plan does not fix is left as read: the engines must agree on it.
+    assert phone_plan_zeros("大和テレコム株式会社03-8723-9189") is None
+    assert phone_plan_zeros("096-6495-3911") == "090-6495-3911"  # 6495 stays as read
+    # Not a Japanese number's length, or no number at the end: nothing is assumed.
+    assert phone_plan_zeros("株式会社グリーンリンク6086-7714-6689") is None
+    assert phone_plan_zeros("東京都渋谷区渋谷5-17-15") is None
 
 
 def test_email_look_alikes_are_never_sure(pending: PendingText) -> None:
@@ -368,6 +397,19 @@ def test_a_word_read_without_its_voiced_marks_where_another_field_has_them_is_he
     assert name is not None and name.status == FieldStatus.OK
 
 
+def test_a_hiragana_word_read_without_its_mark_where_another_field_has_it_is_held() -> None:
+    """あおば信用金庫 on the organisation lines, あおは in a contact line both engines read
+    on a copy (held-out seed 127): marks get lost in hiragana too."""
+    contact = field("C.att2_contact", "あおは信用金庫03-2704-9088")
+    org = field("C.att2_org", "あおば信用金庫")
+    settled = FieldBook(cross_check([contact, org], None).fields)
+    held = settled.first("C.att2_contact")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert held.value == "あおば信用金庫03-2704-9088"
+    kept = settled.first("C.att2_org")
+    assert kept is not None and kept.status == FieldStatus.OK
+
+
 def settled_periods(to_on_c: str) -> FieldBook:
     """Row 3 of (B) ending 2023-12, its attestation on (C) read ending ``to_on_c``, both
     sure, then settled against each other."""
@@ -493,3 +535,20 @@ def test_a_known_word_read_without_its_mark_goes_to_a_person_with_the_mark_propo
     assert "サポート" in (read.reason or "")
     same = book.first("C.att2_org")
     assert same is not None and same.status == FieldStatus.OK
+
+
+def test_a_sure_postcode_off_its_addresss_prefecture_goes_to_a_person() -> None:
+    """Both engines read 650 as 350 on a curled copy; the address says 兵庫県, whose
+    postcodes start 65–67. Held, never corrected: border towns have neighbours' codes."""
+    from pipeline.extract.postcodes import hold_postcode_off_its_address
+
+    address = field("A.address", "兵庫県神戸市中央区三宮町1-6-10")
+    book = FieldBook([field("A.postcode", "350-0021"), address])
+    assert hold_postcode_off_its_address(book) == ["A.postcode"]
+    held = book.first("A.postcode")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert held.value == "350-0021" and "兵庫県" in (held.reason or "")
+    fits = FieldBook([field("A.postcode", "650-0021"), address])
+    assert hold_postcode_off_its_address(fits) == []
+    unknown = FieldBook([field("A.postcode", "350-0021"), field("A.address", "神戸市中央区")])
+    assert hold_postcode_off_its_address(unknown) == []

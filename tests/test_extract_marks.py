@@ -391,3 +391,27 @@ def test_an_empty_box_much_darker_than_its_neighbours_goes_to_a_person(
     assert held["exp3_field_4"].status == FieldStatus.LOW_CONFIDENCE
     assert "丸" in (held["exp3_field_4"].reason or "")
     assert all(r.status == FieldStatus.OK for n, r in held.items() if n != "exp3_field_4")
+
+
+def test_boxes_on_a_dithered_copy_are_judged_through_its_dots(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A copy's grey paper scanned bitonal by error diffusion is a field of dots. Counted
+    as faint ink they joined into one piece reaching every side of every box: each box
+    read as crossed by a line, and a circle drawn round a box was taken for that line."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp1_field_1").box_mm)
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (int(w * 0.8), int(h * 0.75)), 0, 0, 360, 0, 4)
+    tick(page, form_b.field("exp1_field_3").box_mm)
+    copy = (page.astype(np.float32) * 215 / 255).astype(np.uint8)
+    at_200_dpi = cv2.resize(copy, None, fx=2 / 3, fy=2 / 3, interpolation=cv2.INTER_AREA)
+    dots = Image.fromarray(at_200_dpi).convert("1", dither=Image.Dither.FLOYDSTEINBERG)
+    scan = cv2.resize(
+        np.asarray(dots.convert("L")),
+        (page.shape[1], page.shape[0]),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    circled, empty, ticked = (judge(scan, blank_b, form_b, f"exp1_field_{k}") for k in (1, 2, 3))
+    assert (circled.present, circled.certain) == (True, True)
+    assert (empty.present, empty.certain) == (False, True)
+    assert (ticked.present, ticked.certain) == (True, True)

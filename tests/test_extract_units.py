@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.extract.crops import clean_text_crop, remove_rulings
+from pipeline.extract.crops import clean_text_crop, only_stray_lines, remove_rulings
 from pipeline.extract.identify import PageKind, identify_page, layout_of
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
@@ -302,3 +302,32 @@ def test_a_faint_voiced_mark_beside_its_glyph_is_kept_and_a_faint_speck_is_not()
     crop = clean_text_crop(gray, 300, pad=0)
     assert (crop.image[31:42, 138:149] == 0).sum() >= 20
     assert (crop.image[60:62, 300:302] == 255).all()
+
+
+def _typed(text: str, at: tuple[int, int], size_px: int = 42) -> np.ndarray:
+    """A 20 x 9.6 mm text box at 300 dpi with ``text`` typed in IPAex Gothic."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (236, 113), 255)
+    face = ImageFont.truetype("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf", size_px)
+    ImageDraw.Draw(image).text(at, text, font=face, fill=0)
+    return np.array(image)
+
+
+def test_a_ruling_corner_a_fold_moved_into_an_empty_box_is_no_value() -> None:
+    """A fold moved one panel of the sheet a millimetre: in an empty period cell, the
+    corner of its rulings shows at the box's edge (the engines read it as 1 or ー). Left
+    alone there, thin straight strokes are no value; a typed value, even one of straight
+    strokes only (田中一) or beside such a corner, is."""
+    corner = np.full((113, 236), 255, np.uint8)
+    corner[4:64, 222:226] = 0  # the stub of a vertical ruling, near the right edge
+    corner[4:8, 196:226] = 0  # and its corner's arm
+    corner[104:107, 60:110] = 0  # a dash of a crease, near the bottom edge
+    assert only_stray_lines(clean_text_crop(corner, 300))
+    assert not only_stray_lines(clean_text_crop(_typed("田中一", (40, 35)), 300))
+    beside = np.minimum(_typed("2019/3", (20, 35)), corner)
+    assert not only_stray_lines(clean_text_crop(beside, 300))
+    # The same strokes in the middle of the box are someone's, not a ruling's.
+    middle = np.full((113, 236), 255, np.uint8)
+    middle[30:90, 110:114] = 0
+    assert not only_stray_lines(clean_text_crop(middle, 300))

@@ -159,7 +159,11 @@ def _thin_long_pieces(ink: np.ndarray, dpi: float) -> np.ndarray:
 
 def _straight_part(pieces: np.ndarray, dpi: float) -> np.ndarray:
     """The straight horizontal and vertical runs of ``pieces``, a pixel's slant allowed."""
-    run = max(3, mm_to_px(STRAIGHT_RUN_MM, dpi))
+    return _straight_runs(pieces, max(3, mm_to_px(STRAIGHT_RUN_MM, dpi)))
+
+
+def _straight_runs(pieces: np.ndarray, run: int) -> np.ndarray:
+    """Where ``pieces`` runs straight across or down for ``run`` pixels or more (bool)."""
     found = np.zeros(pieces.shape, dtype=bool)
     for kernel, slack in (((run, 1), (3, 1)), ((1, run), (1, 3))):
         # Grown a pixel across first, a line that steps by one pixel is still one run.
@@ -414,6 +418,41 @@ def _faint_stroke_ink(gray: np.ndarray, ink: np.ndarray, dpi: float) -> np.ndarr
     long = length >= mm_to_px(STROKE_MIN_MM, dpi)
     long[0] = False
     return np.asarray(long[labels], dtype=bool)
+
+
+# Left alone at a text box's edge, thin straight strokes along the page's axes are no
+# value: rulings (or their corners) a fold, curl or photograph moved off their print, a
+# crease's shadow. A typed value may touch the box's edge, but not every glyph of it does.
+STRAY_RUN_MM = 2.0  # a straight run at least this long (a ruling's corner arm)
+STRAY_LINE_MAX_THICKNESS_MM = 0.5
+STRAY_SPECK_MM = 0.6
+STRAY_EDGE_MM = 1.0
+STRAY_STRAIGHT_SHARE = 0.85
+
+
+def only_stray_lines(cleaned: CleanCrop) -> bool:
+    """Whether all the ink a crop kept (specks aside) is thin straight strokes along the
+    page's axes, each reaching within ``STRAY_EDGE_MM`` of the crop's edge; and there is
+    some."""
+    ink = np.where(cleaned.image < 128, 255, 0).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    px = cleaned.px_per_mm or 300.0 / MM_PER_INCH
+    straight = _straight_runs(ink, max(3, round(STRAY_RUN_MM * px)))
+    rows, cols = ink.shape
+    inner = cleaned.pad + STRAY_EDGE_MM * px
+    lines = 0
+    for k in range(1, count):
+        x, y, w, h, area = (int(stats[k, i]) for i in range(5))
+        if max(w, h) <= STRAY_SPECK_MM * px:
+            continue
+        at_edge = min(x, y, cols - (x + w), rows - (y + h)) <= inner
+        thin = area / (w + h) <= STRAY_LINE_MAX_THICKNESS_MM * px
+        dash = min(w, h) <= STRAY_LINE_MAX_THICKNESS_MM * px  # a bit of a broken line
+        share = float(straight[labels == k].mean())
+        if not (at_edge and thin and (dash or share >= STRAY_STRAIGHT_SHARE)):
+            return False
+        lines += 1
+    return lines > 0
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:

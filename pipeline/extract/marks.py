@@ -268,7 +268,11 @@ def checkbox_ink(
     # What passes through is told by where it goes, faint parts included: a fold's crease
     # shows dark inside the box and only faintly outside it.
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
-    faint = faint_mask(gray, dpi) if gray.shape == added.shape else np.zeros_like(added)
+    faint = (
+        faint_mask(_without_dots(gray, dpi), dpi)
+        if gray.shape == added.shape
+        else np.zeros_like(added)
+    )
     # (the faint edge of a printed line is wider than its ink: that is print too)
     faint_print = cv2.dilate(grown, np.ones((5, 5), np.uint8))  # 2 px: the bridge's + 2
     passing = cv2.bitwise_or(added, cv2.bitwise_and(faint, cv2.bitwise_not(faint_print)))
@@ -292,6 +296,19 @@ def checkbox_ink(
     return CheckboxInk(
         inside, circled, bool(crossing.any()), near, halo * MM_PER_INCH / dpi, crease
     )
+
+
+# A dithered bitonal scan prints the paper as a field of dots a few tenths of a millimetre
+# apart; smoothed over that, they are light grey paper again, while a crease's shadow or
+# a stamp's line, wider than the dots, stays darker than it.
+DOT_SMOOTH_MM = 0.13
+
+
+def _without_dots(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """``gray`` smoothed over a dither's dots: counted as faint ink, the dots of the
+    paper join into one piece reaching every side, and every box reads as crossed."""
+    sigma = DOT_SMOOTH_MM * dpi / MM_PER_INCH
+    return cv2.GaussianBlur(gray, (0, 0), sigma)
 
 
 @dataclass(frozen=True)

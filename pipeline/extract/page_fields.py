@@ -13,7 +13,14 @@ import numpy as np
 
 from pipeline.extract import marks, stamps
 from pipeline.extract.box_darkness import hold_dark_empties
-from pipeline.extract.crops import CleanCrop, clean_text_crop, cut, ink_mask, mm_to_px
+from pipeline.extract.crops import (
+    CleanCrop,
+    clean_text_crop,
+    cut,
+    ink_mask,
+    mm_to_px,
+    only_stray_lines,
+)
 from pipeline.extract.reading import FieldRead, MarkEvidence
 from pipeline.extract.text_reading import PendingText
 from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
@@ -24,6 +31,10 @@ from pipeline.vocabulary import FieldStatus
 MARK_KINDS = (FieldKind.CHECKBOX, FieldKind.SIGNATURE, FieldKind.SEAL)
 CROP_MARGIN_MM = 1.0  # what staff see around a field's printed frame
 EMPTY_INK_RATIO = 0.0025  # below this a text box is blank
+# A lone straight stroke may be all of a row number or a count of years (1); of no other
+# text field (``crops.only_stray_lines``).
+LINE_MAY_BE_VALUE = frozenset({"row_number", "substitution_years", "pass_number"})
+LINES_ONLY_JA = "未記入（罫線や折り目のような直線だけがあります）"
 
 
 def prepare_page_fields(
@@ -55,13 +66,14 @@ def prepare_page_fields(
             reads.append(_judged_mark(base, spec, aligned, blank, dpi, foreign, red, start))
             continue
         cleaned = _clean_text(aligned, blank, spec, dpi, start)
-        if cleaned.ink_ratio < EMPTY_INK_RATIO:
+        lines_only = spec.validator not in LINE_MAY_BE_VALUE and only_stray_lines(cleaned)
+        if cleaned.ink_ratio < EMPTY_INK_RATIO or lines_only:
             reads.append(
                 replace(
                     base,
                     status=FieldStatus.MISSING,
                     confidence=1.0,
-                    reason="未記入" if spec.required else None,
+                    reason=(LINES_ONLY_JA if lines_only else "未記入") if spec.required else None,
                 )
             )
             continue

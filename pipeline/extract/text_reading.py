@@ -123,6 +123,9 @@ def read_texts(pending: Sequence[PendingText], policy: TextPolicy) -> list[Field
     for i, extra in zip(numbers, more, strict=True):
         first = next((r.text for r in readings[i] if r.engine == Engine.TESSERACT), "")
         readings[i] = (*readings[i], *(r for r in extra if zeros_only(first, r.text)))
+    for i in unsettled:
+        if agreed_value(readings[i]) is None:
+            readings[i] = (*readings[i], *phone_zero_readings(pending[i].spec, readings[i]))
     return [settle(item, readings[i], policy) for i, item in enumerate(pending)]
 
 
@@ -134,6 +137,53 @@ def zeros_only(japanese: str, latin: str) -> bool:
     return len(a) == len(b) and all(
         x == y or (x in "96" and y == "0") for x, y in zip(a, b, strict=False)
     )
+
+
+# A Japanese telephone number starts with 0, and one of eleven digits with 0X0 (070, 080,
+# 090, 050, 020): those zeros are the numbering plan's, not any engine's. Tesseract's
+# Japanese model reads a zero drawn with a dot or a slash as 9 or 6 (090 as 696), also in
+# a line of kanji where its Latin model cannot help.
+_PHONE_AT_END = re.compile(r"(\d+)-(\d+)-(\d{4})$")
+PHONE_ZEROS = "phone-zeros"  # the rendition name of a reading so mended
+
+
+def phone_plan_zeros(text: str) -> str | None:
+    """``text`` with a 9 or 6 where the telephone number it ends in must have a 0 read as
+    0; None when it ends in no such number or there is nothing to mend."""
+    stripped = plain(text)
+    found = _PHONE_AT_END.search(stripped)
+    if found is None:
+        return None
+    digits = "".join(found.groups())
+    if len(digits) not in (10, 11):
+        return None
+    forced = (0, 2) if len(digits) == 11 else (0,)
+    positions = [found.start(1)]
+    if len(digits) == 11:
+        # the third digit: in the first group, or the second group's first
+        first = found.group(1)
+        positions.append(found.start(1) + 2 if len(first) >= 3 else found.start(2) + 2 - len(first))
+    mended = list(stripped)
+    for at in positions[: len(forced)]:
+        if mended[at] in "96":
+            mended[at] = "0"
+    result = "".join(mended)
+    return result if result != stripped else None
+
+
+def phone_zero_readings(
+    spec: FieldSpec, readings: Sequence[EngineReading]
+) -> tuple[EngineReading, ...]:
+    """Tesseract's readings with the zeros the numbering plan fixes put back, each a
+    reading of its own (shown to staff as such); none where nothing needed mending. The
+    digits the plan does not fix must still be read alike by both engines."""
+    mended: dict[str, EngineReading] = {}
+    for r in readings:
+        text = phone_plan_zeros(r.text) if r.engine == Engine.TESSERACT and r.text else None
+        if text is not None and text not in mended:
+            line = LineRead(text, r.confidence)
+            mended[text] = normalised(spec, Engine.TESSERACT, line, PHONE_ZEROS)
+    return tuple(mended.values())
 
 
 def engine_readings(

