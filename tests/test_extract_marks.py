@@ -16,7 +16,7 @@ from PIL import Image
 
 from pipeline.extract import marks, stamps
 from pipeline.extract.box_darkness import hold_dark_empties
-from pipeline.extract.crops import mm_to_px
+from pipeline.extract.crops import cut, mm_to_px
 from pipeline.extract.reading import MarkEvidence
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
@@ -415,3 +415,16 @@ def test_boxes_on_a_dithered_copy_are_judged_through_its_dots(
     assert (circled.present, circled.certain) == (True, True)
     assert (empty.present, empty.certain) == (False, True)
     assert (ticked.present, ticked.certain) == (True, True)
+
+
+def test_only_a_crop_of_dots_is_smoothed_before_its_faint_ink_is_found(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Smoothing a clean scan spreads a thick ruling's edge into a faint fringe that joined
+    a tick to the ruling (a photocopied sheet of seed 11): only dots are smoothed away."""
+    look = form_b.field("exp1_field_2").box_mm.inset(-marks.LOOK_MM)
+    thick = cut(cv2.erode(blank_b, np.ones((7, 7), np.uint8)), look, DPI)
+    assert marks._without_dots(thick, DPI) is thick
+    grey = (thick.astype(np.float32) * 215 / 255).astype(np.uint8)
+    dots = np.asarray(Image.fromarray(grey).convert("1").convert("L"))  # error diffusion
+    assert marks._without_dots(dots, DPI) is not dots
