@@ -66,8 +66,11 @@ def prepare_page_fields(
             reads.append(_judged_mark(base, spec, aligned, blank, dpi, foreign, red, start))
             continue
         cleaned = _clean_text(aligned, blank, spec, dpi, start)
-        lines_only = spec.validator not in LINE_MAY_BE_VALUE and only_stray_lines(cleaned)
-        if cleaned.ink_ratio < EMPTY_INK_RATIO or lines_only:
+        blank_box = cleaned.ink_ratio < EMPTY_INK_RATIO
+        lines_only = (
+            not blank_box and spec.validator not in LINE_MAY_BE_VALUE and only_stray_lines(cleaned)
+        )
+        if blank_box or lines_only:
             reads.append(
                 replace(
                     base,

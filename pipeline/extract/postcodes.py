@@ -39,9 +39,14 @@ def prefecture_of(address: str) -> str | None:
     return next((p for p in regions() if text.startswith(p)), None)
 
 
+def _prefix(postcode: str) -> str:
+    """The first two digits of a postcode (fewer when it has fewer)."""
+    return "".join(c for c in postcode if c.isdigit())[:2]
+
+
 def postcode_fits(postcode: str, prefecture: str) -> bool:
-    digits = "".join(c for c in postcode if c.isdigit())
-    return len(digits) < 2 or digits[:2] in regions().get(prefecture, frozenset({digits[:2]}))
+    prefix = _prefix(postcode)
+    return len(prefix) < 2 or prefix in regions().get(prefecture, frozenset({prefix}))
 
 
 def hold_postcode_off_its_address(book: FieldBook) -> list[str]:
@@ -54,7 +59,7 @@ def hold_postcode_off_its_address(book: FieldBook) -> list[str]:
     held = []
     for read in book.all(POSTCODE_KEY):
         if read.confident and read.value and not postcode_fits(read.value, prefecture):
-            prefix = "".join(c for c in read.value if c.isdigit())[:2]
-            book.put(read.held(OFF_PREFECTURE_JA.format(prefix=prefix, prefecture=prefecture)))
+            reason = OFF_PREFECTURE_JA.format(prefix=_prefix(read.value), prefecture=prefecture)
+            book.put(read.held(reason))
             held.append(read.key)
     return held

@@ -157,14 +157,13 @@ def phone_plan_zeros(text: str) -> str | None:
     digits = "".join(found.groups())
     if len(digits) not in (10, 11):
         return None
-    forced = (0, 2) if len(digits) == 11 else (0,)
     positions = [found.start(1)]
     if len(digits) == 11:
         # the third digit: in the first group, or the second group's first
         first = found.group(1)
         positions.append(found.start(1) + 2 if len(first) >= 3 else found.start(2) + 2 - len(first))
     mended = list(stripped)
-    for at in positions[: len(forced)]:
+    for at in positions:
         if mended[at] in "96":
             mended[at] = "0"
     result = "".join(mended)
