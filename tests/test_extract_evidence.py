@@ -89,6 +89,7 @@ def test_disagreement_goes_to_a_person_with_both_readings_and_a_proposal(
 def test_handwriting_goes_to_a_person_even_when_the_engines_agree(pending: PendingText) -> None:
     read = settle(pending, (reading(T, "山田太郎"), reading(P, "山田太郎")), TextPolicy(0.0001))
     assert read.status == FieldStatus.LOW_CONFIDENCE and read.handwritten
+    assert read.handwritten_by == "field"  # its own ink decided, not its page
     assert read.value == "山田太郎"  # proposed, one key to confirm
     assert "手書き" in (read.reason or "")
 

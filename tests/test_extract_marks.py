@@ -220,6 +220,25 @@ def test_a_circle_joined_to_a_crease_is_no_sure_empty(
     assert read.present or not read.certain
 
 
+def test_a_circle_round_a_box_in_a_fold_sheared_row_is_no_sure_empty(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A fold shears the sheet across a row: above it the rulings and the box's upper
+    edges sit 0.6 mm aside. A circle drawn round the box touches those moved rulings and
+    joins them into one piece that reaches beyond the box; that piece runs mostly along
+    the print, but it is a circle and the box may not be read as surely empty (dropping
+    pieces that lie near the print and along it read this box as a sure blank)."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp2_field_3").box_mm)
+    cut_at = y + h // 3
+    moved = np.float32([[1, 0, mm_to_px(0.6, DPI)], [0, 1, mm_to_px(0.4, DPI)]])
+    upper = blank_b[:cut_at]
+    page[:cut_at] = cv2.warpAffine(upper, moved, (upper.shape[1], cut_at), borderValue=255)
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (int(w * 0.85), int(h * 0.8)), 0, 0, 360, 0, 4)
+    read = judge(page, blank_b, form_b, "exp2_field_3")
+    assert read.present or not read.certain
+
+
 def test_a_bent_line_across_a_box_is_no_crease(form_b: FormTemplate, blank_b: np.ndarray) -> None:
     """Only one thin straight line is taken away: a faint line that bends (a curled
     sheet's shadow, a stroke carrying on from a neighbour) keeps the box uncertain."""

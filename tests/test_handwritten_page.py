@@ -23,7 +23,7 @@ from pipeline.extract.handwritten_page import (
 from pipeline.extract.identify import PageKind
 from pipeline.extract.options import ExtractOptions
 from pipeline.extract.page_fields import MARK_KINDS
-from pipeline.extract.reading import FieldRead
+from pipeline.extract.reading import FieldRead, HandwritingBasis
 from pipeline.extract.text_reading import HANDWRITTEN_JA, PendingText, TextPolicy, settle
 from pipeline.forms.loader import load_templates
 from pipeline.vocabulary import FieldStatus
@@ -199,8 +199,29 @@ def test_the_pages_one_writer_filled_in_are_judged_together() -> None:
     assert "申請者が記入する様式" in (held[2][0].reason or "")
     assert "ページ" in (held[1][0].reason or "")  # (A) on its own page's evidence
     assert held[0] == r.fields and held[3] == c.fields
+    # What judged each so is kept for staff: (A) its page, (B) and (D) their writer's pages.
+    assert {f.handwritten_by for f in held[1]} == {HandwritingBasis.PAGE}
+    assert {f.handwritten_by for f in held[2] + held[4]} == {HandwritingBasis.WRITER}
+    assert held[2][0].evidence()["handwritten_by"] == "writer"
     # Alone, (B) and (D) say nothing.
     assert hold_handwritten_writing([b, d], 0.18) == [b.fields, d.fields]
+
+
+def test_staff_read_what_judged_a_field_handwritten() -> None:
+    """A field scoring 0.16 on its own, held because its page looks handwritten, must not
+    read 「手書きらしさ 0.16（手書きと判定）」 as if its own ink had decided."""
+    from pipeline.review.labels import evidence_lines
+
+    held = hold_handwritten_page(page_scored(PEN_PAGE), 0.18)
+    low = next(f for f in held if f.handwriting == 0.12)
+    line = evidence_lines(low.evidence(), None)[-1]
+    assert line.startswith("手書きらしさ 0.12") and "ページ全体" in line
+    own = replace(
+        typed_ok("name_kanji", 0.6), handwritten=True, handwritten_by=HandwritingBasis.FIELD
+    )
+    assert "この欄の文字から手書きと判定" in evidence_lines(own.evidence(), None)[-1]
+    typed = evidence_lines(typed_ok("name_kanji", 0.05).evidence(), None)[-1]
+    assert typed == "手書きらしさ 0.05（印字と判定）"
 
 
 def test_a_typed_writer_with_one_wobbly_short_page_is_left_as_it_was() -> None:

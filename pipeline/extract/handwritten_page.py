@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from statistics import median
 
 from pipeline.extract.page_fields import MARK_KINDS
-from pipeline.extract.reading import FieldRead
+from pipeline.extract.reading import FieldRead, HandwritingBasis
 
 # Fewer measured fields than this say too little about how a page, or a writer's
 # pages, were filled in: two or three short values may all be wobbly prints.
@@ -75,14 +75,18 @@ def hold_handwritten_writing(
         own = page_handwriting(page.fields)
         pooled = writer_score.get(page.filled_by) if page.filled_by is not None else None
         if own is not None and own >= threshold:
-            reason = handwritten_page_ja(own)
+            reason, basis = handwritten_page_ja(own), HandwritingBasis.PAGE
         elif pooled is not None and pooled >= threshold:
             reason = handwritten_writer_ja(str(page.filled_by), pooled)
+            basis = HandwritingBasis.WRITER
         if reason is None:
             out.append(list(page.fields))
             continue
         out.append(
-            [_by_hand(f, reason) if _written(f) and not f.handwritten else f for f in page.fields]
+            [
+                _by_hand(f, reason, basis) if _written(f) and not f.handwritten else f
+                for f in page.fields
+            ]
         )
     return out
 
@@ -114,10 +118,10 @@ def _written(read: FieldRead) -> bool:
     return _is_text(read) and (read.value is not None or read.handwriting is not None)
 
 
-def _by_hand(read: FieldRead, reason: str) -> FieldRead:
+def _by_hand(read: FieldRead, reason: str, basis: HandwritingBasis) -> FieldRead:
     """As ``settle`` treats a handwritten field: a value read is held with it proposed;
     nothing valid read keeps its own reason (it already goes to a person)."""
-    judged = replace(read, handwritten=True)
+    judged = replace(read, handwritten=True, handwritten_by=basis)
     if read.value is None:
         return judged
     return judged.held(reason)

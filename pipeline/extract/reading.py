@@ -35,6 +35,14 @@ class Evidence(StrEnum):
     OTHER_FORM = "other_form"  # form B and form C say the same
 
 
+class HandwritingBasis(StrEnum):
+    """What judged a field written by hand (``FieldRead.handwritten_by``)."""
+
+    FIELD = "field"  # its own ink scored at or above the threshold
+    PAGE = "page"  # the typical field of its page did (``handwritten_page``)
+    WRITER = "writer"  # the typical field of all the pages its writer filled in did
+
+
 @dataclass(frozen=True)
 class EngineReading:
     """What one engine read in one rendition of a field's crop."""
@@ -109,6 +117,7 @@ class FieldRead:
     readings: tuple[EngineReading, ...] = ()
     handwriting: float | None = None  # 0..1: how much the ink looks written by hand
     handwritten: bool = False  # judged written by hand: a person reads it, whatever agrees
+    handwritten_by: HandwritingBasis | None = None  # what judged it so (None: not judged so)
     penmanship: Regularity | None = None  # the measures behind ``handwriting``
     mark: MarkEvidence | None = None
     page_index: int | None = None
@@ -161,6 +170,8 @@ class FieldRead:
         if self.handwriting is not None:
             out["handwriting"] = round(self.handwriting, 3)
             out["handwritten"] = self.handwritten
+        if self.handwritten_by is not None:
+            out["handwritten_by"] = str(self.handwritten_by)
         if self.penmanship is not None:
             out["penmanship"] = self.penmanship.as_dict()
         if self.mark is not None:

@@ -28,7 +28,13 @@ from pipeline.extract.crops import CleanCrop
 from pipeline.extract.kana_marks import marks_another_reading_saw
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
 from pipeline.extract.penmanship import handwriting_score, measure
-from pipeline.extract.reading import ENGINE_JA, Engine, EngineReading, FieldRead
+from pipeline.extract.reading import (
+    ENGINE_JA,
+    Engine,
+    EngineReading,
+    FieldRead,
+    HandwritingBasis,
+)
 from pipeline.forms.schema import FieldSpec
 from pipeline.ocr import ppocr
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
@@ -258,13 +264,15 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     """The field's value and status from its readings and its ink."""
     found = measure(item.cleaned)
     score = handwriting_score(found)
+    by_hand = score >= policy.handwriting_threshold
     read = replace(
         item.read,
         readings=readings,
         # Too few glyphs to measure (a row number, 室長) is no evidence of print: the
         # handwriting rules of a page leave such a field out of their medians.
         handwriting=score if found is not None else None,
-        handwritten=score >= policy.handwriting_threshold,
+        handwritten=by_hand,
+        handwritten_by=HandwritingBasis.FIELD if by_hand else None,
         penmanship=found,
     )
     agreed = agreed_value(readings)

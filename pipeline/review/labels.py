@@ -225,12 +225,29 @@ def evidence_lines(evidence: dict[str, Any] | None, raw: str | None) -> list[str
         confidence = float(reading.get("confidence") or 0.0)
         lines.append(f"{engine}{where}:「{text}」（確信度 {confidence:.2f}）")
     if "handwriting" in evidence:
-        judged = "手書きと判定" if evidence.get("handwritten") else "印字と判定"
-        lines.append(f"手書きらしさ {float(evidence['handwriting']):.2f}（{judged}）")
+        lines.append(handwriting_ja(evidence))
     mark = evidence.get("mark")
     if mark:
         lines.append(mark_reading_ja(mark))
     return lines
+
+
+# What judged a field handwritten (``HandwritingBasis``), for staff.
+HANDWRITING_BASIS_JA = {
+    "field": "この欄の文字から手書きと判定",
+    "page": "この欄だけでは判定できず、ページ全体の文字から手書きと判定",
+    "writer": "この欄だけでは判定できず、同じ人が記入した様式全体の文字から手書きと判定",
+}
+
+
+def handwriting_ja(evidence: dict[str, Any]) -> str:
+    """How handwritten a field's ink looks and what judged it so: a low score judged
+    handwritten says it was its page, not this field, that decided."""
+    score = float(evidence["handwriting"])
+    if not evidence.get("handwritten"):
+        return f"手書きらしさ {score:.2f}（印字と判定）"
+    basis = HANDWRITING_BASIS_JA.get(str(evidence.get("handwritten_by")), "手書きと判定")
+    return f"手書きらしさ {score:.2f}（{basis}）"
 
 
 def mark_reading_ja(mark: dict[str, Any]) -> str:
