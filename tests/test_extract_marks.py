@@ -77,6 +77,34 @@ def test_ticked_empty_doubtful_and_circled(form_b: FormTemplate, blank_b: np.nda
     assert (circled.present, circled.certain) == (True, True)
 
 
+@pytest.mark.parametrize(("grow", "thick"), [(0, 2), (1, 3)])
+def test_a_circle_touching_the_printed_square_is_a_sure_mark(
+    form_b: FormTemplate, blank_b: np.ndarray, grow: int, thick: int
+) -> None:
+    """○ drawn on the printed square, touching its four sides, is seen only between them
+    (about half the directions round the box: a person was asked): still one round curve
+    about the box's centre, and the square hides it exactly where it is not seen."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp1_field_2").frame_mm)
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (w // 2 + grow, h // 2 + grow), 0, 0, 360, 0, thick)
+    read = judge(page, blank_b, form_b, "exp1_field_2")
+    assert (read.present, read.certain) == (True, True)
+
+
+@pytest.mark.parametrize("arc", [(0, 180), (90, 270), (200, 340), (30, 150)])
+def test_part_of_a_circle_round_an_empty_box_is_no_sure_mark(
+    form_b: FormTemplate, blank_b: np.ndarray, arc: tuple[int, int]
+) -> None:
+    """Half a circle (a stroke from a neighbour, a stamp's edge) lies on a round curve
+    about the box too, but where it is missing nothing printed hides it."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp1_field_2").box_mm)
+    centre, axes = (x + w // 2, y + h // 2), (int(w * 0.8), int(h * 0.75))
+    cv2.ellipse(page, centre, axes, 0, arc[0], arc[1], 0, 4)
+    read = judge(page, blank_b, form_b, "exp1_field_2")
+    assert not (read.certain and read.present)
+
+
 @pytest.mark.parametrize("ticked", [False, True])
 def test_a_box_a_third_of_a_millimetre_off_and_blurred_is_judged_on_its_own_print(
     form_b: FormTemplate, blank_b: np.ndarray, ticked: bool

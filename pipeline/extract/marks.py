@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.extract.circles import OWN_SQUARE_MM, circled_share
 from pipeline.extract.crops import (
     MM_PER_INCH,
     box_to_px,
@@ -45,10 +46,8 @@ CHECKBOX = MarkThresholds(empty=0.03, marked=0.09)
 CIRCLE = MarkThresholds(empty=0.3, marked=0.6)
 CIRCLE_CLEAR_MM = 0.15  # ink this far beyond the print's own thickening is drawn
 PRINT_TOLERANCE_MM = 0.2  # the least the print is widened by before ink counts
-CIRCLE_BINS = 36
 # Ink beyond the print anywhere on the box and its surround: an empty box has next to none.
 NEAR = MarkThresholds(empty=0.008, marked=0.5)
-CIRCLE_MIN_RADIUS = 0.45  # of the box's side: a tight circle runs inside the box's corners
 AROUND_MM = 1.5
 SIGNATURE = MarkThresholds(empty=0.002, marked=0.010)
 SEAL = MarkThresholds(empty=0.004, marked=0.020)
@@ -290,7 +289,10 @@ def checkbox_ink(
             own, through, crossing = _pieces(added, passing, frame)
             crease = True
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
-    circled = _circled(own, printed, _sub_box(box, look, dpi), clear)
+    square = _sub_box(box.inset(-OWN_SQUARE_MM), look, dpi)
+    circled = circled_share(
+        own, printed, _sub_box(box, look, dpi), square, clear, (CIRCLE.empty, CIRCLE.marked)
+    )
     inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
     near = _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
     return CheckboxInk(
@@ -434,26 +436,6 @@ def _dominant_line(points: np.ndarray, half: float) -> tuple[float, float, float
     fitted = cv2.fitLine(points[best], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
     vx, vy, x0, y0 = (float(v) for v in fitted)
     return vx, vy, x0, y0
-
-
-def _circled(
-    own: np.ndarray, printed: np.ndarray, box: tuple[int, int, int, int], clear_px: int
-) -> float:
-    """The share of directions from the box's centre in which ``own`` ink lies clear of
-    all print by ``clear_px`` (a circle round the box; a tight one runs inside its
-    corners)."""
-    clear = cv2.distanceTransform(cv2.bitwise_not(printed), cv2.DIST_L2, 3)
-    x, y, w, h = box
-    ys, xs = np.nonzero((own > 0) & (clear >= clear_px))
-    dy, dx = ys - (y + h / 2), xs - (x + w / 2)
-    # A circle encloses the box: ink near the centre (a smudge, a tick's middle) looks
-    # every way from it and says nothing about a circle.
-    far = np.hypot(dx, dy) >= CIRCLE_MIN_RADIUS * max(w, h)
-    if not far.any():
-        return 0.0
-    angles = np.arctan2(dy[far], dx[far])
-    bins = np.unique(((angles + np.pi) / (2 * np.pi) * CIRCLE_BINS).astype(int) % CIRCLE_BINS)
-    return len(bins) / CIRCLE_BINS
 
 
 def _sub_box(inner: Box, outer: Box, dpi: float) -> tuple[int, int, int, int]:

@@ -1,0 +1,123 @@
+"""A circle drawn round a checkbox, or inside it, told from other ink around it.
+
+A circle is seen where its ink lies clear of the print: the share of directions
+from the box's centre in which it is seen decides. A tight circle, or one drawn
+inside the box, runs into the box's own printed square where it touches it and is
+seen only between; such a circle still counts where the seen ink lies on one round
+curve about the box's centre and that curve runs into the box's own square exactly
+where nothing is seen (any print would not do: round a box in a row, a circle
+crosses the neighbours' rulings). Half a circle, a tick, a stroke's tail or a
+neighbour's circle is no such curve.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+Rect = tuple[int, int, int, int]  # x, y, w, h in pixels of the looked-at square
+
+CIRCLE_BINS = 36
+CIRCLE_MIN_RADIUS = 0.45  # of the box's side: a tight circle runs inside the box's corners
+OWN_SQUARE_MM = 0.9  # the printed square lies 0.5 mm round the box; neighbours 2 mm and more
+ROUND_CENTRE_SHARE = 0.15  # of the box's side: how far the curve's centre may be off the box's
+ROUND_SIZE = (0.75, 2.0)  # the curve's axes, in box sides
+ROUND_ASPECT = 1.6
+ROUND_FIT = 0.06  # of the box's side: how far the seen ink may lie off the curve (90 % of it)
+ROUND_UNEXPLAINED_BINS = 2  # gaps of the curve the square does not explain (a pen's skip)
+
+
+def circled_share(
+    own: np.ndarray,
+    printed: np.ndarray,
+    box: Rect,
+    square: Rect,
+    clear_px: int,
+    undecided: tuple[float, float],
+) -> float:
+    """The share of directions from the box's centre in which ``own`` ink lies clear of
+    all print by ``clear_px``; where that share is ``undecided`` (between the thresholds
+    of empty and circled), the directions in which a round curve through that ink runs
+    into the box's own printed square (``printed`` within ``square``) count too."""
+    clear = cv2.distanceTransform(cv2.bitwise_not(printed), cv2.DIST_L2, 3)
+    x, y, w, h = box
+    ys, xs = np.nonzero((own > 0) & (clear >= clear_px))
+    dy, dx = ys - (y + h / 2), xs - (x + w / 2)
+    # A circle encloses the box: ink near the centre (a smudge, a tick's middle) looks
+    # every way from it and says nothing about a circle.
+    far = np.hypot(dx, dy) >= CIRCLE_MIN_RADIUS * max(w, h)
+    if not far.any():
+        return 0.0
+    seen = _direction_bins(xs[far] - (x + w / 2), ys[far] - (y + h / 2))
+    covered = len(np.unique(seen)) / CIRCLE_BINS
+    if not undecided[0] < covered < undecided[1]:
+        return covered
+    own_square = np.zeros_like(printed)
+    sx, sy, sw, sh = square
+    own_square[max(0, sy) : sy + sh, max(0, sx) : sx + sw] = printed[
+        max(0, sy) : sy + sh, max(0, sx) : sx + sw
+    ]
+    square_clear = cv2.distanceTransform(cv2.bitwise_not(own_square), cv2.DIST_L2, 3)
+    points = np.column_stack([xs[far], ys[far]])
+    hidden = _hidden_by_square(points, set(seen.tolist()), square_clear, clear_px, box)
+    return (len(np.unique(seen)) + hidden) / CIRCLE_BINS
+
+
+def _direction_bins(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    angles = np.arctan2(dy, dx)
+    return ((angles + np.pi) / (2 * np.pi) * CIRCLE_BINS).astype(int) % CIRCLE_BINS
+
+
+def _hidden_by_square(
+    points: np.ndarray, seen: set[int], square_clear: np.ndarray, clear_px: int, box: Rect
+) -> int:
+    """How many of the directions where no circle is seen the box's square hides
+    (``square_clear``: the distance from it): 0 unless ``points`` lie on one ellipse
+    about the box's centre and every direction not seen but a pen's skip is one where
+    that ellipse runs into the square."""
+    if len(points) < 10:
+        return 0
+    curve = _round_curve(points, box)
+    if curve is None:
+        return 0
+    x, y, w, h = box
+    curve_bins = _direction_bins(curve[:, 0] - (x + w / 2), curve[:, 1] - (y + h / 2))
+    within = (
+        (curve[:, 0] >= 0)
+        & (curve[:, 1] >= 0)
+        & (curve[:, 0] < square_clear.shape[1])
+        & (curve[:, 1] < square_clear.shape[0])
+    )
+    unseen = set(range(CIRCLE_BINS)) - seen
+    hidden = 0
+    for b in unseen:
+        on = curve[(curve_bins == b) & within]
+        # where ink would not be told from the print (``clear_px``), a pixel's rounding aside
+        if len(on) and float((square_clear[on[:, 1], on[:, 0]] <= clear_px + 1).mean()) >= 0.5:
+            hidden += 1
+    return hidden if len(unseen) - hidden <= ROUND_UNEXPLAINED_BINS else 0
+
+
+def _round_curve(points: np.ndarray, box: Rect) -> np.ndarray | None:
+    """The ellipse ``points`` lie on (as points every 2°), if it is about the box's
+    centre, about the box's size and round; else None."""
+    x, y, w, h = box
+    side = float(max(w, h))
+    (cx, cy), (d1, d2), tilt = cv2.fitEllipse(points.astype(np.float32))
+    if np.hypot(cx - (x + w / 2), cy - (y + h / 2)) > ROUND_CENTRE_SHARE * side:
+        return None
+    small, big = sorted((d1, d2))
+    if not (ROUND_SIZE[0] * side <= small and big <= ROUND_SIZE[1] * side):
+        return None
+    if big > ROUND_ASPECT * small:
+        return None
+    curve = np.asarray(
+        cv2.ellipse2Poly(
+            (round(cx), round(cy)), (round(d1 / 2), round(d2 / 2)), round(tilt), 0, 360, 2
+        )
+    )
+    gaps = points[:, None, :].astype(float) - curve[None, :, :].astype(float)
+    off = np.min(np.hypot(gaps[..., 0], gaps[..., 1]), axis=1)
+    if float(np.percentile(off, 90)) > ROUND_FIT * side:
+        return None
+    return curve
