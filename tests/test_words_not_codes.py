@@ -351,3 +351,16 @@ def test_every_status_people_see_has_a_japanese_name() -> None:
         (TransactionStatus, DEPOSIT_STATE_JA),
     ):
         assert set(vocabulary) <= set(names), vocabulary
+
+
+def test_every_rendition_an_engine_reads_has_a_japanese_label() -> None:
+    """Staff see each engine's reading with the image it read (「拡大した画像」); a rendition
+    added without a label would show its readings unlabelled, as if of the plain crop."""
+    from pipeline.extract import text_reading
+    from pipeline.review.labels import RENDITION_JA
+
+    names = {text_reading.FIRST[0], text_reading.LATIN_LOOK[0], text_reading.PHONE_ZEROS}
+    names |= {name for looks in text_reading.SECOND_LOOKS.values() for name, _ in looks}
+    assert len(names) >= 6
+    assert names <= set(RENDITION_JA), names - set(RENDITION_JA)
+    assert all(RENDITION_JA[n] for n in names - {text_reading.FIRST[0]})
