@@ -61,7 +61,7 @@ def test_a_page_that_looks_handwritten_has_every_text_value_held_and_proposed() 
 
 def test_a_page_that_looks_handwritten_keeps_other_reasons_marks_and_empty_boxes() -> None:
     already = replace(
-        typed_ok("name_kanji", 0.6).held(HANDWRITTEN_JA), handwritten=True
+        typed_ok("name_kanji", 0.6).held(HANDWRITTEN_JA), handwritten_by=HandwritingBasis.FIELD
     )  # as ``settle`` leaves a field over the per-field threshold
     disagreeing = field(
         "A.name_kana",
@@ -216,9 +216,7 @@ def test_staff_read_what_judged_a_field_handwritten() -> None:
     low = next(f for f in held if f.handwriting == 0.12)
     line = evidence_lines(low.evidence(), None)[-1]
     assert line.startswith("手書きらしさ 0.12") and "ページ全体" in line
-    own = replace(
-        typed_ok("name_kanji", 0.6), handwritten=True, handwritten_by=HandwritingBasis.FIELD
-    )
+    own = replace(typed_ok("name_kanji", 0.6), handwritten_by=HandwritingBasis.FIELD)
     assert "この欄の文字から手書きと判定" in evidence_lines(own.evidence(), None)[-1]
     typed = evidence_lines(typed_ok("name_kanji", 0.05).evidence(), None)[-1]
     assert typed == "手書きらしさ 0.05（印字と判定）"

@@ -48,19 +48,18 @@ def circled_share(
     far = np.hypot(dx, dy) >= CIRCLE_MIN_RADIUS * max(w, h)
     if not far.any():
         return 0.0
-    seen = _direction_bins(xs[far] - (x + w / 2), ys[far] - (y + h / 2))
-    covered = len(np.unique(seen)) / CIRCLE_BINS
+    seen = set(_direction_bins(xs[far] - (x + w / 2), ys[far] - (y + h / 2)).tolist())
+    covered = len(seen) / CIRCLE_BINS
     if not undecided[0] < covered < undecided[1]:
         return covered
-    own_square = np.zeros_like(printed)
     sx, sy, sw, sh = square
-    own_square[max(0, sy) : sy + sh, max(0, sx) : sx + sw] = printed[
-        max(0, sy) : sy + sh, max(0, sx) : sx + sw
-    ]
+    within = slice(max(0, sy), sy + sh), slice(max(0, sx), sx + sw)
+    own_square = np.zeros_like(printed)
+    own_square[within] = printed[within]
     square_clear = cv2.distanceTransform(cv2.bitwise_not(own_square), cv2.DIST_L2, 3)
     points = np.column_stack([xs[far], ys[far]])
-    hidden = _hidden_by_square(points, set(seen.tolist()), square_clear, clear_px, box)
-    return (len(np.unique(seen)) + hidden) / CIRCLE_BINS
+    hidden = _hidden_by_square(points, seen, square_clear, clear_px, box)
+    return (len(seen) + hidden) / CIRCLE_BINS
 
 
 def _direction_bins(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

@@ -121,7 +121,7 @@ def _written(read: FieldRead) -> bool:
 def _by_hand(read: FieldRead, reason: str, basis: HandwritingBasis) -> FieldRead:
     """As ``settle`` treats a handwritten field: a value read is held with it proposed;
     nothing valid read keeps its own reason (it already goes to a person)."""
-    judged = replace(read, handwritten=True, handwritten_by=basis)
+    judged = replace(read, handwritten_by=basis)
     if read.value is None:
         return judged
     return judged.held(reason)

@@ -116,8 +116,8 @@ class FieldRead:
     confirmed_by: str | None = None
     readings: tuple[EngineReading, ...] = ()
     handwriting: float | None = None  # 0..1: how much the ink looks written by hand
-    handwritten: bool = False  # judged written by hand: a person reads it, whatever agrees
-    handwritten_by: HandwritingBasis | None = None  # what judged it so (None: not judged so)
+    # What judged it written by hand (None: not judged so); a person reads it, whatever agrees.
+    handwritten_by: HandwritingBasis | None = None
     penmanship: Regularity | None = None  # the measures behind ``handwriting``
     mark: MarkEvidence | None = None
     page_index: int | None = None
@@ -127,6 +127,10 @@ class FieldRead:
     @property
     def key(self) -> str:
         return f"{self.form_code}.{self.name}"
+
+    @property
+    def handwritten(self) -> bool:
+        return self.handwritten_by is not None
 
     @property
     def confident(self) -> bool:

@@ -264,15 +264,13 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     """The field's value and status from its readings and its ink."""
     found = measure(item.cleaned)
     score = handwriting_score(found)
-    by_hand = score >= policy.handwriting_threshold
     read = replace(
         item.read,
         readings=readings,
         # Too few glyphs to measure (a row number, 室長) is no evidence of print: the
         # handwriting rules of a page leave such a field out of their medians.
         handwriting=score if found is not None else None,
-        handwritten=by_hand,
-        handwritten_by=HandwritingBasis.FIELD if by_hand else None,
+        handwritten_by=HandwritingBasis.FIELD if score >= policy.handwriting_threshold else None,
         penmanship=found,
     )
     agreed = agreed_value(readings)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pipeline.extract.reading import HandwritingBasis
 from pipeline.forms.labels import field_info, field_label
 from pipeline.names_ja import (
     KIND_JA,
@@ -233,10 +234,10 @@ def evidence_lines(evidence: dict[str, Any] | None, raw: str | None) -> list[str
 
 
 # What judged a field handwritten (``HandwritingBasis``), for staff.
-HANDWRITING_BASIS_JA = {
-    "field": "この欄の文字から手書きと判定",
-    "page": "この欄だけでは判定できず、ページ全体の文字から手書きと判定",
-    "writer": "この欄だけでは判定できず、同じ人が記入した様式全体の文字から手書きと判定",
+HANDWRITING_BASIS_JA: dict[str, str] = {
+    HandwritingBasis.FIELD: "この欄の文字から手書きと判定",
+    HandwritingBasis.PAGE: "この欄だけでは判定できず、ページ全体の文字から手書きと判定",
+    HandwritingBasis.WRITER: "この欄だけでは判定できず、同じ人が記入した様式全体の文字から手書きと判定",
 }
 
 

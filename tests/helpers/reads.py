@@ -3,7 +3,7 @@ that run no OCR: the engines' readings are given, what is tested is what follows
 
 from __future__ import annotations
 
-from pipeline.extract.reading import Engine, EngineReading, FieldRead
+from pipeline.extract.reading import Engine, EngineReading, FieldRead, HandwritingBasis
 from pipeline.vocabulary import FieldStatus
 
 T, P = Engine.TESSERACT, Engine.PPOCR
@@ -47,5 +47,5 @@ def field(
         reason=reason,
         readings=readings or ((reading(T, value), reading(P, value)) if value else ()),
         handwriting=handwriting,
-        handwritten=handwritten,
+        handwritten_by=HandwritingBasis.FIELD if handwritten else None,
     )
