@@ -122,6 +122,14 @@ class Settings(BaseSettings):
         "value on them goes to a person (calibrated to send 90 % of handwritten values on "
         "the training corpora; README, Extraction).",
     )
+    handwritten_page_margin: float = Field(
+        0.06,
+        ge=0,
+        le=1,
+        description="…and only when that median lies at least this much above the score of "
+        "the form's own printed labels on those pages (a fax or a dithered copy makes print "
+        "irregular too; README, Extraction).",
+    )
     alignment_max_residual_mm: float = Field(
         2.0, gt=0, description="Pages aligned worse than this go to review."
     )

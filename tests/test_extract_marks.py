@@ -475,3 +475,51 @@ def test_only_a_crop_of_dots_is_smoothed_before_its_faint_ink_is_found(
     grey = (thick.astype(np.float32) * 215 / 255).astype(np.uint8)
     dots = np.asarray(Image.fromarray(grey).convert("1").convert("L"))  # error diffusion
     assert marks._without_dots(dots, DPI) is not dots
+
+
+def streak(page: np.ndarray, x: int, from_y: int = 0, width: int = 2) -> None:
+    """Dirt on a scanner's or fax's glass: a black line down the sheet from ``from_y``."""
+    page[from_y:, x : x + width] = 0
+
+
+def test_a_streak_down_the_sheet_through_an_empty_box_is_taken_away(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A fax's streak is inked, unlike a crease, and crosses every box in its column: it
+    runs centimetres beyond any box, so the box is judged without it."""
+    page = blank_b.copy()
+    x, y, w, _h = px(form_b.field("exp3_field_2").box_mm)
+    streak(page, x + w // 3)
+    read = judge(page, blank_b, form_b, "exp3_field_2")
+    assert (read.present, read.certain) == (False, True)
+    assert read.evidence is not None and read.evidence.crossed_by == "crease"
+    # Starting part way down the page, just above the box, it is still a streak.
+    late = blank_b.copy()
+    streak(late, x + w // 3, from_y=y - mm_to_px(30, DPI))
+    assert judge(late, blank_b, form_b, "exp3_field_2").certain
+
+
+def test_a_tick_under_a_streak_is_not_sure(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    page = blank_b.copy()
+    box = form_b.field("exp3_field_2").box_mm
+    x, _y, w, _h = px(box)
+    tick(page, box)
+    streak(page, x + w // 3)
+    read = judge(page, blank_b, form_b, "exp3_field_2")
+    assert read.present and not read.certain
+
+
+def test_a_pen_line_through_a_box_is_no_streak(form_b: FormTemplate, blank_b: np.ndarray) -> None:
+    """Straight and upright but ending a centimetre beyond the box (a pen with a ruler),
+    or long but slanting: neither is dirt on the glass, and the box stays in doubt."""
+    x, y, w, h = px(form_b.field("exp3_field_2").box_mm)
+    short = blank_b.copy()
+    reach = mm_to_px(10, DPI)
+    cv2.line(short, (x + w // 3, y - reach), (x + w // 3, y + h + reach), 0, 3)
+    slanting = blank_b.copy()
+    far = mm_to_px(60, DPI)
+    cv2.line(slanting, (x + w // 3 - far // 8, y - far), (x + w // 3 + far // 8, y + far), 0, 3)
+    for page in (short, slanting):
+        read = judge(page, blank_b, form_b, "exp3_field_2")
+        assert not read.certain
+        assert read.evidence is not None and read.evidence.crossed_by == "line"

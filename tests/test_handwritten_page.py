@@ -16,6 +16,7 @@ from pipeline.extract.crops import clean_text_crop
 from pipeline.extract.envelope import PageResult, read_pending_texts
 from pipeline.extract.handwritten_page import (
     MIN_MEASURED,
+    PageRule,
     WrittenPage,
     hold_handwritten_page,
     hold_handwritten_writing,
@@ -47,7 +48,7 @@ TYPED_PAGE = (0.04, 0.06, 0.09, 0.11, 0.13, 0.40)  # median 0.10
 
 def test_a_page_that_looks_handwritten_has_every_text_value_held_and_proposed() -> None:
     page = page_scored(PEN_PAGE)
-    held = hold_handwritten_page(page, 0.18)
+    held = hold_handwritten_page(page, PageRule(0.18))
     assert len(held) == len(page)
     for before, after in zip(page, held, strict=True):
         assert after.handwritten and after.status == FieldStatus.LOW_CONFIDENCE
@@ -84,7 +85,7 @@ def test_a_page_that_looks_handwritten_keeps_other_reasons_marks_and_empty_boxes
     seal = field("A.seal", "true", kind="seal", handwriting=0.9)
     others = page_scored((0.25, 0.25, 0.25))
     page = [already, disagreeing, unreadable, empty, box, seal, *others]
-    held = hold_handwritten_page(page, 0.18)
+    held = hold_handwritten_page(page, PageRule(0.18))
     assert held[0] is already
     assert held[1].handwritten and held[1].value == "ヤマダ"
     assert "ページ" in (held[1].reason or "") and held[1].status == FieldStatus.LOW_CONFIDENCE
@@ -98,16 +99,16 @@ def test_a_page_that_looks_handwritten_keeps_other_reasons_marks_and_empty_boxes
 def test_a_typed_page_is_left_as_it_was() -> None:
     page = page_scored(TYPED_PAGE)
     assert [f.status for f in page] == [FieldStatus.OK] * len(page)
-    kept = hold_handwritten_page(page, 0.18)
+    kept = hold_handwritten_page(page, PageRule(0.18))
     assert kept == page and all(a is b for a, b in zip(kept, page, strict=True))
 
 
 def test_too_few_measured_fields_say_nothing_about_the_page() -> None:
     few = page_scored((0.5,) * (MIN_MEASURED - 1))
     page = [*few, field("A.email", None, FieldStatus.MISSING), field("A.x", "true", kind="seal")]
-    assert hold_handwritten_page(page, 0.18) == page
+    assert hold_handwritten_page(page, PageRule(0.18)) == page
     enough = page_scored((0.5,) * MIN_MEASURED)
-    assert all(f.handwritten for f in hold_handwritten_page(enough, 0.18))
+    assert all(f.handwritten for f in hold_handwritten_page(enough, PageRule(0.18)))
 
 
 def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,7 +117,7 @@ def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     options = ExtractOptions.from_settings(Settings())
     assert options.text.handwritten_page_threshold == 0.30
     page = page_scored(PEN_PAGE)
-    assert hold_handwritten_page(page, options.text.handwritten_page_threshold) == page
+    assert hold_handwritten_page(page, PageRule(options.text.handwritten_page_threshold)) == page
 
 
 def _page_pending(index: int, scores: tuple[float, ...]) -> tuple[PageResult, list[float]]:
@@ -194,7 +195,7 @@ def test_the_pages_one_writer_filled_in_are_judged_together() -> None:
     d = WrittenPage(_form("D", (0.23, 0.03)), "applicant")
     c = WrittenPage(_form("C", TYPED_PAGE), "attester")
     r = WrittenPage(_form("R", PEN_PAGE), "association")  # printed: never by hand
-    held = hold_handwritten_writing([r, a, b, c, d], 0.18)
+    held = hold_handwritten_writing([r, a, b, c, d], PageRule(0.18))
     assert all(f.handwritten and not f.confident for f in held[1] + held[2] + held[4])
     assert "申請者が記入する様式" in (held[2][0].reason or "")
     assert "ページ" in (held[1][0].reason or "")  # (A) on its own page's evidence
@@ -204,7 +205,7 @@ def test_the_pages_one_writer_filled_in_are_judged_together() -> None:
     assert {f.handwritten_by for f in held[2] + held[4]} == {HandwritingBasis.WRITER}
     assert held[2][0].evidence()["handwritten_by"] == "writer"
     # Alone, (B) and (D) say nothing.
-    assert hold_handwritten_writing([b, d], 0.18) == [b.fields, d.fields]
+    assert hold_handwritten_writing([b, d], PageRule(0.18)) == [b.fields, d.fields]
 
 
 def test_staff_read_what_judged_a_field_handwritten() -> None:
@@ -212,7 +213,7 @@ def test_staff_read_what_judged_a_field_handwritten() -> None:
     read 「手書きらしさ 0.16（手書きと判定）」 as if its own ink had decided."""
     from pipeline.review.labels import evidence_lines
 
-    held = hold_handwritten_page(page_scored(PEN_PAGE), 0.18)
+    held = hold_handwritten_page(page_scored(PEN_PAGE), PageRule(0.18))
     low = next(f for f in held if f.handwriting == 0.12)
     line = evidence_lines(low.evidence(), None)[-1]
     assert line.startswith("手書きらしさ 0.12") and "ページ全体" in line
@@ -225,14 +226,14 @@ def test_staff_read_what_judged_a_field_handwritten() -> None:
 def test_a_typed_writer_with_one_wobbly_short_page_is_left_as_it_was() -> None:
     a = WrittenPage(_form("A", TYPED_PAGE), "applicant")
     b = WrittenPage(_form("B", (0.25, 0.25, 0.25)), "applicant")
-    assert hold_handwritten_writing([a, b], 0.18) == [a.fields, b.fields]
+    assert hold_handwritten_writing([a, b], PageRule(0.18)) == [a.fields, b.fields]
 
 
 def test_a_value_without_a_score_is_held_with_the_rest_of_its_page() -> None:
     """A value read without a handwriting score was written by the same pen as its page."""
     short = field("C.att1_row", "1", handwriting=None)
     page = [*page_scored(PEN_PAGE), short]
-    held = hold_handwritten_page(page, 0.18)
+    held = hold_handwritten_page(page, PageRule(0.18))
     assert held[-1].handwritten and held[-1].status == FieldStatus.LOW_CONFIDENCE
 
 
@@ -247,3 +248,67 @@ def test_too_few_glyphs_to_measure_give_no_handwriting_score() -> None:
     both = (reading(T, "室長"), reading(P, "室長"))
     read = settle(PendingText(placeholder, spec, clean_text_crop(grey, 300)), both, TextPolicy())
     assert read.handwriting is None and read.status == FieldStatus.OK
+
+
+def test_a_page_no_less_regular_than_its_own_print_is_not_handwritten() -> None:
+    """A fax makes typed values wander like a pen's (median 0.25), but the form's printed
+    labels on the same sheet wander as much (0.22): the page was typed. The same values
+    beside labels printed cleanly (0.10) were written by hand."""
+    rule = PageRule(0.18, margin=0.06)
+    page = page_scored(PEN_PAGE)
+    assert hold_handwritten_page(page, rule, printed=0.22) == page
+    held = hold_handwritten_page(page, rule, printed=0.10)
+    assert all(f.handwritten for f in held)
+    assert "印刷された項目名は 0.10" in (held[0].reason or "")
+    # Print not measured (too few labels): the values are judged on their own.
+    assert all(f.handwritten for f in hold_handwritten_page(page, rule, printed=None))
+
+
+def test_a_writer_is_judged_beside_the_print_of_their_own_pages() -> None:
+    """(B) with four values says nothing on its own; the applicant's pages together do,
+    against the median of those pages' print."""
+    a = WrittenPage(_form("A", PEN_PAGE), "applicant", printed=0.21)
+    b = WrittenPage(_form("B", (0.2, 0.26, 0.33, 0.24)), "applicant", printed=0.08)
+    rule = PageRule(0.18, margin=0.06)
+    # (A) alone is no further from its print than 0.04; the pair's print is 0.145.
+    held = hold_handwritten_writing([a, b], rule)
+    assert [f.handwritten_by for f in held[0]] == [HandwritingBasis.WRITER] * len(PEN_PAGE)
+    assert "これらの様式の印刷された項目名は 0.14" in (held[1][0].reason or "")
+    noisy = WrittenPage(b.fields, "applicant", printed=0.25)
+    assert hold_handwritten_writing([a, noisy], rule) == [a.fields, noisy.fields]
+
+
+def test_the_margin_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().handwritten_page_margin == 0.06
+    monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_MARGIN", "0.2")
+    assert ExtractOptions.from_settings(Settings()).text.handwritten_page_margin == 0.2
+
+
+def test_read_pending_texts_weighs_a_page_against_its_own_print(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The score of a page's printed labels, measured when the page was read, reaches
+    the page rule: values as irregular as that print are no handwriting."""
+    faxed, scores = _page_pending(0, PEN_PAGE)
+    faxed.print_score = 0.24
+    values = iter(scores)
+
+    def engines_agree(pending: list[PendingText], policy: TextPolicy) -> list[FieldRead]:
+        return [
+            replace(typed_ok(item.spec.name, next(values)), kind=item.read.kind) for item in pending
+        ]
+
+    monkeypatch.setattr(envelope, "read_texts", engines_agree)
+    read_pending_texts([[faxed]], ExtractOptions.from_settings(Settings()))
+    assert all(f.status == FieldStatus.OK and not f.handwritten for f in faxed.fields)
+
+
+def test_a_page_whose_print_was_not_measured_is_weighed_against_the_envelopes() -> None:
+    """A dithered copy leaves too few legible labels on (C) to measure; the envelope went
+    through one scanner, and its other pages' print (0.23) stands in for (C)'s."""
+    rule = PageRule(0.18, margin=0.06)
+    a = WrittenPage(_form("A", TYPED_PAGE), "applicant", printed=0.23)
+    c = WrittenPage(_form("C", PEN_PAGE), "attester", printed=None)
+    assert hold_handwritten_writing([a, c], rule) == [a.fields, c.fields]
+    alone = hold_handwritten_writing([c], rule)[0]  # nothing to weigh it against
+    assert all(f.handwritten_by == HandwritingBasis.PAGE for f in alone)

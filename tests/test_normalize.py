@@ -38,6 +38,10 @@ def test_every_template_validator_has_a_normaliser() -> None:
         # A copy's speck after the last glyph, read as a full stop by both engines.
         ("nonempty", "北斗カード株式会社.", "北斗カード株式会社"),
         ("nonempty", "ABC Co., Ltd.", "ABC Co., Ltd."),
+        # ...or between an organisation and its telephone number.
+        ("nonempty", "大和テレコム株式会社.075-108-0351", "大和テレコム株式会社075-108-0351"),
+        ("nonempty", "大和テレコム株式会社 075-108-0351", "大和テレコム株式会社 075-108-0351"),
+        ("nonempty", "ABC Co. 03-1234-5678", "ABC Co. 03-1234-5678"),
     ],
 )
 def test_normalise(validator: str, raw: str, expected: str) -> None:

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.extract.handwritten_page import WrittenPage, hold_handwritten_writing
+from pipeline.extract.handwritten_page import (
+    PRINTED,
+    PageRule,
+    WrittenPage,
+    hold_handwritten_writing,
+)
 from pipeline.extract.identify import (
     PageIdentity,
     PageKind,
@@ -23,6 +28,7 @@ from pipeline.extract.identify import (
 )
 from pipeline.extract.options import ExtractOptions
 from pipeline.extract.page_fields import prepare_page_fields
+from pipeline.extract.print_reference import print_score
 from pipeline.extract.reading import FieldRead
 from pipeline.extract.text_reading import PendingText, read_texts
 from pipeline.forms.schema import FormTemplate
@@ -56,6 +62,8 @@ class PageResult:
     # The largest local correction made after the homography (folds, curl, photos), mm.
     local_correction_mm: float | None = None
     filled_by: str | None = None  # who fills this form in (the template's ``filled_by``)
+    # How regular the form's printed labels are on this capture (``print_reference``).
+    print_score: float | None = None
     fields: list[FieldRead] = field(default_factory=list)
     image: np.ndarray | None = field(
         default=None, repr=False
@@ -155,6 +163,8 @@ def read_page(
             red=red,
             local=local,
         )
+        if template.filled_by not in PRINTED:
+            result.print_score = print_score(aligned, template, options.work_dpi, local)
         if not defer_text:
             read_pending_texts([[result]], options)
         result.image = with_red(aligned, red)
@@ -192,8 +202,8 @@ def read_pending_texts(envelopes: Sequence[Sequence[PageResult]], options: Extra
             ]
             page.pending = []
         judged = hold_handwritten_writing(
-            [WrittenPage(page.fields, page.filled_by) for page in pages],
-            options.text.handwritten_page_threshold,
+            [WrittenPage(page.fields, page.filled_by, page.print_score) for page in pages],
+            PageRule(options.text.handwritten_page_threshold, options.text.handwritten_page_margin),
         )
         for page, fields in zip(pages, judged, strict=True):
             page.fields = fields

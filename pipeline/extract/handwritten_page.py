@@ -9,8 +9,11 @@ in (the template's ``filled_by``: the applicant fills (A), (B) and (D), a
 supervisor (C); the association prints the exam result report, never judged so),
 which judges a page with too few values of its own, such as
 (B) with one row or (D)'s date and name. Where either median reaches
-``TextPolicy.handwritten_page_threshold``, each text field with a value on that
-page is judged handwritten, as ``text_reading.settle`` judges one field.
+``TextPolicy.handwritten_page_threshold`` and lies at least
+``TextPolicy.handwritten_page_margin`` above the score of the form's own print on
+those pages (``print_reference``: a fax or a dithered copy makes print irregular
+too), each text field with a value on that page is judged handwritten, as
+``text_reading.settle`` judges one field.
 """
 
 from __future__ import annotations
@@ -35,10 +38,25 @@ PRINTED = frozenset({"association"})
 
 @dataclass(frozen=True)
 class WrittenPage:
-    """One page's fields and who fills that form in (None: not known)."""
+    """One page's fields, who fills that form in (None: not known) and how its printed
+    labels score (``print_reference.print_score``; None: not measured)."""
 
     fields: list[FieldRead]
     filled_by: str | None = None
+    printed: float | None = None
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """When the typical value of a page, or of a writer's pages, counts as handwritten."""
+
+    threshold: float
+    margin: float = 0.0  # above the print's own score, where that was measured
+
+    def judges_handwritten(self, values: float | None, printed: float | None) -> bool:
+        if values is None or values < self.threshold:
+            return False
+        return printed is None or values - printed >= self.margin
 
 
 def page_handwriting(fields: Sequence[FieldRead]) -> float | None:
@@ -50,22 +68,25 @@ def page_handwriting(fields: Sequence[FieldRead]) -> float | None:
     return float(median(scores))
 
 
-def hold_handwritten_page(fields: Sequence[FieldRead], threshold: float) -> list[FieldRead]:
+def hold_handwritten_page(
+    fields: Sequence[FieldRead], rule: PageRule, printed: float | None = None
+) -> list[FieldRead]:
     """One page's fields, judged on that page alone (a new list; fields are replaced,
     never changed)."""
-    return hold_handwritten_writing([WrittenPage(list(fields))], threshold)[0]
+    return hold_handwritten_writing([WrittenPage(list(fields), printed=printed)], rule)[0]
 
 
-def hold_handwritten_writing(
-    pages: Sequence[WrittenPage], threshold: float
-) -> list[list[FieldRead]]:
+def hold_handwritten_writing(pages: Sequence[WrittenPage], rule: PageRule) -> list[list[FieldRead]]:
     """One envelope's pages, each page's text fields judged handwritten when the page,
     or all the pages its writer filled in, look filled in by hand."""
-    by_writer: dict[str, list[FieldRead]] = {}
+    by_writer: dict[str, list[WrittenPage]] = {}
     for page in pages:
         if page.filled_by is not None:
-            by_writer.setdefault(page.filled_by, []).extend(page.fields)
-    writer_score = {w: page_handwriting(fields) for w, fields in by_writer.items()}
+            by_writer.setdefault(page.filled_by, []).append(page)
+    # One scan of one envelope: where a page's own labels could not be measured (a
+    # dithered copy's few legible ones), the print of the envelope's other pages stands in.
+    scanned = _median([p.printed for p in pages])
+    writer_score = {w: _pooled(written, scanned) for w, written in by_writer.items()}
     out = []
     for page in pages:
         if page.filled_by in PRINTED:
@@ -73,11 +94,14 @@ def hold_handwritten_writing(
             continue
         reason = None
         own = page_handwriting(page.fields)
-        pooled = writer_score.get(page.filled_by) if page.filled_by is not None else None
-        if own is not None and own >= threshold:
-            reason, basis = handwritten_page_ja(own), HandwritingBasis.PAGE
-        elif pooled is not None and pooled >= threshold:
-            reason = handwritten_writer_ja(str(page.filled_by), pooled)
+        pooled, pooled_print = writer_score.get(page.filled_by or "", (None, None))
+        printed = page.printed if page.printed is not None else scanned
+        if rule.judges_handwritten(own, printed):
+            assert own is not None
+            reason, basis = handwritten_page_ja(own, printed), HandwritingBasis.PAGE
+        elif rule.judges_handwritten(pooled, pooled_print):
+            assert pooled is not None
+            reason = handwritten_writer_ja(str(page.filled_by), pooled, pooled_print)
             basis = HandwritingBasis.WRITER
         if reason is None:
             out.append(list(page.fields))
@@ -91,19 +115,38 @@ def hold_handwritten_writing(
     return out
 
 
-def handwritten_page_ja(score: float) -> str:
+def _pooled(
+    pages: Sequence[WrittenPage], scanned: float | None
+) -> tuple[float | None, float | None]:
+    """A writer's pages taken together: their values' median score, their print's (the
+    envelope's, ``scanned``, where none of theirs was measured)."""
+    values = page_handwriting([f for p in pages for f in p.fields])
+    printed = _median([p.printed for p in pages])
+    return values, printed if printed is not None else scanned
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(median(known)) if known else None
+
+
+def handwritten_page_ja(score: float, printed: float | None = None) -> str:
     return (
-        f"このページは手書きで記入されているようです（手書きらしさの中央値 {score:.2f}）。"
-        "読み取り候補を確認してください"
+        f"このページは手書きで記入されているようです（手書きらしさの中央値 {score:.2f}"
+        f"{_beside_print_ja(printed, '同じページ')}）。読み取り候補を確認してください"
     )
 
 
-def handwritten_writer_ja(filled_by: str, score: float) -> str:
+def handwritten_writer_ja(filled_by: str, score: float, printed: float | None = None) -> str:
     who = WRITERS_JA.get(filled_by, "同じ人が記入する様式")
     return (
-        f"{who}は全体として手書きで記入されているようです（手書きらしさの中央値 {score:.2f}）。"
-        "読み取り候補を確認してください"
+        f"{who}は全体として手書きで記入されているようです（手書きらしさの中央値 {score:.2f}"
+        f"{_beside_print_ja(printed, 'これらの様式')}）。読み取り候補を確認してください"
     )
+
+
+def _beside_print_ja(printed: float | None, where: str) -> str:
+    return "" if printed is None else f"、{where}の印刷された項目名は {printed:.2f}"
 
 
 def _is_text(read: FieldRead) -> bool:

@@ -12,6 +12,7 @@ empty" and "clearly marked" is uncertain on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -28,6 +29,7 @@ from pipeline.extract.crops import (
 )
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.stamps import PageMarks
+from pipeline.extract.streaks import Line, is_streak
 from pipeline.forms.schema import Box, FieldKind, FieldSpec
 
 
@@ -283,7 +285,11 @@ def checkbox_ink(
     own, through, crossing = _pieces(added, passing, frame)
     crease = False
     if crossing.any():
-        band = _straight_band(through, crossing, added, frame)
+        shifted = box_to_px(look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
+        origin = (max(0, shifted[0]), max(0, shifted[1]))
+        band = _straight_band(
+            through, crossing, added, frame, lambda line: is_streak(page, origin, line, dpi)
+        )
         if band is not None:
             added, passing = _without_band(added, passing, band, frame.bridge_px)
             own, through, crossing = _pieces(added, passing, frame)
@@ -359,12 +365,17 @@ def _pieces(
 
 
 def _straight_band(
-    through: np.ndarray, crossing: np.ndarray, added: np.ndarray, frame: _Frame
+    through: np.ndarray,
+    crossing: np.ndarray,
+    added: np.ndarray,
+    frame: _Frame,
+    streak: Callable[[Line], bool],
 ) -> np.ndarray | None:
-    """The pixels of one faint, thin, straight line through the box (a fold's crease:
-    the paper's shadow, not ink), told by where the crossing pieces pass the looked-at
-    square's border, where only ink that is not the box's own can be; ``None`` when they
-    are not one such line: a pen's line, a bent one, a stamp's ring."""
+    """The pixels of one thin, straight line through the box, faint (a fold's crease:
+    the paper's shadow, not ink) or a ``streak`` down the sheet, told by where the
+    crossing pieces pass the looked-at square's border, where only ink that is not the
+    box's own can be; ``None`` when they are not one such line: a pen's line, a bent
+    one, a stamp's ring."""
     h, w = through.shape
     r = frame.reach_px
     ys, xs = np.nonzero(np.isin(through, np.nonzero(crossing)[0]))
@@ -382,7 +393,8 @@ def _straight_band(
     # Only the line's own points: other ink at the border (a ruling's fringe joined to it)
     # is not taken away, and is judged again once the line is gone.
     on_line = across <= half
-    if added[ys[border][on_line], xs[border][on_line]].mean() > 127:  # inked: a pen's line
+    inked = added[ys[border][on_line], xs[border][on_line]].mean() > 127
+    if inked and not streak(line):  # a pen's line
         return None
     along, across = along[on_line], across[on_line]
     span = mm_to_px(LOOK_MM, frame.dpi)  # it enters on one side of the box, leaves on the other
@@ -491,7 +503,7 @@ def judge_checkbox_on_page(
     elif crossed_by == "crease" and judged.present:
         # A fold hides or shifts a strip of paper: the box's own edge can show inside
         # it, which looks like a mark once the crease's shadow is gone.
-        doubt = "折り目が枠を横切っています（折れでずれた枠の線の可能性）"
+        doubt = "折り目や原稿台の汚れによる筋が枠を横切っています（ずれた枠の線の可能性）"
     if doubt is not None:
         return MarkRead(
             judged.present, min(judged.confidence, 0.4), False, judged.ink_ratio, evidence, doubt

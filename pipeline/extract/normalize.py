@@ -182,6 +182,9 @@ _TRAILING_JUNK = re.compile(r"[\s・、。,|_~'\"`「」『』:;*^]+$")
 # A full stop closes a Latin abbreviation (Co., Ltd.), never a Japanese name: after kana
 # or kanji it is a speck of a copy read by both engines (北斗カード株式会社.).
 _DOT_AFTER_JAPANESE = re.compile(r"(?<=[^\x00-\x7f])\s*\.+$")
+# Nor does one part a Japanese word from the digits after it (a supervisor's contact
+# line: 大和テレコム株式会社.075-108-0351).
+_DOT_BEFORE_DIGITS = re.compile(r"(?<=[^\x00-\x7f])\s*\.(?=\s*[0-9])")
 
 
 # One stroke alone is what an empty cell leaves of a ruling the crop caught on a bent or
@@ -193,6 +196,7 @@ def nonempty(raw: str) -> str:
     text = re.sub(r"\s+", " ", _nfkc(raw)).strip()
     text = _TRAILING_JUNK.sub("", _LEADING_JUNK.sub("", text))
     text = _TRAILING_JUNK.sub("", _DOT_AFTER_JAPANESE.sub("", text))
+    text = _DOT_BEFORE_DIGITS.sub("", text)
     if not text:
         raise FieldInvalid("空欄です")
     if _LONE_STROKE.match(text):

@@ -25,5 +25,6 @@ class ExtractOptions:
                 handwriting_threshold=settings.handwriting_threshold,
                 ocr_cmd=settings.tesseract_cmd,
                 handwritten_page_threshold=settings.handwritten_page_threshold,
+                handwritten_page_margin=settings.handwritten_page_margin,
             ),
         )

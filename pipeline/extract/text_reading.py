@@ -62,6 +62,7 @@ class TextPolicy:
     handwriting_threshold: float = 0.46
     ocr_cmd: str = "tesseract"
     handwritten_page_threshold: float = 0.18  # see ``handwritten_page``
+    handwritten_page_margin: float = 0.0  # above the print's own score, ditto
 
 
 # A rendition of a crop: its name and how to draw it from the cleaned crop.
