@@ -27,6 +27,10 @@ def test_every_template_validator_has_a_normaliser() -> None:
         ("phone", "03(5293)1881", "03-5293-1881"),
         ("phone", "090−1234−5678", "090-1234-5678"),
         ("phone", "0120-123-456", "0120-123-456"),
+        # A mobile number without its hyphens (a fax thinned them away) has one grouping;
+        # a fixed line's area code is two to five digits, so it stays as read.
+        ("phone", "09091395083", "090-9139-5083"),
+        ("phone", "0312345678", "0312345678"),
         ("email", "Info@Conken.ORG", "info@conken.org"),
         ("exam_type", "OMP（オペレーションマネジメント）", "OMP"),
         ("exam_type", "スーパーバイザー", "SV"),

@@ -122,6 +122,9 @@ def phone(raw: str) -> str:
         raise FieldInvalid(f"電話番号の末尾は4桁です（読み取り: {raw!r}）")
     if re.match(r"0[5789]0", digits) and len(digits) != 11:
         raise FieldInvalid(f"携帯・IP電話の番号は11桁です（読み取り: {raw!r}）")
+    if len(groups) == 1 and re.match(r"0[5789]0", digits):
+        # Written, or read, without hyphens: a mobile or IP number has one grouping.
+        return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
     return text
 
 
