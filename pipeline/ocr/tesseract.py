@@ -10,6 +10,7 @@ with the crop they belong to.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -31,6 +32,13 @@ from pipeline.errors import ExternalToolError
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 DEFAULT_TIMEOUT_S = 60
+
+log = logging.getLogger(__name__)
+
+
+class TesseractCrashError(ExternalToolError):
+    """Tesseract was killed by a signal reading an image (Tesseract 5 dies of a
+    floating-point exception on some ordinary one-line crops)."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +113,12 @@ def _image_to_data(
             output_type=Output.DICT,
             timeout=timeout,
         )
+    except pytesseract.TesseractError as e:  # before RuntimeError: it is one
+        if isinstance(e.status, int) and e.status < 0:
+            raise TesseractCrashError(f"tesseract crashed (signal {-e.status})") from e
+        raise ExternalToolError(f"tesseract failed: {e.message.strip()[-200:]}") from e
     except RuntimeError as e:  # pytesseract's timeout
         raise ExternalToolError(f"tesseract timed out after {timeout}s") from e
-    except pytesseract.TesseractError as e:
-        raise ExternalToolError(f"tesseract failed: {e.message.strip()[:200]}") from e
 
 
 def _words(data: dict[str, list[Any]]) -> list[tuple[int, Word]]:
@@ -158,9 +168,7 @@ def read_lines(
     if not crops:
         return []
     if len(crops) == 1:
-        return [
-            _line_from_words(read_words(crops[0], request, cmd=cmd, timeout=timeout), request.lang)
-        ]
+        return [_read_alone(crops[0], request, cmd=cmd, timeout=timeout)]
     with tempfile.TemporaryDirectory(prefix="conken-ocr-") as tmp:
         folder = Path(tmp)
         names = []
@@ -171,14 +179,27 @@ def read_lines(
             names.append(str(name))
         listing = folder / "crops.txt"
         listing.write_text("\n".join(names) + "\n", encoding="utf-8")
-        data = _image_to_data(
-            str(listing), request, cmd=cmd, timeout=timeout * max(1, len(crops) // 20 + 1)
-        )
+        try:
+            data = _image_to_data(
+                str(listing), request, cmd=cmd, timeout=timeout * max(1, len(crops) // 20 + 1)
+            )
+        except TesseractCrashError:
+            # One crop killed the process and the batch with it: each alone, so only
+            # that crop goes unread (its field then rests on the other engine alone).
+            return [_read_alone(crop, request, cmd=cmd, timeout=timeout) for crop in crops]
     per_crop: list[list[Word]] = [[] for _ in crops]
     for page_num, word in _words(data):
         if 1 <= page_num <= len(crops):
             per_crop[page_num - 1].append(word)
     return [_line_from_words(ws, request.lang) for ws in per_crop]
+
+
+def _read_alone(crop: np.ndarray, request: OcrRequest, *, cmd: str, timeout: int) -> LineRead:
+    try:
+        return _line_from_words(read_words(crop, request, cmd=cmd, timeout=timeout), request.lang)
+    except TesseractCrashError as e:
+        log.warning("%s on a %dx%d crop: read as nothing", e, crop.shape[1], crop.shape[0])
+        return LineRead("", 0.0, ())
 
 
 _CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
