@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import Settings
-from pipeline.outputs.fonts import MissingGlyphError, faces
+from pipeline.outputs.fonts import FontChain, MissingGlyphError, faces
 from pipeline.outputs.layouts import letter_layout
 from pipeline.outputs.letter_pdf import Recipient, letters_pdf, plan_letter, window_box
 from pipeline.outputs.letter_text import KINDS, compose
@@ -214,6 +214,8 @@ JAPANESE = st.lists(PIECE, min_size=1, max_size=40).map(
 
 @settings(max_examples=80, deadline=None)
 @given(JAPANESE, st.floats(min_value=20, max_value=160))
+# No break here follows 禁則 and fits: 「あ、 would have to move down with .0000, too wide.
+@example("あああああああ「あ、.0000", 20.0)
 def test_wrapped_lines_fit_keep_every_character_and_follow_kinsoku(text: str, width: float) -> None:
     fonts = faces(Settings()).mincho
     lines = wrap(text, fonts, 10.5, width)
@@ -223,8 +225,20 @@ def test_wrapped_lines_fit_keep_every_character_and_follow_kinsoku(text: str, wi
     assert "".join(lines).replace(" ", "") == " ".join(text.split()).replace(" ", "")
     for before, after in itertools.pairwise(lines):
         # a closing mark opens no line, an opening mark ends none...
-        # the rule yields only where moving a word down would overflow the next line
-        last, first = tokens(before)[-1], (tokens(after) or [""])[0]
-        must = len(tokens(before)) <= 1 or fonts.width(last + first, 10.5) > width * mm
+        # the rule yields only where no break that follows it leaves the next line room
+        first = (tokens(after) or [""])[0]
+        must = not _a_proper_break_fits(tokens(before), first, fonts, width * mm)
         assert not after or after[0] not in NO_START or must
         assert before[-1] not in NO_END or must
+
+
+def _a_proper_break_fits(line: list[str], nxt: str, fonts: FontChain, room: float) -> bool:
+    """Whether ``line`` could end at some token so that neither side breaks 禁則 and what
+    moves down, with ``nxt``, still fits a line."""
+    for cut in range(1, len(line)):
+        kept, moved = [t for t in line[:cut] if t != " "], [t for t in line[cut:] if t != " "]
+        if not kept or not moved or moved[0][0] in NO_START or kept[-1][-1] in NO_END:
+            continue
+        if fonts.width("".join(moved) + nxt, 10.5) <= room:
+            return True
+    return False
