@@ -102,9 +102,7 @@ REGISTER_MARGIN_MM = 1.0
 
 def _offset(local: LocalWarp | None, box: Box) -> tuple[float, float]:
     """The sheet's local offset at the centre of ``box`` (none when it is not worth it)."""
-    if local is None or not local.worth_applying:
-        return (0.0, 0.0)
-    return local.at(box.x + box.w / 2, box.y + box.h / 2)
+    return local.applied_at(*box.centre) if local is not None else (0.0, 0.0)
 
 
 def _clean_text(

@@ -43,8 +43,8 @@ def print_score(
     for item in reference_labels(template):
         assert item.box_mm is not None  # reference_labels keeps boxed text only
         box = item.box_mm
-        if local is not None and local.worth_applying:
-            dx, dy = local.at(box.x + box.w / 2, box.y + box.h / 2)
+        if local is not None:
+            dx, dy = local.applied_at(*box.centre)
             box = box._replace(x=box.x + dx, y=box.y + dy)
         gray = cut(aligned, box, dpi)
         if gray.size == 0:

@@ -28,6 +28,10 @@ class Box(NamedTuple):
     h: float
 
     @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    @property
     def right(self) -> float:
         return self.x + self.w
 

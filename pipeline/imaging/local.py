@@ -48,6 +48,10 @@ class LocalWarp:
     def worth_applying(self) -> bool:
         return self.largest_mm >= WORTH_MM
 
+    def applied_at(self, x_mm: float, y_mm: float) -> tuple[float, float]:
+        """The offset at a point where the warp is worth applying, else none."""
+        return self.at(x_mm, y_mm) if self.worth_applying else (0.0, 0.0)
+
     def at(self, x_mm: float, y_mm: float) -> tuple[float, float]:
         """The offset at a point (bilinear between nodes)."""
         return (
