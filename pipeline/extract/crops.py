@@ -212,10 +212,11 @@ def clean_text_crop(
     pad: int = PAD_PX,
     glyph_cells: bool = False,
     form: np.ndarray | None = None,
+    for_ocr: bool = True,
 ) -> CleanCrop:
     """Binarise, take away what the form prints (``form``: where the blank prints, as a
     mask the size of ``gray``) and what is left of rulings and specks, pad; plus the
-    grey rendition.
+    grey rendition the engines read (``for_ocr``; a crop only measured needs none).
 
     ``glyph_cells``: the field prints one character per cell; ink much smaller than
     the largest glyph is dropped too (what dashed separators leave on bitonal scans).
@@ -249,7 +250,7 @@ def clean_text_crop(
         image,
         ratio,
         removed,
-        ocr_image=grey_for_ocr(gray, ink, dpi, pad=pad),
+        ocr_image=grey_for_ocr(gray, ink, dpi, pad=pad) if for_ocr else None,
         px_per_mm=dpi * scale / MM_PER_INCH,
         pad=pad,
     )

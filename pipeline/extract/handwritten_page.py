@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from statistics import median
+from typing import TypeGuard
 
 from pipeline.extract.page_fields import MARK_KINDS
 from pipeline.extract.reading import FieldRead, HandwritingBasis
@@ -53,7 +54,7 @@ class PageRule:
     threshold: float
     margin: float = 0.0  # above the print's own score, where that was measured
 
-    def judges_handwritten(self, values: float | None, printed: float | None) -> bool:
+    def judges_handwritten(self, values: float | None, printed: float | None) -> TypeGuard[float]:
         if values is None or values < self.threshold:
             return False
         return printed is None or values - printed >= self.margin
@@ -97,10 +98,8 @@ def hold_handwritten_writing(pages: Sequence[WrittenPage], rule: PageRule) -> li
         pooled, pooled_print = writer_score.get(page.filled_by or "", (None, None))
         printed = page.printed if page.printed is not None else scanned
         if rule.judges_handwritten(own, printed):
-            assert own is not None
             reason, basis = handwritten_page_ja(own, printed), HandwritingBasis.PAGE
         elif rule.judges_handwritten(pooled, pooled_print):
-            assert pooled is not None
             reason = handwritten_writer_ja(str(page.filled_by), pooled, pooled_print)
             basis = HandwritingBasis.WRITER
         if reason is None:

@@ -21,6 +21,7 @@ from pipeline.extract.crops import (
     mm_to_px,
     only_stray_lines,
 )
+from pipeline.extract.frame_rulings import side_shifts
 from pipeline.extract.reading import FieldRead, MarkEvidence
 from pipeline.extract.text_reading import PendingText
 from pipeline.forms.schema import Box, FieldKind, FieldSpec, FormTemplate
@@ -117,7 +118,8 @@ def _clean_text(
     (dx, dy), _shown = marks.register_box(
         aligned, blank, spec.frame_mm.inset(-REGISTER_MARGIN_MM), dpi, start_mm=start
     )
-    here = area._replace(x=area.x + dx, y=area.y + dy)
+    sides = side_shifts(aligned, blank, spec.frame_mm, dpi, (dx, dy))
+    here = Box(area.x + sides.left, area.y + dy, area.w + sides.right - sides.left, area.h)
     gray = cut(aligned, here, dpi)
     return clean_text_crop(
         gray, dpi, glyph_cells=bool(spec.cells), form=_form_mask(gray, blank, area, dpi)
@@ -129,6 +131,11 @@ def _form_mask(gray: np.ndarray, blank: np.ndarray, area: Box, dpi: float) -> np
     ruling just outside the area is included: a little registration error brings it in)."""
     margin = mm_to_px(1.0, dpi)
     printed = ink_mask(cut(blank, area, dpi, margin_mm=1.0))
+    if printed.shape[1] != gray.shape[1] + 2 * margin:
+        # The page stretches the frame (its sides found apart): so is its print.
+        printed = cv2.resize(
+            printed, (gray.shape[1] + 2 * margin, printed.shape[0]), interpolation=cv2.INTER_NEAREST
+        )
     inner = printed[margin : margin + gray.shape[0], margin : margin + gray.shape[1]]
     halo = marks.print_halo_px(ink_mask(gray), inner, dpi) if inner.shape == gray.shape else 0
     grow = max(mm_to_px(FORM_GROW_MM, dpi), halo + 2)
