@@ -523,3 +523,12 @@ def test_a_pen_line_through_a_box_is_no_streak(form_b: FormTemplate, blank_b: np
         read = judge(page, blank_b, form_b, "exp3_field_2")
         assert not read.certain
         assert read.evidence is not None and read.evidence.crossed_by == "line"
+
+
+def test_a_share_staff_read_is_a_whole_percentage_never_below_zero() -> None:
+    """A correlation's rounding gave -0.0 for a square not found at all: the reason read
+    「印刷された枠が見つかりません（-0% のみ確認）」."""
+    assert marks.share_ja(-0.0) == "0%"
+    assert marks.share_ja(-1e-9) == "0%"
+    assert marks.share_ja(0.494) == "49%"
+    assert marks.share_ja(1.0000001) == "100%"

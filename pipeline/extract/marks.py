@@ -465,6 +465,12 @@ def _share(mask: np.ndarray, rect: tuple[int, int, int, int]) -> float:
     return float(cv2.countNonZero(part)) / float(part.size or 1)
 
 
+def share_ja(share: float) -> str:
+    """A share as staff read it: a whole percentage, never below 0 % (a correlation's
+    rounding left -0 %)."""
+    return f"{min(1.0, max(0.0, share)):.0%}"
+
+
 def judge_checkbox_on_page(
     page: np.ndarray,
     blank: np.ndarray,
@@ -494,12 +500,12 @@ def judge_checkbox_on_page(
     elif crossed_by == "line":
         doubt = "枠の外から続く線や印影が枠に重なっています"
     elif not evidence.box_found:
-        doubt = f"印刷された枠が見つかりません（{shown:.0%} のみ確認）"
+        doubt = f"印刷された枠が見つかりません（{share_ja(shown)} のみ確認）"
     elif side < SIDE_FOUND_SHARE and judged.present:
         # A mark, but the square is not whole where the box was found: its missing edge
         # may be the "mark" (a fold hid a strip and moved the edge inside). An empty box
         # with a faint edge (a fax, a light copy) is still judged empty.
-        doubt = f"枠の一辺がずれています（折れ・たわみの可能性、{side:.0%} のみ確認）"
+        doubt = f"枠の一辺がずれています（折れ・たわみの可能性、{share_ja(side)} のみ確認）"
     elif crossed_by == "crease" and judged.present:
         # A fold hides or shifts a strip of paper: the box's own edge can show inside
         # it, which looks like a mark once the crease's shadow is gone.
