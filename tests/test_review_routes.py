@@ -538,4 +538,6 @@ def test_the_envelopes_pages_are_named_in_japanese(env: Env) -> None:
     assert "(A) 資格認定申請書" in html
     assert "同封物（申請様式以外）" in html  # a cover letter
     assert "（form）" not in html and "（extra）" not in html  # no machine words
-    assert 'title="no QR code"' in html  # the machine's note stays at hand
+    # The machine's note stays at hand, in words (the English one is in the logs).
+    assert 'title="QRコードが見つかりません"' in html
+    assert "no QR code" not in html

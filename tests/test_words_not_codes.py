@@ -364,3 +364,32 @@ def test_every_rendition_an_engine_reads_has_a_japanese_label() -> None:
     assert len(names) >= 6
     assert names <= set(RENDITION_JA), names - set(RENDITION_JA)
     assert all(RENDITION_JA[n] for n in names - {text_reading.FIRST[0]})
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "registration marks found, but neither QR code nor title readable",
+        "alignment residual 2.41 mm exceeds 1.5 mm",
+        "no registration marks (found 2 of 4 marks) and no QR code",
+        "no QR code",
+        "marks: scale 1.49 impossible for a scan (declared 1.00); features: too few image features",
+        "marks: only 3 marks; features: strong perspective distortion",
+    ],
+)
+def test_a_page_s_note_reads_in_japanese(note: str) -> None:
+    """The page list showed extraction's English note for a page it could not identify or
+    align (「registration marks found, but neither QR code nor title readable」)."""
+    from pipeline.review.labels import page_note_ja
+
+    shown = page_note_ja(note)
+    assert shown is not None
+    # QR and mm are how Japanese writes them; any other Latin letter is English left in.
+    assert not re.search(r"[A-Za-z]", shown.replace("QR", "").replace("mm", "")), shown
+
+
+def test_a_page_note_staff_could_not_use_is_left_out() -> None:
+    from pipeline.review.labels import page_note_ja
+
+    assert page_note_ja("homography degenerate at node 4") is None
+    assert page_note_ja(None) is None

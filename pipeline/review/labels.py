@@ -307,3 +307,44 @@ VIA_JA = {
 def via_label(via: list[str] | None) -> str:
     """What a candidate matched on, in words."""
     return "、".join(VIA_JA.get(v) or match_rule_label(v) for v in via or [])
+
+
+# Why a page could not be identified or aligned (``Page.note``, written by extraction in
+# English for the logs), in words staff read beside the page; a note not listed here is
+# left out (the page's kind already says what happened).
+_PAGE_NOTE_JA: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"registration marks found, but neither QR code nor title readable"),
+        "四隅の位置合わせマークはありますが、QRコードも様式名も読み取れません",
+    ),
+    (
+        re.compile(r"alignment residual ([\d.]+) mm exceeds ([\d.]+) mm"),
+        "位置合わせの誤差 {0} mm が許容値 {1} mm を超えています",
+    ),
+    (
+        re.compile(r"no registration marks \(.*\) and no QR code"),
+        "位置合わせマークもQRコードも見つかりません",
+    ),
+    (re.compile(r"no QR code"), "QRコードが見つかりません"),
+    (
+        re.compile(r"scale ([\d.]+) impossible for a scan"),
+        "倍率 {0} はスキャンした用紙としてありえません",
+    ),
+    (re.compile(r"strong perspective distortion"), "強い遠近のゆがみがあります"),
+    (
+        re.compile(r"features: "),
+        "位置合わせマークでも、様式の印刷との照合でも位置を合わせられません",
+    ),
+]
+
+
+def page_note_ja(note: str | None) -> str | None:
+    """A page's note in Japanese, or None when it says nothing staff could use."""
+    found: list[str] = []
+    for pattern, text in _PAGE_NOTE_JA:
+        match = pattern.search(note or "")
+        if match is not None:
+            found.append(text.format(*match.groups()))
+            if pattern.pattern.startswith("no registration marks"):
+                break  # the plain "no QR code" below says the same again
+    return "。".join(found) or None

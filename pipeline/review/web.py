@@ -48,6 +48,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
     env.globals["evidence_lines"] = labels.evidence_lines
     env.filters["match_rule"] = labels.match_rule_label
     env.filters["via_ja"] = labels.via_label
+    env.filters["page_note_ja"] = labels.page_note_ja
     env.filters["field_label"] = lambda f: labels.field_label(f.form_code, f.name)
     env.globals.update(
         DECISION_JA=labels.DECISION_JA,
