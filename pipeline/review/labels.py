@@ -325,7 +325,7 @@ _PAGE_NOTE_JA: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"no registration marks \(.*\) and no QR code"),
         "位置合わせマークもQRコードも見つかりません",
     ),
-    (re.compile(r"no QR code"), "QRコードが見つかりません"),
+    (re.compile(r"^no QR code$"), "QRコードが見つかりません"),
     (
         re.compile(r"scale ([\d.]+) impossible for a scan"),
         "倍率 {0} はスキャンした用紙としてありえません",
@@ -345,6 +345,4 @@ def page_note_ja(note: str | None) -> str | None:
         match = pattern.search(note or "")
         if match is not None:
             found.append(text.format(*match.groups()))
-            if pattern.pattern.startswith("no registration marks"):
-                break  # the plain "no QR code" below says the same again
     return "。".join(found) or None
