@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from pipeline.extract.circles import OWN_SQUARE_MM, circled_share
+from pipeline.extract.crease_panels import print_followed
 from pipeline.extract.crops import (
     MM_PER_INCH,
     box_to_px,
@@ -256,10 +257,12 @@ def checkbox_ink(
     page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
 ) -> CheckboxInk:
     """The added ink around ``box`` sorted into pieces made for the box and pieces that
-    only pass through (they reach beyond ``REACH_MM`` of it). A thin straight line that
-    passes through is taken away and what is left judged again."""
+    only pass through (they reach beyond ``REACH_MM`` of it). The print is followed
+    across a fold's crease; a thin straight line that passes through is taken away and
+    what is left judged again."""
     look = box.inset(-LOOK_MM)
     written, printed = _masks(page, blank, look, dpi, shift_mm)
+    printed = print_followed(written, printed, _sub_box(box, look, dpi), dpi)
     # Only ink beyond how thick this scan prints the form counts as written.
     halo = print_halo_px(written, printed, dpi)
     grow = max(mm_to_px(PRINT_TOLERANCE_MM, dpi), halo + 1)
