@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.extract import marks, stamps
+from pipeline.extract import marks, stamps, writing
 from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import cut, mm_to_px
 from pipeline.extract.reading import MarkEvidence
@@ -341,8 +341,8 @@ def test_a_red_seal_counts_in_its_box(blank_b: np.ndarray) -> None:
     x, y, w, h = px(spec.box_mm)
     red = np.zeros_like(blank)
     cv2.circle(red, (x + w // 2, y + h // 2), min(w, h) // 3, 255, 6)
-    without = marks.judge_writing(blank, blank, spec, DPI)
-    with_seal = marks.judge_writing(blank, blank, spec, DPI, red=red)
+    without = writing.judge_writing(blank, blank, spec, DPI)
+    with_seal = writing.judge_writing(blank, blank, spec, DPI, red=red)
     assert not without.present
     assert with_seal.present and with_seal.certain
 
@@ -357,8 +357,8 @@ def test_signature_presence_by_ink() -> None:
         [[x + 20 + i * 16, y + h // 2 + int(20 * np.sin(i))] for i in range(25)], np.int32
     )
     cv2.polylines(signed, [points], False, 0, 4)
-    assert marks.judge_writing(signed, blank, spec, DPI).present
-    unsigned = marks.judge_writing(blank, blank, spec, DPI)
+    assert writing.judge_writing(signed, blank, spec, DPI).present
+    unsigned = writing.judge_writing(blank, blank, spec, DPI)
     assert not unsigned.present and unsigned.certain
 
 

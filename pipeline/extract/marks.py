@@ -1,4 +1,5 @@
-"""Checkboxes, signatures and seals: judged by ink, not OCR.
+"""Checkboxes: judged by ink, not OCR (signatures and seals, in ``writing``, share the
+registration and the faint eye defined here).
 
 A checkbox is judged where its printed square really is: the square is found on
 the page near where the alignment put it (``register_box``), and only ink the
@@ -26,12 +27,11 @@ from pipeline.extract.crops import (
     cut,
     ink_mask,
     mm_to_px,
-    remove_rulings,
 )
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
-from pipeline.forms.schema import Box, FieldKind, FieldSpec
+from pipeline.forms.schema import Box
 
 
 @dataclass(frozen=True)
@@ -123,22 +123,29 @@ def register_box(
     *,
     search_mm: float = REGISTER_SEARCH_MM,
     start_mm: tuple[float, float] = (0.0, 0.0),
+    faint: bool = False,
 ) -> tuple[tuple[float, float], float]:
     """Where the page shows the blank's print of ``box``: the (dx, dy) in mm within
     ``search_mm`` of ``start_mm`` (the page's local offset there) that lays most of the
     blank's ink onto the page's (the nearest on a tie), and the share of that print the
-    page shows there (1.0 when the blank prints nothing there)."""
+    page shows there (1.0 when the blank prints nothing there). ``faint``: light grey
+    print and ink count too (``faint_mask``)."""
+
+    def inked(gray: np.ndarray) -> np.ndarray:
+        found = ink_mask(gray)
+        return cv2.bitwise_or(found, faint_mask(gray, dpi)) if faint else found
+
     x, y, w, h = box_to_px(box, dpi)
     px, py, _, _ = box_to_px(box._replace(x=box.x + start_mm[0], y=box.y + start_mm[1]), dpi)
     pad = mm_to_px(search_mm, dpi)
     rows, cols = page.shape[:2]
     inside = pad <= py and py + h + pad <= rows and pad <= px and px + w + pad <= cols
-    printed = ink_mask(blank[y : y + h, x : x + w]).astype(np.float32) / 255
+    printed = inked(blank[y : y + h, x : x + w]).astype(np.float32) / 255
     total = float(printed.sum())
     if pad < 1 or not inside or printed.shape != (h, w) or total == 0.0:
         return start_mm, 1.0
     region: np.ndarray = (
-        ink_mask(page[py - pad : py + h + pad, px - pad : px + w + pad]).astype(np.float32) / 255
+        inked(page[py - pad : py + h + pad, px - pad : px + w + pad]).astype(np.float32) / 255
     )
     # A print one pixel off still counts as shown (blur, a thicker scanned line).
     region = cv2.dilate(region, np.ones((3, 3), np.uint8))
@@ -522,34 +529,12 @@ def judge_checkbox_on_page(
     )
 
 
-# --- signatures and seals -----------------------------------------------------------------
-
-_WRITING = {FieldKind.SIGNATURE: SIGNATURE, FieldKind.SEAL: SEAL}
-
+# --- faint ink -----------------------------------------------------------------------------
 
 # A mark may be faint (a seal photocopied to light grey, a pencil tick): before a box
 # is called empty for sure, it must look like paper even to a far more sensitive eye.
 FAINT_CONTRAST = 28  # grey levels darker than the crop's paper
 FAINT_SPECK_MM = 0.5
-
-
-def _added_share(ink: np.ndarray, printed: np.ndarray, dpi: float, *, faint: bool = False) -> float:
-    """Share of a box inked beyond the blank's print there (guides such as 印), the
-    print widened by how thick this scan prints it; ``faint``: counting any ink
-    noticeably darker than the paper (``faint_mask``)."""
-    written = faint_mask(ink, dpi) if faint else ink_mask(ink)
-    drawn = ink_mask(printed)
-    if drawn.shape != written.shape:
-        drawn = cv2.resize(
-            drawn, (written.shape[1], written.shape[0]), interpolation=cv2.INTER_NEAREST
-        )
-    grow = max(mm_to_px(PRINT_TOLERANCE_MM, dpi), print_halo_px(written, drawn, dpi) + 1)
-    grown = cv2.dilate(drawn, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    added = cv2.bitwise_and(written, cv2.bitwise_not(grown))
-    added, _ = remove_rulings(added, dpi, bent=False)  # a signature is long thin strokes
-    side = max(2, mm_to_px(0.2, dpi))
-    added = cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
-    return float(cv2.countNonZero(added)) / float(added.size or 1)
 
 
 def faint_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
@@ -561,42 +546,3 @@ def faint_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
     kept = np.zeros(count, dtype=bool)
     kept[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
     return np.where(kept[labels], 255, 0).astype(np.uint8)
-
-
-def judge_writing(
-    page: np.ndarray,
-    blank: np.ndarray,
-    spec: FieldSpec,
-    dpi: float,
-    *,
-    red: np.ndarray | None = None,
-    foreign: PageMarks | None = None,
-    start_mm: tuple[float, float] = (0.0, 0.0),
-) -> MarkRead:
-    """A signature or seal: ink in its box above what the blank prints there (guides such
-    as 印). ``red``: a colour scan's red ink, which a seal is made of but the grey page
-    has dropped. Under a received stamp (``foreign``) nothing is sure."""
-    box = spec.box_mm.inset(0.5)
-    (dx, dy), _shown = register_box(page, blank, box, dpi, start_mm=start_mm)
-    printed = cut(blank, box, dpi)
-    here = box._replace(x=box.x + dx, y=box.y + dy)  # where the page shows the box's print
-    ink = cut(page, here, dpi)
-    if red is not None:
-        ink = np.minimum(ink, 255 - cut(red, here, dpi))  # red ink back in, as dark ink
-    ratio = _added_share(ink, printed, dpi)
-    thresholds = _WRITING[FieldKind(spec.kind)]
-    judged = judge(ratio, thresholds)
-    evidence = MarkEvidence(ratio)
-    covered = foreign is not None and (
-        foreign.covers_in_red(box) if red is not None else foreign.covers(box)
-    )
-    if covered:
-        evidence = MarkEvidence(ratio, crossed_by="stamp")
-        doubt = "受付印などの印影が欄に重なっています"
-        return MarkRead(judged.present, min(judged.confidence, 0.4), False, ratio, evidence, doubt)
-    if judged.certain and not judged.present:
-        faint = _added_share(ink, printed, dpi, faint=True)
-        if faint > thresholds.empty:
-            doubt = f"薄い記入の可能性があります（薄いインク比率 {faint:.3f}）"
-            return MarkRead(False, 0.3, False, ratio, evidence, doubt)
-    return MarkRead(judged.present, judged.confidence, judged.certain, ratio, evidence, None)

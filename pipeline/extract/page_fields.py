@@ -11,7 +11,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from pipeline.extract import marks, stamps
+from pipeline.extract import marks, stamps, writing
 from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import (
     CleanCrop,
@@ -160,7 +160,7 @@ def _judged_mark(
         )
     else:
         seal_ink = red if spec.kind == FieldKind.SEAL else None
-        judged = marks.judge_writing(
+        judged = writing.judge_writing(
             aligned, blank, spec, dpi, red=seal_ink, foreign=foreign, start_mm=start
         )
     evidence = judged.evidence or MarkEvidence(judged.ink_ratio)
