@@ -11,6 +11,7 @@ import numpy as np
 
 from pipeline.extract.crops import cut, ink_mask, mm_to_px, remove_rulings
 from pipeline.extract.marks import (
+    BOX_FOUND_SHARE,
     PRINT_TOLERANCE_MM,
     SEAL,
     SIGNATURE,
@@ -80,7 +81,9 @@ def judge_writing(
     if judged.certain and not judged.present:
         # The guides (印, a dashed ring) are printed light grey: where the page shows
         # them is found by the faint eye too, or they are ink beside their own print.
-        shift, _ = register_box(page, blank, box, dpi, start_mm=(dx, dy), faint=True)
+        shift, shown = register_box(page, blank, box, dpi, start_mm=start_mm, faint=True)
+        if shown < BOX_FOUND_SHARE:  # no guides to go by (a coarse bitonal scan loses them)
+            shift = (dx, dy)
         faint = _added_share(_box_ink(page, red, box, shift, dpi), printed, dpi, faint=True)
         if faint > thresholds.empty:
             doubt = f"薄い記入の可能性があります（薄いインク比率 {faint:.3f}）"
