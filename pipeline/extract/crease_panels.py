@@ -48,7 +48,6 @@ class Panels:
     before: tuple[int, int]
     after: tuple[int, int]
     shown: float  # of the print, laid so
-    in_place: float  # of the print, in one place
 
 
 Rect = tuple[int, int, int, int]  # x, y, w, h in pixels of the looked-at square
@@ -88,7 +87,7 @@ def find_panels(written: np.ndarray, printed: np.ndarray, box: Rect, dpi: float)
         if across_columns:
             before, after = before[::-1], after[::-1]
         if best is None or shown_share > best.shown:
-            best = Panels(at, across_columns, before, after, shown_share, in_place)
+            best = Panels(at, across_columns, before, after, shown_share)
     if best is None or best.shown < EXPLAINED or best.shown - in_place < LEAST_GAIN:
         return None
     x, y, w, h = box

@@ -132,8 +132,7 @@ def register_box(
     print and ink count too (``faint_mask``)."""
 
     def inked(gray: np.ndarray) -> np.ndarray:
-        found = ink_mask(gray)
-        return cv2.bitwise_or(found, faint_mask(gray, dpi)) if faint else found
+        return ink_or_faint(gray, dpi) if faint else ink_mask(gray)
 
     x, y, w, h = box_to_px(box, dpi)
     px, py, _, _ = box_to_px(box._replace(x=box.x + start_mm[0], y=box.y + start_mm[1]), dpi)
@@ -546,3 +545,8 @@ def faint_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
     kept = np.zeros(count, dtype=bool)
     kept[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
     return np.where(kept[labels], 255, 0).astype(np.uint8)
+
+
+def ink_or_faint(gray: np.ndarray, dpi: float) -> np.ndarray:
+    """Ink, and whatever the faint eye sees besides (light grey print, a pale seal)."""
+    return cv2.bitwise_or(ink_mask(gray), faint_mask(gray, dpi))

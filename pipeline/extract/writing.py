@@ -17,6 +17,7 @@ from pipeline.extract.marks import (
     SIGNATURE,
     MarkRead,
     faint_mask,
+    ink_or_faint,
     judge,
     print_halo_px,
     register_box,
@@ -34,9 +35,7 @@ def _added_share(ink: np.ndarray, printed: np.ndarray, dpi: float, *, faint: boo
     noticeably darker than the paper (``faint_mask``), on the page and in the blank alike:
     the blank prints its guides light grey, which only the faint eye sees as print."""
     written = faint_mask(ink, dpi) if faint else ink_mask(ink)
-    drawn = (
-        cv2.bitwise_or(ink_mask(printed), faint_mask(printed, dpi)) if faint else ink_mask(printed)
-    )
+    drawn = ink_or_faint(printed, dpi) if faint else ink_mask(printed)
     if drawn.shape != written.shape:
         drawn = cv2.resize(
             drawn, (written.shape[1], written.shape[0]), interpolation=cv2.INTER_NEAREST
