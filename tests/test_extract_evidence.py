@@ -538,6 +538,54 @@ def test_a_known_word_read_without_its_mark_goes_to_a_person_with_the_mark_propo
     assert same is not None and same.status == FieldStatus.OK
 
 
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_mark_misread_elsewhere_never_overrides_what_most_copies_show(order: int) -> None:
+    """ジャパン read on (B) and (C) by both engines, ジャバン in a contact line: as many marks,
+    so none was lost, one was misread. The two copies stand; the odd one goes to a person
+    with ジャパン proposed, whichever order the fields come in (the pick was once left to
+    a set's order, which changes from run to run)."""
+    from pipeline.extract.book import FieldBook
+    from pipeline.extract.voicing import hold_lost_voicing
+
+    reads = [
+        field("B.exp1_org", "株式会社トラベルジャパン"),
+        field("C.att1_org", "株式会社トラベルジャパン"),
+        field("C.att1_contact", "株式会社トラベルジャバン090-1234-5678"),
+    ][::order]
+    book = FieldBook(reads)
+    assert hold_lost_voicing(book) == ["C.att1_contact"]
+    odd = book.first("C.att1_contact")
+    assert odd is not None and odd.value == "株式会社トラベルジャパン090-1234-5678"
+    assert "異なる濁点" in (odd.reason or "")
+    for key in ("B.exp1_org", "C.att1_org"):
+        kept = book.first(key)
+        assert kept is not None and kept.status == FieldStatus.OK
+
+
+def test_two_spellings_as_often_and_with_as_many_marks_both_go_to_a_person() -> None:
+    """サボート once, サポート once: neither copy settles the other. Both go to a person,
+    each proposed as the known word where one fits (E11-0015's two departments)."""
+    from pipeline.extract.book import FieldBook
+    from pipeline.extract.voicing import hold_lost_voicing
+
+    book = FieldBook(
+        [
+            field("B.exp1_org", "株式会社トラベルジャパン"),
+            field("C.att1_org", "株式会社トラベルジャバン"),
+            field("B.exp1_dept", "カスタマーサボート部"),
+            field("B.exp2_dept", "カスタマーサポート部"),
+        ]
+    )
+    assert hold_lost_voicing(book) == ["B.exp1_org", "C.att1_org", "B.exp1_dept", "B.exp2_dept"]
+    assert [r.value for r in book.fields()] == [  # ジャパン and サポート are known words
+        "株式会社トラベルジャパン",
+        "株式会社トラベルジャパン",
+        "カスタマーサポート部",
+        "カスタマーサポート部",
+    ]
+    assert all("異なる濁点" in (r.reason or "") for r in book.fields())
+
+
 def test_a_sure_postcode_off_its_addresss_prefecture_goes_to_a_person() -> None:
     """Both engines read 650 as 350 on a curled copy; the address says 兵庫県, whose
     postcodes start 65–67. Held, never corrected: border towns have neighbours' codes."""

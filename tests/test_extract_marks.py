@@ -402,6 +402,26 @@ def test_a_thick_scan_of_the_form_is_no_stamp(form_b: FormTemplate, blank_b: np.
     assert stamps.PageMarks.find(page, blank_b, DPI, form_b).zones == ()
 
 
+def test_a_fax_streak_along_the_values_is_no_stamp() -> None:
+    """Dirt on a fax's glass draws one line down the whole sheet. Where it runs through the
+    values it joined them into a column-high "stamp", and every signature beside it went
+    to a person (E11-0044, all eight). A round stamp the streak crosses is still found."""
+    form_c = load_templates()[("C", 1)]
+    blank = render_blank_page_image(form_c, DPI)
+    page = blank.copy()
+    for spec in form_c.fields:
+        if spec.name.endswith(("_org", "_name", "_contact")):
+            x, y, _, h = px(spec.box_mm)
+            cv2.putText(
+                page, "KABUSHIKI 0123", (x + 20, y + h - 20), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 5
+            )
+    streak_x = mm_to_px(72, DPI)
+    cv2.line(page, (streak_x, 0), (streak_x + 12, page.shape[0] - 1), 0, 4)  # 0.2° off the axis
+    assert stamps.PageMarks.find(page, blank, DPI, form_c).zones == ()
+    stamp(page, (streak_x, mm_to_px(40, DPI)), 60)
+    assert len(stamps.PageMarks.find(page, blank, DPI, form_c).zones) == 1
+
+
 def test_a_phones_shadow_is_no_stamp(form_b: FormTemplate, blank_b: np.ndarray) -> None:
     """A sheet photographed by hand: its left half lies in shadow. The shadow is paper in
     poor light, not ink the form does not print: no box is taken to lie under a stamp,

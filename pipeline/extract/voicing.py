@@ -15,7 +15,7 @@ proposed.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,9 @@ _KATAKANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}")
 # marks on a copy too (あおは in a supervisor's contact line, on held-out seed 127).
 _KANA_WORD = re.compile("[\u30a1-\u30fa\u30fc]{3,}|[\u3041-\u3096]{3,}")
 _MARKS_JA = "同じ語が別の欄では濁点・半濁点付きで読めています（読み落としの可能性）"
+_OTHER_MARKS_JA = (
+    "同じ語が別の欄では異なる濁点・半濁点で読めています（バとパのような読み違いの可能性）"
+)
 _KNOWN_JA = "よく使われる語の濁点・半濁点が読み落とされている可能性があります（候補: {words}）"
 WORDS_FILE = Path(__file__).parent / "data" / "katakana_words.txt"
 
@@ -54,28 +57,58 @@ def with_known_marks(word: str) -> str:
 
 def hold_lost_voicing(book: FieldBook) -> list[str]:
     """Hold every field whose katakana word appears elsewhere in the envelope with more
-    voiced marks; the word is proposed with them. Returns the keys held."""
-    spellings: dict[str, set[str]] = defaultdict(set)
+    voiced marks, or with as many but others (バ for パ); the word is proposed as
+    ``settled_spellings`` settles it. Returns the keys held."""
+    copies: dict[str, Counter[str]] = defaultdict(Counter)
     for key in book.field_keys():
         for read in book.all(key):
             for word in _KANA_WORD.findall(read.value or ""):
-                spellings[unvoiced(word)].add(word)
-    fullest = {
-        bare: max(words, key=mark_count) for bare, words in spellings.items() if len(words) > 1
-    }
+                copies[unvoiced(word)][word] += 1
+    settled = settled_spellings(copies)
     held: list[str] = []
     for key in book.field_keys():
         for read in book.all(key):
             value = read.value or ""
-            fixed = _KANA_WORD.sub(lambda m: fullest.get(unvoiced(m.group()), m.group()), value)
-            reason = _MARKS_JA
+            fixed = _KANA_WORD.sub(lambda m: settled.get(unvoiced(m.group()), m.group()), value)
+            reason = _MARKS_JA if mark_count(fixed) > mark_count(value) else _OTHER_MARKS_JA
             if fixed == value:
+                # Spelt as a known word where one fits (サボート and サポート once each: サポート).
                 fixed = _KATAKANA_WORD.sub(lambda m: with_known_marks(m.group()), value)
                 words = sorted(
                     set(_KATAKANA_WORD.findall(fixed)) - set(_KATAKANA_WORD.findall(value))
                 )
                 reason = _KNOWN_JA.format(words="、".join(words))
-            if fixed != value and not read.handwritten:
+                if _disputed(value, copies, settled):
+                    reason = _OTHER_MARKS_JA
+                elif fixed == value:
+                    continue
+            if not read.handwritten:
                 book.put(read.held(reason, proposal=fixed))
                 held.append(key)
     return held
+
+
+def settled_spellings(copies: dict[str, Counter[str]]) -> dict[str, str]:
+    """Per word read more than one way (keyed by its unvoiced form), the spelling every
+    copy is proposed as: the one with the most marks, as marks get lost and never added;
+    among several with as many (ジャパン, ジャバン: a mark misread, not lost), the one
+    most copies show. Where none stands out no spelling is settled, and every copy goes to
+    a person as read (``_disputed``)."""
+    settled: dict[str, str] = {}
+    for bare, seen in copies.items():
+        if len(seen) < 2:
+            continue
+        most = max(mark_count(word) for word in seen)
+        fullest = sorted((w for w in seen if mark_count(w) == most), key=lambda w: -seen[w])
+        if len(fullest) == 1 or seen[fullest[0]] > seen[fullest[1]]:
+            settled[bare] = fullest[0]
+    return settled
+
+
+def _disputed(value: str, copies: dict[str, Counter[str]], settled: dict[str, str]) -> bool:
+    """Whether a word of ``value`` is read another way elsewhere with no spelling
+    settled: marks as many but different, as often."""
+    return any(
+        bare not in settled and len(copies.get(bare, ())) > 1
+        for bare in map(unvoiced, _KANA_WORD.findall(value))
+    )
