@@ -586,6 +586,27 @@ def test_two_spellings_as_often_and_with_as_many_marks_both_go_to_a_person() -> 
     assert all("異なる濁点" in (r.reason or "") for r in book.fields())
 
 
+def test_a_sure_address_naming_no_prefecture_goes_to_a_person() -> None:
+    """Both engines lost 川 of 神奈川県 on a fax (E163-0031). An address naming no
+    prefecture at all is left as written; Tokyo, Hokkaido and Osaka are prefectures."""
+    from pipeline.extract.postcodes import hold_address_of_no_prefecture
+
+    lost = FieldBook([field("A.address", "神奈県横浜市西区みなとみらい1-14-2")])
+    assert hold_address_of_no_prefecture(lost) == ["A.address"]
+    held = lost.first("A.address")
+    assert held is not None and held.status == FieldStatus.LOW_CONFIDENCE
+    assert (
+        "「神奈県」" in (held.reason or "") and held.value == "神奈県横浜市西区みなとみらい1-14-2"
+    )
+    for fine in (
+        "東京都渋谷区渋谷5-17-15",
+        "北海道札幌市中央区",
+        "大阪府大阪市北区",
+        "横浜市西区1-2",
+    ):
+        assert hold_address_of_no_prefecture(FieldBook([field("A.address", fine)])) == []
+
+
 def test_a_sure_postcode_off_its_addresss_prefecture_goes_to_a_person() -> None:
     """Both engines read 650 as 350 on a curled copy; the address says 兵庫県, whose
     postcodes start 65–67. Held, never corrected: border towns have neighbours' codes."""

@@ -17,7 +17,7 @@ from pipeline.extract.attested import confirm_attested_rows
 from pipeline.extract.book import FieldBook
 from pipeline.extract.kana_marks import differ_by_marks_only
 from pipeline.extract.normalize import plain
-from pipeline.extract.postcodes import hold_postcode_off_its_address
+from pipeline.extract.postcodes import hold_address_of_no_prefecture, hold_postcode_off_its_address
 from pipeline.extract.reading import Evidence, FieldRead
 from pipeline.extract.voicing import hold_lost_voicing
 from pipeline.storage.models import RegistryEntry
@@ -165,6 +165,7 @@ def cross_check(fields: list[FieldRead], entry: RegistryEntry | None) -> Checked
     confirm_attested_rows(book)
     hold_lost_voicing(book)
     hold_postcode_off_its_address(book)
+    hold_address_of_no_prefecture(book)
     identity_agrees = entry is not None and _identity_agrees(book.as_map(), entry)
     results: list[CrossCheck] = []
     for item, keys in ITEM_FIELDS.items():

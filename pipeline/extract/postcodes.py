@@ -1,5 +1,8 @@
 """A postcode against its address: the first two digits name the prefecture.
 
+An address that names a prefecture there is none of (神奈県: both engines lost 川 on a
+fax) goes to a person too; one that names none (横浜市…) is left as written.
+
 Both engines can make the same slip on a digit (650 read 350 on a curled copy);
 the address beside it, read in kanji, names the prefecture, and Japan Post's
 regional codes say which first digits that prefecture's postcodes have
@@ -10,6 +13,7 @@ neighbour's codes.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +22,9 @@ from pipeline.extract.book import FieldBook
 REGIONS_FILE = Path(__file__).parent / "data" / "postcode_regions.txt"
 # The applicant's postcode and address on (A).
 POSTCODE_KEY, ADDRESS_KEY = "A.postcode", "A.address"
+# A prefecture's name ends in 都, 道, 府 or 県 within its first four characters.
+_NAMED_PREFECTURE = re.compile(r"^\s*(\S{1,3}?[都道府県])")
+UNKNOWN_PREFECTURE_JA = "住所の「{named}」は都道府県名にありません（読み取りの誤りの可能性）"
 OFF_PREFECTURE_JA = "郵便番号の上2桁（{prefix}）が住所の{prefecture}の郵便番号と合いません（読み取りの誤りの可能性）"
 
 
@@ -61,5 +68,19 @@ def hold_postcode_off_its_address(book: FieldBook) -> list[str]:
         if read.confident and read.value and not postcode_fits(read.value, prefecture):
             reason = OFF_PREFECTURE_JA.format(prefix=_prefix(read.value), prefecture=prefecture)
             book.put(read.held(reason))
+            held.append(read.key)
+    return held
+
+
+def hold_address_of_no_prefecture(book: FieldBook) -> list[str]:
+    """Hold a sure address that starts with what reads as a prefecture's name but is none.
+    Returns the keys held."""
+    held = []
+    for read in book.all(ADDRESS_KEY):
+        if not (read.confident and read.value) or prefecture_of(read.value) is not None:
+            continue
+        named = _NAMED_PREFECTURE.match(read.value)
+        if named:
+            book.put(read.held(UNKNOWN_PREFECTURE_JA.format(named=named.group(1))))
             held.append(read.key)
     return held
