@@ -63,6 +63,7 @@ def test_normalise(validator: str, raw: str, expected: str) -> None:
         ("phone", "12345"),
         ("phone", "070-2062-675"),  # a lost 1: the subscriber part is four digits
         ("phone", "0701234567"),  # a mobile number has eleven
+        ("phone", "039717-0521"),  # a hyphen lost: grouped numbers have three parts (E167-0021)
         ("email", "taro93@example.p"),  # a lost j: no one-letter top-level domain
         ("email", "info@"),
         ("exam_type", "CAP OMP"),

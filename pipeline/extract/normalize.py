@@ -118,6 +118,12 @@ def phone(raw: str) -> str:
     # mobile and IP numbers (070, 080, 090, 050) have eleven: a digit whose thin stroke
     # was lost on the scan shows here.
     groups = text.split("-")
+    # Grouped, a number has three parts, the area code at most five digits: two parts
+    # (039717-0521) are three with a hyphen lost.
+    if len(groups) == 2 or (len(groups) > 2 and len(groups[0]) > 5):
+        raise FieldInvalid(
+            f"電話番号の区切りが足りません（ハイフンの読み落としの可能性、読み取り: {raw!r}）"
+        )
     if len(groups) > 1 and len(groups[-1]) != (3 if digits.startswith("0120") else 4):
         raise FieldInvalid(f"電話番号の末尾は4桁です（読み取り: {raw!r}）")
     if re.match(r"0[5789]0", digits) and len(digits) != 11:
