@@ -68,24 +68,29 @@ def hold_lost_voicing(book: FieldBook) -> list[str]:
     held: list[str] = []
     for key in book.field_keys():
         for read in book.all(key):
-            value = read.value or ""
-            fixed = _KANA_WORD.sub(lambda m: settled.get(unvoiced(m.group()), m.group()), value)
-            reason = _MARKS_JA if mark_count(fixed) > mark_count(value) else _OTHER_MARKS_JA
-            if fixed == value:
-                # Spelt as a known word where one fits (サボート and サポート once each: サポート).
-                fixed = _KATAKANA_WORD.sub(lambda m: with_known_marks(m.group()), value)
-                words = sorted(
-                    set(_KATAKANA_WORD.findall(fixed)) - set(_KATAKANA_WORD.findall(value))
-                )
-                reason = _KNOWN_JA.format(words="、".join(words))
-                if _disputed(value, copies, settled):
-                    reason = _OTHER_MARKS_JA
-                elif fixed == value:
-                    continue
-            if not read.handwritten:
-                book.put(read.held(reason, proposal=fixed))
+            proposed = _proposal(read.value or "", copies, settled)
+            if proposed is not None and not read.handwritten:
+                book.put(read.held(proposed[1], proposal=proposed[0]))
                 held.append(key)
     return held
+
+
+def _proposal(
+    value: str, copies: dict[str, Counter[str]], settled: dict[str, str]
+) -> tuple[str, str] | None:
+    """The value to propose and why, for a value whose kana words are read with other
+    marks elsewhere or lack a known word's; None when nothing speaks against it."""
+    fixed = _KANA_WORD.sub(lambda m: settled.get(unvoiced(m.group()), m.group()), value)
+    if fixed != value:
+        return fixed, _MARKS_JA if mark_count(fixed) > mark_count(value) else _OTHER_MARKS_JA
+    # Spelt as a known word where one fits (サボート and サポート once each: サポート).
+    fixed = _KATAKANA_WORD.sub(lambda m: with_known_marks(m.group()), value)
+    if _disputed(value, copies, settled):
+        return fixed, _OTHER_MARKS_JA
+    if fixed == value:
+        return None
+    words = sorted(set(_KATAKANA_WORD.findall(fixed)) - set(_KATAKANA_WORD.findall(value)))
+    return fixed, _KNOWN_JA.format(words="、".join(words))
 
 
 def settled_spellings(copies: dict[str, Counter[str]]) -> dict[str, str]:
