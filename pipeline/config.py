@@ -107,23 +107,23 @@ class Settings(BaseSettings):
         0.90, ge=0, le=1, description="A field is ok only at or above this confidence."
     )
     handwriting_threshold: float = Field(
-        0.46,
+        0.30,
         gt=0,
         le=1,
         description="A text field whose ink scores this much like handwriting goes to a person "
         "whatever the engines read (propose with `conken bench extract --calibrate`).",
     )
     handwritten_page_threshold: float = Field(
-        0.185,
+        0.06,
         gt=0,
         le=1,
         description="A page, or the pages one writer fills in, whose measured text fields (at "
         "least five) have this median handwriting score look filled in by hand: every text "
-        "value on them goes to a person (calibrated to send 90 % of handwritten values on "
-        "the training corpora; README, Extraction).",
+        "value on them goes to a person (chosen on the training corpora: the plateau where no "
+        "more handwriting is routed by going lower; README, Extraction).",
     )
     handwritten_page_margin: float = Field(
-        0.06,
+        0.02,
         ge=0,
         le=1,
         description="…and only when that median lies at least this much above the score of "

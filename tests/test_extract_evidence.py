@@ -538,6 +538,20 @@ def test_a_known_word_read_without_its_mark_goes_to_a_person_with_the_mark_propo
     assert same is not None and same.status == FieldStatus.OK
 
 
+def test_a_known_word_read_with_a_mark_it_never_has_goes_to_a_person() -> None:
+    """カスタマーサポード部, read alike by both engines on a department cell of seed 23 (a
+    speck beside ト read as its dakuten), written nowhere else: no such word is common,
+    サポート is, so it goes to a person with サポート proposed."""
+    from pipeline.extract.book import FieldBook
+    from pipeline.extract.voicing import hold_lost_voicing
+
+    book = FieldBook([field("B.exp1_dept", "カスタマーサポード部")])
+    assert hold_lost_voicing(book) == ["B.exp1_dept"]
+    read = book.first("B.exp1_dept")
+    assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "カスタマーサポート部"
+
+
 @pytest.mark.parametrize("order", [1, -1])
 def test_a_mark_misread_elsewhere_never_overrides_what_most_copies_show(order: int) -> None:
     """ジャパン read on (B) and (C) by both engines, ジャバン in a contact line: as many marks,

@@ -112,7 +112,7 @@ def test_too_few_measured_fields_say_nothing_about_the_page() -> None:
 
 
 def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().handwritten_page_threshold == 0.185
+    assert Settings().handwritten_page_threshold == 0.06
     monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_THRESHOLD", "0.30")
     options = ExtractOptions.from_settings(Settings())
     assert options.text.handwritten_page_threshold == 0.30
@@ -169,6 +169,9 @@ def test_read_pending_texts_holds_a_handwritten_page_and_not_its_typed_neighbour
         ]
 
     monkeypatch.setattr(envelope, "read_texts", engines_agree)
+    # The pages' scores are on the scale of PageRule(0.18) used above (the default
+    # threshold is lower: test_the_threshold_is_the_setting).
+    monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_THRESHOLD", "0.18")
     options = ExtractOptions.from_settings(Settings())
     read_pending_texts([[pen], [typed]], options)
     assert not pen.pending and not typed.pending
@@ -279,7 +282,7 @@ def test_a_writer_is_judged_beside_the_print_of_their_own_pages() -> None:
 
 
 def test_the_margin_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().handwritten_page_margin == 0.06
+    assert Settings().handwritten_page_margin == 0.02
     monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_MARGIN", "0.2")
     assert ExtractOptions.from_settings(Settings()).text.handwritten_page_margin == 0.2
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.extract.reading import EngineReading
+from pipeline.extract.reading import EngineReading, FieldRead
 from pipeline.vocabulary import CONFIDENT
 
 LEGACY_FONTS = {"gothic": "ipa-gothic", "mincho": "ipa-mincho"}
@@ -70,6 +70,7 @@ def score_envelope(job: ScoreJob) -> dict[str, Any]:
     truth = job.truth
     family, found_traits = font_family(truth), traits(truth)
     got = {(f.form_code, f.form_page, f.name): f for f in result.extraction.fields}
+    by_index = {p.index: p for p in result.extraction.pages}
     fields = []
     for t in truth["fields"]:
         read = got.get((t["form_code"], t["page"], t["field"]))
@@ -103,9 +104,12 @@ def score_envelope(job: ScoreJob) -> dict[str, Any]:
                 **{f"{name}_confidence": r.confidence for name, r in engines.items()},
                 **{f"{name}_text": r.text for name, r in engines.items()},
                 "reason": read.reason if read else None,
+                # Where the page rules look (``handwritten_page``): a threshold can be
+                # tried on the scored fields without reading the corpus again.
+                "page_index": read.page_index if read else None,
+                "print_score": _print_score(by_index, read),
             }
         )
-    by_index = {p.index: p for p in result.extraction.pages}
     pages = []
     for p in truth["pages"]:
         if p.get("kind") != "form":
@@ -118,6 +122,11 @@ def score_envelope(job: ScoreJob) -> dict[str, Any]:
         )
         pages.append({"traits": found_traits, "font": family, "identified": identified})
     return {"fields": fields, "pages": pages}
+
+
+def _print_score(pages: dict[int, Any], read: FieldRead | None) -> float | None:
+    page = pages.get(read.page_index) if read is not None and read.page_index is not None else None
+    return page.print_score if page is not None else None
 
 
 def corpus_jobs(out: Path, settings: Settings) -> list[ScoreJob]:

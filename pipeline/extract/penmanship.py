@@ -5,7 +5,9 @@ upright, share a top and a bottom line, are alike in height and follow each othe
 at a steady pitch. A pen puts each character down on its own: turned a degree
 or two, up or down a little, bigger or smaller, nearer or further. None of this
 asks where a form filler would have printed the value or in which font, so it
-holds for fonts and layouts the project never saw. The measures are combined by
+holds for fonts and layouts the project never saw. Where the engine's reading
+names each glyph, a glyph is measured against the others of its script: every
+typeface sets kana smaller than kanji, and that is no pen's doing. The measures are combined by
 weights fitted on training fonts (``conken bench extract --calibrate``) into a
 score in 0..1 (``handwriting_score``); a field scoring at or above
 ``ExtractOptions.handwriting_threshold`` goes to a person whatever its readings
@@ -56,8 +58,8 @@ class Regularity:
 
 # Logistic weights over ``Regularity.as_features`` and the bias, fitted by ``conken
 # bench extract --calibrate`` on the training font families (README, "Handwriting").
-WEIGHTS = np.array([0.586, 0.663, 0.382, -0.082, 0.859, -0.087])
-BIAS = -4.904
+WEIGHTS = np.array([0.553, 0.783, 0.515, 0.313, 0.566, 0.080])
+BIAS = -5.665
 MIN_GLYPHS = 3  # fewer pieces than this say too little about regularity
 FULL_SHARE = 0.75  # a glyph at least this share of the median height is full-sized
 
@@ -71,16 +73,24 @@ def handwriting_score(found: Regularity | None) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def measure(cleaned: CleanCrop) -> Regularity | None:
-    return regularity(cleaned.image)
+def measure(cleaned: CleanCrop, text: str | None = None) -> Regularity | None:
+    return regularity(cleaned.image, text)
 
 
-def regularity(image: np.ndarray) -> Regularity | None:
-    """Measures of one line of ink (black on white); None with too few glyphs."""
+def regularity(image: np.ndarray, text: str | None = None) -> Regularity | None:
+    """Measures of one line of ink (black on white); None with too few glyphs.
+
+    ``text``, what an engine read there: where it has as many characters as the line
+    has glyphs, each glyph is measured against those of its own script (below)."""
     ink = (image < 128).astype(np.uint8)
     glyphs = glyph_boxes(ink)
     if len(glyphs) < MIN_GLYPHS:
         return None
+    scripts = glyph_scripts(text, len(glyphs))
+    if scripts is not None:
+        by_script = _by_script(ink, glyphs, scripts)
+        if by_script is not None:
+            return by_script
     height = float(np.median([h for _, _, _, h in glyphs]))
     full = [g for g in glyphs if g[3] >= FULL_SHARE * height]
     if len(full) < MIN_GLYPHS:
@@ -100,6 +110,90 @@ def regularity(image: np.ndarray) -> Regularity | None:
         tilt_spread=float(np.std(angles)) if len(angles) >= 2 else 0.0,
         tilt_mean=abs(float(np.mean(angles))) if angles else 0.0,
     )
+
+
+# Every Japanese typeface sets kana smaller than kanji, digits and capitals shorter still,
+# each on its own top line: in a line mixing scripts a typed value's tops and heights
+# vary by script, not by hand. Kana's curved strokes leave few edges along an axis, so
+# how a kana glyph "stands" says little; kanji, digits and capitals are drawn with
+# straight strokes. Small kana, the long-vowel mark, lower-case letters and punctuation
+# follow no common line and are left out.
+STRAIGHT_SCRIPTS = frozenset({"kanji", "digit", "capital"})
+SMALL_KANA = frozenset("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+
+
+def script_of(ch: str) -> str | None:
+    """The script a character is set in, as far as its size and line go (None: none)."""
+    code = ord(ch)
+    if ch in SMALL_KANA:
+        return None
+    if 0x4E00 <= code <= 0x9FFF or ch in "々〆":
+        return "kanji"
+    if 0x3041 <= code <= 0x3096 or 0x30A1 <= code <= 0x30FA:
+        return "kana"
+    if ch.isdigit():
+        return "digit"
+    if (ch.isascii() and ch.isupper()) or "Ａ" <= ch <= "Ｚ":
+        return "capital"
+    return None
+
+
+def glyph_scripts(text: str | None, glyphs: int) -> list[str | None] | None:
+    """Each glyph's script, where ``text`` has one character per glyph; else None."""
+    if not text:
+        return None
+    characters = [ch for ch in text if not ch.isspace()]
+    if len(characters) != glyphs:
+        return None
+    return [script_of(ch) for ch in characters]
+
+
+def _by_script(
+    ink: np.ndarray, glyphs: list[tuple[int, int, int, int]], scripts: list[str | None]
+) -> Regularity | None:
+    """``regularity`` with each glyph's top, bottom and height taken against the other
+    glyphs of its script (a script with one glyph says nothing) and the lean taken from
+    straight-stroked glyphs only; None when too few glyphs are left."""
+    counts: dict[str, int] = {}
+    for script in scripts:
+        if script is not None:
+            counts[script] = counts.get(script, 0) + 1
+    kept = [
+        (box, script)
+        for box, script in zip(glyphs, scripts, strict=True)
+        if script is not None and counts[script] >= 2
+    ]
+    if len(kept) < MIN_GLYPHS:
+        return None
+    boxes = [box for box, _ in kept]
+    names = sorted({script for _, script in kept})
+    groups = np.array([names.index(script) for _, script in kept])
+    line_h = float(np.median([h for _, _, _, h in boxes]))
+    xs = np.array([x + w / 2 for x, _, w, _ in boxes], dtype=float)
+    bottoms = np.array([y + h for _, y, _, h in boxes], dtype=float)
+    tops = np.array([y for _, y, _, _ in boxes], dtype=float)
+    heights = np.array([h for _, _, _, h in boxes], dtype=float)
+    own_height = np.array([np.median(heights[groups == g]) for g in groups])
+    # A line of kana alone gives no lean: its edges are the typeface's curves.
+    straight = [box for box, script in kept if script in STRAIGHT_SCRIPTS]
+    angles = [a for a in (_upright_angle(ink, box) for box in straight) if a is not None]
+    return Regularity(
+        glyphs=len(boxes),
+        bottom_wander=_grouped_spread(xs, bottoms, groups) / line_h,
+        top_wander=_grouped_spread(xs, tops, groups) / line_h,
+        height_spread=float(np.median(np.abs(heights - own_height))) / line_h,
+        pitch_spread=_pitch_spread(boxes, line_h),
+        tilt_spread=float(np.std(angles)) if len(angles) >= 2 else 0.0,
+        tilt_mean=abs(float(np.mean(angles))) if angles else 0.0,
+    )
+
+
+def _grouped_spread(xs: np.ndarray, ys: np.ndarray, groups: np.ndarray) -> float:
+    """Median absolute deviation of ``ys`` about one straight line, each group on it at
+    its own height (least squares: a common slope, an intercept per group)."""
+    design = np.column_stack([xs - xs.mean(), np.eye(int(groups.max()) + 1)[groups]])
+    fitted, *_ = np.linalg.lstsq(design, ys, rcond=None)
+    return float(np.median(np.abs(ys - design @ fitted)))
 
 
 def glyph_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -49,7 +49,7 @@ def print_score(
         gray = cut(aligned, box, dpi)
         if gray.size == 0:
             continue
-        found = regularity(clean_text_crop(gray, dpi, for_ocr=False).image)
+        found = regularity(clean_text_crop(gray, dpi, for_ocr=False).image, item.text)
         if found is not None:
             scores.append(handwriting_score(found))
     if len(scores) < MIN_LABELS:

@@ -263,7 +263,7 @@ def proposal(readings: Sequence[EngineReading]) -> EngineReading | None:
 
 def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextPolicy) -> FieldRead:
     """The field's value and status from its readings and its ink."""
-    found = measure(item.cleaned)
+    found = measure(item.cleaned, _line_text(readings))
     score = handwriting_score(found)
     read = replace(
         item.read,
@@ -306,6 +306,17 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     if lost is not None:
         return read.held(lost)
     return replace(read, status=FieldStatus.OK, reason=None, confirmed_by=None)
+
+
+def _line_text(readings: Sequence[EngineReading]) -> str | None:
+    """What the line says as read whole from the first rendition (PP-OCR's, which
+    reads more lines right, else Tesseract's): the characters its glyphs are measured
+    by (``penmanship.regularity``)."""
+    for engine in (Engine.PPOCR, Engine.TESSERACT):
+        for r in readings:
+            if r.engine == engine and r.text and r.rendition == FIRST[0]:
+                return r.text
+    return None
 
 
 HANDWRITTEN_JA = "手書きの可能性があります（読み取り候補を確認してください）"

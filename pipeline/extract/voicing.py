@@ -7,9 +7,9 @@ organisation on forms B and C and in a supervisor's contact line; a name on
 several forms): where one copy has marks another lacks, marks get lost, never
 added, so the copy with more marks is proposed and every copy with fewer goes to
 a person. A word written once is compared with the katakana words common in
-organisation names and titles (``data/katakana_words.txt``): read with fewer marks
-than one of them (カスタマーサホート), it goes to a person with the marked word
-proposed.
+organisation names and titles (``data/katakana_words.txt``): read with other marks
+than one of them (カスタマーサホート; or サポード, where a speck by ト read as a
+dakuten), it goes to a person with the known word proposed.
 """
 
 from __future__ import annotations
@@ -41,15 +41,15 @@ def known_words() -> tuple[str, ...]:
 
 
 def with_known_marks(word: str) -> str:
-    """``word`` with the marks a known word has where ``word`` has none or another
-    (サホート → サポート, サボート → サポート); a word no known word fits is unchanged."""
+    """``word`` with the marks a known word has where ``word`` has none, another or one
+    too many (サホート, サボート, サポード → サポート); a word no known word fits is unchanged."""
     fixed = word
     for known in known_words():
         bare = unvoiced(known)
         start = unvoiced(fixed).find(bare)
         while start >= 0:
             part = fixed[start : start + len(known)]
-            if part != known and mark_count(part) <= mark_count(known):
+            if part != known:
                 fixed = fixed[:start] + known + fixed[start + len(known) :]
             start = unvoiced(fixed).find(bare, start + 1)
     return fixed
