@@ -114,13 +114,13 @@ class Settings(BaseSettings):
         "whatever the engines read (propose with `conken bench extract --calibrate`).",
     )
     handwritten_page_threshold: float = Field(
-        0.06,
+        0.05,
         gt=0,
         le=1,
         description="A page, or the pages one writer fills in, whose measured text fields (at "
         "least five) have this median handwriting score look filled in by hand: every text "
-        "value on them goes to a person (chosen on the training corpora: the plateau where no "
-        "more handwriting is routed by going lower; README, Extraction).",
+        "value on them goes to a person (a fifth under the lowest median of a page written by "
+        "hand on the training corpora; README, Extraction).",
     )
     handwritten_page_margin: float = Field(
         0.02,

@@ -112,7 +112,7 @@ def test_too_few_measured_fields_say_nothing_about_the_page() -> None:
 
 
 def test_the_threshold_is_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings().handwritten_page_threshold == 0.06
+    assert Settings().handwritten_page_threshold == 0.05
     monkeypatch.setenv("CONKEN_HANDWRITTEN_PAGE_THRESHOLD", "0.30")
     options = ExtractOptions.from_settings(Settings())
     assert options.text.handwritten_page_threshold == 0.30
