@@ -315,3 +315,10 @@ def test_a_page_whose_print_was_not_measured_is_weighed_against_the_envelopes() 
     assert hold_handwritten_writing([a, c], rule) == [a.fields, c.fields]
     alone = hold_handwritten_writing([c], rule)[0]  # nothing to weigh it against
     assert all(f.handwritten_by == HandwritingBasis.PAGE for f in alone)
+
+
+def test_the_text_policy_defaults_are_the_settings_defaults() -> None:
+    """A policy built without settings (tests, a library caller) judges as the nightly run."""
+    assert ExtractOptions.from_settings(Settings()).text == replace(
+        TextPolicy(), ocr_cmd=Settings().tesseract_cmd
+    )

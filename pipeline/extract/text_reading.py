@@ -59,10 +59,11 @@ class PendingText:
 class TextPolicy:
     """What the settle step needs to know (``ExtractOptions`` builds it from settings)."""
 
-    handwriting_threshold: float = 0.46
+    # The settings' defaults (a test keeps them alike).
+    handwriting_threshold: float = 0.30
     ocr_cmd: str = "tesseract"
-    handwritten_page_threshold: float = 0.18  # see ``handwritten_page``
-    handwritten_page_margin: float = 0.0  # above the print's own score, ditto
+    handwritten_page_threshold: float = 0.05  # see ``handwritten_page``
+    handwritten_page_margin: float = 0.02  # above the print's own score, ditto
 
 
 # A rendition of a crop: its name and how to draw it from the cleaned crop.
