@@ -362,6 +362,31 @@ def test_signature_presence_by_ink() -> None:
     assert not unsigned.present and unsigned.certain
 
 
+@pytest.mark.parametrize("name", ["seal", "signature"])
+@pytest.mark.parametrize("edge", [0.5, 0.0])
+def test_a_shadow_over_an_empty_box_is_no_writing(name: str, edge: float) -> None:
+    """A phone photograph of an unsigned (D) (E179-0039): the phone's shadow lies over the
+    seal box, its paper mid grey (133, ±10 of noise), and the empty seal was read sealed.
+    Judged against its own paper, the box is empty, whether the shadow's edge crosses it
+    (``edge``: where, as a share of its width) or covers it whole; writing in the shadow
+    counts."""
+    template = load_templates()[("D", 1)]
+    blank = render_blank_page_image(template, DPI)
+    spec = template.field(name)
+    x, y, w, h = px(spec.box_mm)
+    page = (blank.astype(np.float32) * 215 / 255).astype(np.uint8)
+    shade = np.ones_like(page, np.float32)
+    shade[:, x + int(edge * w) :] = 133 / 215
+    shade = cv2.GaussianBlur(shade, (0, 0), 6)
+    noise = np.random.default_rng(5).normal(0, 5, page.shape)
+    page = np.clip(page * shade + noise, 0, 255).astype(np.uint8)
+    empty = writing.judge_writing(page, blank, spec, DPI)
+    assert not empty.present and empty.certain
+    written = page.copy()
+    cv2.circle(written, (x + 3 * w // 4, y + h // 2), min(w // 4, h // 3), 20, 6)
+    assert writing.judge_writing(written, blank, spec, DPI).present
+
+
 def rect_stamp(page: np.ndarray, centre: tuple[int, int], value: int) -> None:
     """A large rectangular received stamp, 34 x 24 mm: a frame and two lines of text."""
     cx, cy = centre
