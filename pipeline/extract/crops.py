@@ -192,25 +192,17 @@ UNEVEN_PAPER = 40.0
 PAPER_MM = 2.5  # wider than any stroke: a closing this wide leaves the paper alone
 
 
-def evenly_lit(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """The crop divided by its paper's brightness around each point, where that varies;
-    else the crop as it is."""
-    paper = paper_level(gray, dpi)
-    low, high = np.percentile(paper, [2, 98])
-    if high - low <= UNEVEN_PAPER:
-        return gray
-    return against_paper(gray, paper)
-
-
-def paper_level(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """The paper's brightness around each point: the crop with every stroke closed over."""
+def evenly_lit(gray: np.ndarray, dpi: float, *, shadow_below: float | None = None) -> np.ndarray:
+    """The crop divided by its paper's brightness around each point, where that varies
+    (or, given ``shadow_below``, where the paper is darker than that all over: a
+    shadow); else the crop as it is."""
     size = max(3, mm_to_px(PAPER_MM, dpi)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
-    return cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel), (size, size))
-
-
-def against_paper(gray: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """The crop as if its paper were white: each point divided by the paper around it."""
+    paper = cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel), (size, size))
+    low, middle, high = np.percentile(paper, [2, 50, 98])
+    shadowed = shadow_below is not None and middle < shadow_below
+    if high - low <= UNEVEN_PAPER and not shadowed:
+        return gray
     ratio = gray.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)
     return np.clip(ratio, 0, 255).astype(np.uint8)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from pipeline.config import Settings
 from pipeline.extract.crops import CleanCrop
 from pipeline.extract.kana_marks import marks_another_reading_saw
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
@@ -55,15 +56,18 @@ class PendingText:
         return OcrRequest(self.spec.ocr.lang, self.spec.ocr.psm, self.spec.ocr.whitelist)
 
 
+# A policy built without settings (tests, a library caller) judges as the nightly run.
+_DEFAULTS = Settings.model_fields
+
+
 @dataclass(frozen=True)
 class TextPolicy:
     """What the settle step needs to know (``ExtractOptions`` builds it from settings)."""
 
-    # The settings' defaults (a test keeps them alike).
-    handwriting_threshold: float = 0.30
+    handwriting_threshold: float = _DEFAULTS["handwriting_threshold"].default
     ocr_cmd: str = "tesseract"
-    handwritten_page_threshold: float = 0.05  # see ``handwritten_page``
-    handwritten_page_margin: float = 0.02  # above the print's own score, ditto
+    handwritten_page_threshold: float = _DEFAULTS["handwritten_page_threshold"].default
+    handwritten_page_margin: float = _DEFAULTS["handwritten_page_margin"].default
 
 
 # A rendition of a crop: its name and how to draw it from the cleaned crop.

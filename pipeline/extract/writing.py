@@ -9,15 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.extract.crops import (
-    UNEVEN_PAPER,
-    against_paper,
-    cut,
-    ink_mask,
-    mm_to_px,
-    paper_level,
-    remove_rulings,
-)
+from pipeline.extract.crops import cut, evenly_lit, ink_mask, mm_to_px, remove_rulings
 from pipeline.extract.marks import (
     BOX_FOUND_SHARE,
     PRINT_TOLERANCE_MM,
@@ -103,21 +95,14 @@ def _box_ink(
 ) -> np.ndarray:
     """The page's grey in ``box`` moved by ``shift_mm``, red ink put back in as dark ink."""
     here = box._replace(x=box.x + shift_mm[0], y=box.y + shift_mm[1])
-    ink = _against_shadow(cut(page, here, dpi), dpi)
+    # A phone's shadow over an empty box leaves its paper mid grey, which ink's threshold
+    # would split into paper and "ink": the box is judged as if its paper were white
+    # where a shadow darkens it; on light paper as it is, so a copy's light grey seal
+    # stays ink.
+    ink = evenly_lit(cut(page, here, dpi), dpi, shadow_below=SHADOWED_PAPER)
     return ink if red is None else np.minimum(ink, 255 - cut(red, here, dpi))
 
 
 # Paper darker than this (grey levels) lies in a shadow: ink's threshold, which stops at
 # 160 so that light grey is never ink, would split such paper into paper and "ink".
 SHADOWED_PAPER = 180.0
-
-
-def _against_shadow(grey: np.ndarray, dpi: float) -> np.ndarray:
-    """The box as if its paper were white where a shadow darkens all or part of it (a
-    phone's shadow over E179-0039's empty seal read as a seal); else as it is, so a
-    copy's light grey seal on light paper stays ink."""
-    paper = paper_level(grey, dpi)
-    low, middle, high = np.percentile(paper, [2, 50, 98])
-    if middle < SHADOWED_PAPER or high - low > UNEVEN_PAPER:
-        return against_paper(grey, paper)
-    return grey
