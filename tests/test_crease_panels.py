@@ -60,9 +60,33 @@ def test_empty_boxes_of_a_row_a_fold_sheared_are_sure_empties(
     page = sheared(blank_b, form_b, 1.0)
     reads = [judge(page, blank_b, form_b, name) for name in ROW]
     assert all((r.present, r.certain) == (False, True) for r in reads), reads
-    monkeypatch.setattr(marks, "print_followed", lambda written, printed, box, dpi: printed)
+    monkeypatch.setattr(marks, "print_followed", lambda written, printed, *_, **__: printed)
     unfollowed = [judge(page, blank_b, form_b, name) for name in ROW]
     assert sum(not r.certain for r in unfollowed) >= 4
+
+
+def lifted(page: np.ndarray, form: FormTemplate, above_mm: float) -> np.ndarray:
+    """``page`` with the print of a strip above the middle of form B's second row of boxes
+    light grey: the sheet lifted off the glass along the crease, out of focus."""
+    box = form.field("exp2_field_1").box_mm
+    at = mm_to_px(box.y + box.h / 2, DPI)
+    out = page.copy()
+    strip = out[at - mm_to_px(above_mm, DPI) : at].astype(np.float32)
+    out[at - mm_to_px(above_mm, DPI) : at] = (255 - (255 - strip) * 0.3).astype(np.uint8)
+    return out
+
+
+def test_a_sheared_row_whose_print_the_crease_left_light_is_followed_by_its_faint_print(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Along a crease the print can come out lighter than ink: the panels are found from
+    the faint print too, and the empty boxes are sure empties again; a tick still reads."""
+    page = lifted(sheared(blank_b, form_b, 0.8), form_b, 2.6)
+    tick(page, form_b, "exp2_field_2")
+    reads = {name: judge(page, blank_b, form_b, name) for name in ROW}
+    assert (reads["exp2_field_2"].present, reads["exp2_field_2"].certain) == (True, True)
+    empties = [r for name, r in reads.items() if name != "exp2_field_2"]
+    assert all((r.present, r.certain) == (False, True) for r in empties), empties
 
 
 def test_a_tick_in_a_sheared_row_is_a_tick(form_b: FormTemplate, blank_b: np.ndarray) -> None:

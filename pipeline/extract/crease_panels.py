@@ -53,19 +53,60 @@ class Panels:
 Rect = tuple[int, int, int, int]  # x, y, w, h in pixels of the looked-at square
 
 
-def print_followed(written: np.ndarray, printed: np.ndarray, box: Rect, dpi: float) -> np.ndarray:
+def print_followed(
+    written: np.ndarray,
+    printed: np.ndarray,
+    box: Rect,
+    dpi: float,
+    *,
+    faint: np.ndarray | None = None,
+) -> np.ndarray:
     """``printed`` (the blank's print of a looked-at square, 0/255, the shape of
     ``written``, the page's ink there; ``box`` the checkbox in it), with the print laid
-    where a crease's two panels put it when that shows it and one place does not."""
-    panels = find_panels(written, printed, box, dpi)
+    where a crease's two panels put it when that shows it and one place does not.
+    ``faint``: the page's faint ink there (``find_panels``)."""
+    panels = find_panels(written, printed, box, dpi, faint=faint)
     if panels is None:
         return printed
     return cv2.bitwise_or(printed, lay_print(printed, panels, dpi))
 
 
-def find_panels(written: np.ndarray, printed: np.ndarray, box: Rect, dpi: float) -> Panels | None:
+def find_panels(
+    written: np.ndarray,
+    printed: np.ndarray,
+    box: Rect,
+    dpi: float,
+    *,
+    faint: np.ndarray | None = None,
+) -> Panels | None:
     """The crease and panel offsets that show the most of the print, if they show
-    nearly all of it and clearly more than one place does."""
+    nearly all of it and clearly more than one place does. Where the ink alone shows
+    too little of the print for that, ``faint``, the page's faint ink, is looked at too:
+    a line the fold lifted off the glass prints lighter than ink."""
+    found = _laid_best(written, printed, dpi)
+    if found is not None and found[0].shown < EXPLAINED and faint is not None:
+        found = _laid_best(cv2.bitwise_or(written, faint), printed, dpi)
+    if found is None:
+        return None
+    best, in_place = found
+    if best.shown < EXPLAINED or best.shown - in_place < LEAST_GAIN:
+        return None
+    x, y, w, h = box
+    first, last = (x, x + w) if best.across_columns else (y, y + h)
+    if best.at <= first:
+        own = [best.after]
+    elif best.at >= last:
+        own = [best.before]
+    else:  # the crease runs through the box: it lies on both
+        own = [best.before, best.after]
+    if min(np.hypot(*o) for o in own) > mm_to_px(IN_PLACE_MM, dpi):
+        return None
+    return best
+
+
+def _laid_best(written: np.ndarray, printed: np.ndarray, dpi: float) -> tuple[Panels, float] | None:
+    """The split showing the most of the print and the share shown in place; None when
+    there is no print, or it is shown whole in place."""
     reach = max(1, mm_to_px(FOLLOW_MM, dpi))
     shown = np.pad(cv2.dilate(written, np.ones((3, 3), np.uint8)), reach)  # a pixel off counts
     page = shown.astype(np.float32) / 255
@@ -88,19 +129,7 @@ def find_panels(written: np.ndarray, printed: np.ndarray, box: Rect, dpi: float)
             before, after = before[::-1], after[::-1]
         if best is None or shown_share > best.shown:
             best = Panels(at, across_columns, before, after, shown_share)
-    if best is None or best.shown < EXPLAINED or best.shown - in_place < LEAST_GAIN:
-        return None
-    x, y, w, h = box
-    first, last = (x, x + w) if best.across_columns else (y, y + h)
-    if best.at <= first:
-        own = [best.after]
-    elif best.at >= last:
-        own = [best.before]
-    else:  # the crease runs through the box: it lies on both
-        own = [best.before, best.after]
-    if min(np.hypot(*o) for o in own) > mm_to_px(IN_PLACE_MM, dpi):
-        return None
-    return best
+    return (best, in_place) if best is not None else None
 
 
 def _best_split(

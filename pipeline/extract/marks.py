@@ -268,21 +268,28 @@ def checkbox_ink(
     what is left judged again."""
     look = box.inset(-LOOK_MM)
     written, printed = _masks(page, blank, look, dpi, shift_mm)
-    printed = print_followed(written, printed, _sub_box(box, look, dpi), dpi)
+    # What passes through is told by where it goes, faint parts included: a fold's crease
+    # shows dark inside the box and only faintly outside it.
+    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
+    smooth = _smoothed(gray, dpi)
+    dotted = _texture(gray, smooth) >= DOT_TEXTURE
+    faint = (
+        faint_mask(smooth if dotted else gray, dpi)
+        if gray.shape == written.shape
+        else np.zeros_like(written)
+    )
+    # A line the fold lifted off the glass prints lighter than ink: where the ink alone
+    # does not show where the panels lie, the faint print is looked at too (not on a
+    # dithered scan, whose dots would show the print wherever it is laid).
+    printed = print_followed(
+        written, printed, _sub_box(box, look, dpi), dpi, faint=None if dotted else faint
+    )
     # Only ink beyond how thick this scan prints the form counts as written.
     halo = print_halo_px(written, printed, dpi)
     grow = max(mm_to_px(PRINT_TOLERANCE_MM, dpi), halo + 1)
     grown = cv2.dilate(printed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
     added = cv2.bitwise_and(written, cv2.bitwise_not(grown))
     added = cv2.morphologyEx(added, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # specks
-    # What passes through is told by where it goes, faint parts included: a fold's crease
-    # shows dark inside the box and only faintly outside it.
-    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
-    faint = (
-        faint_mask(_without_dots(gray, dpi), dpi)
-        if gray.shape == added.shape
-        else np.zeros_like(added)
-    )
     # (the faint edge of a printed line is wider than its ink: that is print too)
     faint_print = cv2.dilate(grown, np.ones((5, 5), np.uint8))  # 2 px: the bridge's + 2
     passing = cv2.bitwise_or(added, cv2.bitwise_and(faint, cv2.bitwise_not(faint_print)))
@@ -330,10 +337,16 @@ def _without_dots(gray: np.ndarray, dpi: float) -> np.ndarray:
     """``gray`` smoothed over a dither's dots where it is dots (else as it is): counted
     as faint ink, the dots of the paper join into one piece reaching every side, and
     every box reads as crossed."""
-    sigma = DOT_SMOOTH_MM * dpi / MM_PER_INCH
-    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
-    texture = float(np.median(cv2.absdiff(gray, smooth)))
-    return smooth if texture >= DOT_TEXTURE else gray
+    smooth = _smoothed(gray, dpi)
+    return smooth if _texture(gray, smooth) >= DOT_TEXTURE else gray
+
+
+def _smoothed(gray: np.ndarray, dpi: float) -> np.ndarray:
+    return cv2.GaussianBlur(gray, (0, 0), DOT_SMOOTH_MM * dpi / MM_PER_INCH)
+
+
+def _texture(gray: np.ndarray, smooth: np.ndarray) -> float:
+    return float(np.median(cv2.absdiff(gray, smooth))) if gray.size else 0.0
 
 
 @dataclass(frozen=True)
