@@ -12,7 +12,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.extract.penmanship import glyph_scripts, regularity, script_of
+from pipeline.extract.penmanship import (
+    glyph_scripts,
+    handwriting_score,
+    regularity,
+    script_of,
+    without_stray_rulings,
+)
 from pipeline.forms.fonts import family_path
 
 MIXED = "ふじのみや市役所"  # kana and kanji: every typeface sets kana smaller
@@ -90,3 +96,35 @@ def test_scripts() -> None:
         None,
         None,
     ]
+
+
+def _with_remnants(image: np.ndarray, px: int = 40) -> np.ndarray:
+    """``image`` with what a fold leaves of the box's rulings in a crop: a thin piece of
+    the top ruling across the first glyphs, a speck below the line, a piece of the box's
+    right side after the value."""
+    out = image.copy()
+    out[2:5, px // 2 : px // 2 + round(2.5 * px)] = 0
+    out[-8:-3, 4:9] = 0
+    out[5:-5, -6:-3] = 0
+    return out
+
+
+@pytest.mark.parametrize("family", ["bizud-gothic", "noto-sans"])
+def test_what_a_fold_leaves_of_the_rulings_is_not_measured_as_the_line(family: str) -> None:
+    """A ruling's remnant above the line, a speck below it and a side after it were taken
+    for glyphs: the line's height, the glyphs' tops and the pitch were theirs, and typed
+    names scored as a pen (京極 直樹 0.52, センター長 0.46)."""
+    for text in ("京極直樹", "センター長", MIXED):
+        clean = regularity(_typed(text, family), text)
+        found = regularity(_with_remnants(_typed(text, family)), text)
+        assert clean is not None and found is not None
+        assert handwriting_score(found) < 0.05
+        assert found.glyphs == clean.glyphs
+        assert abs(found.top_wander - clean.top_wander) < 0.01
+
+
+def test_thin_strokes_within_the_line_are_glyphs() -> None:
+    """二, 三, ー and a hyphen are thin horizontal strokes inside the line's band: kept."""
+    image = _typed("三二ー-三", "bizud-gothic")
+    ink = (image < 128).astype(np.uint8)
+    assert np.array_equal(without_stray_rulings(ink), ink)

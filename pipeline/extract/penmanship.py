@@ -82,8 +82,10 @@ def regularity(image: np.ndarray, text: str | None = None) -> Regularity | None:
 
     ``text``, what an engine read there: where it has as many characters as the line
     has glyphs, each glyph is measured against those of its own script (below)."""
-    ink = (image < 128).astype(np.uint8)
+    ink = without_stray_rulings((image < 128).astype(np.uint8))
     glyphs = glyph_boxes(ink)
+    if text:
+        glyphs = _without_strays_at_ends(glyphs, sum(not ch.isspace() for ch in text))
     if len(glyphs) < MIN_GLYPHS:
         return None
     scripts = glyph_scripts(text, len(glyphs))
@@ -196,9 +198,77 @@ def _grouped_spread(xs: np.ndarray, ys: np.ndarray, groups: np.ndarray) -> float
     return float(np.median(np.abs(ys - design @ fitted)))
 
 
+# The rows holding all but this share of a line's ink, at either end, are its band: a
+# speck, a ruling's remnant a fold moved into the box, a neighbour's descender hold
+# little of the ink and say nothing of the line's height.
+BAND_TAIL = 0.04
+BAND_SLACK = 0.15  # of the band's height: a glyph's ink may reach this far beyond it
+TALLEST_GLYPH = 1.3  # of the band's height: a piece taller than this is no glyph of the line
+
+
+def line_band(ink: np.ndarray) -> tuple[int, int] | None:
+    """The first and last row of the line's band (``BAND_TAIL``), or None without ink."""
+    per_row = np.asarray(ink.sum(axis=1), dtype=float).ravel()
+    total = float(per_row.sum())
+    if total == 0.0:
+        return None
+    share = np.cumsum(per_row) / total
+    top = int(np.searchsorted(share, BAND_TAIL, side="right"))
+    bottom = int(np.searchsorted(share, 1.0 - BAND_TAIL, side="left"))
+    return top, max(top, bottom)
+
+
+THIN_LINE = 0.12  # of the tallest piece: a horizontal piece this thin is a stroke or a ruling
+
+
+def without_stray_rulings(ink: np.ndarray) -> np.ndarray:
+    """``ink`` without thin horizontal pieces beyond the band of the line's other pieces:
+    a ruling's remnant a fold or a skew left in the box lies above or below the line; a
+    long-vowel mark, a hyphen, the strokes of 二 and 三 lie within it."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if count <= 2:
+        return ink
+    widths, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+    thin = (heights <= THIN_LINE * heights.max()) & (widths >= 2 * heights)
+    if not thin.any() or thin.all():
+        return ink
+    body = np.isin(labels, np.nonzero(~thin)[0] + 1)
+    band = line_band(body.astype(np.uint8))
+    if band is None:
+        return ink
+    top, bottom = band
+    out = ink.copy()
+    for k in np.nonzero(thin)[0]:
+        centre = stats[k + 1, cv2.CC_STAT_TOP] + stats[k + 1, cv2.CC_STAT_HEIGHT] / 2
+        if not top <= centre <= bottom:
+            out[labels == k + 1] = 0
+    return out
+
+
 def glyph_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Character-sized pieces (x, y, w, h) of a line: runs of inked columns, merged
-    while the merged piece stays about as wide as the line is tall."""
+    """Character-sized pieces (x, y, w, h) of a line (``without_stray_rulings``): runs of
+    inked columns within the line's band, merged while the merged piece stays about as
+    wide as the band is tall; pieces mostly outside the band, or far taller than it, are
+    not the line's."""
+    band = line_band(ink)
+    if band is None:
+        return []
+    top, bottom = band
+    slack = round(BAND_SLACK * (bottom - top + 1))
+    within = np.zeros_like(ink)
+    within[max(0, top - slack) : bottom + slack + 1] = ink[max(0, top - slack) : bottom + slack + 1]
+    boxes = _column_pieces(within)
+    height = bottom - top + 1
+    return [
+        (x, y, w, h)
+        for x, y, w, h in boxes
+        if h <= TALLEST_GLYPH * height and min(y + h, bottom + 1) - max(y, top) >= h / 2
+    ]
+
+
+def _column_pieces(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Runs of inked columns, merged while the merged piece stays about as wide as the
+    ink is tall."""
     columns = [bool(inked) for inked in np.asarray(ink.any(axis=0)).ravel()]
     runs: list[tuple[int, int]] = []
     start = None
@@ -229,6 +299,26 @@ def glyph_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
         if len(ys) == 0:
             continue
         boxes.append((x0, int(ys[0]), x1 - x0, int(ys[-1] - ys[0] + 1)))
+    return boxes
+
+
+STRAY_GAP = 0.4  # of the line's height: an end piece this far off the rest is not read
+
+
+def _without_strays_at_ends(
+    glyphs: list[tuple[int, int, int, int]], characters: int
+) -> list[tuple[int, int, int, int]]:
+    """``glyphs`` less pieces at either end, set apart from the rest, that the engine did
+    not read as characters (a speck, a ruling's remnant): while there are more pieces than
+    ``characters``, the end piece furthest off the rest goes."""
+    boxes = list(glyphs)
+    while len(boxes) > max(characters, MIN_GLYPHS):
+        height = float(np.median([h for _, _, _, h in boxes]))
+        first = boxes[1][0] - (boxes[0][0] + boxes[0][2])
+        last = boxes[-1][0] - (boxes[-2][0] + boxes[-2][2])
+        if max(first, last) < STRAY_GAP * height:
+            break
+        boxes = boxes[1:] if first >= last else boxes[:-1]
     return boxes
 
 
