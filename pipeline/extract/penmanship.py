@@ -237,11 +237,10 @@ def without_stray_rulings(ink: np.ndarray) -> np.ndarray:
     if band is None:
         return ink
     top, bottom = band
+    centres = stats[1:, cv2.CC_STAT_TOP] + heights / 2
+    stray = thin & ((centres < top) | (centres > bottom))
     out = ink.copy()
-    for k in np.nonzero(thin)[0]:
-        centre = stats[k + 1, cv2.CC_STAT_TOP] + stats[k + 1, cv2.CC_STAT_HEIGHT] / 2
-        if not top <= centre <= bottom:
-            out[labels == k + 1] = 0
+    out[np.isin(labels, np.nonzero(stray)[0] + 1)] = 0
     return out
 
 
