@@ -552,6 +552,19 @@ def test_a_known_word_read_with_a_mark_it_never_has_goes_to_a_person() -> None:
     assert read.value == "カスタマーサポート部"
 
 
+def test_a_training_read_without_its_mark_goes_to_a_person() -> None:
+    """ITILファンデーション read ITILファンテーション by both engines on a deciding (B) row of
+    held-out seed 191, accepted: the courses applicants list are common words too."""
+    from pipeline.extract.book import FieldBook
+    from pipeline.extract.voicing import hold_lost_voicing
+
+    book = FieldBook([field("B.sub1_name", "ITILファンテーション")])
+    assert hold_lost_voicing(book) == ["B.sub1_name"]
+    read = book.first("B.sub1_name")
+    assert read is not None and read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "ITILファンデーション"
+
+
 @pytest.mark.parametrize("order", [1, -1])
 def test_a_mark_misread_elsewhere_never_overrides_what_most_copies_show(order: int) -> None:
     """ジャパン read on (B) and (C) by both engines, ジャバン in a contact line: as many marks,

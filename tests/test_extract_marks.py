@@ -577,3 +577,25 @@ def test_a_share_staff_read_is_a_whole_percentage_never_below_zero() -> None:
     assert marks.share_ja(-1e-9) == "0%"
     assert marks.share_ja(0.494) == "49%"
     assert marks.share_ja(1.0000001) == "100%"
+
+
+@pytest.mark.parametrize("side", ["top", "left"])
+def test_a_side_printed_thick_is_no_sure_mark(
+    form_b: FormTemplate, blank_b: np.ndarray, side: str
+) -> None:
+    """A fax that smeared a scan line printed half of an empty box's top edge as a solid
+    bar reaching a quarter of the way in (held-out E191-0046): ink inside the box as
+    much as a tick leaves, read as a sure tick. One solid bar along one side is no tick,
+    circle or fill: a person looks. A box filled in whole is still a sure mark."""
+    x, y, w, h = px(form_b.field("exp1_field_7").box_mm)
+    page = blank_b.copy()
+    if side == "top":
+        cv2.rectangle(page, (x + w // 2, y), (x + w, y + h // 4), 0, -1)
+    else:
+        cv2.rectangle(page, (x, y + h // 3), (x + w // 4, y + h), 0, -1)
+    read = judge(page, blank_b, form_b, "exp1_field_7")
+    assert not read.certain
+    filled = blank_b.copy()
+    cv2.rectangle(filled, (x, y), (x + w, y + h), 0, -1)
+    read = judge(filled, blank_b, form_b, "exp1_field_7")
+    assert (read.present, read.certain) == (True, True)

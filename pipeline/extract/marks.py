@@ -28,6 +28,7 @@ from pipeline.extract.crops import (
     ink_mask,
     mm_to_px,
 )
+from pipeline.extract.edge_bars import is_edge_bar
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
@@ -252,6 +253,7 @@ class CheckboxInk:
     near: float = 0.0  # share of the box and its surround inked by marks made for it
     halo_mm: float = 0.0  # how much thicker the scan prints the form's lines here
     crease: bool = False  # a thin straight line crossed the box and was taken away
+    edge_bar: bool = False  # the ink inside is one solid bar along a side (``edge_bars``)
 
 
 # A fold's crease or a fax's streak crosses a box as one thin straight line: where it
@@ -317,8 +319,9 @@ def checkbox_ink(
     )
     inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
     near = _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
+    bar = is_edge_bar(own, _sub_box(box, look, dpi))
     return CheckboxInk(
-        inside, circled, bool(crossing.any()), near, halo * MM_PER_INCH / dpi, crease
+        inside, circled, bool(crossing.any()), near, halo * MM_PER_INCH / dpi, crease, bar
     )
 
 
@@ -528,6 +531,8 @@ def judge_checkbox_on_page(
         # may be the "mark" (a fold hid a strip and moved the edge inside). An empty box
         # with a faint edge (a fax, a light copy) is still judged empty.
         doubt = f"枠の一辺がずれています（折れ・たわみの可能性、{share_ja(side)} のみ確認）"
+    elif ink.edge_bar and judged.present:
+        doubt = "枠の一辺が太く写っています（ファクスや折れによる写りの可能性）"
     elif crossed_by == "crease" and judged.present:
         # A fold hides or shifts a strip of paper: the box's own edge can show inside
         # it, which looks like a mark once the crease's shadow is gone.
