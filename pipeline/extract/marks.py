@@ -273,18 +273,18 @@ def checkbox_ink(
     # What passes through is told by where it goes, faint parts included: a fold's crease
     # shows dark inside the box and only faintly outside it.
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
-    smooth = _smoothed(gray, dpi)
-    dotted = _texture(gray, smooth) >= DOT_TEXTURE
-    faint = (
-        faint_mask(smooth if dotted else gray, dpi)
-        if gray.shape == written.shape
-        else np.zeros_like(written)
-    )
+    whole = gray.shape == written.shape
+    seen = _without_dots(gray, dpi) if whole else gray
+    faint = faint_mask(seen, dpi) if whole else np.zeros_like(written)
     # A line the fold lifted off the glass prints lighter than ink: where the ink alone
     # does not show where the panels lie, the faint print is looked at too (not on a
     # dithered scan, whose dots would show the print wherever it is laid).
     printed = print_followed(
-        written, printed, _sub_box(box, look, dpi), dpi, faint=None if dotted else faint
+        written,
+        printed,
+        _sub_box(box, look, dpi),
+        dpi,
+        faint=faint if whole and seen is gray else None,
     )
     # Only ink beyond how thick this scan prints the form counts as written.
     halo = print_halo_px(written, printed, dpi)
@@ -340,16 +340,10 @@ def _without_dots(gray: np.ndarray, dpi: float) -> np.ndarray:
     """``gray`` smoothed over a dither's dots where it is dots (else as it is): counted
     as faint ink, the dots of the paper join into one piece reaching every side, and
     every box reads as crossed."""
-    smooth = _smoothed(gray, dpi)
-    return smooth if _texture(gray, smooth) >= DOT_TEXTURE else gray
-
-
-def _smoothed(gray: np.ndarray, dpi: float) -> np.ndarray:
-    return cv2.GaussianBlur(gray, (0, 0), DOT_SMOOTH_MM * dpi / MM_PER_INCH)
-
-
-def _texture(gray: np.ndarray, smooth: np.ndarray) -> float:
-    return float(np.median(cv2.absdiff(gray, smooth))) if gray.size else 0.0
+    sigma = DOT_SMOOTH_MM * dpi / MM_PER_INCH
+    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
+    texture = float(np.median(cv2.absdiff(gray, smooth)))
+    return smooth if texture >= DOT_TEXTURE else gray
 
 
 @dataclass(frozen=True)
