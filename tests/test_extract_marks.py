@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.extract import marks, stamps, writing
+from pipeline.extract import faint_ink, marks, stamps, writing
 from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import cut, mm_to_px
 from pipeline.extract.reading import MarkEvidence
@@ -516,10 +516,10 @@ def test_only_a_crop_of_dots_is_smoothed_before_its_faint_ink_is_found(
     a tick to the ruling (a photocopied sheet of seed 11): only dots are smoothed away."""
     look = form_b.field("exp1_field_2").box_mm.inset(-marks.LOOK_MM)
     thick = cut(cv2.erode(blank_b, np.ones((7, 7), np.uint8)), look, DPI)
-    assert marks._without_dots(thick, DPI) is thick
+    assert faint_ink.without_dots(thick, DPI) is thick
     grey = (thick.astype(np.float32) * 215 / 255).astype(np.uint8)
     dots = np.asarray(Image.fromarray(grey).convert("1").convert("L"))  # error diffusion
-    assert marks._without_dots(dots, DPI) is not dots
+    assert faint_ink.without_dots(dots, DPI) is not dots
 
 
 def streak(page: np.ndarray, x: int, from_y: int = 0, width: int = 2) -> None:
@@ -599,3 +599,88 @@ def test_a_side_printed_thick_is_no_sure_mark(
     cv2.rectangle(filled, (x, y), (x + w, y + h), 0, -1)
     read = judge(filled, blank_b, form_b, "exp1_field_7")
     assert (read.present, read.certain) == (True, True)
+
+
+def test_a_neighbours_tick_reaching_into_the_surround_leaves_an_empty_box_sure() -> None:
+    """The tick of form A's OMP box overshoots upward into the surround of the CAP box
+    above it, stopping short of that box: even counted as the CAP box's own ink it makes
+    no mark, so the empty box stays surely empty. Reaching into the box, it is in doubt."""
+    form_a = load_templates()[("A", 1)]
+    blank = render_blank_page_image(form_a, DPI)
+    cap = form_a.field("qual_cap").box_mm
+    x, y, w, h = px(form_a.field("qual_omp").box_mm)
+    below_cap = mm_to_px(cap.y + cap.h, DPI)
+    for tail_end, sure in (
+        (below_cap + mm_to_px(0.9, DPI), True),
+        (below_cap - mm_to_px(0.7, DPI), False),
+    ):
+        page = blank.copy()
+        cv2.line(page, (x + 4, y + h // 2), (x + w // 3, y + h - 4), 0, 5)
+        cv2.line(page, (x + w // 3, y + h - 4), (x + w + 6, tail_end), 0, 5)
+        assert judge(page, blank, form_a, "qual_omp").present
+        read = judge(page, blank, form_a, "qual_cap")
+        assert read.certain is sure
+        assert not read.present or not sure
+        assert read.evidence is not None
+        assert read.evidence.crossed_by == ("passing" if sure else "line")
+
+
+def test_a_shadow_band_across_a_row_neither_crosses_a_tick_nor_an_empty_box(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A fold lifted off the glass leaves a grey band millimetres wide along the row:
+    seen as faint ink it joined a tick to the page beyond the box, and every box of the
+    row "was crossed". Faint ink is looked for against the paper around it."""
+    page = blank_b.copy()
+    tick(page, form_b.field("exp1_field_1").box_mm)
+    _x, y, _w, h = px(form_b.field("exp1_field_2").box_mm)
+    band = page[y - mm_to_px(1.0, DPI) : y + h // 2]
+    np.minimum(band, 200, out=band)
+    ticked = judge(page, blank_b, form_b, "exp1_field_1")
+    empty = judge(page, blank_b, form_b, "exp1_field_2")
+    assert (ticked.present, ticked.certain) == (True, True)
+    assert (empty.present, empty.certain) == (False, True)
+
+
+@pytest.mark.parametrize(
+    ("name", "neighbour", "axes", "thick"),
+    [
+        ("exp1_field_2", "exp1_field_3", (0.65, 0.6), 9),
+        ("exp1_field_2", "exp1_field_3", (0.65, 0.6), 12),
+        ("exp3_field_4", "exp3_field_5", (0.72, 0.7), 6),
+    ],
+)
+def test_a_circle_on_the_square_beside_a_neighbours_circle_is_a_sure_mark(
+    form_b: FormTemplate,
+    blank_b: np.ndarray,
+    name: str,
+    neighbour: str,
+    axes: tuple[float, float],
+    thick: int,
+) -> None:
+    """A thick pen's circle on the printed square, the next box circled too: the curve is
+    fitted to this box's ink alone (the neighbour's circle lies a box away), and a thick
+    stroke's ink lies half its width off the curve it draws."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field(name).box_mm)
+    cv2.ellipse(
+        page, (x + w // 2, y + h // 2), (int(w * axes[0]), int(h * axes[1])), 0, 0, 360, 0, thick
+    )
+    x, y, w, h = px(form_b.field(neighbour).box_mm)
+    cv2.ellipse(page, (x + w // 2, y + h // 2), (int(w * 0.75), int(h * 0.7)), 0, 0, 360, 0, 6)
+    read = judge(page, blank_b, form_b, name)
+    assert (read.present, read.certain) == (True, True)
+
+
+@pytest.mark.parametrize("start", [0, 270, 315])
+def test_a_thick_half_circle_hugging_the_square_is_no_sure_mark(
+    form_b: FormTemplate, blank_b: np.ndarray, start: int
+) -> None:
+    """Half a circle drawn tight on the square: where it is missing the square could hide
+    the rest, but a circle on the square shows between its sides all the way round."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp1_field_2").box_mm)
+    axes = (int(w * 0.55), int(h * 0.55))
+    cv2.ellipse(page, (x + w // 2, y + h // 2), axes, 0, start, start + 180, 0, 8)
+    read = judge(page, blank_b, form_b, "exp1_field_2")
+    assert not (read.present and read.certain)

@@ -25,6 +25,9 @@ ROUND_SIZE = (0.75, 2.0)  # the curve's axes, in box sides
 ROUND_ASPECT = 1.6
 ROUND_FIT = 0.06  # of the box's side: how far the seen ink may lie off the curve (90 % of it)
 ROUND_UNEXPLAINED_BINS = 2  # gaps of the curve the square does not explain (a pen's skip)
+# A circle on the square shows between the square's sides or round its corners, all the
+# way round; half a circle hugging the square leaves half the round unseen.
+ROUND_LONGEST_UNSEEN_BINS = 12  # a third of the round
 
 
 def circled_share(
@@ -57,8 +60,11 @@ def circled_share(
     own_square = np.zeros_like(printed)
     own_square[within] = printed[within]
     square_clear = cv2.distanceTransform(cv2.bitwise_not(own_square), cv2.DIST_L2, 3)
-    points = np.column_stack([xs[far], ys[far]])
-    hidden = _hidden_by_square(points, seen, square_clear, clear_px, box)
+    # Only ink that could lie on an acceptable curve is fitted: a neighbour's circle, a
+    # box or more away, is not this box's.
+    reach = np.hypot(dx, dy) <= ROUND_SIZE[1] / 2 * max(w, h) + clear_px
+    points = np.column_stack([xs[far & reach], ys[far & reach]])
+    hidden = _hidden_by_square(points, seen, square_clear, clear_px, box, _half_stroke(own))
     return (len(seen) + hidden) / CIRCLE_BINS
 
 
@@ -67,16 +73,28 @@ def _direction_bins(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return ((angles + np.pi) / (2 * np.pi) * CIRCLE_BINS).astype(int) % CIRCLE_BINS
 
 
+def _half_stroke(own: np.ndarray) -> float:
+    """Half the width of the pen's stroke (a thick pen's ink lies that far off the
+    curve it draws)."""
+    inside = cv2.distanceTransform(own, cv2.DIST_L2, 3)[own > 0]
+    return float(np.percentile(inside, 90)) if inside.size else 0.0
+
+
 def _hidden_by_square(
-    points: np.ndarray, seen: set[int], square_clear: np.ndarray, clear_px: int, box: Rect
+    points: np.ndarray,
+    seen: set[int],
+    square_clear: np.ndarray,
+    clear_px: int,
+    box: Rect,
+    half_stroke: float = 0.0,
 ) -> int:
     """How many of the directions where no circle is seen the box's square hides
     (``square_clear``: the distance from it): 0 unless ``points`` lie on one ellipse
     about the box's centre and every direction not seen but a pen's skip is one where
     that ellipse runs into the square."""
-    if len(points) < 10:
+    if len(points) < 10 or _longest_unseen(seen) > ROUND_LONGEST_UNSEEN_BINS:
         return 0
-    curve = _round_curve(points, box)
+    curve = _round_curve(points, box, half_stroke)
     if curve is None:
         return 0
     x, y, w, h = box
@@ -97,7 +115,18 @@ def _hidden_by_square(
     return hidden if len(unseen) - hidden <= ROUND_UNEXPLAINED_BINS else 0
 
 
-def _round_curve(points: np.ndarray, box: Rect) -> np.ndarray | None:
+def _longest_unseen(seen: set[int]) -> int:
+    """The most directions in a row, round the circle, in which nothing is seen."""
+    if not seen:
+        return CIRCLE_BINS
+    longest = run = 0
+    for b in range(2 * CIRCLE_BINS):
+        run = 0 if b % CIRCLE_BINS in seen else run + 1
+        longest = max(longest, run)
+    return min(longest, CIRCLE_BINS)
+
+
+def _round_curve(points: np.ndarray, box: Rect, half_stroke: float = 0.0) -> np.ndarray | None:
     """The ellipse ``points`` lie on (as points every 2°), if it is about the box's
     centre, about the box's size and round; else None."""
     x, y, w, h = box
@@ -117,6 +146,6 @@ def _round_curve(points: np.ndarray, box: Rect) -> np.ndarray | None:
     )
     gaps = points[:, None, :].astype(float) - curve[None, :, :].astype(float)
     off = np.min(np.hypot(gaps[..., 0], gaps[..., 1]), axis=1)
-    if float(np.percentile(off, 90)) > ROUND_FIT * side:
+    if float(np.percentile(off, 90)) > ROUND_FIT * side + half_stroke:
         return None
     return curve

@@ -29,6 +29,7 @@ from pipeline.extract.crops import (
     mm_to_px,
 )
 from pipeline.extract.edge_bars import is_edge_bar
+from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
@@ -254,6 +255,10 @@ class CheckboxInk:
     halo_mm: float = 0.0  # how much thicker the scan prints the form's lines here
     crease: bool = False  # a thin straight line crossed the box and was taken away
     edge_bar: bool = False  # the ink inside is one solid bar along a side (``edge_bars``)
+    # The box judged as if the ink that passes through were made for it: where even then
+    # it is surely empty, that ink hides nothing (a neighbour's tick reaching into the
+    # surround, a ruling's tail that stops short of the box).
+    empty_with_crossing: bool = False
 
 
 # A fold's crease or a fax's streak crosses a box as one thin straight line: where it
@@ -274,8 +279,8 @@ def checkbox_ink(
     # shows dark inside the box and only faintly outside it.
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
     whole = gray.shape == written.shape
-    seen = _without_dots(gray, dpi) if whole else gray
-    faint = faint_mask(seen, dpi) if whole else np.zeros_like(written)
+    seen = without_dots(gray, dpi) if whole else gray
+    faint = faint_mask(without_shading(seen, dpi), dpi) if whole else np.zeros_like(written)
     # A line the fold lifted off the glass prints lighter than ink: where the ink alone
     # does not show where the panels lie, the faint print is looked at too (not on a
     # dithered scan, whose dots would show the print wherever it is laid).
@@ -313,37 +318,41 @@ def checkbox_ink(
             own, through, crossing = _pieces(added, passing, frame)
             crease = True
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
-    square = _sub_box(box.inset(-OWN_SQUARE_MM), look, dpi)
+    inside, circled, near = _measured(own, printed, frame, clear)
+    bar = is_edge_bar(own, _sub_box(box, look, dpi))
+    empty_anyway = False
+    if crossing.any():
+        counted = np.where((own > 0) | np.isin(through, np.nonzero(crossing)[0]), 255, 0)
+        anyway = judge_checkbox(*_measured(counted.astype(np.uint8), printed, frame, clear))
+        empty_anyway = anyway.certain and not anyway.present
+    return CheckboxInk(
+        inside,
+        circled,
+        bool(crossing.any()),
+        near,
+        halo * MM_PER_INCH / dpi,
+        crease,
+        bar,
+        empty_anyway,
+    )
+
+
+def _measured(
+    own: np.ndarray, printed: np.ndarray, frame: _Frame, clear_px: int
+) -> tuple[float, float, float]:
+    """``own`` ink's share of the box's inside, the share of directions round the box a
+    circle of it covers, and its share of the box and its surround."""
+    box, look, dpi = frame.box, frame.look, frame.dpi
     circled = circled_share(
-        own, printed, _sub_box(box, look, dpi), square, clear, (CIRCLE.empty, CIRCLE.marked)
+        own,
+        printed,
+        _sub_box(box, look, dpi),
+        _sub_box(box.inset(-OWN_SQUARE_MM), look, dpi),
+        clear_px,
+        (CIRCLE.empty, CIRCLE.marked),
     )
     inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
-    near = _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
-    bar = is_edge_bar(own, _sub_box(box, look, dpi))
-    return CheckboxInk(
-        inside, circled, bool(crossing.any()), near, halo * MM_PER_INCH / dpi, crease, bar
-    )
-
-
-# A dithered bitonal scan prints the paper as a field of dots a few tenths of a millimetre
-# apart; smoothed over that, they are light grey paper again, while a crease's shadow or
-# a stamp's line, wider than the dots, stays darker than it. Only a crop that is dots:
-# smoothing a clean scan spreads a thick ruling's edge into a faint fringe that joined a
-# tick to the ruling. Most of a crop is paper: where the paper is dots, the typical pixel
-# differs from its smoothing by 14-36 grey levels; where it is clean, by 0 or 1, however
-# many rulings the crop holds.
-DOT_SMOOTH_MM = 0.13
-DOT_TEXTURE = 8.0
-
-
-def _without_dots(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """``gray`` smoothed over a dither's dots where it is dots (else as it is): counted
-    as faint ink, the dots of the paper join into one piece reaching every side, and
-    every box reads as crossed."""
-    sigma = DOT_SMOOTH_MM * dpi / MM_PER_INCH
-    smooth = cv2.GaussianBlur(gray, (0, 0), sigma)
-    texture = float(np.median(cv2.absdiff(gray, smooth)))
-    return smooth if texture >= DOT_TEXTURE else gray
+    return inside, circled, _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
 
 
 @dataclass(frozen=True)
@@ -509,9 +518,14 @@ def judge_checkbox_on_page(
     # A stamp whose ink reaches neither the box nor its surround (a surely empty box that
     # nothing crosses) adds nothing that could be taken for a mark, and hides none.
     stamped = foreign.covers(around) and (ink.crossed or judged.present or not judged.certain)
-    crossed_by = "stamp" if stamped else ("line" if ink.crossed else None)
+    # Ink that passes through matters only where, counted as the box's own, it could make
+    # the box anything but surely empty.
+    harmless = ink.empty_with_crossing and judged.certain and not judged.present
+    crossed_by = "stamp" if stamped else ("line" if ink.crossed and not harmless else None)
     if crossed_by is None and ink.crease:
         crossed_by = "crease"  # taken away: the box is judged without it
+    elif crossed_by is None and ink.crossed:
+        crossed_by = "passing"  # near the box, but it would leave the box empty even as a mark
     evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)
     doubt = None
     if crossed_by == "stamp":
@@ -538,27 +552,3 @@ def judge_checkbox_on_page(
     return MarkRead(
         judged.present, judged.confidence, judged.certain, judged.ink_ratio, evidence, None
     )
-
-
-# --- faint ink -----------------------------------------------------------------------------
-
-# A mark may be faint (a seal photocopied to light grey, a pencil tick): before a box
-# is called empty for sure, it must look like paper even to a far more sensitive eye.
-FAINT_CONTRAST = 28  # grey levels darker than the crop's paper
-FAINT_SPECK_MM = 0.5
-
-
-def faint_mask(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """Everything noticeably darker than the crop's paper, dust aside (thin strokes stay)."""
-    paper = float(np.percentile(gray, 75))
-    dark = (cv2.medianBlur(gray, 3) < paper - FAINT_CONTRAST).astype(np.uint8) * 255
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    least = mm_to_px(FAINT_SPECK_MM, dpi) ** 2
-    kept = np.zeros(count, dtype=bool)
-    kept[1:] = stats[1:, cv2.CC_STAT_AREA] >= least
-    return np.where(kept[labels], 255, 0).astype(np.uint8)
-
-
-def ink_or_faint(gray: np.ndarray, dpi: float) -> np.ndarray:
-    """Ink, and whatever the faint eye sees besides (light grey print, a pale seal)."""
-    return cv2.bitwise_or(ink_mask(gray), faint_mask(gray, dpi))

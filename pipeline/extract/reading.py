@@ -73,7 +73,9 @@ class MarkEvidence:
     around: float = 0.0  # the same just around a checkbox (a circle drawn round it)
     shift_mm: tuple[float, float] = (0.0, 0.0)  # where the box was found against the print
     box_found: bool = True  # the printed box itself was found where expected
-    crossed_by: str | None = None  # foreign ink over the box: "stamp", "line", "crease"
+    # foreign ink over the box: "stamp", "line", "crease"; "passing": a line near it that
+    # leaves the box empty even counted as the box's own
+    crossed_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {

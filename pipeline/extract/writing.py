@@ -10,14 +10,13 @@ import cv2
 import numpy as np
 
 from pipeline.extract.crops import cut, evenly_lit, ink_mask, mm_to_px, remove_rulings
+from pipeline.extract.faint_ink import faint_mask, ink_or_faint
 from pipeline.extract.marks import (
     BOX_FOUND_SHARE,
     PRINT_TOLERANCE_MM,
     SEAL,
     SIGNATURE,
     MarkRead,
-    faint_mask,
-    ink_or_faint,
     judge,
     print_halo_px,
     register_box,

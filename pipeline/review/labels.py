@@ -269,6 +269,7 @@ def mark_reading_ja(mark: dict[str, Any]) -> str:
     crossed = {
         "stamp": "受付印などの印影が重なっています",
         "line": "枠の外から続く線が重なっています",
+        "passing": "枠の近くを通る線があります（記入とみなしても空欄のため、判定に影響しません）",
     }
     if mark.get("crossed_by") in crossed:
         notes.append(crossed[str(mark["crossed_by"])])
