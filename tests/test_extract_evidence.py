@@ -242,6 +242,17 @@ def test_register_confirms_what_one_engine_read_and_takes_its_spelling() -> None
     assert confirmed.value == "佐藤　京子" and confirmed.confirmed_by == Evidence.REGISTER
 
 
+@pytest.mark.parametrize("dot", ["・", "·"])
+def test_a_name_read_with_a_dot_between_its_parts_is_the_registers_name(dot: str) -> None:
+    """A photocopy's speck in the space between surname and given name, read as a middle
+    dot by both engines: the name is the register's, and takes its spelling."""
+    name = field("C.applicant_name", f"佐藤{dot}京子")
+    checked = cross_check([name, field("R.pass_number", "2211211335")], ENTRY)
+    confirmed = FieldBook(checked.fields).first("C.applicant_name")
+    assert confirmed is not None and confirmed.value == "佐藤　京子"
+    assert confirmed.confirmed_by == Evidence.REGISTER
+
+
 def test_register_saying_otherwise_puts_a_sure_reading_before_a_person() -> None:
     kana = field("A.name_kana", "サトウ キョウカ")
     number = field("R.pass_number", "2211211335")

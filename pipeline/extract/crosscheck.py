@@ -99,8 +99,10 @@ def _register_value(item: str, entry: RegistryEntry) -> str | None:
 
 
 # Katakana and kanji that print alike; a kanji name read with the katakana is the
-# register's name (山本浩ニ for 山本浩二), and takes the register's spelling.
-_PRINTED_ALIKE = str.maketrans("ニロカエトハターオ", "二口力工卜八夕一才")
+# register's name (山本浩ニ for 山本浩二), and takes the register's spelling. A middle
+# dot parts a name as a space does (a copy's speck in the space was read as one): no
+# name holds one as a character.
+_PRINTED_ALIKE = str.maketrans("ニロカエトハターオ", "二口力工卜八夕一才", "・·･")
 
 
 def _name(text: str | None) -> str:
