@@ -68,9 +68,9 @@ def prepare_page_fields(
             continue
         cleaned = _clean_text(aligned, blank, spec, dpi, start)
         blank_box = cleaned.ink_ratio < EMPTY_INK_RATIO
-        lines_only = (
-            not blank_box and spec.validator not in LINE_MAY_BE_VALUE and only_stray_lines(cleaned)
-        )
+        stray = not blank_box and only_stray_lines(cleaned)
+        lines_only = stray and spec.validator not in LINE_MAY_BE_VALUE
+        lines_only_value = stray and spec.validator in LINE_MAY_BE_VALUE
         if blank_box or lines_only:
             reads.append(
                 replace(
@@ -82,8 +82,34 @@ def prepare_page_fields(
             )
             continue
         reads.append(base)
-        pending.append(PendingText(base, spec, cleaned))
+        pending.append(PendingText(base, spec, cleaned, STUB_JA if lines_only_value else None))
+    pending = [_stub_in_written_row(item, reads) for item in pending]
     return hold_dark_empties(reads, aligned, blank, template, dpi), pending
+
+
+STUB_JA = "同じ行の他の欄は空欄で、この欄には直線が1本あるだけです（罫線の切れ端の可能性）"
+
+
+def _stub_in_written_row(item: PendingText, reads: list[FieldRead]) -> PendingText:
+    """A lone stroke may be a row's 1 only where something else of its row is written: in
+    a row left empty it is a ruling's stub both engines read as 1."""
+    if item.doubt_ja != STUB_JA or item.spec.row is None:
+        return item
+    row = [
+        r
+        for r in reads
+        if r.group == item.spec.group and r.row == item.spec.row and r.name != item.spec.name
+    ]
+    if row and not any(_written(r) for r in row):
+        return item
+    return replace(item, doubt_ja=None)
+
+
+def _written(read: FieldRead) -> bool:
+    """Text in the box, or a mark made in it (an empty signature box is no writing)."""
+    if read.kind in MARK_KINDS:
+        return read.value != "false"
+    return read.status != FieldStatus.MISSING
 
 
 # A typed value may sit anywhere in its frame (left, centred, near the top or bottom

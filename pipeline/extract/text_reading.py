@@ -49,6 +49,8 @@ class PendingText:
     read: FieldRead  # the placeholder the page holds until the field is read
     spec: FieldSpec
     cleaned: CleanCrop = field(repr=False)
+    # Why a person must look whatever the engines agree on (the page saw it before reading)
+    doubt_ja: str | None = None
 
     @property
     def request(self) -> OcrRequest:
@@ -310,6 +312,8 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     lost = lost_punctuation_ja(item.spec.validator, agreed, readings)
     if lost is not None:
         return read.held(lost)
+    if item.doubt_ja is not None:
+        return read.held(item.doubt_ja)
     return replace(read, status=FieldStatus.OK, reason=None, confirmed_by=None)
 
 
