@@ -522,6 +522,10 @@ def test_a_marks_measurement_reads_as_plain_japanese() -> None:
         "（枠が印刷位置から上に 0.42 mm ずれていたため補正して判定）"
     )
     assert raw_reading("株式会社コンタクトプラス") == "株式会社コンタクトプラス"  # text as read
+    # What the box's search and what crossed it found, in words, never as recorded.
+    found = raw_reading("ink=0.0000 shift=+0.08,+0.00mm box=not_found crossed=line")
+    assert "box=" not in found and "crossed=" not in found
+    assert "印刷された枠が十分に見つかりません" in found and "枠の外から続く線" in found
 
 
 def test_the_envelopes_pages_are_named_in_japanese(env: Env) -> None:

@@ -196,9 +196,13 @@ def reason_ja(text: str) -> str:
     return plain_reason(text)
 
 
-# A mark's raw text, as extraction records it: "ink=0.0379" and, for a checkbox found
-# off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm).
-_MARK_RAW = re.compile(r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?$")
+# A mark's raw text, as extraction records it (``MarkEvidence.summary``): "ink=0.0379" and,
+# for a checkbox found off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm),
+# " box=not_found" when its printed box was not found, " crossed=line" for what crossed it.
+_MARK_RAW = re.compile(
+    r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?( box=not_found)?"
+    r"(?: crossed=(\w+))?$"
+)
 
 
 ENGINE_LABEL_JA = {"tesseract": "Tesseract", "ppocr": "PP-OCR"}
@@ -282,17 +286,14 @@ def raw_reading(raw: str) -> str:
     match = _MARK_RAW.match(raw.strip())
     if match is None:
         return raw
-    text = f"記入部分のインク比率 {float(match.group(1)):.3f}"
-    if match.group(2) is None:
-        return text
-    dx, dy = float(match.group(2)), float(match.group(3))
-    parts = [
-        f"{'右' if dx > 0 else '左'}に {abs(dx):.2f} mm" if dx else "",
-        f"{'下' if dy > 0 else '上'}に {abs(dy):.2f} mm" if dy else "",
-    ]
-    return (
-        f"{text}（枠が印刷位置から{'・'.join(p for p in parts if p)} ずれていたため補正して判定）"
-    )
+    ink, dx, dy, not_found, crossed_by = match.groups()
+    mark = {
+        "ink": float(ink),
+        "shift_mm": (float(dx), float(dy)) if dx is not None else (0.0, 0.0),
+        "box_found": not_found is None,
+        "crossed_by": crossed_by,
+    }
+    return mark_reading_ja(mark)
 
 
 # How the matcher found a candidate (``candidates[].via``); a match a person made has
