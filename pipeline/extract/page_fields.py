@@ -58,6 +58,7 @@ def prepare_page_fields(
     shown = with_red(aligned, red)
     reads: list[FieldRead] = []
     pending: list[PendingText] = []
+    strokes: set[str] = set()  # lone strokes where one may be the value (``LINE_MAY_BE_VALUE``)
     for spec in template.fields:
         start = _offset(local, spec.frame_mm)
         frame = spec.frame_mm._replace(x=spec.frame_mm.x + start[0], y=spec.frame_mm.y + start[1])
@@ -82,27 +83,29 @@ def prepare_page_fields(
             )
             continue
         reads.append(base)
-        pending.append(PendingText(base, spec, cleaned, STUB_JA if lines_only_value else None))
-    pending = [_stub_in_written_row(item, reads) for item in pending]
+        pending.append(PendingText(base, spec, cleaned))
+        if lines_only_value:
+            strokes.add(spec.name)
+    pending = [
+        replace(item, doubt_ja=STUB_JA)
+        if item.spec.name in strokes and _alone(item.spec, reads)
+        else item
+        for item in pending
+    ]
     return hold_dark_empties(reads, aligned, blank, template, dpi), pending
 
 
 STUB_JA = "同じ行の他の欄は空欄で、この欄には直線が1本あるだけです（罫線の切れ端の可能性）"
 
 
-def _stub_in_written_row(item: PendingText, reads: list[FieldRead]) -> PendingText:
-    """A lone stroke may be a row's 1 only where something else of its row is written: in
-    a row left empty it is a ruling's stub both engines read as 1."""
-    if item.doubt_ja != STUB_JA or item.spec.row is None:
-        return item
-    row = [
-        r
-        for r in reads
-        if r.group == item.spec.group and r.row == item.spec.row and r.name != item.spec.name
-    ]
-    if row and not any(_written(r) for r in row):
-        return item
-    return replace(item, doubt_ja=None)
+def _alone(spec: FieldSpec, reads: list[FieldRead]) -> bool:
+    """Whether nothing else of ``spec``'s row is written: a lone stroke may be a row's 1
+    only where something else of its row is; in a row left empty it is a ruling's stub
+    both engines read as 1."""
+    if spec.row is None:
+        return False
+    row = [r for r in reads if r.group == spec.group and r.row == spec.row and r.name != spec.name]
+    return bool(row) and not any(_written(r) for r in row)
 
 
 def _written(read: FieldRead) -> bool:
