@@ -72,8 +72,11 @@ venv:
 demo: install
 	@$(PY) -m pipeline.demo
 
+# One pytest worker per core (pytest-xdist): every test has its own temporary
+# directory, SQLite file, PostgreSQL database, port and Prefect server, so the
+# workers share nothing; on this 2-core machine the suite takes 4-5 minutes.
 test: install
-	@$(PY) -m pytest -q -p no:cacheprovider
+	@$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 lint: install
 	@$(VENV)/bin/ruff check .
