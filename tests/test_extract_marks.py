@@ -267,6 +267,26 @@ def test_a_circle_round_a_box_in_a_fold_sheared_row_is_no_sure_empty(
     assert read.present or not read.certain
 
 
+def test_empty_boxes_across_a_soft_crease_are_followed_and_sure(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """A soft fold: above a crease through the row the sheet lies 1.7 mm aside and 1 mm
+    low, and the rulings bend over into it across 1.6 mm, not half a millimetre (E31-0044,
+    E31-0012: every empty box of the row was "crossed"). The panels are still found when
+    the fit leaves out the wider blend, and the empty boxes are surely empty."""
+    _x, y, _w, h = px(form_b.field("exp2_field_3").box_mm)
+    crease_at, half = y + h // 3, mm_to_px(0.8, DPI)
+    rows = np.arange(blank_b.shape[0], dtype=np.float32)
+    above = np.clip((crease_at + half - rows) / (2 * half), 0.0, 1.0)  # 1 above, 0 below
+    map_y, map_x = np.indices(blank_b.shape, dtype=np.float32)
+    map_x -= above[:, None] * mm_to_px(1.7, DPI)
+    map_y -= above[:, None] * mm_to_px(1.0, DPI)
+    page = cv2.remap(blank_b, map_x, map_y, cv2.INTER_LINEAR, borderValue=255)
+    for n in (2, 3, 4, 5):
+        read = judge(page, blank_b, form_b, f"exp2_field_{n}")
+        assert (read.present, read.certain) == (False, True), n
+
+
 def test_a_bent_line_across_a_box_is_no_crease(form_b: FormTemplate, blank_b: np.ndarray) -> None:
     """Only one thin straight line is taken away: a faint line that bends (a curled
     sheet's shadow, a stroke carrying on from a neighbour) keeps the box uncertain."""
@@ -542,6 +562,22 @@ def test_a_streak_down_the_sheet_through_an_empty_box_is_taken_away(
     late = blank_b.copy()
     streak(late, x + w // 3, from_y=y - mm_to_px(30, DPI))
     assert judge(late, blank_b, form_b, "exp3_field_2").certain
+
+
+def test_a_streak_along_a_boxs_own_side_is_taken_away(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Where the streak runs down the box's own printed side it is hidden under the print
+    the whole height of the box (E31-0005: a fax's streak down a column of boxes): that
+    gap in it is the print's, not a bend, and it is still one straight line."""
+    x, _y, w, _h = px(form_b.field("exp3_field_2").box_mm)
+    side = x + w + mm_to_px(0.5, DPI)  # the printed square's right side
+    for at in (side - 1, side + 1):
+        page = blank_b.copy()
+        streak(page, at)
+        read = judge(page, blank_b, form_b, "exp3_field_2")
+        assert (read.present, read.certain) == (False, True)
+        assert read.evidence is not None and read.evidence.crossed_by == "crease"
 
 
 def test_a_tick_under_a_streak_is_not_sure(form_b: FormTemplate, blank_b: np.ndarray) -> None:

@@ -29,7 +29,10 @@ SHOWN_WHOLE = 0.97  # of the print the page shows in place: nothing to follow
 EXPLAINED = 0.93  # of the print the two panels must show, laid each at its offset
 LEAST_GAIN = 0.08  # and that much more of it than in place
 CREASE_STEP_MM = 0.5  # where a crease is tried
-BLEND_MM = 0.5  # either side of the crease, rows left out of the fit (the panels blend)
+# Either side of the crease, rows left out of the fit (the panels blend there): a sharp
+# crease blends them within half a millimetre, a soft one over a millimetre and more; the
+# wider is tried only where the narrower does not explain the print.
+BLEND_MM = (0.5, 1.0)
 LAY_BLEND_MM = 1.0  # either side of the crease, print laid at every offset between
 LEAST_SIDE_MM = 2.0  # a side narrower than this says little of where its panel lies
 # The box was registered where most of its print is: the panel it lies on lies there,
@@ -83,9 +86,12 @@ def find_panels(
     nearly all of it and clearly more than one place does. Where the ink alone shows
     too little of the print for that, ``faint``, the page's faint ink, is looked at too:
     a line the fold lifted off the glass prints lighter than ink."""
-    found = _laid_best(written, printed, dpi)
-    if found is not None and found[0].shown < EXPLAINED and faint is not None:
-        found = _laid_best(cv2.bitwise_or(written, faint), printed, dpi)
+    for blend_mm in BLEND_MM:
+        found = _laid_best(written, printed, dpi, blend_mm)
+        if found is not None and found[0].shown < EXPLAINED and faint is not None:
+            found = _laid_best(cv2.bitwise_or(written, faint), printed, dpi, blend_mm)
+        if found is None or found[0].shown >= EXPLAINED:
+            break
     if found is None:
         return None
     best, in_place = found
@@ -104,7 +110,9 @@ def find_panels(
     return best
 
 
-def _laid_best(written: np.ndarray, printed: np.ndarray, dpi: float) -> tuple[Panels, float] | None:
+def _laid_best(
+    written: np.ndarray, printed: np.ndarray, dpi: float, blend_mm: float
+) -> tuple[Panels, float] | None:
     """The split showing the most of the print and the share shown in place; None when
     there is no print, or it is shown whole in place."""
     reach = max(1, mm_to_px(FOLLOW_MM, dpi))
@@ -120,7 +128,11 @@ def _laid_best(written: np.ndarray, printed: np.ndarray, dpi: float) -> tuple[Pa
     best: Panels | None = None
     for across_columns in (False, True):
         found = _best_split(
-            page.T if across_columns else page, print_.T if across_columns else print_, reach, dpi
+            page.T if across_columns else page,
+            print_.T if across_columns else print_,
+            reach,
+            mm_to_px(blend_mm, dpi),
+            dpi,
         )
         if found is None:
             continue
@@ -133,13 +145,13 @@ def _laid_best(written: np.ndarray, printed: np.ndarray, dpi: float) -> tuple[Pa
 
 
 def _best_split(
-    page: np.ndarray, print_: np.ndarray, reach: int, dpi: float
+    page: np.ndarray, print_: np.ndarray, reach: int, blend: int, dpi: float
 ) -> tuple[int, tuple[int, int], tuple[int, int], float] | None:
     """The row splitting ``print_`` into two panels, each laid at its own best offset,
-    that shows the most of the print outside the blend (row, offsets, share)."""
+    that shows the most of the print outside ``blend`` rows either side of it (row,
+    offsets, share)."""
     rows = print_.shape[0]
     step = max(1, mm_to_px(CREASE_STEP_MM, dpi))
-    blend = mm_to_px(BLEND_MM, dpi)
     side = mm_to_px(LEAST_SIDE_MM, dpi)
     steps = np.arange(-reach, reach + 1, dtype=np.float32)
     nearest = 1e-6 * np.hypot(*np.meshgrid(steps, steps))  # ties go to the smaller offset

@@ -311,7 +311,7 @@ def checkbox_ink(
         shifted = box_to_px(look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
         origin = (max(0, shifted[0]), max(0, shifted[1]))
         band = _straight_band(
-            through, crossing, added, frame, lambda line: is_streak(page, origin, line, dpi)
+            through, crossing, added, grown, frame, lambda line: is_streak(page, origin, line, dpi)
         )
         if band is not None:
             added, passing = _without_band(added, passing, band, frame.bridge_px)
@@ -396,6 +396,7 @@ def _straight_band(
     through: np.ndarray,
     crossing: np.ndarray,
     added: np.ndarray,
+    printed: np.ndarray,
     frame: _Frame,
     streak: Callable[[Line], bool],
 ) -> np.ndarray | None:
@@ -403,7 +404,8 @@ def _straight_band(
     the paper's shadow, not ink) or a ``streak`` down the sheet, told by where the
     crossing pieces pass the looked-at square's border, where only ink that is not the
     box's own can be; ``None`` when they are not one such line: a pen's line, a bent
-    one, a stamp's ring."""
+    one, a stamp's ring. Where the line runs under the ``printed`` form (a streak along
+    the box's own side), it cannot be seen and is taken as there."""
     h, w = through.shape
     r = frame.reach_px
     ys, xs = np.nonzero(np.isin(through, np.nonzero(crossing)[0]))
@@ -433,7 +435,7 @@ def _straight_band(
     band = np.abs((allx - x0) * vy - (ally - y0) * vx) <= width
     # Straight all the way: along the line the crossing ink never leaves the band for
     # longer than the print taken away where it crosses the box's edges.
-    on = np.isin(through, np.nonzero(crossing)[0]) & band
+    on = (np.isin(through, np.nonzero(crossing)[0]) | (printed > 0)) & band
     steps = np.unique(np.round((allx[on] - x0) * vx + (ally[on] - y0) * vy).astype(int))
     inner = steps[(steps >= along.min()) & (steps <= along.max())]
     if inner.size < 2 or np.diff(inner).max() > 2 * frame.bridge_px + 2:

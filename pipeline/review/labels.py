@@ -274,6 +274,7 @@ def mark_reading_ja(mark: dict[str, Any]) -> str:
         "stamp": "受付印などの印影が重なっています",
         "line": "枠の外から続く線が重なっています",
         "passing": "枠の近くを通る線があります（記入とみなしても空欄のため、判定に影響しません）",
+        "crease": "折り目やファクスの筋が枠を横切っていたため、取り除いて判定しました",
     }
     if mark.get("crossed_by") in crossed:
         notes.append(crossed[str(mark["crossed_by"])])
