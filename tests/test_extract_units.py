@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.extract.crops import clean_text_crop, only_stray_lines, remove_rulings
-from pipeline.extract.identify import PageKind, identify_page, layout_of
+from pipeline.extract.identify import PageKind, dark_share, identify_page, layout_of
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
 from pipeline.imaging.align import MM_PER_INCH, AlignmentFailed, align_by_markers
@@ -144,6 +144,25 @@ def test_a_page_without_marks_or_qr_is_an_extra_page(templates) -> None:
     cv2.putText(page, "Dear association", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 2, 0, 4)
     identity = identify_page(page, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)
     assert identity.kind == PageKind.EXTRA
+    assert "dark" not in (identity.note or "")
+
+
+def test_a_page_too_dark_to_read_says_so(templates, blank_a) -> None:
+    """A photocopy of a photocopy scanned bitonal at a high threshold comes out nearly all
+    black (held-out seed 409, E409-0042: five pages, marks and QR code lost): staff are told
+    the page is too dark, not only that nothing was found on it. A form page is not."""
+    from pipeline.review.labels import page_note_ja
+
+    page = np.zeros_like(blank_a)  # the copier's black, and the light patches it left
+    rows, cols = page.shape[:2]
+    for k in range(6):
+        centre = (cols * (1 + 2 * (k % 3)) // 6, rows * (1 + 2 * (k // 3)) // 4)
+        cv2.circle(page, centre, cols // 10, 255, -1)
+    identity = identify_page(page, DPI, templates, work_dpi=DPI, max_residual_mm=2.0)
+    assert identity.kind == PageKind.EXTRA
+    shown = page_note_ja(identity.note)
+    assert shown is not None and "黒く写っています" in shown and "%" in shown
+    assert dark_share(blank_a) < 0.2
 
 
 @pytest.mark.parametrize(("paper", "short_mm"), [("B5", 182.0), ("Letter", 215.9), ("A5", 148.0)])

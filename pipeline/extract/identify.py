@@ -109,6 +109,10 @@ def _title_match(
 
 
 MIN_PRINTED_MATCH = 80  # a printed line read this alike (rapidfuzz ratio) names its template
+# A form page is mostly paper (its print and values cover a tenth or so); a page more than
+# half black is a copy or scan too dark to read, which staff should hear as such.
+DARK_PAGE_SHARE = 0.5
+DARK_LEVEL = 96  # grey levels: black, not a grey background
 
 
 def _title(template: FormTemplate) -> str:
@@ -224,6 +228,9 @@ def identify_page(
             if marker_failure
             else "no QR code"
         )
+        dark = dark_share(image)
+        if dark >= DARK_PAGE_SHARE:
+            note += f"; page mostly dark ({dark:.0%} black)"
         return PageIdentity(PageKind.EXTRA, None, None, None, note)
     try:
         alignment = align_by_features(image, blank_reference(template, work_dpi), work_dpi)
@@ -267,6 +274,12 @@ def _qr_in_template_box(
         if found is not None:
             return found
     return None
+
+
+def dark_share(image: np.ndarray) -> float:
+    """The share of the page that is black (``DARK_LEVEL`` or darker)."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return float((gray <= DARK_LEVEL).mean()) if gray.size else 0.0
 
 
 def _downscaled(image: np.ndarray, source_dpi: float, target_dpi: float = 200) -> np.ndarray:

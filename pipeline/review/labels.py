@@ -328,7 +328,12 @@ _PAGE_NOTE_JA: list[tuple[re.Pattern[str], str]] = [
         re.compile(r"no registration marks \(.*\) and no QR code"),
         "位置合わせマークもQRコードも見つかりません",
     ),
-    (re.compile(r"^no QR code$"), "QRコードが見つかりません"),
+    (re.compile(r"^no QR code(;|$)"), "QRコードが見つかりません"),
+    (
+        re.compile(r"page mostly dark \((\d+)% black\)"),
+        "ページの {0}% が黒く写っています（濃すぎるコピーまたはスキャンです。"
+        "再スキャンするか、読める写しの再送を依頼してください）",
+    ),
     (
         re.compile(r"scale ([\d.]+) impossible for a scan"),
         "倍率 {0} はスキャンした用紙としてありえません",
