@@ -542,6 +542,16 @@ def test_the_envelopes_pages_are_named_in_japanese(env: Env) -> None:
     assert "(A) 資格認定申請書" in html
     assert "同封物（申請様式以外）" in html  # a cover letter
     assert "（form）" not in html and "（extra）" not in html  # no machine words
-    # The machine's note stays at hand, in words (the English one is in the logs).
-    assert 'title="QRコードが見つかりません"' in html
+    # The machine's note is shown beside the page, in words (the English one is in the
+    # logs): a page too dark to read says so where staff look, not only on hover.
+    assert "— QRコードが見つかりません" in html
     assert "no QR code" not in html
+    with env.session() as s:
+        page = s.get(Page, env.world.page_ids[-1])
+        assert page is not None
+        page.note = (
+            "no registration marks (only 0 of 4 found) and no QR code; page mostly dark (87% black)"
+        )
+        s.commit()
+    html = env.login("sato").get(f"/items/{env.world.item_id}").text
+    assert "ページの 87% が黒く写っています" in html
