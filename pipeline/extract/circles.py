@@ -28,6 +28,9 @@ ROUND_UNEXPLAINED_BINS = 2  # gaps of the curve the square does not explain (a p
 # A circle on the square shows between the square's sides or round its corners, all the
 # way round; half a circle hugging the square leaves half the round unseen.
 ROUND_LONGEST_UNSEEN_BINS = 12  # a third of the round
+# A circle drawn inside the square touches its four sides and shows only in its corners
+# (a quarter of the directions or a little more): from this share the curve is looked for.
+ROUND_TRIGGER = 0.2
 
 
 def circled_share(
@@ -53,7 +56,7 @@ def circled_share(
         return 0.0
     seen = set(_direction_bins(xs[far] - (x + w / 2), ys[far] - (y + h / 2)).tolist())
     covered = len(seen) / CIRCLE_BINS
-    if not undecided[0] < covered < undecided[1]:
+    if not min(undecided[0], ROUND_TRIGGER) < covered < undecided[1]:
         return covered
     sx, sy, sw, sh = square
     within = slice(max(0, sy), sy + sh), slice(max(0, sx), sx + sw)
@@ -65,7 +68,10 @@ def circled_share(
     reach = np.hypot(dx, dy) <= ROUND_SIZE[1] / 2 * max(w, h) + clear_px
     points = np.column_stack([xs[far & reach], ys[far & reach]])
     hidden = _hidden_by_square(points, seen, square_clear, clear_px, box, _half_stroke(own))
-    return (len(seen) + hidden) / CIRCLE_BINS
+    whole = (len(seen) + hidden) / CIRCLE_BINS
+    # Below the undecided band only a whole round counts: a circle drawn inside the square
+    # shows in its four corners alone.
+    return whole if covered > undecided[0] or whole >= undecided[1] else covered
 
 
 def _direction_bins(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
