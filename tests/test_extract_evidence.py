@@ -104,6 +104,25 @@ def test_nothing_readable_and_nothing_valid(pending: PendingText, name_spec: Fie
     assert invalid.status == FieldStatus.INVALID
 
 
+def test_a_year_month_whose_separator_both_engines_lost_is_proposed_to_a_person(
+    pending: PendingText,
+) -> None:
+    """Both engines read 2019年7月 as 20197 (a copy thinned the separator away): no valid
+    year-month, so nothing was proposed and staff typed it. It is proposed now, never
+    sure (the lost separator could have hidden a digit); engines reading different
+    digits propose nothing."""
+    spec = load_templates()[("B", 1)].field("exp2_to")
+    item = replace(pending, spec=spec)
+    lost = [normalised(spec, engine, LineRead("20197", 0.9), "grey") for engine in (T, P)]
+    assert all(r.value is None for r in lost)
+    read = settle(item, tuple(lost), POLICY)
+    assert (read.status, read.value) == (FieldStatus.LOW_CONFIDENCE, "2019-07")
+    assert read.reason is not None and "2019年7月" in read.reason and "区切り" in read.reason
+    other = normalised(spec, P, LineRead("20198", 0.9), "grey")
+    assert settle(item, (lost[0], other), POLICY).status == FieldStatus.INVALID
+    assert settle(item, (lost[0],), POLICY).status == FieldStatus.INVALID  # one engine
+
+
 def test_a_voiced_mark_one_reading_saw_is_not_agreed_away(pending: PendingText) -> None:
     """On a photocopy PP-OCR and one Tesseract rendition read サホート; another rendition
     read サホポート, having seen the mark: two readings agreeing without it are no evidence

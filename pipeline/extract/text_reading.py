@@ -39,6 +39,7 @@ from pipeline.extract.reading import (
 from pipeline.forms.schema import FieldSpec
 from pipeline.ocr import ppocr
 from pipeline.ocr.tesseract import LineRead, OcrRequest, read_lines
+from pipeline.text.dates import year_month_run_together
 from pipeline.vocabulary import FieldStatus
 
 
@@ -285,6 +286,12 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     best = proposal(readings)
     if agreed is None and best is None:
         texts = [r for r in readings if r.text]
+        run_together = _year_month_run_together(item.spec.validator, texts)
+        if run_together is not None:
+            year, month = run_together.split("-")
+            return replace(read, value=run_together, confidence=0.0).held(
+                SEPARATOR_LOST_JA.format(year=year, month=int(month))
+            )
         if texts:
             problem = texts[0].problem or "値として読めません"
             return replace(
@@ -329,6 +336,23 @@ def _line_text(readings: Sequence[EngineReading]) -> str | None:
 
 
 HANDWRITTEN_JA = "手書きの可能性があります（読み取り候補を確認してください）"
+SEPARATOR_LOST_JA = (
+    "年と月の区切りが読み取れません（両方の読み取りで「{year}{month}」: "
+    "{year}年{month}月として候補に入れています。確認してください）"
+)
+
+
+def _year_month_run_together(validator: str | None, texts: Sequence[EngineReading]) -> str | None:
+    """The year-month both engines read with its separator lost (``20197``), where each
+    engine read it so and nothing else; None otherwise."""
+    if validator not in ("yearmonth", "yearmonth_or_present"):
+        return None
+    found = {year_month_run_together(r.text) for r in texts}
+    if {r.engine for r in texts} != {Engine.TESSERACT, Engine.PPOCR} or len(found) != 1:
+        return None
+    return found.pop()
+
+
 MARK_SEEN_JA = "別の読み取りでは濁点・半濁点が付いています（読み落としの可能性）"
 
 
