@@ -288,9 +288,9 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
         texts = [r for r in readings if r.text]
         run_together = _year_month_run_together(item.spec.validator, texts)
         if run_together is not None:
-            year, month = run_together.split("-")
-            return replace(read, value=run_together, confidence=0.0).held(
-                SEPARATOR_LOST_JA.format(year=year, month=int(month))
+            year, month = run_together
+            return replace(read, value=f"{year:04d}-{month:02d}", confidence=0.0).held(
+                SEPARATOR_LOST_JA.format(year=year, month=month)
             )
         if texts:
             problem = texts[0].problem or "値として読めません"
@@ -342,7 +342,9 @@ SEPARATOR_LOST_JA = (
 )
 
 
-def _year_month_run_together(validator: str | None, texts: Sequence[EngineReading]) -> str | None:
+def _year_month_run_together(
+    validator: str | None, texts: Sequence[EngineReading]
+) -> tuple[int, int] | None:
     """The year-month both engines read with its separator lost (``20197``), where each
     engine read it so and nothing else; None otherwise."""
     if validator not in ("yearmonth", "yearmonth_or_present"):

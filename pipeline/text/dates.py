@@ -125,15 +125,14 @@ def parse_year_month(text: str) -> tuple[int, int]:
     return year, m
 
 
-def year_month_run_together(text: str) -> str | None:
-    """``YYYY-MM`` for a year and a one-digit month read with nothing between them
+def year_month_run_together(text: str) -> tuple[int, int] | None:
+    """The (year, month) of a year and a one-digit month read with nothing between them
     (``20197``: the separator a copy thinned away), or None. Never a sure reading: the
     lost separator could have hidden a digit, so a person confirms it."""
-    t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    found = re.fullmatch(r"(\d{4})([1-9])", t)
+    found = re.fullmatch(r"(\d{4})([1-9])", _clean(text))
     if found is None or not 1900 <= int(found[1]) <= 2100:
         return None
-    return f"{found[1]}-0{found[2]}"
+    return int(found[1]), int(found[2])
 
 
 def is_present(text: str) -> bool:
