@@ -18,6 +18,7 @@ from pipeline.extract import faint_ink, marks, stamps, writing
 from pipeline.extract.box_darkness import hold_dark_empties
 from pipeline.extract.crops import cut, mm_to_px
 from pipeline.extract.reading import MarkEvidence
+from pipeline.extract.shown_square import shown_square
 from pipeline.forms.loader import load_templates
 from pipeline.forms.render import render_blank_page_image
 from pipeline.forms.schema import Box, FormTemplate
@@ -241,11 +242,14 @@ def test_empty_boxes_a_fold_squashed_are_no_sure_ticks(
             assert read.doubt_ja is not None and "ずれ" in read.doubt_ja
 
 
-def test_a_box_with_one_edge_moved_is_no_sure_mark(
-    form_b: FormTemplate, blank_b: np.ndarray
+@pytest.mark.parametrize("ticked", [False, True])
+def test_a_box_with_one_edge_moved_is_judged_inside_the_square_it_shows(
+    form_b: FormTemplate, blank_b: np.ndarray, ticked: bool
 ) -> None:
     """Buckled paper: the printed square's top edge lies 1.2 mm low, inside the box, and
-    no crease shows. Most of the print is where it should be, but not that edge."""
+    no crease shows. Most of the print is where it should be, but not that edge: the
+    moved edge is no mark (it was a sure tick before the edge was looked for), and a tick
+    inside the square the page shows is one."""
     page = blank_b.copy()
     spec = form_b.field("exp5_field_4")
     x, y, w, _ = px(spec.frame_mm)
@@ -253,15 +257,56 @@ def test_a_box_with_one_edge_moved_is_no_sure_mark(
     page[y - 3 : y + 4, x : x + w + 1] = 255
     low = mm_to_px(1.2, DPI)
     page[y - 3 + low : y + 4 + low, x : x + w + 1] = edge
+    if ticked:
+        bx, by, bw, bh = px(spec.box_mm)
+        cv2.line(page, (bx + 8, by + bh // 2 + 4), (bx + bw // 3, by + bh - 6), 0, 5)
+        cv2.line(page, (bx + bw // 3, by + bh - 6), (bx + bw - 6, by + low + 10), 0, 5)
     box = spec.box_mm
     shift, _ = marks.register_box(page, blank_b, box.inset(-marks.AROUND_MM), DPI)
     assert marks.weakest_side(page, blank_b, box, DPI, shift) < marks.SIDE_FOUND_SHARE
     assert marks.weakest_side(blank_b, blank_b, box, DPI, (0.0, 0.0)) > 0.9
     read = judge(page, blank_b, form_b, "exp5_field_4")
-    assert not read.certain
-    if read.present:
-        assert read.doubt_ja is not None and "ずれ" in read.doubt_ja
-    assert judge(blank_b.copy(), blank_b, form_b, "exp5_field_4").certain
+    assert (read.present, read.certain) == (ticked, True)
+    assert read.evidence is not None and read.evidence.squashed
+    assert not judge(blank_b.copy(), blank_b, form_b, "exp5_field_4").evidence.squashed  # type: ignore[union-attr]
+
+
+def test_a_line_that_carries_on_past_the_box_is_none_of_its_edges(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """The square's top edge is gone and a crease runs across the box a millimetre below
+    it and on past both corners: that line is not the square's edge, so the square is
+    not found and nothing is judged inside it."""
+    page = blank_b.copy()
+    spec = form_b.field("exp5_field_4")
+    x, y, w, _ = px(spec.frame_mm)
+    page[y - 3 : y + 4, x - 2 : x + w + 3] = 255
+    low = mm_to_px(1.0, DPI)
+    cv2.line(page, (x - mm_to_px(6, DPI), y + low), (x + w + mm_to_px(6, DPI), y + low), 0, 3)
+    assert shown_square(page, blank_b, spec.box_mm, DPI, (0.0, 0.0)) is None
+    whole = shown_square(blank_b, blank_b, spec.box_mm, DPI, (0.0, 0.0))
+    assert whole is not None and min(whole.edges_shown) > 0.9 and whole.inside == 0.0
+
+
+SQUASHED_ROW = Path(__file__).parent / "fixtures" / "scans" / "form_b_row2_squashed.png"
+
+
+def test_boxes_a_fold_squashed_are_judged_inside_the_square_the_page_shows(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Form B's second row of a bitonal scan folded across it (E11-0042, aligned, 300
+    dpi, cut at 128/92 mm): the fold hid a strip of every box, each square is a third
+    shorter than printed, and its bottom edge lies inside where the blank puts it. Boxes
+    1 and 4 are ticked, 3 is empty: all three went to a person (a moved edge); found
+    edge by edge, their squares say so surely. The other boxes stay surely empty."""
+    page = blank_b.copy()
+    row = cv2.imread(str(SQUASHED_ROW), cv2.IMREAD_GRAYSCALE)
+    x, y = mm_to_px(128, DPI), mm_to_px(92, DPI)
+    page[y : y + row.shape[0], x : x + row.shape[1]] = row
+    for n in range(1, 8):
+        read = judge(page, blank_b, form_b, f"exp2_field_{n}")
+        assert (read.present, read.certain) == (n in (1, 4), True), n
+        assert read.evidence is not None and read.evidence.squashed == (n in (1, 3, 4)), n
 
 
 def test_a_circle_joined_to_a_crease_is_no_sure_empty(

@@ -404,3 +404,16 @@ def test_what_crossed_a_box_reads_in_words(by: str) -> None:
     text = mark_reading_ja({"ink": 0.0, "crossed_by": by})
     assert by not in text
     assert any(words in text for words in ("重なっています", "影響しません", "取り除いて判定"))
+
+
+def test_a_box_judged_inside_its_squashed_square_says_so_in_words() -> None:
+    """A fold squashed the box: the stored raw reading, shown to staff, says the box was
+    judged inside the square the page shows, not ``box=squashed``."""
+    from pipeline.extract.reading import MarkEvidence
+    from pipeline.review.labels import raw_reading
+
+    raw = MarkEvidence(0.21, squashed=True).summary()
+    assert raw == "ink=0.2100 box=squashed"
+    text = raw_reading(raw)
+    assert "squashed" not in text and "写っている枠の内側で判定" in text
+    assert "内側で判定" not in raw_reading(MarkEvidence(0.21).summary())

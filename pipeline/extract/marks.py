@@ -31,6 +31,7 @@ from pipeline.extract.crops import (
 from pipeline.extract.edge_bars import is_edge_bar
 from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
+from pipeline.extract.shown_square import inside_verdict, shown_square
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
 from pipeline.forms.schema import Box
@@ -528,7 +529,26 @@ def judge_checkbox_on_page(
         crossed_by = "crease"  # taken away: the box is judged without it
     elif crossed_by is None and ink.crossed:
         crossed_by = "passing"  # near the box, but it would leave the box empty even as a mark
-    evidence = MarkEvidence(ink.inside, ink.around, shift, shown >= BOX_FOUND_SHARE, crossed_by)
+    squashed = False
+    if (
+        crossed_by is None
+        and shown >= BOX_FOUND_SHARE
+        and side < SIDE_FOUND_SHARE
+        and (judged.present or not judged.certain)
+    ):
+        # One edge lies inside its print (a hidden strip, dropped scan lines): the box is
+        # judged inside the square the page shows, where that square is found whole.
+        within = _within_shown_square(page, blank, box, dpi, shift, ink.around)
+        if within is not None:
+            judged, side, squashed = within, 1.0, True
+    evidence = MarkEvidence(
+        judged.ink_ratio if squashed else ink.inside,
+        ink.around,
+        shift,
+        shown >= BOX_FOUND_SHARE,
+        crossed_by,
+        squashed=squashed,
+    )
     doubt = None
     if crossed_by == "stamp":
         doubt = "受付印などの印影が枠に重なっています"
@@ -554,3 +574,21 @@ def judge_checkbox_on_page(
     return MarkRead(
         judged.present, judged.confidence, judged.certain, judged.ink_ratio, evidence, None
     )
+
+
+def _within_shown_square(
+    page: np.ndarray,
+    blank: np.ndarray,
+    box: Box,
+    dpi: float,
+    shift_mm: tuple[float, float],
+    around: float,
+) -> MarkRead | None:
+    """The box judged inside its printed square as the page shows it: ticked when marked
+    there; empty when clean there and nothing circles it; None when the square is not
+    found whole, or its inside says neither."""
+    square = shown_square(page, blank, box, dpi, shift_mm)
+    ticked = inside_verdict(square, empty=CHECKBOX.empty, marked=CHECKBOX.marked)
+    if square is None or ticked is None or (not ticked and around > CIRCLE.empty):
+        return None
+    return MarkRead(ticked, judge(square.inside, CHECKBOX).confidence, True, square.inside)

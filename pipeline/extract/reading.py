@@ -76,6 +76,9 @@ class MarkEvidence:
     # foreign ink over the box: "stamp", "line", "crease"; "passing": a line near it that
     # leaves the box empty even counted as the box's own
     crossed_by: str | None = None
+    # one edge of the printed square lay inside its print (a hidden strip): the box was
+    # judged inside the square as the page shows it (``shown_square``)
+    squashed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ class MarkEvidence:
             "shift_mm": [round(self.shift_mm[0], 2), round(self.shift_mm[1], 2)],
             "box_found": self.box_found,
             "crossed_by": self.crossed_by,
+            "squashed": self.squashed,
         }
 
     def summary(self) -> str:
@@ -93,6 +97,8 @@ class MarkEvidence:
             text += f" shift={self.shift_mm[0]:+.2f},{self.shift_mm[1]:+.2f}mm"
         if not self.box_found:
             text += " box=not_found"
+        elif self.squashed:
+            text += " box=squashed"
         if self.crossed_by:
             text += f" crossed={self.crossed_by}"
         return text

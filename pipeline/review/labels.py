@@ -200,7 +200,7 @@ def reason_ja(text: str) -> str:
 # for a checkbox found off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm),
 # " box=not_found" when its printed box was not found, " crossed=line" for what crossed it.
 _MARK_RAW = re.compile(
-    r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?( box=not_found)?"
+    r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?(?: box=(not_found|squashed))?"
     r"(?: crossed=(\w+))?$"
 )
 
@@ -270,6 +270,10 @@ def mark_reading_ja(mark: dict[str, Any]) -> str:
         )
     if mark.get("box_found") is False:
         notes.append("印刷された枠が十分に見つかりません")
+    if mark.get("squashed"):
+        notes.append(
+            "折れなどで枠の一辺が内側にずれて写っていたため、写っている枠の内側で判定しました"
+        )
     crossed = {
         "stamp": "受付印などの印影が重なっています",
         "line": "枠の外から続く線が重なっています",
@@ -287,11 +291,12 @@ def raw_reading(raw: str) -> str:
     match = _MARK_RAW.match(raw.strip())
     if match is None:
         return raw
-    ink, dx, dy, not_found, crossed_by = match.groups()
+    ink, dx, dy, box, crossed_by = match.groups()
     mark = {
         "ink": float(ink),
         "shift_mm": (float(dx), float(dy)) if dx is not None else (0.0, 0.0),
-        "box_found": not_found is None,
+        "box_found": box != "not_found",
+        "squashed": box == "squashed",
         "crossed_by": crossed_by,
     }
     return mark_reading_ja(mark)
