@@ -22,6 +22,9 @@ def test_every_template_validator_has_a_normaliser() -> None:
         ("katakana", "さとう　きょうこ", "サトウ キョウコ"),
         ("katakana", "ｻﾄｳ ｷｮｳｺ", "サトウ キョウコ"),
         ("katakana", "コーヒー", "コーヒー"),
+        # A received stamp's ring beside the name, read as a bracket after a space.
+        ("katakana", "イマイショウコ (", "イマイショウコ"),
+        ("katakana", "| イマイ ショウコ", "イマイ ショウコ"),
         ("postcode", "〒100ー0005", "100-0005"),
         ("postcode", "1000005", "100-0005"),
         ("phone", "03(5293)1881", "03-5293-1881"),
@@ -59,6 +62,7 @@ def test_normalise(validator: str, raw: str, expected: str) -> None:
         ("pass_number", "22112113a5"),
         ("date", "2023年13月1日"),
         ("katakana", "サトウ京子"),
+        ("katakana", "イマイショウコ("),  # a bracket joined to the name is no stamp beside it
         ("postcode", "100-000"),
         ("phone", "12345"),
         ("phone", "070-2062-675"),  # a lost 1: the subscriber part is four digits

@@ -89,8 +89,16 @@ def yearmonth_or_present(raw: str) -> str:
 _KATAKANA = re.compile(r"^[\u30a1-\u30fa\u30fc ]+$")
 
 
+# A mark standing apart from a furigana name, after a space, is something beside it read
+# as well (a received stamp's ring read as "(": E11-0021): no name has one.
+_APART_FROM_KANA = re.compile(
+    r"(^[()（）\[\]|/\\・、。,.:;'\"`「」]+\s+|\s+[()（）\[\]|/\\・、。,.:;'\"`「」]+$)"
+)
+
+
 def katakana(raw: str) -> str:
     text = hiragana_to_katakana(_nfkc(raw))
+    text = _APART_FROM_KANA.sub("", text.strip())
     text = unify_long_vowels(normalize_spaces(text, "single")).strip()
     if not text or not _KATAKANA.match(text):
         raise FieldInvalid(f"カタカナ以外の文字があります（読み取り: {raw!r}）")
