@@ -123,6 +123,25 @@ def test_a_year_month_whose_separator_both_engines_lost_is_proposed_to_a_person(
     assert settle(item, (lost[0],), POLICY).status == FieldStatus.INVALID  # one engine
 
 
+def test_engines_reading_the_same_invalid_text_are_not_called_in_disagreement(
+    pending: PendingText,
+) -> None:
+    """On a fax both engines read 2022/2 as 202272 (the slash as a 7); Tesseract's
+    second look read 2022/2. Staff were told 「結果が一致しません: Tesseract「202272」、
+    PP-OCR「202272」」: one text shown twice as a disagreement. They are told both read
+    it alike, as no value, and where the proposal came from."""
+    spec = load_templates()[("B", 1)].field("exp5_from")
+    item = replace(pending, spec=spec)
+    same = [normalised(spec, engine, LineRead("202272", 0.9), "grey") for engine in (T, P)]
+    second = normalised(spec, T, LineRead("2022/2", 0.6), "tight")
+    read = settle(item, (*same, second), POLICY)
+    assert (read.status, read.value) == (FieldStatus.LOW_CONFIDENCE, "2022-02")
+    assert read.reason is not None and "一致しません" not in read.reason
+    assert "両方" in read.reason and "202272" in read.reason and "2022-02" in read.reason
+    differ = normalised(spec, P, LineRead("2022/3", 0.9), "grey")
+    assert "一致しません" in (settle(item, (same[0], differ, second), POLICY).reason or "")
+
+
 def test_a_voiced_mark_one_reading_saw_is_not_agreed_away(pending: PendingText) -> None:
     """On a photocopy PP-OCR and one Tesseract rendition read サホート; another rendition
     read サホポート, having seen the mark: two readings agreeing without it are no evidence

@@ -373,6 +373,15 @@ def _disagreement_ja(readings: Sequence[EngineReading]) -> str:
     first: dict[Engine, EngineReading] = {}
     for r in readings:
         first.setdefault(r.engine, r)
+    texts = {r.text for r in first.values()}
+    best = proposal(readings)
+    if len(first) == 2 and len(texts) == 1 and not any(r.value for r in first.values()):
+        # Both engines read the same characters, which are no valid value; the proposal
+        # is another rendition's reading. "The engines disagree" would show one text twice.
+        return (
+            f"両方の読み取りエンジンが「{texts.pop() or '（なし）'}」と読みましたが、値として読めません"
+            f"（別の読み取りの「{best.value if best else '（なし）'}」を候補にしています。確認してください）"
+        )
     shown = "、".join(
         f"{ENGINE_JA[e]}「{first[e].value or first[e].text or '（なし）'}」"
         for e in (Engine.TESSERACT, Engine.PPOCR)
