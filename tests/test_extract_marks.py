@@ -119,6 +119,29 @@ def test_a_circle_drawn_inside_the_square_of_a_scan_is_a_sure_mark(
         assert not judge(page, blank_b, form_b, f"exp3_field_{n}").present, n
 
 
+def test_lone_specks_round_an_empty_box_leave_it_surely_empty(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Speckle (E23-0032): dots a few tenths of a millimetre across, one inside the
+    box and the rest in its surround, kept the box from being surely empty. Dots standing
+    alone are no mark; a circle broken into dots, each next to the next, still is no
+    sure empty."""
+    page = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp5_field_7").box_mm)
+    for dx, dy in ((w // 3, h // 2), (-14, h + 10), (w + 12, -10), (w // 2, -14), (-12, h // 3)):
+        cv2.circle(page, (x + dx, y + dy), 3, 0, -1)
+    read = judge(page, blank_b, form_b, "exp5_field_7")
+    assert (read.present, read.certain) == (False, True)
+    dotted = blank_b.copy()
+    x, y, w, h = px(form_b.field("exp5_field_6").box_mm)
+    for angle in range(0, 360, 12):
+        a = np.deg2rad(angle)
+        centre = (round(x + w / 2 + 0.62 * w * np.cos(a)), round(y + h / 2 + 0.62 * h * np.sin(a)))
+        cv2.circle(dotted, centre, 2, 0, -1)
+    broken = judge(dotted, blank_b, form_b, "exp5_field_6")
+    assert broken.present or not broken.certain
+
+
 @pytest.mark.parametrize("arc", [(0, 180), (90, 270), (200, 340), (30, 150)])
 def test_part_of_a_circle_round_an_empty_box_is_no_sure_mark(
     form_b: FormTemplate, blank_b: np.ndarray, arc: tuple[int, int]

@@ -32,6 +32,7 @@ from pipeline.extract.edge_bars import is_edge_bar
 from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.shown_square import inside_verdict, shown_square
+from pipeline.extract.specks import without_lone_specks
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
 from pipeline.forms.schema import Box
@@ -353,7 +354,8 @@ def _measured(
         (CIRCLE.empty, CIRCLE.marked),
     )
     inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
-    return inside, circled, _share(own, _sub_box(box.inset(-AROUND_MM), look, dpi))
+    near = _share(without_lone_specks(own, dpi), _sub_box(box.inset(-AROUND_MM), look, dpi))
+    return inside, circled, near
 
 
 @dataclass(frozen=True)
