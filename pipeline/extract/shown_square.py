@@ -5,8 +5,9 @@ one edge lies a millimetre or more inside where the blank prints it, and measure
 blank's place that edge looks like a mark. ``marks.weakest_side`` notices the moved
 edge and sends the box to a person. Here the square is looked for as it is: each of its
 four edges a straight line near its print that runs the square's width and stops at its
-corners. When all four are found that clearly, the inside of *that* square is judged;
-when any is not, nothing is said and the box stays with a person.
+corners. When all four are found that clearly, or three and nothing near the fourth's
+print (a dropped or hidden edge, from which nothing moved in), the inside of *that*
+square is judged; otherwise nothing is said and the box stays with a person.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def shown_square(
     page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
 ) -> ShownSquare | None:
     """The printed square round ``box`` found edge by edge on the page (shifted by
-    ``shift_mm``), or None when any of its edges does not show clearly."""
+    ``shift_mm``), or None when two of its edges do not show clearly, a line runs through
+    it, or what is found is less than half the printed square either way."""
     look = box.inset(-(LOOK_MM + SEARCH_MM))
     printed = ink_mask(cut(blank, look, dpi)) > 0
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
