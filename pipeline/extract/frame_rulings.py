@@ -16,12 +16,12 @@ import cv2
 import numpy as np
 
 from pipeline.extract.crops import MM_PER_INCH, cut, mm_to_px
-from pipeline.extract.marks import SIDE_LINE_CONTRAST, SIDE_LINE_MM
+from pipeline.extract.shown_square import LINE_CONTRAST, LINE_MM
 from pipeline.forms.schema import Box
 
+# A ruling is a line as a box's edges are one (``shown_square.LINE_MM``, ``LINE_CONTRAST``):
+# darker than the paper right beside it.
 SNAP_MM = 6.0  # how far from the registered place a side's ruling is looked for
-# A line is what is darker than the paper right beside it, as a checkbox's edges are told.
-LINE_MM, LINE_CONTRAST = SIDE_LINE_MM, SIDE_LINE_CONTRAST
 # Of the frame's height between its top and bottom rulings, the share a line must run
 # along to be the side's ruling: no glyph of a value spans its cell from ruling to ruling.
 RULED_SHARE = 0.9

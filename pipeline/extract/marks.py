@@ -31,7 +31,8 @@ from pipeline.extract.crops import (
 from pipeline.extract.edge_bars import is_edge_bar
 from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
-from pipeline.extract.shown_square import inside_verdict, shown_square
+from pipeline.extract.shown_square import LOOK_MM as SQUARE_LOOK_MM
+from pipeline.extract.shown_square import inside_verdict, lines_beside_paper, shown_square
 from pipeline.extract.specks import without_lone_specks
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
@@ -166,9 +167,6 @@ def register_box(
 SIDE_MM = 0.5  # an edge of the printed square: its line and this much either side
 SIDE_FOUND_SHARE = 0.25  # of each edge's print the page must show where the box was found
 SIDE_SLACK_MM = 0.3  # an edge this near its print is shown (a thin line, a rounded shift)
-SIDE_LOOK_MM = 1.2  # the printed square lies within this of the box's inside
-SIDE_LINE_MM = 1.0  # wider than any printed edge, narrower than a fold's shadow
-SIDE_LINE_CONTRAST = 25  # grey levels darker than the paper beside it
 
 
 def weakest_side(
@@ -178,16 +176,14 @@ def weakest_side(
     shows where the box was found. A fold that hides a strip of the sheet, or paper that
     buckled, moves one edge apart from the others: the box is squashed, its displaced
     edge lies inside it and looks like a mark, though most of its print is shown."""
-    look = box.inset(-SIDE_LOOK_MM)
+    look = box.inset(-SQUARE_LOOK_MM)
     printed = ink_mask(cut(blank, look, dpi))
     gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
     if gray.shape != printed.shape:
         return 1.0
     # A line is what is darker than the paper right beside it: a thin printed edge a
     # low-resolution scan leaves light grey counts, a fold's broad shadow does not.
-    width = mm_to_px(SIDE_LINE_MM, dpi) | 1
-    beside = cv2.morphologyEx(gray, cv2.MORPH_BLACKHAT, np.ones((width, width), np.uint8))
-    lines = (beside >= SIDE_LINE_CONTRAST).astype(np.uint8) * 255
+    lines = lines_beside_paper(gray, dpi).astype(np.uint8) * 255
     slack = max(1, mm_to_px(SIDE_SLACK_MM, dpi))
     written = cv2.dilate(lines, np.ones((2 * slack + 1,) * 2, np.uint8))
     half = max(1, mm_to_px(SIDE_MM, dpi))
@@ -590,7 +586,9 @@ def _within_shown_square(
     there; empty when clean there and nothing circles it; None when the square is not
     found whole, or its inside says neither."""
     square = shown_square(page, blank, box, dpi, shift_mm)
+    if square is None:
+        return None
     ticked = inside_verdict(square, empty=CHECKBOX.empty, marked=CHECKBOX.marked)
-    if square is None or ticked is None or (not ticked and around > CIRCLE.empty):
+    if ticked is None or (not ticked and around > CIRCLE.empty):
         return None
     return MarkRead(ticked, judge(square.inside, CHECKBOX).confidence, True, square.inside)

@@ -29,7 +29,9 @@ BEYOND_MM = (0.3, 1.6)  # just past a corner: an edge stops there, a crease carr
 BEYOND_MAX = 0.5
 LEAST_SIZE = 0.5  # of the printed square's height (width) the square found keeps
 INSET_MM = 0.45  # the inside: this clear of each edge's line
-LINE_MM = 1.0  # wider than any printed edge, narrower than a fold's shadow (as weakest_side)
+# A line is what is darker than the paper right beside it, as a box's edges and a frame's
+# rulings are told everywhere (``marks.weakest_side``, ``frame_rulings``).
+LINE_MM = 1.0  # wider than any printed edge, narrower than a fold's shadow
 LINE_CONTRAST = 25  # grey levels darker than the paper beside it
 LOOK_MM = 1.2  # the printed square lies within this of the box's inside
 
@@ -65,7 +67,7 @@ def shown_square(
     if at is None:
         return None
     top, bottom, left, right = at
-    lines = _lines(gray, dpi)
+    lines = lines_beside_paper(gray, dpi)
     reach, band = mm_to_px(SEARCH_MM, dpi), max(1, mm_to_px(EDGE_BAND_MM, dpi))
     beyond = (mm_to_px(BEYOND_MM[0], dpi), mm_to_px(BEYOND_MM[1], dpi))
     rows = lines.T  # the horizontal edges are looked for as columns of the transpose
@@ -118,7 +120,7 @@ def _printed_edges(
     return top + margin, bottom + margin, left + margin, right + margin
 
 
-def _lines(gray: np.ndarray, dpi: float) -> np.ndarray:
+def lines_beside_paper(gray: np.ndarray, dpi: float) -> np.ndarray:
     """Lines: what is darker than the paper right beside it (a thin edge a light scan
     leaves grey counts; a fold's broad shadow does not)."""
     width = mm_to_px(LINE_MM, dpi) | 1
@@ -210,11 +212,9 @@ def _edge(
     return darkest, shown(darkest)
 
 
-def inside_verdict(square: ShownSquare | None, *, empty: float, marked: float) -> bool | None:
+def inside_verdict(square: ShownSquare, *, empty: float, marked: float) -> bool | None:
     """Ticked (True) when the inside of the square as shown is marked, empty (False) when
-    it is clean; None when the square was not found or its inside is between the two."""
-    if square is None:
-        return None
+    it is clean; None when its inside is between the two."""
     if square.inside >= marked:
         return True
     if square.inside <= empty:
