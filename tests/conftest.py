@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.config import get_settings
+from pipeline.forms.schema import FormTemplate
 from pipeline.storage import db
+from tests.helpers.boxes import blank_page, form_b_template
 
 PG_ADMIN_URL = os.environ.get(
     "CONKEN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -135,3 +138,15 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture(scope="module")
+def form_b() -> FormTemplate:
+    """Form B's page template (the checkboxes' tests draw on it)."""
+    return form_b_template()
+
+
+@pytest.fixture(scope="module")
+def blank_b(form_b: FormTemplate) -> np.ndarray:
+    """Form B's blank page at ``tests.helpers.boxes.DPI``."""
+    return blank_page(form_b)

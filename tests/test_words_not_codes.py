@@ -397,13 +397,16 @@ def test_a_page_note_staff_could_not_use_is_left_out() -> None:
     assert page_note_ja(None) is None
 
 
-@pytest.mark.parametrize("by", ["stamp", "line", "passing", "crease"])
+@pytest.mark.parametrize("by", ["stamp", "line", "passing", "crease", "beside"])
 def test_what_crossed_a_box_reads_in_words(by: str) -> None:
     from pipeline.review.labels import mark_reading_ja
 
     text = mark_reading_ja({"ink": 0.0, "crossed_by": by})
     assert by not in text
-    assert any(words in text for words in ("重なっています", "影響しません", "取り除いて判定"))
+    assert any(
+        words in text
+        for words in ("重なっています", "影響しません", "取り除いて判定", "丸の部分だけで判定")
+    )
 
 
 def test_a_box_judged_inside_its_squashed_square_says_so_in_words() -> None:
@@ -417,3 +420,16 @@ def test_a_box_judged_inside_its_squashed_square_says_so_in_words() -> None:
     text = raw_reading(raw)
     assert "squashed" not in text and "写っている枠の内側で判定" in text
     assert "内側で判定" not in raw_reading(MarkEvidence(0.21).summary())
+
+
+def test_a_box_found_edge_by_edge_says_so_in_words() -> None:
+    """A faint print: the box was judged inside the square found edge by edge, and the
+    raw reading staff see says so in words, not ``box=by_edges``."""
+    from pipeline.extract.reading import MarkEvidence
+    from pipeline.review.labels import raw_reading
+
+    raw = MarkEvidence(0.0, by_edges=True).summary()
+    assert raw == "ink=0.0000 box=by_edges"
+    text = raw_reading(raw)
+    assert "by_edges" not in text and "一辺ずつ探して" in text
+    assert "一辺ずつ" not in raw_reading(MarkEvidence(0.0, box_found=False).summary())

@@ -7,7 +7,9 @@ seen only between; such a circle still counts where the seen ink lies on one rou
 curve about the box's centre and that curve runs into the box's own square exactly
 where nothing is seen (any print would not do: round a box in a row, a circle
 crosses the neighbours' rulings). Half a circle, a tick, a stroke's tail or a
-neighbour's circle is no such curve.
+neighbour's circle is no such curve. A circle that touches a neighbour's circle, or a
+line, is one piece of ink with it that reaches far beyond the box; the round curve about
+the box's centre is looked for within that piece (``circled_beside``).
 """
 
 from __future__ import annotations
@@ -58,11 +60,7 @@ def circled_share(
     covered = len(seen) / CIRCLE_BINS
     if not min(undecided[0], ROUND_TRIGGER) < covered < undecided[1]:
         return covered
-    sx, sy, sw, sh = square
-    within = slice(max(0, sy), sy + sh), slice(max(0, sx), sx + sw)
-    own_square = np.zeros_like(printed)
-    own_square[within] = printed[within]
-    square_clear = cv2.distanceTransform(cv2.bitwise_not(own_square), cv2.DIST_L2, 3)
+    square_clear = _clear_of_square(printed, square)
     # Only ink that could lie on an acceptable curve is fitted: a neighbour's circle, a
     # box or more away, is not this box's.
     reach = np.hypot(dx, dy) <= ROUND_SIZE[1] / 2 * max(w, h) + clear_px
@@ -72,6 +70,16 @@ def circled_share(
     # Below the undecided band only a whole round counts: a circle drawn inside the square
     # shows in its four corners alone.
     return whole if covered > undecided[0] or whole >= undecided[1] else covered
+
+
+def _clear_of_square(printed: np.ndarray, square: Rect) -> np.ndarray:
+    """Each pixel's distance from the box's own printed square (``printed`` within
+    ``square``): its neighbours' print and the rulings are left out."""
+    sx, sy, sw, sh = square
+    within = slice(max(0, sy), sy + sh), slice(max(0, sx), sx + sw)
+    own_square = np.zeros_like(printed)
+    own_square[within] = printed[within]
+    return cv2.distanceTransform(cv2.bitwise_not(own_square), cv2.DIST_L2, 3)
 
 
 def _direction_bins(dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
@@ -137,7 +145,7 @@ def _round_curve(points: np.ndarray, box: Rect, half_stroke: float = 0.0) -> np.
     centre, about the box's size and round; else None."""
     x, y, w, h = box
     side = float(max(w, h))
-    (cx, cy), (d1, d2), tilt = cv2.fitEllipse(points.astype(np.float32))
+    (cx, cy), (d1, d2), curve = _ellipse(points)
     if np.hypot(cx - (x + w / 2), cy - (y + h / 2)) > ROUND_CENTRE_SHARE * side:
         return None
     small, big = sorted((d1, d2))
@@ -145,13 +153,67 @@ def _round_curve(points: np.ndarray, box: Rect, half_stroke: float = 0.0) -> np.
         return None
     if big > ROUND_ASPECT * small:
         return None
-    curve = np.asarray(
-        cv2.ellipse2Poly(
-            (round(cx), round(cy)), (round(d1 / 2), round(d2 / 2)), round(tilt), 0, 360, 2
-        )
-    )
-    gaps = points[:, None, :].astype(float) - curve[None, :, :].astype(float)
-    off = np.min(np.hypot(gaps[..., 0], gaps[..., 1]), axis=1)
-    if float(np.percentile(off, 90)) > ROUND_FIT * side + half_stroke:
+    if float(np.percentile(_off_curve(points, curve), 90)) > ROUND_FIT * side + half_stroke:
         return None
     return curve
+
+
+def _ellipse(
+    points: np.ndarray,
+) -> tuple[tuple[float, float], tuple[float, float], np.ndarray]:
+    """The ellipse fitted to ``points``: its centre, its axes and its curve as points
+    every 2°."""
+    (cx, cy), (d1, d2), tilt = cv2.fitEllipse(points.astype(np.float32))
+    curve = cv2.ellipse2Poly(
+        (round(cx), round(cy)), (round(d1 / 2), round(d2 / 2)), round(tilt), 0, 360, 2
+    )
+    return (cx, cy), (d1, d2), np.asarray(curve)
+
+
+def _off_curve(points: np.ndarray, curve: np.ndarray) -> np.ndarray:
+    """How far each of ``points`` lies from the nearest point of ``curve``."""
+    gaps = points[:, None, :].astype(float) - curve[None, :, :].astype(float)
+    return np.asarray(np.min(np.hypot(gaps[..., 0], gaps[..., 1]), axis=1))
+
+
+# A circle round the box that a neighbour's circle, or a line, touches is one piece with
+# it: the round curve about the box's centre is looked for among that ink, starting from
+# the ink about as far from the centre as most of it (this share of the box's side either
+# way), then from the ink on the curve first fitted.
+BESIDE_START_BAND = 0.25
+BESIDE_FITS = 3
+
+
+def circled_beside(
+    ink: np.ndarray, printed: np.ndarray, box: Rect, square: Rect, clear_px: int
+) -> float:
+    """The share of directions round the box covered, seen or hidden by its own square,
+    by one round curve about the box's centre drawn in ``ink``, which may hold other ink
+    joined to it (a neighbour's circle touching this one, a line); 0.0 when ``ink`` holds
+    no such curve. Only ink on the curve counts: what else touches it is not looked at."""
+    clear = cv2.distanceTransform(cv2.bitwise_not(printed), cv2.DIST_L2, 3)
+    x, y, w, h = box
+    side = float(max(w, h))
+    ys, xs = np.nonzero((ink > 0) & (clear >= clear_px))
+    radius = np.hypot(xs - (x + w / 2), ys - (y + h / 2))
+    round_band = (radius >= CIRCLE_MIN_RADIUS * side) & (
+        radius <= ROUND_SIZE[1] / 2 * side + clear_px
+    )
+    points = np.column_stack([xs[round_band], ys[round_band]])
+    if len(points) < 10:
+        return 0.0
+    half_stroke = _half_stroke(ink)
+    typical = float(np.median(radius[round_band]))
+    on = np.abs(radius[round_band] - typical) <= BESIDE_START_BAND * side
+    for _ in range(BESIDE_FITS):
+        if int(on.sum()) < 10:
+            return 0.0
+        *_, curve = _ellipse(points[on])
+        on = _off_curve(points, curve) <= ROUND_FIT * side + half_stroke + 1.0
+    kept = points[on]
+    if len(kept) < 10 or _round_curve(kept, box, half_stroke) is None:
+        return 0.0
+    seen = set(_direction_bins(kept[:, 0] - (x + w / 2), kept[:, 1] - (y + h / 2)).tolist())
+    square_clear = _clear_of_square(printed, square)
+    hidden = _hidden_by_square(kept, seen, square_clear, clear_px, box, half_stroke)
+    return (len(seen) + hidden) / CIRCLE_BINS

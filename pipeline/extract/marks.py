@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline.extract.circles import OWN_SQUARE_MM, circled_share
+from pipeline.extract.circles import OWN_SQUARE_MM, circled_beside, circled_share
 from pipeline.extract.crease_panels import print_followed
 from pipeline.extract.crops import (
     MM_PER_INCH,
@@ -31,8 +31,13 @@ from pipeline.extract.crops import (
 from pipeline.extract.edge_bars import is_edge_bar
 from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
-from pipeline.extract.shown_square import LOOK_MM as SQUARE_LOOK_MM
-from pipeline.extract.shown_square import inside_verdict, lines_beside_paper, shown_square
+from pipeline.extract.shown_square import (
+    SIDE_FOUND_SHARE,
+    inside_verdict,
+    shown_square,
+    weakest_side,
+)
+from pipeline.extract.slanted import slanted_share
 from pipeline.extract.specks import without_lone_specks
 from pipeline.extract.stamps import PageMarks
 from pipeline.extract.streaks import Line, is_streak
@@ -164,49 +169,6 @@ def register_box(
     return found, shown
 
 
-SIDE_MM = 0.5  # an edge of the printed square: its line and this much either side
-SIDE_FOUND_SHARE = 0.25  # of each edge's print the page must show where the box was found
-SIDE_SLACK_MM = 0.3  # an edge this near its print is shown (a thin line, a rounded shift)
-
-
-def weakest_side(
-    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
-) -> float:
-    """The least share of any one edge of the printed square around ``box`` that the page
-    shows where the box was found. A fold that hides a strip of the sheet, or paper that
-    buckled, moves one edge apart from the others: the box is squashed, its displaced
-    edge lies inside it and looks like a mark, though most of its print is shown."""
-    look = box.inset(-SQUARE_LOOK_MM)
-    printed = ink_mask(cut(blank, look, dpi))
-    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
-    if gray.shape != printed.shape:
-        return 1.0
-    # A line is what is darker than the paper right beside it: a thin printed edge a
-    # low-resolution scan leaves light grey counts, a fold's broad shadow does not.
-    lines = lines_beside_paper(gray, dpi).astype(np.uint8) * 255
-    slack = max(1, mm_to_px(SIDE_SLACK_MM, dpi))
-    written = cv2.dilate(lines, np.ones((2 * slack + 1,) * 2, np.uint8))
-    half = max(1, mm_to_px(SIDE_MM, dpi))
-    rows, cols = (printed > 0).sum(axis=1), (printed > 0).sum(axis=0)
-    h, w = printed.shape
-    top, bottom = int(np.argmax(rows[: h // 2])), h // 2 + int(np.argmax(rows[h // 2 :]))
-    left, right = int(np.argmax(cols[: w // 2])), w // 2 + int(np.argmax(cols[w // 2 :]))
-    # Each edge without the corners, where the two edges beside it run through its strip.
-    sides = [
-        np.s_[max(0, at - half) : at + half + 1, left + half + 1 : right - half]
-        for at in (top, bottom)
-    ] + [
-        np.s_[top + half + 1 : bottom - half, max(0, at - half) : at + half + 1]
-        for at in (left, right)
-    ]
-    shares = []
-    for side in sides:
-        edge = printed[side] > 0
-        if edge.sum() > 0:
-            shares.append(float((written[side][edge] > 0).sum()) / float(edge.sum()))
-    return min(shares, default=1.0)
-
-
 def _masks(
     page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -257,6 +219,10 @@ class CheckboxInk:
     # it is surely empty, that ink hides nothing (a neighbour's tick reaching into the
     # surround, a ruling's tail that stops short of the box).
     empty_with_crossing: bool = False
+    # A circle round the box told among ink that passes by (``circles.circled_beside``).
+    circled_beside: float = 0.0
+    # The share of the inside inked at a slant, as no print or crease lies (``slanted``).
+    slanted: float = 0.0
 
 
 # A fold's crease or a fax's streak crosses a box as one thin straight line: where it
@@ -318,11 +284,12 @@ def checkbox_ink(
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
     inside, circled, near = _measured(own, printed, frame, clear)
     bar = is_edge_bar(own, _sub_box(box, look, dpi))
-    empty_anyway = False
+    empty_anyway, beside = False, 0.0
     if crossing.any():
         counted = np.where((own > 0) | np.isin(through, np.nonzero(crossing)[0]), 255, 0)
         anyway = judge_checkbox(*_measured(counted.astype(np.uint8), printed, frame, clear))
         empty_anyway = anyway.certain and not anyway.present
+        beside = _circled_beside(own, counted.astype(np.uint8), printed, frame, clear)
     return CheckboxInk(
         inside,
         circled,
@@ -332,6 +299,26 @@ def checkbox_ink(
         crease,
         bar,
         empty_anyway,
+        beside,
+        slanted_share(own, _sub_box(box.inset(INSET_MM), look, dpi)) if inside else 0.0,
+    )
+
+
+def _circled_beside(
+    own: np.ndarray, counted: np.ndarray, printed: np.ndarray, frame: _Frame, clear_px: int
+) -> float:
+    """How much of a circle round the box the ink passing by holds (0.0: none), where that
+    ink stays out of the box's inside: a circle joined to a neighbour's, or to a line."""
+    box, look, dpi = frame.box, frame.look, frame.dpi
+    passing = cv2.bitwise_and(counted, cv2.bitwise_not(own))
+    if _share(passing, _sub_box(box.inset(INSET_MM), look, dpi)) > CHECKBOX.empty:
+        return 0.0
+    return circled_beside(
+        counted,
+        printed,
+        _sub_box(box, look, dpi),
+        _sub_box(box.inset(-OWN_SQUARE_MM), look, dpi),
+        clear_px,
     )
 
 
@@ -527,26 +514,32 @@ def judge_checkbox_on_page(
         crossed_by = "crease"  # taken away: the box is judged without it
     elif crossed_by is None and ink.crossed:
         crossed_by = "passing"  # near the box, but it would leave the box empty even as a mark
-    squashed = False
-    if (
-        crossed_by is None
-        and shown >= BOX_FOUND_SHARE
-        and side < SIDE_FOUND_SHARE
-        and (judged.present or not judged.certain)
+    if crossed_by == "line" and ink.circled_beside >= CIRCLE.marked:
+        # A circle round the box, touched by a neighbour's circle or a line: it is the mark.
+        judged, crossed_by = judge_checkbox(ink.inside, ink.circled_beside, ink.near), "beside"
+    found = shown >= BOX_FOUND_SHARE
+    squashed = by_edges = False
+    if crossed_by is None and (
+        not found or (side < SIDE_FOUND_SHARE and (judged.present or not judged.certain))
     ):
-        # One edge lies inside its print (a hidden strip, dropped scan lines): the box is
-        # judged inside the square the page shows, where that square is found whole.
+        # The square is not whole where the box was found (a hidden strip, dropped scan
+        # lines), or its print hardly shows there (a photograph's blur, a light copy): the
+        # box is judged inside the square the page shows, where that is found whole.
         within = _within_shown_square(page, blank, box, dpi, shift, ink.around)
         if within is not None:
-            judged, side, squashed = within, 1.0, True
+            judged, side = within, 1.0
+            squashed, by_edges, found = found, not found, True
     evidence = MarkEvidence(
-        judged.ink_ratio if squashed else ink.inside,
+        judged.ink_ratio if squashed or by_edges else ink.inside,
         ink.around,
         shift,
-        shown >= BOX_FOUND_SHARE,
+        found,
         crossed_by,
         squashed=squashed,
+        by_edges=by_edges,
     )
+    # A tick or a cross drawn at a slant inside is no moved edge or crease remnant.
+    drawn = ink.slanted >= CHECKBOX.marked
     doubt = None
     if crossed_by == "stamp":
         doubt = "受付印などの印影が枠に重なっています"
@@ -554,14 +547,14 @@ def judge_checkbox_on_page(
         doubt = "枠の外から続く線や印影が枠に重なっています"
     elif not evidence.box_found:
         doubt = f"印刷された枠が見つかりません（{share_ja(shown)} のみ確認）"
-    elif side < SIDE_FOUND_SHARE and judged.present:
+    elif side < SIDE_FOUND_SHARE and judged.present and not drawn:
         # A mark, but the square is not whole where the box was found: its missing edge
         # may be the "mark" (a fold hid a strip and moved the edge inside). An empty box
         # with a faint edge (a fax, a light copy) is still judged empty.
         doubt = f"枠の一辺がずれています（折れ・たわみの可能性、{share_ja(side)} のみ確認）"
     elif ink.edge_bar and judged.present:
         doubt = "枠の一辺が太く写っています（ファクスや折れによる写りの可能性）"
-    elif crossed_by == "crease" and judged.present:
+    elif crossed_by == "crease" and judged.present and not drawn:
         # A fold hides or shifts a strip of paper: the box's own edge can show inside
         # it, which looks like a mark once the crease's shadow is gone.
         doubt = "折り目や原稿台の汚れによる筋が枠を横切っています（ずれた枠の線の可能性）"

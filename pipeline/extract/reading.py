@@ -74,11 +74,15 @@ class MarkEvidence:
     shift_mm: tuple[float, float] = (0.0, 0.0)  # where the box was found against the print
     box_found: bool = True  # the printed box itself was found where expected
     # foreign ink over the box: "stamp", "line", "crease"; "passing": a line near it that
-    # leaves the box empty even counted as the box's own
+    # leaves the box empty even counted as the box's own; "beside": ink joined to a circle
+    # round the box (a neighbour's circle), the circle told from it
     crossed_by: str | None = None
     # one edge of the printed square lay inside its print (a hidden strip): the box was
     # judged inside the square as the page shows it (``shown_square``)
     squashed: bool = False
+    # the printed square hardly showed where it was looked for as a whole (a blurred or
+    # light print) and was found edge by edge instead; the box was judged inside it
+    by_edges: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +92,7 @@ class MarkEvidence:
             "box_found": self.box_found,
             "crossed_by": self.crossed_by,
             "squashed": self.squashed,
+            "by_edges": self.by_edges,
         }
 
     def summary(self) -> str:
@@ -99,6 +104,8 @@ class MarkEvidence:
             text += " box=not_found"
         elif self.squashed:
             text += " box=squashed"
+        elif self.by_edges:
+            text += " box=by_edges"
         if self.crossed_by:
             text += f" crossed={self.crossed_by}"
         return text

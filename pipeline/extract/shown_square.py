@@ -2,7 +2,7 @@
 
 A fold that hides a strip of the sheet, or a fax that drops scan lines, squashes a box:
 one edge lies a millimetre or more inside where the blank prints it, and measured at the
-blank's place that edge looks like a mark. ``marks.weakest_side`` notices the moved
+blank's place that edge looks like a mark. ``weakest_side`` notices the moved
 edge and sends the box to a person. Here the square is looked for as it is: each of its
 four edges a straight line near its print that runs the square's width and stops at its
 corners. When all four are found that clearly, or three and nothing near the fourth's
@@ -30,7 +30,7 @@ BEYOND_MAX = 0.5
 LEAST_SIZE = 0.5  # of the printed square's height (width) the square found keeps
 INSET_MM = 0.45  # the inside: this clear of each edge's line
 # A line is what is darker than the paper right beside it, as a box's edges and a frame's
-# rulings are told everywhere (``marks.weakest_side``, ``frame_rulings``).
+# rulings are told everywhere (``weakest_side``, ``frame_rulings``).
 LINE_MM = 1.0  # wider than any printed edge, narrower than a fold's shadow
 LINE_CONTRAST = 25  # grey levels darker than the paper beside it
 LOOK_MM = 1.2  # the printed square lies within this of the box's inside
@@ -220,3 +220,46 @@ def inside_verdict(square: ShownSquare, *, empty: float, marked: float) -> bool 
     if square.inside <= empty:
         return False
     return None
+
+
+SIDE_MM = 0.5  # an edge of the printed square: its line and this much either side
+SIDE_FOUND_SHARE = 0.25  # of each edge's print the page must show where the box was found
+SIDE_SLACK_MM = 0.3  # an edge this near its print is shown (a thin line, a rounded shift)
+
+
+def weakest_side(
+    page: np.ndarray, blank: np.ndarray, box: Box, dpi: float, shift_mm: tuple[float, float]
+) -> float:
+    """The least share of any one edge of the printed square around ``box`` that the page
+    shows where the box was found. A fold that hides a strip of the sheet, or paper that
+    buckled, moves one edge apart from the others: the box is squashed, its displaced
+    edge lies inside it and looks like a mark, though most of its print is shown."""
+    look = box.inset(-LOOK_MM)
+    printed = ink_mask(cut(blank, look, dpi))
+    gray = cut(page, look._replace(x=look.x + shift_mm[0], y=look.y + shift_mm[1]), dpi)
+    if gray.shape != printed.shape:
+        return 1.0
+    # A line is what is darker than the paper right beside it: a thin printed edge a
+    # low-resolution scan leaves light grey counts, a fold's broad shadow does not.
+    lines = lines_beside_paper(gray, dpi).astype(np.uint8) * 255
+    slack = max(1, mm_to_px(SIDE_SLACK_MM, dpi))
+    written = cv2.dilate(lines, np.ones((2 * slack + 1,) * 2, np.uint8))
+    half = max(1, mm_to_px(SIDE_MM, dpi))
+    rows, cols = (printed > 0).sum(axis=1), (printed > 0).sum(axis=0)
+    h, w = printed.shape
+    top, bottom = int(np.argmax(rows[: h // 2])), h // 2 + int(np.argmax(rows[h // 2 :]))
+    left, right = int(np.argmax(cols[: w // 2])), w // 2 + int(np.argmax(cols[w // 2 :]))
+    # Each edge without the corners, where the two edges beside it run through its strip.
+    sides = [
+        np.s_[max(0, at - half) : at + half + 1, left + half + 1 : right - half]
+        for at in (top, bottom)
+    ] + [
+        np.s_[top + half + 1 : bottom - half, max(0, at - half) : at + half + 1]
+        for at in (left, right)
+    ]
+    shares = []
+    for side in sides:
+        edge = printed[side] > 0
+        if edge.sum() > 0:
+            shares.append(float((written[side][edge] > 0).sum()) / float(edge.sum()))
+    return min(shares, default=1.0)

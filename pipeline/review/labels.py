@@ -200,7 +200,7 @@ def reason_ja(text: str) -> str:
 # for a checkbox found off the blank's print, " shift=+0.08,+0.34mm" (right and down, in mm),
 # " box=not_found" when its printed box was not found, " crossed=line" for what crossed it.
 _MARK_RAW = re.compile(
-    r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?(?: box=(not_found|squashed))?"
+    r"^ink=(\d+\.\d+)(?: shift=([+-]\d+\.\d+),([+-]\d+\.\d+)mm)?(?: box=(not_found|squashed|by_edges))?"
     r"(?: crossed=(\w+))?$"
 )
 
@@ -274,11 +274,14 @@ def mark_reading_ja(mark: dict[str, Any]) -> str:
         notes.append(
             "折れなどで枠の一辺が内側にずれて写っていたため、写っている枠の内側で判定しました"
         )
+    if mark.get("by_edges"):
+        notes.append("枠が薄く写っていたため、枠の線を一辺ずつ探して、その内側で判定しました")
     crossed = {
         "stamp": "受付印などの印影が重なっています",
         "line": "枠の外から続く線が重なっています",
         "passing": "枠の近くを通る線があります（記入とみなしても空欄のため、判定に影響しません）",
         "crease": "折り目やファクスの筋が枠を横切っていたため、取り除いて判定しました",
+        "beside": "枠を囲む丸に隣の欄の丸や線が接していたため、枠を中心とする丸の部分だけで判定しました",
     }
     if mark.get("crossed_by") in crossed:
         notes.append(crossed[str(mark["crossed_by"])])
@@ -297,6 +300,7 @@ def raw_reading(raw: str) -> str:
         "shift_mm": (float(dx), float(dy)) if dx is not None else (0.0, 0.0),
         "box_found": box != "not_found",
         "squashed": box == "squashed",
+        "by_edges": box == "by_edges",
         "crossed_by": crossed_by,
     }
     return mark_reading_ja(mark)
