@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.extract.slanted import slanted_share
+from pipeline.extract.slanted import one_straight_stroke, slanted_share
 
 SIDE = 40  # a box's inside at 300 dpi, in pixels
 INSIDE = (10, 10, SIDE, SIDE)
@@ -50,3 +50,13 @@ def test_a_tick_beside_a_moved_edge_counts_only_the_tick() -> None:
     share = slanted_share(both, INSIDE)
     assert 0.09 < share < float((both[10:50, 10:50] > 0).mean())
     assert slanted_share(edge_alone, INSIDE) == 0.0
+
+
+def test_one_straight_stroke_is_told_from_a_tick() -> None:
+    stroke = blank()
+    cv2.line(stroke, (12, 48), (48, 12), 255, 5)
+    tick = blank()
+    cv2.line(tick, (14, 30), (24, 44), 255, 4)
+    cv2.line(tick, (24, 44), (46, 14), 255, 4)
+    assert one_straight_stroke(stroke, INSIDE)
+    assert not one_straight_stroke(tick, INSIDE)

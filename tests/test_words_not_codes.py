@@ -397,7 +397,7 @@ def test_a_page_note_staff_could_not_use_is_left_out() -> None:
     assert page_note_ja(None) is None
 
 
-@pytest.mark.parametrize("by", ["stamp", "line", "passing", "crease", "beside"])
+@pytest.mark.parametrize("by", ["stamp", "line", "passing", "crease", "beside", "apart"])
 def test_what_crossed_a_box_reads_in_words(by: str) -> None:
     from pipeline.review.labels import mark_reading_ja
 
@@ -405,7 +405,7 @@ def test_what_crossed_a_box_reads_in_words(by: str) -> None:
     assert by not in text
     assert any(
         words in text
-        for words in ("重なっています", "影響しません", "取り除いて判定", "丸の部分だけで判定")
+        for words in ("重なっています", "影響しません", "取り除いて判定", "だけで判定しました")
     )
 
 

@@ -37,10 +37,10 @@ from pipeline.extract.shown_square import (
     shown_square,
     weakest_side,
 )
-from pipeline.extract.slanted import slanted_share
+from pipeline.extract.slanted import one_straight_stroke, slanted_share
 from pipeline.extract.specks import without_lone_specks
 from pipeline.extract.stamps import PageMarks
-from pipeline.extract.streaks import Line, is_streak
+from pipeline.extract.streaks import Line, dominant_line, is_streak
 from pipeline.forms.schema import Box
 
 
@@ -123,6 +123,7 @@ INSET_MM = 0.35  # the inside: clear of the printed square's edges
 REACH_MM = 4.0  # a mark made for the box stays within this of it; ink beyond crosses it
 LOOK_MM = REACH_MM + 0.5  # how far around the box ink is looked at
 BRIDGE_MM = 0.45  # the printed square's line and its tolerance, which a crossing line loses
+PAPER_BRIDGE_MM = 0.25  # a dithered line's dots lie this near each other, a tick's tail further
 
 
 def register_box(
@@ -223,6 +224,9 @@ class CheckboxInk:
     circled_beside: float = 0.0
     # The share of the inside inked at a slant, as no print or crease lies (``slanted``).
     slanted: float = 0.0
+    # The same, of ink that reaches beyond the box only across a gap in the paper wider
+    # than a dithered copy's: a tick whose tail ends near a line or a crease.
+    slanted_apart: float = 0.0
 
 
 # A fold's crease or a fax's streak crosses a box as one thin straight line: where it
@@ -284,12 +288,17 @@ def checkbox_ink(
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
     inside, circled, near = _measured(own, printed, frame, clear)
     bar = is_edge_bar(own, _sub_box(box, look, dpi))
-    empty_anyway, beside = False, 0.0
+    empty_anyway, beside, apart = False, 0.0, 0.0
     if crossing.any():
         counted = np.where((own > 0) | np.isin(through, np.nonzero(crossing)[0]), 255, 0)
         anyway = judge_checkbox(*_measured(counted.astype(np.uint8), printed, frame, clear))
         empty_anyway = anyway.certain and not anyway.present
         beside = _circled_beside(own, counted.astype(np.uint8), printed, frame, clear)
+        near_print = cv2.dilate(grown, np.ones((3, 3), np.uint8))
+        own_apart = _pieces(added, passing, frame, over_print=near_print)[0]
+        inner = _sub_box(box.inset(INSET_MM), look, dpi)
+        if not one_straight_stroke(own_apart, inner):
+            apart = slanted_share(own_apart, inner)
     return CheckboxInk(
         inside,
         circled,
@@ -301,6 +310,7 @@ def checkbox_ink(
         empty_anyway,
         beside,
         slanted_share(own, _sub_box(box.inset(INSET_MM), look, dpi)) if inside else 0.0,
+        apart,
     )
 
 
@@ -355,13 +365,21 @@ class _Frame:
 
 
 def _pieces(
-    added: np.ndarray, passing: np.ndarray, frame: _Frame
+    added: np.ndarray, passing: np.ndarray, frame: _Frame, over_print: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ink made for the box, each passing pixel's piece label, and which pieces
     cross the box (reach beyond ``REACH_MM`` and touch the box or, with added ink of
     their own, its surround: a circle joined to a stamp's ring is never dropped)."""
     b = frame.bridge_px
     joined = cv2.dilate(passing, np.ones((2 * b + 1, 2 * b + 1), np.uint8))
+    if over_print is not None:
+        # Joined across the print only (where taking it away cut a line), and across the
+        # paper no further than a dithered copy's dots lie apart.
+        dots = max(1, mm_to_px(PAPER_BRIDGE_MM, frame.dpi))
+        joined = cv2.bitwise_or(
+            cv2.bitwise_and(joined, over_print),
+            cv2.dilate(passing, np.ones((2 * dots + 1, 2 * dots + 1), np.uint8)),
+        )
     count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     through = np.where(passing > 0, labels, 0)
     marked = np.where(added > 0, labels, 0)
@@ -400,7 +418,7 @@ def _straight_band(
         return None
     points = np.column_stack([xs[border], ys[border]]).astype(np.float32)
     half = mm_to_px(CREASE_MAX_MM, frame.dpi) / 2
-    line = _dominant_line(points, half)
+    line = dominant_line(points, half)
     if line is None:
         return None
     vx, vy, x0, y0 = line
@@ -442,28 +460,6 @@ def _without_band(
         cv2.bitwise_and(added, keep),
         cv2.bitwise_and(passing, cv2.bitwise_and(keep, cv2.bitwise_not(faint_edges))),
     )
-
-
-def _dominant_line(points: np.ndarray, half: float) -> tuple[float, float, float, float] | None:
-    """The straight line most of ``points`` lie within ``half`` of (pairs of points tried
-    in a fixed order, then refitted on the winner's points), or ``None``."""
-    rng = np.random.default_rng(0)  # the same tries every time: a page reads the same twice
-    best: np.ndarray | None = None
-    for _ in range(60):
-        a, b = points[rng.choice(len(points), 2, replace=False)]
-        d = b - a
-        norm = float(np.hypot(*d))
-        if norm < 2 * half:
-            continue
-        distance = np.abs((points[:, 0] - a[0]) * d[1] - (points[:, 1] - a[1]) * d[0]) / norm
-        inliers = distance <= half
-        if best is None or inliers.sum() > best.sum():
-            best = inliers
-    if best is None or best.sum() < 4:
-        return None
-    fitted = cv2.fitLine(points[best], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
-    vx, vy, x0, y0 = (float(v) for v in fitted)
-    return vx, vy, x0, y0
 
 
 def _sub_box(inner: Box, outer: Box, dpi: float) -> tuple[int, int, int, int]:
@@ -517,6 +513,9 @@ def judge_checkbox_on_page(
     if crossed_by == "line" and ink.circled_beside >= CIRCLE.marked:
         # A circle round the box, touched by a neighbour's circle or a line: it is the mark.
         judged, crossed_by = judge_checkbox(ink.inside, ink.circled_beside, ink.near), "beside"
+    elif crossed_by == "line" and ink.slanted_apart >= CHECKBOX.marked:
+        # A tick inside, joined to a line beyond the box only across the paper.
+        judged, crossed_by = judge_checkbox(ink.slanted_apart, ink.around, ink.near), "apart"
     found = shown >= BOX_FOUND_SHARE
     squashed = by_edges = False
     if crossed_by is None and (
@@ -530,7 +529,7 @@ def judge_checkbox_on_page(
             judged, side = within, 1.0
             squashed, by_edges, found = found, not found, True
     evidence = MarkEvidence(
-        judged.ink_ratio if squashed or by_edges else ink.inside,
+        judged.ink_ratio if squashed or by_edges or crossed_by == "apart" else ink.inside,
         ink.around,
         shift,
         found,

@@ -75,7 +75,8 @@ class MarkEvidence:
     box_found: bool = True  # the printed box itself was found where expected
     # foreign ink over the box: "stamp", "line", "crease"; "passing": a line near it that
     # leaves the box empty even counted as the box's own; "beside": ink joined to a circle
-    # round the box (a neighbour's circle), the circle told from it
+    # round the box (a neighbour's circle), the circle told from it; "apart": a tick whose
+    # tail ends near other ink beyond the box, told from it by the paper between them
     crossed_by: str | None = None
     # one edge of the printed square lay inside its print (a hidden strip): the box was
     # judged inside the square as the page shows it (``shown_square``)

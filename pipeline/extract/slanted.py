@@ -71,3 +71,26 @@ def _slanted_edges(ink: np.ndarray) -> float:
     slanted = (theta > SLANT_DEG[0]) & (theta < SLANT_DEG[1])
     weights = magnitude[strong]
     return float(weights[slanted].sum() / weights.sum())
+
+
+# A tick or a cross is two strokes at an angle; a piece of a line that crosses the box
+# is one. Ink whose pixels (90 % of them) lie within twice the stroke's half-width of one
+# straight line through them, or this share of the inside's side, is one stroke.
+ONE_STROKE_SHARE = 0.1
+
+
+def one_straight_stroke(ink: np.ndarray, inside: Rect) -> bool:
+    """Whether the ink inside lies along one straight line (a piece of a line that
+    crosses the box, broken off the rest) rather than making a tick or a cross."""
+    x, y, w, h = inside
+    within = np.ascontiguousarray(ink[y : y + h, x : x + w])
+    ys, xs = np.nonzero(within)
+    if len(xs) < 3:
+        return True
+    points = np.column_stack([xs, ys]).astype(float)
+    centred = points - points.mean(axis=0)
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    across = float(np.percentile(np.abs(centred @ axes[1]), 90))
+    depth = cv2.distanceTransform((within > 0).astype(np.uint8), cv2.DIST_L2, 3)
+    half_stroke = float(np.percentile(depth[within > 0], 90))
+    return across <= max(2.0 * half_stroke, ONE_STROKE_SHARE * min(w, h))

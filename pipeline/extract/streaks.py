@@ -5,13 +5,16 @@ Such a line is inked, unlike a fold's crease, and crosses every box in its colum
 What tells it from a pen is its reach: a line drawn for a checkbox, even a long
 slash, ends within a few millimetres of it; a streak runs straight along one of the
 page's axes for centimetres beyond. ``marks.checkbox_ink`` takes it away like a
-crease and judges the box without it; a mark left under it is still not sure.
+crease and judges the box without it; a mark left under it is sure only where it is
+drawn at a slant (``slanted``). ``dominant_line`` finds the one straight line most of
+a set of points lie on (a crease's or a streak's, where it meets the looked-at square).
 """
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from pipeline.extract.crops import ink_mask, mm_to_px
@@ -69,3 +72,25 @@ def _inked_run(
         cy = ys - y0 + (0 if across_x else d)
         hit |= near & ink[cy, cx]
     return float(hit.mean()) >= INKED_SHARE
+
+
+def dominant_line(points: np.ndarray, half: float) -> Line | None:
+    """The straight line most of ``points`` lie within ``half`` of (pairs of points tried
+    in a fixed order, then refitted on the winner's points), or ``None``."""
+    rng = np.random.default_rng(0)  # the same tries every time: a page reads the same twice
+    best: np.ndarray | None = None
+    for _ in range(60):
+        a, b = points[rng.choice(len(points), 2, replace=False)]
+        d = b - a
+        norm = float(np.hypot(*d))
+        if norm < 2 * half:
+            continue
+        distance = np.abs((points[:, 0] - a[0]) * d[1] - (points[:, 1] - a[1]) * d[0]) / norm
+        inliers = distance <= half
+        if best is None or inliers.sum() > best.sum():
+            best = inliers
+    if best is None or best.sum() < 4:
+        return None
+    fitted = cv2.fitLine(points[best], cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    vx, vy, x0, y0 = (float(v) for v in fitted)
+    return vx, vy, x0, y0

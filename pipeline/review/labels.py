@@ -282,6 +282,7 @@ def mark_reading_ja(mark: dict[str, Any]) -> str:
         "passing": "枠の近くを通る線があります（記入とみなしても空欄のため、判定に影響しません）",
         "crease": "折り目やファクスの筋が枠を横切っていたため、取り除いて判定しました",
         "beside": "枠を囲む丸に隣の欄の丸や線が接していたため、枠を中心とする丸の部分だけで判定しました",
+        "apart": "記入の線の先が枠の外の線や汚れの近くで終わっていたため、枠の中の記入だけで判定しました",
     }
     if mark.get("crossed_by") in crossed:
         notes.append(crossed[str(mark["crossed_by"])])
