@@ -7,25 +7,12 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.extract import crease_panels, marks, stamps
+from pipeline.extract import crease_panels, marks
 from pipeline.extract.crops import mm_to_px
-from pipeline.forms.loader import load_templates
-from pipeline.forms.render import render_blank_page_image
 from pipeline.forms.schema import FormTemplate
+from tests.helpers.boxes import DPI, judge
 
-DPI = 300
 ROW = [f"exp2_field_{n}" for n in range(1, 8)]
-
-
-@pytest.fixture(scope="module")
-def blank_b(form_b: FormTemplate) -> np.ndarray:
-    """Form B's first page as printed, at the page's reading resolution."""
-    return render_blank_page_image(form_b, DPI)
-
-
-@pytest.fixture(scope="module")
-def form_b() -> FormTemplate:
-    return load_templates()[("B", 1)]
 
 
 def sheared(blank: np.ndarray, form: FormTemplate, dx_mm: float) -> np.ndarray:
@@ -38,11 +25,6 @@ def sheared(blank: np.ndarray, form: FormTemplate, dx_mm: float) -> np.ndarray:
     lower = blank[at:]
     page[at:] = cv2.warpAffine(lower, moved, (lower.shape[1], lower.shape[0]), borderValue=255)
     return page
-
-
-def judge(page: np.ndarray, blank: np.ndarray, form: FormTemplate, name: str) -> marks.MarkRead:
-    found = stamps.PageMarks.find(page, blank, DPI, form)
-    return marks.judge_checkbox_on_page(page, blank, form.field(name).box_mm, DPI, found)
 
 
 def tick(page: np.ndarray, form: FormTemplate, name: str) -> None:

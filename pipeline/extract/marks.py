@@ -287,16 +287,17 @@ def checkbox_ink(
             crease = True
     clear = halo + mm_to_px(CIRCLE_CLEAR_MM, dpi)
     inside, circled, near = _measured(own, printed, frame, clear)
+    inner = _sub_box(box.inset(INSET_MM), look, dpi)
     bar = is_edge_bar(own, _sub_box(box, look, dpi))
     empty_anyway, beside, apart = False, 0.0, 0.0
     if crossing.any():
-        counted = np.where((own > 0) | np.isin(through, np.nonzero(crossing)[0]), 255, 0)
-        anyway = judge_checkbox(*_measured(counted.astype(np.uint8), printed, frame, clear))
+        crossing_ink = np.isin(through, np.nonzero(crossing)[0])
+        counted = np.where((own > 0) | crossing_ink, 255, 0).astype(np.uint8)
+        anyway = judge_checkbox(*_measured(counted, printed, frame, clear))
         empty_anyway = anyway.certain and not anyway.present
-        beside = _circled_beside(own, counted.astype(np.uint8), printed, frame, clear)
+        beside = _circled_beside(own, counted, printed, frame, clear)
         near_print = cv2.dilate(grown, np.ones((3, 3), np.uint8))
         own_apart = _pieces(added, passing, frame, over_print=near_print)[0]
-        inner = _sub_box(box.inset(INSET_MM), look, dpi)
         if not one_straight_stroke(own_apart, inner):
             apart = slanted_share(own_apart, inner)
     return CheckboxInk(
@@ -309,7 +310,7 @@ def checkbox_ink(
         bar,
         empty_anyway,
         beside,
-        slanted_share(own, _sub_box(box.inset(INSET_MM), look, dpi)) if inside else 0.0,
+        slanted_share(own, inner) if inside else 0.0,
         apart,
     )
 

@@ -354,18 +354,25 @@ def _upright_angle(ink: np.ndarray, box: tuple[int, int, int, int]) -> float | N
     edges from the nearest axis (a printed glyph's strokes are square to the line, a
     pen's are turned with the hand); None for a glyph with too few straight edges."""
     x, y, w, h = box
-    glyph: np.ndarray = ink[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2].astype(np.float32)
-    glyph = cv2.GaussianBlur(glyph, (0, 0), BLUR_PX)
-    gx = cv2.Sobel(glyph, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(glyph, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude = np.hypot(gx, gy)
-    strong = magnitude > 0.3 * float(magnitude.max() or 1.0)
-    theta = np.degrees(np.arctan2(gy[strong], gx[strong]))
+    theta, strength = edge_directions(
+        ink[max(0, y - 2) : y + h + 2, max(0, x - 2) : x + w + 2], BLUR_PX
+    )
     deviation = (theta + 45.0) % 90.0 - 45.0
     near_axis = np.abs(deviation) < AXIS_WINDOW_DEG
     if int(near_axis.sum()) < MIN_EDGE_PIXELS:
         return None
-    return _weighted_median(deviation[near_axis], magnitude[strong][near_axis])
+    return _weighted_median(deviation[near_axis], strength[near_axis])
+
+
+def edge_directions(ink: np.ndarray, blur_px: float) -> tuple[np.ndarray, np.ndarray]:
+    """The directions (degrees) of the strong edges of ``ink``, blurred by ``blur_px`` so
+    that stair-stepped binary edges take the stroke's angle, and their strengths."""
+    blurred = cv2.GaussianBlur(ink.astype(np.float32), (0, 0), blur_px)
+    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
+    magnitude = np.hypot(gx, gy)
+    strong = magnitude > 0.3 * float(magnitude.max() or 1.0)
+    return np.degrees(np.arctan2(gy[strong], gx[strong])), magnitude[strong]
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

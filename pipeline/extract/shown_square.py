@@ -111,13 +111,20 @@ def _printed_edges(
     square = printed[margin : h - margin, margin : w - margin]
     if square.size == 0 or not square.any():
         return None
-    rows, cols = square.sum(axis=1), square.sum(axis=0)
-    sh, sw = square.shape
-    top, bottom = int(np.argmax(rows[: sh // 2])), sh // 2 + int(np.argmax(rows[sh // 2 :]))
-    left, right = int(np.argmax(cols[: sw // 2])), sw // 2 + int(np.argmax(cols[sw // 2 :]))
+    top, bottom, left, right = _most_inked_lines(square)
     if bottom - top < inner_h // 2 or right - left < inner_w // 2:
         return None
     return top + margin, bottom + margin, left + margin, right + margin
+
+
+def _most_inked_lines(printed: np.ndarray) -> tuple[int, int, int, int]:
+    """The most inked row in each half of ``printed`` (top, bottom) and the most inked
+    column in each half (left, right): where a square's four edges print."""
+    rows, cols = (printed > 0).sum(axis=1), (printed > 0).sum(axis=0)
+    h, w = printed.shape
+    top, bottom = int(np.argmax(rows[: h // 2])), h // 2 + int(np.argmax(rows[h // 2 :]))
+    left, right = int(np.argmax(cols[: w // 2])), w // 2 + int(np.argmax(cols[w // 2 :]))
+    return top, bottom, left, right
 
 
 def lines_beside_paper(gray: np.ndarray, dpi: float) -> np.ndarray:
@@ -245,10 +252,7 @@ def weakest_side(
     slack = max(1, mm_to_px(SIDE_SLACK_MM, dpi))
     written = cv2.dilate(lines, np.ones((2 * slack + 1,) * 2, np.uint8))
     half = max(1, mm_to_px(SIDE_MM, dpi))
-    rows, cols = (printed > 0).sum(axis=1), (printed > 0).sum(axis=0)
-    h, w = printed.shape
-    top, bottom = int(np.argmax(rows[: h // 2])), h // 2 + int(np.argmax(rows[h // 2 :]))
-    left, right = int(np.argmax(cols[: w // 2])), w // 2 + int(np.argmax(cols[w // 2 :]))
+    top, bottom, left, right = _most_inked_lines(printed)
     # Each edge without the corners, where the two edges beside it run through its strip.
     sides = [
         np.s_[max(0, at - half) : at + half + 1, left + half + 1 : right - half]

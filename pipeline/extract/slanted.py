@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.extract.penmanship import edge_directions
+
 Rect = tuple[int, int, int, int]  # x, y, w, h in pixels
 
 # A straight line along a side: at least this share of the box's inside long, turned no
@@ -60,17 +62,12 @@ def _line_kernel(length: int, tilt_deg: float, vertical: bool) -> np.ndarray:
 
 def _slanted_edges(ink: np.ndarray) -> float:
     """The share of ``ink``'s edge strength that runs at a slant (``SLANT_DEG``)."""
-    blurred = cv2.GaussianBlur(ink.astype(np.float32), (0, 0), EDGE_BLUR_PX)
-    gx = cv2.Sobel(blurred, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(blurred, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude = np.hypot(gx, gy)
-    strong = magnitude > 0.3 * float(magnitude.max() or 1.0)
-    if not strong.any():
+    theta, strength = edge_directions(ink, EDGE_BLUR_PX)
+    if not strength.size:
         return 0.0
-    theta = np.degrees(np.arctan2(gy[strong], gx[strong])) % 90.0
+    theta = theta % 90.0
     slanted = (theta > SLANT_DEG[0]) & (theta < SLANT_DEG[1])
-    weights = magnitude[strong]
-    return float(weights[slanted].sum() / weights.sum())
+    return float(strength[slanted].sum() / strength.sum())
 
 
 # A tick or a cross is two strokes at an angle; a piece of a line that crosses the box
