@@ -17,7 +17,7 @@ from pipeline.extract.book import FieldBook
 from pipeline.extract.crops import clean_text_crop
 from pipeline.extract.crosscheck import cross_check
 from pipeline.extract.kana_marks import differ_by_marks_only
-from pipeline.extract.reading import Evidence, FieldRead
+from pipeline.extract.reading import EngineReading, Evidence, FieldRead
 from pipeline.extract.text_reading import (
     PendingText,
     TextPolicy,
@@ -26,7 +26,7 @@ from pipeline.extract.text_reading import (
     phone_plan_zeros,
     read_texts,
     settle,
-    zeros_only,
+    zeros_mended,
 )
 from pipeline.forms.loader import load_templates
 from pipeline.forms.schema import FieldSpec
@@ -142,53 +142,84 @@ def test_engines_reading_the_same_invalid_text_are_not_called_in_disagreement(
     assert "一致しません" in (settle(item, (same[0], differ, second), POLICY).reason or "")
 
 
+def _one_rendition_apart(other: str, agreed: str) -> tuple[EngineReading, ...]:
+    """PP-OCR and one Tesseract rendition read ``agreed``; another rendition ``other``."""
+    return reading(T, other), reading(P, agreed), reading(T, agreed)
+
+
 def test_a_voiced_mark_one_reading_saw_is_not_agreed_away(pending: PendingText) -> None:
     """On a photocopy PP-OCR and one Tesseract rendition read サホート; another rendition
     read サホポート, having seen the mark: two readings agreeing without it are no evidence
     it is not there. The marked word is proposed."""
-    readings = (
-        reading(T, "株式会社カスタマーサホポート"),
-        reading(P, "株式会社カスタマーサホート"),
-        reading(T, "株式会社カスタマーサホート"),
-    )
+    readings = _one_rendition_apart("株式会社カスタマーサホポート", "株式会社カスタマーサホート")
     read = settle(pending, readings, POLICY)
     assert read.status == FieldStatus.LOW_CONFIDENCE
     assert read.value == "株式会社カスタマーサポート"
     assert "濁点" in (read.reason or "")
     # The agreed word already has every mark a reading saw: sure.
-    kept = (
-        reading(T, "株式会社サポート"),
-        reading(P, "株式会社サポート"),
-        reading(T, "株式会社サホート"),
-    )
+    kept = _one_rendition_apart("株式会社サホート", "株式会社サポート")
     assert settle(pending, kept, POLICY).status == FieldStatus.OK
 
 
+def test_a_marked_kana_read_twice_is_no_mark_the_agreed_value_lacks(pending: PendingText) -> None:
+    """Tesseract reads ブルー as プブルー on some scans (the glyph twice, the second time
+    with another mark): the agreed ブルー has its mark, nothing was lost. A doubled glyph
+    beside a bare kana is still a mark seen (ダタイスケ: the agreed タイスケ lost it)."""
+    doubled = _one_rendition_apart(
+        "プブルーオーシャンシステムズ株式会社", "ブルーオーシャンシステムズ株式会社"
+    )
+    assert settle(pending, doubled, POLICY).status == FieldStatus.OK
+    read = settle(pending, _one_rendition_apart("株式会社ダタイスケ", "株式会社タイスケ"), POLICY)
+    assert read.status == FieldStatus.LOW_CONFIDENCE
+    assert read.value == "株式会社ダイスケ"
+
+
 VL_GOTHIC = "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf"
+
+
+def _read_in_vl_gothic(text: str) -> tuple[FieldRead, list[EngineReading]]:
+    """``text`` typed in VL Gothic as form B's first year-month, read by both engines:
+    the field, and Tesseract's Japanese model's first reading."""
+    face = ImageFont.truetype(VL_GOTHIC, 34)
+    image = Image.new("L", (460, 80), 250)
+    ImageDraw.Draw(image).text((30, 18), text, font=face, fill=20)
+    spec = load_templates()[("B", 1)].field("exp1_from")
+    placeholder = field("B.exp1_from", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, clean_text_crop(np.array(image), 300))
+    read = read_texts([item], POLICY)[0]
+    return read, [r for r in read.readings if r.engine == T and r.rendition == "grey"]
 
 
 def test_a_zero_with_a_dot_in_it_is_read_as_a_zero() -> None:
     """VL Gothic draws a dot inside its zero: Tesseract's Japanese model reads 2012/05 as
     2012/95 in every rendition, PP-OCR reads it right. Tesseract's Latin model, asked
     where the engines disagree on a number, reads the zero, and the two engines agree."""
-    face = ImageFont.truetype(VL_GOTHIC, 34)
-    image = Image.new("L", (420, 80), 250)
-    ImageDraw.Draw(image).text((30, 18), "2012/05", font=face, fill=20)
-    spec = load_templates()[("B", 1)].field("exp1_from")
-    placeholder = field("B.exp1_from", None, FieldStatus.LOW_CONFIDENCE, readings=())
-    item = PendingText(placeholder, spec, clean_text_crop(np.array(image), 300))
-    read = read_texts([item], POLICY)[0]
+    read, japanese = _read_in_vl_gothic("2012/05")
     assert (read.value, read.status) == ("2012-05", FieldStatus.OK)
-    japanese = [r for r in read.readings if r.engine == T and r.rendition == "grey"]
     assert japanese and japanese[0].value != "2012-05"  # the slip the Latin model mends
 
 
+def test_a_dotted_zero_beside_kanji_is_read_as_a_zero() -> None:
+    """2019年10月 in VL Gothic: the Japanese model reads 2019年16月; the Latin model cannot
+    read 年 and 月 (it makes 4 and 8 of them) but reads the zeros, which mend the Japanese
+    reading (seed 31: every such date went to a person)."""
+    read, japanese = _read_in_vl_gothic("2019年10月")
+    assert (read.value, read.status) == ("2019-10", FieldStatus.OK)
+    assert japanese and japanese[0].value != "2019-10"
+
+
 def test_the_latin_model_mends_only_a_zero() -> None:
-    assert zeros_only("2912/95", "2012/05")
-    assert zeros_only("2024/66/11", "2024/06/11")
+    assert zeros_mended("2912/95", "2012/05") == "2012/05"
+    assert zeros_mended("2024/66/11", "2024/06/11") == "2024/06/11"
     # The Japanese model read 07 (rightly) and PP-OCR 01: a Latin 01 decides nothing.
-    assert not zeros_only("2024/06/07", "2024/06/01")
-    assert not zeros_only("2012/095", "2012/05")
+    assert zeros_mended("2024/06/07", "2024/06/01") is None
+    assert zeros_mended("2012/095", "2012/05") is None
+    # The Latin model makes 4, 8 or - of 年, 月, 日 (VL Gothic's dotted zeros, seed 31):
+    # they stand for the glyph they replace, and the Japanese reading is mended.
+    assert zeros_mended("2919年19月", "20194108") == "2019年10月"
+    assert zeros_mended("2924年5月18日", "20244-5188") == "2024年5月18日"
+    assert zeros_mended("2021年16月", "20214-17") is None
+    assert zeros_mended("2021年1月", "20214710") is None  # nothing to mend
 
 
 def test_a_zero_the_numbering_plan_fixes_is_read_as_a_zero_in_a_line_of_kanji() -> None:

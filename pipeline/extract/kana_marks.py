@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from pipeline.extract.normalize import plain
 from pipeline.extract.reading import EngineReading
@@ -35,27 +35,54 @@ def mark_count(text: str | None) -> int:
     return len(re.findall("[\u3099\u309a]", unicodedata.normalize("NFD", plain(text))))
 
 
-def _marked_kana(text: str) -> dict[str, int]:
-    """How many kana of each bare form (ホ for ボ and ポ) carry a voiced mark."""
-    counts: dict[str, int] = defaultdict(int)
-    for char in plain(text):
-        bare = unvoiced(char)
-        if bare != char:
-            counts[bare] += 1
-    return counts
-
-
 def marks_another_reading_saw(agreed: str, readings: Sequence[EngineReading]) -> str | None:
     """The agreed value with a voiced mark some other reading of the crop shows and it
     lacks, or ``None`` when no reading shows more marks. A mark is a few pixels a copy
     loses: when two readings agree without it and a third (even a garbled one, サホポート)
-    saw it, the agreement is no evidence that it is not there. The mark is proposed
-    where the bare kana occurs once; else the agreed value is."""
-    have = _marked_kana(agreed)
+    saw it, the agreement is no evidence that it is not there. The mark is proposed on
+    the kana the reading saw it on.
+
+    The reading is set against the agreed value glyph by glyph (``_seen_marks``):
+    Tesseract sometimes reads a marked kana twice (ブルー as プブルー), and that doubled
+    glyph is no mark the agreed value lacks where the kana beside it carries one."""
+    value = plain(agreed)
+    # Where each glyph of ``value`` stands in ``agreed`` (which may keep a space).
+    places = [k for k, c in enumerate(agreed) if not c.isspace()]
+    if len(places) != len(value):
+        agreed, places = value, list(range(len(value)))
     for r in readings:
-        for bare, count in _marked_kana(r.text).items():
-            if count <= have.get(bare, 0):
-                continue
-            with_mark = next((c for c in plain(r.text) if c != bare and unvoiced(c) == bare), bare)
-            return agreed.replace(bare, with_mark) if agreed.count(bare) == 1 else agreed
+        seen = _seen_marks(value, plain(r.text))
+        if seen:
+            proposed = list(agreed)
+            for at, marked in seen:
+                proposed[places[at]] = marked
+            return "".join(proposed)
     return None
+
+
+def _seen_marks(value: str, text: str) -> list[tuple[int, str]]:
+    """Where ``text`` shows a marked kana that ``value`` has bare: (index in ``value``,
+    the marked kana). Glyphs are paired by aligning the two without their marks. A marked
+    kana ``text`` has beyond what pairs with ``value`` counts at a bare one of its kind
+    nearby (else anywhere in ``value``), unless one nearby carries a mark: a glyph read
+    twice (プブ), or misread."""
+    bare_value, bare_text = unvoiced(value), unvoiced(text)
+    if len(bare_value) != len(value) or len(bare_text) != len(text):
+        return []  # a mark without its kana (a lone ゛): nothing to pair
+    seen: list[tuple[int, str]] = []
+    matcher = SequenceMatcher(None, bare_text, bare_value, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        for i in (i for i in range(i1, i2) if text[i] != bare_text[i]):
+            if op == "equal":
+                j = j1 + (i - i1)
+                if value[j] == bare_value[j]:
+                    seen.append((j, text[i]))
+                continue
+            nearby = [j for j in range(j1 - 1, j2 + 1) if 0 <= j < len(value)]
+            kind = [j for j in nearby if bare_value[j] == bare_text[i]]
+            if any(value[j] != bare_value[j] for j in kind):
+                continue
+            bare = kind or [j for j, c in enumerate(value) if c == bare_text[i]]
+            if bare:
+                seen.append((bare[0], text[i]))
+    return seen

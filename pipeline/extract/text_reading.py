@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from pipeline.config import Settings
-from pipeline.extract.crops import CleanCrop
+from pipeline.extract.crops import CleanCrop, glyph_ink_width_mm
 from pipeline.extract.kana_marks import marks_another_reading_saw
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
 from pipeline.extract.penmanship import handwriting_score, measure
@@ -137,21 +137,36 @@ def read_texts(pending: Sequence[PendingText], policy: TextPolicy) -> list[Field
     )
     for i, extra in zip(numbers, more, strict=True):
         first = next((r.text for r in readings[i] if r.engine == Engine.TESSERACT), "")
-        readings[i] = (*readings[i], *(r for r in extra if zeros_only(first, r.text)))
+        for r in extra:
+            mended = zeros_mended(first, r.text)
+            if mended is not None:
+                line = LineRead(mended, r.confidence)
+                readings[i] = (
+                    *readings[i],
+                    normalised(pending[i].spec, r.engine, line, r.rendition),
+                )
     for i in unsettled:
         if agreed_value(readings[i]) is None:
             readings[i] = (*readings[i], *phone_zero_readings(pending[i].spec, readings[i]))
     return [settle(item, readings[i], policy) for i, item in enumerate(pending)]
 
 
-def zeros_only(japanese: str, latin: str) -> bool:
-    """The Latin model's reading differs from the Japanese model's only where that read a
-    zero as 9 or 6: it mends that slip and decides nothing else (where the Japanese model
-    read 07 and PP-OCR 01, a Latin 01 is no second engine's word)."""
-    a, b = plain(japanese), plain(latin)
-    return len(a) == len(b) and all(
-        x == y or (x in "96" and y == "0") for x, y in zip(a, b, strict=False)
+def zeros_mended(japanese: str, latin: str) -> str | None:
+    """The Japanese model's reading with the zeros it read as 9 or 6 mended where the
+    Latin model read them as 0, or None where the two differ in any other digit. The
+    Latin model cannot read 年, 月 or 日 (it makes 4, 8, - of them): each glyph that is
+    no digit stands for up to two of its characters, and decides nothing (where the
+    Japanese model read 07 and PP-OCR 01, a Latin 01 is no second engine's word)."""
+    text = plain(japanese)
+    pattern = "".join(
+        f"([{c}0])" if c in "96" else f"({c})" if c.isdigit() else ".{0,2}" for c in text
     )
+    found = re.fullmatch(pattern, plain(latin), flags=re.ASCII)
+    if found is None:
+        return None
+    digits = iter(found.groups())
+    mended = "".join(next(digits) if c.isdigit() else c for c in text)
+    return mended if mended != text else None
 
 
 # A Japanese telephone number starts with 0, and one of eleven digits with 0X0 (070, 080,
@@ -284,6 +299,14 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     )
     agreed = agreed_value(readings)
     best = proposal(readings)
+    if agreed is None and _too_little_for_a_value(item):
+        return replace(
+            read,
+            value=None,
+            status=FieldStatus.MISSING,
+            confidence=1.0,
+            reason=NO_VALUE_INK_JA if item.spec.required else None,
+        )
     if agreed is None and best is None:
         texts = [r for r in readings if r.text]
         run_together = _year_month_run_together(item.spec.validator, texts)
@@ -356,6 +379,23 @@ def _year_month_run_together(
 
 
 MARK_SEEN_JA = "別の読み取りでは濁点・半濁点が付いています（読み落としの可能性）"
+
+# Values of these fields are several glyphs (2022/06, 2022年6月, 現在; a name, an
+# organisation, an address): their ink is glyphs several millimetres wide in all. Where
+# the engines do not agree on a value and the box holds less (a ruling's stub a fold
+# moved, a crease's shadow, specks), nothing was written: what the engines made of it
+# ('1', '-', 'イイ') stays with the field as its readings. A row number or a count of
+# years may be one narrow digit: those fields are never judged so.
+SEVERAL_GLYPHS = frozenset({"date", "yearmonth", "yearmonth_or_present", "nonempty"})
+VALUE_MIN_WIDTH_MM = 3.0
+NO_VALUE_INK_JA = "未記入（文字として読める大きさの記入がなく、線や点だけがあります）"
+
+
+def _too_little_for_a_value(item: PendingText) -> bool:
+    """Whether the box holds too little glyph ink for any value its field takes."""
+    if item.spec.validator not in SEVERAL_GLYPHS:
+        return False
+    return glyph_ink_width_mm(item.cleaned) < VALUE_MIN_WIDTH_MM
 
 
 def _confidence(readings: Sequence[EngineReading], agreed: str | None) -> float:

@@ -1,0 +1,95 @@
+"""A box holding no glyphs: empty, whatever the engines made of its specks and stubs.
+
+The crops are cleaned crops of the corpora (seed 23): an empty row 7 of form B crossed by
+a dithered copy's crease (the engines read '-', 'w', '4'), the same row on a folded sheet
+where a ruling's corner moved into the box (PP-OCR read '1'), and a birth date both
+engines misread as '1' (the value is there: it must stay with a person); seed 31: an
+empty organisation box a fold bent a ruling into.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import pytest
+
+from pipeline.extract.crops import CleanCrop, glyph_ink_width_mm
+from pipeline.extract.normalize import FieldInvalid, normalize
+from pipeline.extract.reading import Engine, EngineReading
+from pipeline.extract.text_reading import PendingText, TextPolicy, settle
+from pipeline.forms.loader import load_templates
+from pipeline.vocabulary import FieldStatus
+from tests.helpers.reads import P, T, field
+
+SCANS = Path(__file__).parent / "fixtures" / "scans"
+PX_PER_MM = 300 / 25.4
+POLICY = TextPolicy(handwriting_threshold=0.99)
+
+
+def _cleaned(name: str) -> CleanCrop:
+    image = cv2.imread(str(SCANS / name), cv2.IMREAD_GRAYSCALE)
+    return CleanCrop(image, float((image < 128).mean()), 0, px_per_mm=PX_PER_MM)
+
+
+def _junk(validator: str, engine: Engine, text: str) -> EngineReading:
+    """What ``engine`` read, as ``text_reading.normalised`` leaves it: no value."""
+    with pytest.raises(FieldInvalid) as problem:
+        normalize(validator, text)
+    return EngineReading(engine, text, 0.5, None, str(problem.value))
+
+
+def _settled(form: str, name: str, crop: str, texts: list[tuple[Engine, str]]) -> object:
+    spec = load_templates()[(form, 1)].field(name)
+    assert spec.validator is not None
+    readings = tuple(_junk(spec.validator, engine, text) for engine, text in texts)
+    placeholder = field(f"{form}.{name}", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    return settle(PendingText(placeholder, spec, _cleaned(crop)), readings, POLICY)
+
+
+def test_a_crease_across_an_empty_year_month_box_is_no_value() -> None:
+    read = _settled(
+        "B", "exp7_from", "yearmonth_empty_under_crease.png", [(T, "-"), (P, "w"), (T, "-4")]
+    )
+    assert (read.status, read.value) == (FieldStatus.MISSING, None)
+    # What the engines made of the crease stays with the field.
+    assert [r.text for r in read.readings] == ["-", "w", "-4"]
+
+
+def test_a_ruling_stub_in_an_empty_year_month_box_is_no_value() -> None:
+    read = _settled("B", "exp7_from", "yearmonth_empty_ruling_stub.png", [(P, "1")])
+    assert (read.status, read.value) == (FieldStatus.MISSING, None)
+
+
+def test_a_written_date_the_engines_misread_stays_with_a_person() -> None:
+    read = _settled("A", "birth_date", "date_written_engines_misread.png", [(T, "1"), (P, "1")])
+    assert read.status == FieldStatus.INVALID
+    assert read.reason is not None
+
+
+def test_a_ruling_stub_in_an_empty_organisation_box_is_no_value() -> None:
+    """Seed 31's E31-0001: a fold bent row 8's ruling into the empty organisation box;
+    Tesseract read イイ, PP-OCR 一 (a value, but the engines disagree)."""
+    spec = load_templates()[("B", 1)].field("exp8_org")
+    readings = (EngineReading(T, "イイ", 0.6, "イイ"), EngineReading(P, "一", 0.7, "一"))
+    placeholder = field("B.exp8_org", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, _cleaned("org_empty_ruling_stub.png"))
+    assert settle(item, readings, POLICY).status == FieldStatus.MISSING
+    # Both engines reading the same value is left to them, however little ink it has.
+    agreed = (EngineReading(T, "一", 0.9, "一"), EngineReading(P, "一", 0.9, "一"))
+    assert settle(item, agreed, POLICY).status == FieldStatus.OK
+
+
+def test_a_lone_stroke_may_be_a_row_number() -> None:
+    """A row number is one narrow digit: its box is never judged by glyph ink."""
+    spec = load_templates()[("C", 1)].field("att1_row")
+    readings = (EngineReading(T, "1", 0.9, "1"), EngineReading(P, "7", 0.9, "7"))
+    placeholder = field("C.att1_row", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, _cleaned("yearmonth_empty_ruling_stub.png"))
+    assert settle(item, readings, POLICY).status == FieldStatus.LOW_CONFIDENCE
+
+
+def test_glyph_ink_is_measured_by_glyph_sized_pieces() -> None:
+    assert glyph_ink_width_mm(_cleaned("yearmonth_empty_under_crease.png")) < 1.0
+    assert glyph_ink_width_mm(_cleaned("yearmonth_empty_ruling_stub.png")) < 3.0
+    assert glyph_ink_width_mm(_cleaned("date_written_engines_misread.png")) > 15.0
