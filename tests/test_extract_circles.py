@@ -7,16 +7,12 @@ curve about the box's centre within that ink is.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from pipeline.extract.crops import mm_to_px
 from pipeline.forms.schema import FormTemplate
-from tests.helpers.boxes import DPI, judge
-
-TOUCHING_CIRCLES = Path(__file__).parent / "fixtures" / "scans" / "form_b_row1_circles_touching.png"
+from tests.helpers.boxes import DPI, judge, with_scan
 
 
 def centre_and_side(template: FormTemplate, name: str) -> tuple[tuple[int, int], int]:
@@ -34,10 +30,7 @@ def test_two_circles_that_touch_each_mark_their_own_box(
     mm): boxes 1 and 2 are circled and the circles touch between them. Each went to a
     person as crossed by a line from outside; each is surely ticked by its own circle,
     and the empty boxes beside them stay surely empty."""
-    page = blank_b.copy()
-    row = cv2.imread(str(TOUCHING_CIRCLES), cv2.IMREAD_GRAYSCALE)
-    x, y = mm_to_px(128, DPI), mm_to_px(75, DPI)
-    page[y : y + row.shape[0], x : x + row.shape[1]] = row
+    page = with_scan(blank_b, "form_b_row1_circles_touching.png", 128, 75)
     for n in range(1, 8):
         read = judge(page, blank_b, form_b, f"exp1_field_{n}")
         assert (read.present, read.certain) == (n <= 2, True), n

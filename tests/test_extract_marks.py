@@ -25,7 +25,7 @@ from pipeline.forms.schema import Box, FormTemplate
 from pipeline.imaging.local import find_local_warp
 from pipeline.imaging.raster import split_red
 from pipeline.vocabulary import FieldStatus
-from tests.helpers.boxes import DPI, judge
+from tests.helpers.boxes import DPI, judge, with_scan
 from tests.helpers.reads import field as read_as
 
 
@@ -226,9 +226,6 @@ def test_a_tick_on_a_crease_is_still_a_tick(form_b: FormTemplate, blank_b: np.nd
     assert not (read.certain and not read.present)
 
 
-FOLDED_ROW = Path(__file__).parent / "fixtures" / "scans" / "form_b_row2_folded.png"
-
-
 def test_empty_boxes_a_fold_squashed_are_no_sure_ticks(
     form_b: FormTemplate, blank_b: np.ndarray
 ) -> None:
@@ -237,10 +234,7 @@ def test_empty_boxes_a_fold_squashed_are_no_sure_ticks(
     With the crease taken away the box's own displaced edge is left inside it and
     reads as a mark: four empty boxes were sure ticks. The squashed box is told by its
     top edge, which the page does not show where the other three put it."""
-    page = blank_b.copy()
-    row = cv2.imread(str(FOLDED_ROW), cv2.IMREAD_GRAYSCALE)
-    x, y = mm_to_px(128, DPI), mm_to_px(92, DPI)
-    page[y : y + row.shape[0], x : x + row.shape[1]] = row
+    page = with_scan(blank_b, "form_b_row2_folded.png", 128, 92)
     empty = {1, 2, 3, 5, 6}
     for n in range(1, 8):
         read = judge(page, blank_b, form_b, f"exp2_field_{n}")
@@ -295,9 +289,6 @@ def test_a_line_that_carries_on_past_the_box_is_none_of_its_edges(
     assert whole is not None and min(whole.edges_shown) > 0.9 and whole.inside == 0.0
 
 
-SQUASHED_ROW = Path(__file__).parent / "fixtures" / "scans" / "form_b_row2_squashed.png"
-
-
 def test_boxes_a_fold_squashed_are_judged_inside_the_square_the_page_shows(
     form_b: FormTemplate, blank_b: np.ndarray
 ) -> None:
@@ -306,10 +297,7 @@ def test_boxes_a_fold_squashed_are_judged_inside_the_square_the_page_shows(
     shorter than printed, and its bottom edge lies inside where the blank puts it. Boxes
     1 and 4 are ticked, 3 is empty: all three went to a person (a moved edge); found
     edge by edge, their squares say so surely. The other boxes stay surely empty."""
-    page = blank_b.copy()
-    row = cv2.imread(str(SQUASHED_ROW), cv2.IMREAD_GRAYSCALE)
-    x, y = mm_to_px(128, DPI), mm_to_px(92, DPI)
-    page[y : y + row.shape[0], x : x + row.shape[1]] = row
+    page = with_scan(blank_b, "form_b_row2_squashed.png", 128, 92)
     for n in range(1, 8):
         read = judge(page, blank_b, form_b, f"exp2_field_{n}")
         assert (read.present, read.certain) == (n in (1, 4), True), n
@@ -818,9 +806,6 @@ def test_a_thick_half_circle_hugging_the_square_is_no_sure_mark(
     assert not (read.present and read.certain)
 
 
-PHOTOGRAPHED_ROWS = Path(__file__).parent / "fixtures" / "scans" / "form_b_rows12_photographed.png"
-
-
 def test_boxes_printed_too_faint_to_register_are_judged_inside_their_edges(
     form_b: FormTemplate, blank_b: np.ndarray
 ) -> None:
@@ -829,10 +814,7 @@ def test_boxes_printed_too_faint_to_register_are_judged_inside_their_edges(
     square is found where the box is looked for as a whole, and every box of the sheet
     went to a person. Each edge still shows as a line darker than the paper beside it:
     the boxes are judged inside those squares, the three ticked ones ticked."""
-    page = blank_b.copy()
-    rows = cv2.imread(str(PHOTOGRAPHED_ROWS), cv2.IMREAD_GRAYSCALE)
-    x, y = mm_to_px(128, DPI), mm_to_px(76, DPI)
-    page[y : y + rows.shape[0], x : x + rows.shape[1]] = rows
+    page = with_scan(blank_b, "form_b_rows12_photographed.png", 128, 76)
     ticked = {"exp1_field_1", "exp2_field_3", "exp2_field_5"}
     by_edges = 0
     for row in (1, 2):

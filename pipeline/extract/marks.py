@@ -29,6 +29,7 @@ from pipeline.extract.crops import (
     mm_to_px,
 )
 from pipeline.extract.edge_bars import is_edge_bar
+from pipeline.extract.edge_copies import moved_edges
 from pipeline.extract.faint_ink import faint_mask, ink_or_faint, without_dots, without_shading
 from pipeline.extract.reading import MarkEvidence
 from pipeline.extract.shown_square import (
@@ -347,8 +348,12 @@ def _measured(
         clear_px,
         (CIRCLE.empty, CIRCLE.marked),
     )
-    inside = _share(own, _sub_box(box.inset(INSET_MM), look, dpi))
-    near = _share(without_lone_specks(own, dpi), _sub_box(box.inset(-AROUND_MM), look, dpi))
+    inner = _sub_box(box.inset(INSET_MM), look, dpi)
+    inside = _share(own, inner)
+    marked = without_lone_specks(own, dpi)
+    # A fold moved an edge of the square off its print: no mark made for the box.
+    marked = cv2.bitwise_and(marked, cv2.bitwise_not(moved_edges(marked, inner, dpi)))
+    near = _share(marked, _sub_box(box.inset(-AROUND_MM), look, dpi))
     return inside, circled, near
 
 
