@@ -172,6 +172,11 @@ def test_a_marked_kana_read_twice_is_no_mark_the_agreed_value_lacks(pending: Pen
     read = settle(pending, _one_rendition_apart("株式会社ダタイスケ", "株式会社タイスケ"), POLICY)
     assert read.status == FieldStatus.LOW_CONFIDENCE
     assert read.value == "株式会社ダイスケ"
+    # シ read twice, once as ジ, where the value has シ twice (シャン, システム): a mark seen,
+    # but on which シ is not known, and the value is proposed as agreed (E11-0005).
+    twice = _one_rendition_apart("ブルーオーシジャンシステムズ", "ブルーオーシャンシステムズ")
+    read = settle(pending, twice, POLICY)
+    assert (read.status, read.value) == (FieldStatus.LOW_CONFIDENCE, "ブルーオーシャンシステムズ")
 
 
 VL_GOTHIC = "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf"

@@ -40,7 +40,7 @@ def marks_another_reading_saw(agreed: str, readings: Sequence[EngineReading]) ->
     lacks, or ``None`` when no reading shows more marks. A mark is a few pixels a copy
     loses: when two readings agree without it and a third (even a garbled one, サホポート)
     saw it, the agreement is no evidence that it is not there. The mark is proposed on
-    the kana the reading saw it on.
+    the kana the reading saw it on, where that is known.
 
     The reading is set against the agreed value glyph by glyph (``_seen_marks``):
     Tesseract sometimes reads a marked kana twice (ブルー as プブルー), and that doubled
@@ -55,34 +55,48 @@ def marks_another_reading_saw(agreed: str, readings: Sequence[EngineReading]) ->
         if seen:
             proposed = list(agreed)
             for at, marked in seen:
-                proposed[places[at]] = marked
+                if at is not None:
+                    proposed[places[at]] = marked
             return "".join(proposed)
     return None
 
 
-def _seen_marks(value: str, text: str) -> list[tuple[int, str]]:
+def _seen_marks(value: str, text: str) -> list[tuple[int | None, str]]:
     """Where ``text`` shows a marked kana that ``value`` has bare: (index in ``value``,
     the marked kana). Glyphs are paired by aligning the two without their marks. A marked
-    kana ``text`` has beyond what pairs with ``value`` counts at a bare one of its kind
-    nearby (else anywhere in ``value``), unless one nearby carries a mark: a glyph read
-    twice (プブ), or misread."""
+    kana ``text`` has beyond what pairs with ``value`` counts, unless a kana of its kind
+    beside it carries a mark (a glyph read twice, プブ); it is placed only where ``value``
+    has that kana once (シジャン in システム: seen, place unknown, index None)."""
     bare_value, bare_text = unvoiced(value), unvoiced(text)
     if len(bare_value) != len(value) or len(bare_text) != len(text):
         return []  # a mark without its kana (a lone ゛): nothing to pair
-    seen: list[tuple[int, str]] = []
+    seen: list[tuple[int | None, str]] = []
     matcher = SequenceMatcher(None, bare_text, bare_value, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         for i in (i for i in range(i1, i2) if text[i] != bare_text[i]):
             if op == "equal":
                 j = j1 + (i - i1)
-                if value[j] == bare_value[j]:
-                    seen.append((j, text[i]))
+                if value[j] != bare_value[j]:
+                    continue
+                place: int | None = j
+                if _twice(bare_text, i) and not _twice(bare_value, j):
+                    place = _only(bare_value, bare_text[i])  # a glyph read twice, once marked
+                seen.append((place, text[i]))
                 continue
             nearby = [j for j in range(j1 - 1, j2 + 1) if 0 <= j < len(value)]
             kind = [j for j in nearby if bare_value[j] == bare_text[i]]
             if any(value[j] != bare_value[j] for j in kind):
                 continue
-            bare = kind or [j for j, c in enumerate(value) if c == bare_text[i]]
-            if bare:
-                seen.append((bare[0], text[i]))
+            if bare_text[i] in bare_value:
+                seen.append((_only(bare_value, bare_text[i]), text[i]))
     return seen
+
+
+def _twice(bare: str, at: int) -> bool:
+    """Whether the kana at ``at`` has one of its kind beside it."""
+    return any(0 <= k < len(bare) and bare[k] == bare[at] for k in (at - 1, at + 1))
+
+
+def _only(bare: str, kana: str) -> int | None:
+    """Where ``kana`` is in ``bare`` if it is there once; None if more often."""
+    return bare.index(kana) if bare.count(kana) == 1 else None
