@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from pipeline.extract import marks, stamps
 from pipeline.extract.crops import mm_to_px
 from pipeline.extract.edge_copies import moved_edges
 from pipeline.forms.schema import FormTemplate
@@ -22,6 +23,20 @@ def test_top_edges_a_fold_moved_leave_the_boxes_empty(
     for n in range(1, 8):
         read = judge(page, blank_b, form_b, f"exp2_field_{n}")
         assert (read.present, read.certain) == (False, True), n
+
+
+def test_a_circle_hugging_the_square_is_no_moved_edge(
+    form_b: FormTemplate, blank_b: np.ndarray
+) -> None:
+    """Form B's first row of a curled, folded bitonal copy (E31-0050, aligned, 300 dpi,
+    cut at 128/75 mm; the sheet lay 1.6 mm high there): box 4 is circled tight on its
+    square, and beyond the print only two short, straight bits of the circle show, left
+    and right of the box. Taken for moved edges, the box read surely empty."""
+    page = with_scan(blank_b, "form_b_row1_circle_hugging_square.png", 128, 75)
+    found = stamps.PageMarks.find(page, blank_b, DPI, form_b)
+    box = form_b.field("exp1_field_4").box_mm
+    read = marks.judge_checkbox_on_page(page, blank_b, box, DPI, found, start_mm=(0.34, -1.63))
+    assert not (read.certain and not read.present)
 
 
 def _box_and_ink(size: int = 48) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -60,4 +75,14 @@ def test_a_short_stroke_beside_the_box_is_no_moved_edge() -> None:
     ink, box = _box_and_ink()
     x, y, w, _ = box
     cv2.line(ink, (x + 4, y - 8), (x + w // 3, y - 8), 255, 3)
+    assert not moved_edges(ink, box, DPI).any()
+
+
+def test_straight_bits_beside_two_sides_are_no_moved_edge() -> None:
+    """A circle hugging the square shows beyond the print as short straight arcs beside
+    opposite sides; a fold moves one edge."""
+    ink, box = _box_and_ink()
+    x, y, w, h = box
+    for left in (x - 8, x + w + 8):
+        cv2.line(ink, (left, y + 6), (left, y + h - 6), 255, 3)
     assert not moved_edges(ink, box, DPI).any()

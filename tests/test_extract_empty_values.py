@@ -4,7 +4,8 @@ The crops are cleaned crops of the corpora (seed 23): an empty row 7 of form B c
 a dithered copy's crease (the engines read '-', 'w', '4'), the same row on a folded sheet
 where a ruling's corner moved into the box (PP-OCR read '1'), and a birth date both
 engines misread as '1' (the value is there: it must stay with a person); seed 31: an
-empty organisation box a fold bent a ruling into.
+empty organisation box a fold bent a ruling into; seed 23 again: an organisation box
+cut through its value.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pipeline.extract.crops import CleanCrop, glyph_ink_width_mm
+from pipeline.extract.crops import CleanCrop, glyph_ink
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.reading import Engine, EngineReading
 from pipeline.extract.text_reading import PendingText, TextPolicy, settle
@@ -89,7 +90,26 @@ def test_a_lone_stroke_may_be_a_row_number() -> None:
     assert settle(item, readings, POLICY).status == FieldStatus.LOW_CONFIDENCE
 
 
+def test_a_value_the_crop_cut_through_stays_with_a_person() -> None:
+    """Seed 23's E23-0026: a photographed, folded sheet; the organisation box was cut a
+    few millimetres off its value, whose glyphs show as halves (the engines read
+    、…にここ and 株式会れトラベルリマバン). No glyph stands whole, but a row of halves is a
+    value, not a stub."""
+    spec = load_templates()[("B", 1)].field("exp2_org")
+    readings = (
+        EngineReading(T, "、…にここ", 0.2, "、…にここ"),
+        EngineReading(P, "株式会れトラベルリマバン", 0.6, "株式会れトラベルリマバン"),
+    )
+    placeholder = field("B.exp2_org", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, _cleaned("org_value_cut_in_half.png"))
+    assert glyph_ink(item.cleaned).width_mm < 3.0
+    assert settle(item, readings, POLICY).status == FieldStatus.LOW_CONFIDENCE
+
+
 def test_glyph_ink_is_measured_by_glyph_sized_pieces() -> None:
-    assert glyph_ink_width_mm(_cleaned("yearmonth_empty_under_crease.png")) < 1.0
-    assert glyph_ink_width_mm(_cleaned("yearmonth_empty_ruling_stub.png")) < 3.0
-    assert glyph_ink_width_mm(_cleaned("date_written_engines_misread.png")) > 15.0
+    crease = glyph_ink(_cleaned("yearmonth_empty_under_crease.png"))
+    assert crease.width_mm < 1.0 and crease.pieces <= 2
+    stub = glyph_ink(_cleaned("yearmonth_empty_ruling_stub.png"))
+    assert stub.width_mm < 3.0 and stub.pieces <= 2
+    assert glyph_ink(_cleaned("date_written_engines_misread.png")).width_mm > 15.0
+    assert glyph_ink(_cleaned("org_value_cut_in_half.png")).pieces > 10

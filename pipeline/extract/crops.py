@@ -460,17 +460,27 @@ def only_stray_lines(cleaned: CleanCrop) -> bool:
 
 # A glyph is at least this tall at the smallest size values are typed in (8 pt digits
 # stand about 2 mm); a crease's shadow, a ruling's edge or specks are not, once pieces
-# this near each other are taken together (a dithered glyph's dots).
+# this near each other are taken together (a dithered glyph's dots). A value the crop
+# cut through still leaves a row of pieces half this tall.
 GLYPH_MIN_HEIGHT_MM = 1.0
+GLYPH_PART_MM = 0.5
 GLYPH_JOIN_MM = 0.3
 
 
-def glyph_ink_width_mm(cleaned: CleanCrop) -> float:
-    """How wide the crop's ink stands as tall as a glyph (mm): the columns where a piece
-    of ink (pieces this near each other taken together) spans a glyph's height, counted
-    piece by piece. A written date or year-month spans several glyphs; a crease or a
-    ruling's edge crossing the box is flat however long, and a stub of a ruling that a
-    fold moved into it is one stroke wide."""
+@dataclass(frozen=True)
+class GlyphInk:
+    """How much of a crop's ink could be glyphs (``glyph_ink``)."""
+
+    width_mm: float  # the columns where a piece stands a glyph's height, summed
+    pieces: int  # pieces at least ``GLYPH_PART_MM`` tall: glyphs, or parts of them
+
+
+def glyph_ink(cleaned: CleanCrop) -> GlyphInk:
+    """The crop's ink as glyphs: pieces (those this near each other taken together) that
+    stand a glyph's height, and how wide they stand so, piece by piece; and how many
+    pieces are at least half that tall. A written date or organisation spans several
+    glyphs; a crease or a ruling's edge crossing the box is flat however long, and a
+    stub of a ruling that a fold moved into it is one stroke wide."""
     ink = np.where(cleaned.image < 128, 255, 0).astype(np.uint8)
     px = cleaned.px_per_mm or 300.0 / MM_PER_INCH
     join = max(1, round(GLYPH_JOIN_MM * px))
@@ -479,7 +489,7 @@ def glyph_ink_width_mm(cleaned: CleanCrop) -> float:
     tall = GLYPH_MIN_HEIGHT_MM * px
     columns = 0
     for k in range(1, count):
-        x, y, w, h, _area = (int(v) for v in stats[k])
+        x, y, w, h = (int(v) for v in stats[k][:4])
         if h < tall:
             continue
         piece = labels[y : y + h, x : x + w] == k
@@ -487,7 +497,8 @@ def glyph_ink_width_mm(cleaned: CleanCrop) -> float:
         top = np.where(piece, rows, h).min(axis=0)
         bottom = np.where(piece, rows, -1).max(axis=0)
         columns += int(np.count_nonzero(bottom - top + 1 >= tall))
-    return columns / px
+    parts = int(np.count_nonzero(stats[1:, cv2.CC_STAT_HEIGHT] >= GLYPH_PART_MM * px))
+    return GlyphInk(columns / px, parts)
 
 
 def ink_ratio(gray: np.ndarray, dpi: float, *, remove_lines: bool = True) -> float:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from pipeline.config import Settings
-from pipeline.extract.crops import CleanCrop, glyph_ink_width_mm
+from pipeline.extract.crops import CleanCrop, glyph_ink
 from pipeline.extract.kana_marks import marks_another_reading_saw
 from pipeline.extract.normalize import FieldInvalid, normalize, plain
 from pipeline.extract.penmanship import handwriting_score, measure
@@ -388,6 +388,7 @@ MARK_SEEN_JA = "別の読み取りでは濁点・半濁点が付いています�
 # years may be one narrow digit: those fields are never judged so.
 SEVERAL_GLYPHS = frozenset({"date", "yearmonth", "yearmonth_or_present", "nonempty"})
 VALUE_MIN_WIDTH_MM = 3.0
+VALUE_MIN_PIECES = 3  # or glyphs a misplaced crop cut in half, in a row
 NO_VALUE_INK_JA = "未記入（文字として読める大きさの記入がなく、線や点だけがあります）"
 
 
@@ -395,7 +396,8 @@ def _too_little_for_a_value(item: PendingText) -> bool:
     """Whether the box holds too little glyph ink for any value its field takes."""
     if item.spec.validator not in SEVERAL_GLYPHS:
         return False
-    return glyph_ink_width_mm(item.cleaned) < VALUE_MIN_WIDTH_MM
+    found = glyph_ink(item.cleaned)
+    return found.width_mm < VALUE_MIN_WIDTH_MM and found.pieces < VALUE_MIN_PIECES
 
 
 def _confidence(readings: Sequence[EngineReading], agreed: str | None) -> float:
