@@ -62,6 +62,16 @@ def test_a_ruling_stub_in_an_empty_year_month_box_is_no_value() -> None:
     assert (read.status, read.value) == (FieldStatus.MISSING, None)
 
 
+def test_a_year_month_one_engine_read_is_no_stub() -> None:
+    """現在 is two glyphs: a value one engine read in a box with little ink stays with a
+    person (seed 197's E197-0042, where PP-OCR alone read 現在)."""
+    spec = load_templates()[("B", 1)].field("exp7_to")
+    readings = (EngineReading(P, "現在", 0.9, "present"), _junk("yearmonth_or_present", T, "1"))
+    placeholder = field("B.exp7_to", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, _cleaned("yearmonth_empty_ruling_stub.png"))
+    assert settle(item, readings, POLICY).status == FieldStatus.LOW_CONFIDENCE
+
+
 def test_a_written_date_the_engines_misread_stays_with_a_person() -> None:
     read = _settled("A", "birth_date", "date_written_engines_misread.png", [(T, "1"), (P, "1")])
     assert read.status == FieldStatus.INVALID

@@ -299,7 +299,7 @@ def settle(item: PendingText, readings: tuple[EngineReading, ...], policy: TextP
     )
     agreed = agreed_value(readings)
     best = proposal(readings)
-    if agreed is None and _too_little_for_a_value(item):
+    if agreed is None and _too_little_for_a_value(item, best):
         return replace(
             read,
             value=None,
@@ -392,9 +392,12 @@ VALUE_MIN_PIECES = 3  # or glyphs a misplaced crop cut in half, in a row
 NO_VALUE_INK_JA = "未記入（文字として読める大きさの記入がなく、線や点だけがあります）"
 
 
-def _too_little_for_a_value(item: PendingText) -> bool:
-    """Whether the box holds too little glyph ink for any value its field takes."""
+def _too_little_for_a_value(item: PendingText, best: EngineReading | None) -> bool:
+    """Whether the box holds too little glyph ink for any value its field takes. A date
+    or year-month one engine did read (現在 is two glyphs) is no stub's."""
     if item.spec.validator not in SEVERAL_GLYPHS:
+        return False
+    if best is not None and item.spec.validator != "nonempty":
         return False
     found = glyph_ink(item.cleaned)
     return found.width_mm < VALUE_MIN_WIDTH_MM and found.pieces < VALUE_MIN_PIECES
