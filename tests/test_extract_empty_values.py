@@ -13,12 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.extract.crops import CleanCrop, glyph_ink
+from pipeline.extract.crops import CleanCrop, clean_text_crop, glyph_ink
 from pipeline.extract.normalize import FieldInvalid, normalize
 from pipeline.extract.reading import Engine, EngineReading
-from pipeline.extract.text_reading import PendingText, TextPolicy, settle
+from pipeline.extract.text_reading import VALUE_MIN_WIDTH_MM, PendingText, TextPolicy, settle
 from pipeline.forms.loader import load_templates
 from pipeline.vocabulary import FieldStatus
 from tests.helpers.reads import P, T, field
@@ -26,6 +28,7 @@ from tests.helpers.reads import P, T, field
 SCANS = Path(__file__).parent / "fixtures" / "scans"
 PX_PER_MM = 300 / 25.4
 POLICY = TextPolicy(handwriting_threshold=0.99)
+VL_GOTHIC = "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf"
 
 
 def _cleaned(name: str) -> CleanCrop:
@@ -89,6 +92,19 @@ def test_a_ruling_stub_in_an_empty_organisation_box_is_no_value() -> None:
     # Both engines reading the same value is left to them, however little ink it has.
     agreed = (EngineReading(T, "一", 0.9, "一"), EngineReading(P, "一", 0.9, "一"))
     assert settle(item, agreed, POLICY).status == FieldStatus.OK
+
+
+def test_a_name_of_one_kanji_and_a_flat_one_is_no_stub() -> None:
+    """林一 typed at 8 pt: 一 is flat and 林 one glyph, but a glyph all the same."""
+    face = ImageFont.truetype(VL_GOTHIC, 33)  # 8 pt at 300 dpi
+    image = Image.new("L", (600, 80), 250)
+    ImageDraw.Draw(image).text((30, 20), "林一", font=face, fill=20)
+    spec = load_templates()[("C", 1)].field("att1_name")
+    readings = (EngineReading(T, "林", 0.6, "林"), EngineReading(P, "林一", 0.9, "林一"))
+    placeholder = field("C.att1_name", None, FieldStatus.LOW_CONFIDENCE, readings=())
+    item = PendingText(placeholder, spec, clean_text_crop(np.array(image), 300))
+    assert glyph_ink(item.cleaned).width_mm < VALUE_MIN_WIDTH_MM
+    assert settle(item, readings, POLICY).status == FieldStatus.LOW_CONFIDENCE
 
 
 def test_a_lone_stroke_may_be_a_row_number() -> None:

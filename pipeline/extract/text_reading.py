@@ -388,6 +388,8 @@ MARK_SEEN_JA = "別の読み取りでは濁点・半濁点が付いています�
 # years may be one narrow digit: those fields are never judged so.
 SEVERAL_GLYPHS = frozenset({"date", "yearmonth", "yearmonth_or_present", "nonempty"})
 VALUE_MIN_WIDTH_MM = 3.0
+# A name may be two kanji, one of them flat (林一): one kanji at 8 pt stands 2 mm wide.
+NAME_MIN_WIDTH_MM = 1.5
 VALUE_MIN_PIECES = 3  # or glyphs a misplaced crop cut in half, in a row
 NO_VALUE_INK_JA = "未記入（文字として読める大きさの記入がなく、線や点だけがあります）"
 
@@ -400,7 +402,8 @@ def _too_little_for_a_value(item: PendingText, best: EngineReading | None) -> bo
     if best is not None and item.spec.validator != "nonempty":
         return False
     found = glyph_ink(item.cleaned)
-    return found.width_mm < VALUE_MIN_WIDTH_MM and found.pieces < VALUE_MIN_PIECES
+    least = NAME_MIN_WIDTH_MM if item.spec.validator == "nonempty" else VALUE_MIN_WIDTH_MM
+    return found.width_mm < least and found.pieces < VALUE_MIN_PIECES
 
 
 def _confidence(readings: Sequence[EngineReading], agreed: str | None) -> float:
