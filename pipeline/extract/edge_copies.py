@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 
-from pipeline.extract.crops import mm_to_px
+from pipeline.extract.crops import MM_PER_INCH, mm_to_px
 
 EDGE_SHARE = 0.65  # at least this share of the side long
 EDGE_THICKNESS_MM = 0.5  # no thicker than a printed rule a scan widened
@@ -60,11 +60,10 @@ def _straight_line(piece: np.ndarray, side: int, dpi: float) -> bool:
         return False
     filled = piece.any(axis=0)
     columns = np.flatnonzero(filled)
-    middle = (piece[:, filled] * np.arange(rows)[:, None]).sum(axis=0) / piece[:, filled].sum(
-        axis=0
-    )
+    inked = piece[:, filled]
+    middle = (inked * np.arange(rows)[:, None]).sum(axis=0) / inked.sum(axis=0)
     slope, offset = np.polyfit(columns, middle, 1)
     if abs(math.degrees(math.atan(slope))) > EDGE_TILT_DEG:
         return False
     stray = np.abs(middle - (slope * columns + offset)).max()
-    return bool(stray <= EDGE_STRAIGHT_MM * dpi / 25.4)
+    return bool(stray <= EDGE_STRAIGHT_MM * dpi / MM_PER_INCH)
