@@ -8,6 +8,8 @@ import numpy as np
 from pipeline.extract import marks, stamps
 from pipeline.extract.crops import mm_to_px
 from pipeline.extract.edge_copies import moved_edges
+from pipeline.forms.loader import load_templates
+from pipeline.forms.render import render_blank_page_image
 from pipeline.forms.schema import FormTemplate
 from tests.helpers.boxes import DPI, judge, with_scan
 
@@ -36,6 +38,20 @@ def test_a_circle_hugging_the_square_is_no_moved_edge(
     found = stamps.PageMarks.find(page, blank_b, DPI, form_b)
     box = form_b.field("exp1_field_4").box_mm
     read = marks.judge_checkbox_on_page(page, blank_b, box, DPI, found, start_mm=(0.34, -1.63))
+    assert not (read.certain and not read.present)
+
+
+def test_one_arc_of_a_circle_beside_a_side_is_no_moved_edge() -> None:
+    """Form A's qualification boxes on a scan (E409-0031, aligned, 300 dpi, cut at 55/60
+    mm; held out, seed 409): OMP circled thick and tight on its square. Beyond the print
+    only the circle's left arc shows, nearly straight and as long as most of the side, and
+    two short bits on the right; taken for a moved edge, the box read surely empty."""
+    form_a = load_templates()[("A", 1)]
+    blank = render_blank_page_image(form_a, DPI)
+    page = with_scan(blank, "form_a_qual_omp_circled_tight.png", 55, 60)
+    found = stamps.PageMarks.find(page, blank, DPI, form_a)
+    box = form_a.field("qual_omp").box_mm
+    read = marks.judge_checkbox_on_page(page, blank, box, DPI, found, start_mm=(0.17, 0.03))
     assert not (read.certain and not read.present)
 
 

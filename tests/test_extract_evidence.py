@@ -177,6 +177,10 @@ def test_a_marked_kana_read_twice_is_no_mark_the_agreed_value_lacks(pending: Pen
     twice = _one_rendition_apart("ブルーオーシジャンシステムズ", "ブルーオーシャンシステムズ")
     read = settle(pending, twice, POLICY)
     assert (read.status, read.value) == (FieldStatus.LOW_CONFIDENCE, "ブルーオーシャンシステムズ")
+    # バ read beside ベ where the value's only ハ-kana is パ (E409-0015): no bare kana to put
+    # the mark on; the value is proposed as agreed, never as ジャバン.
+    extra = _one_rendition_apart("株式会社トラベバルジャパン", "株式会社トラベルジャパン")
+    assert settle(pending, extra, POLICY).value == "株式会社トラベルジャパン"
 
 
 VL_GOTHIC = "/usr/share/fonts/truetype/vlgothic/VL-Gothic-Regular.ttf"

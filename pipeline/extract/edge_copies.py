@@ -4,10 +4,10 @@ A sheet folded in three creases about a third of the way down, where form B's se
 row of boxes lies. The fold shears the paper: the boxes' top edges print a fraction of
 a millimetre from where the rest of the square puts them, and beyond the blank's print
 they are ink no mark explains. Such ink is one straight, thin stroke parallel to a side
-and as long as most of it, beside one side only. A circle drawn round the box bends
-over that length (a circle hugging a 4 mm square curves by a third of a millimetre over
-three), shows beside two sides where its arcs are short, and a tick lies inside: none is
-taken for a moved edge.
+and as long as most of it, beside the top or the bottom side, and all the ink there is
+about the box. A circle drawn round the box bends over that length (a circle hugging a
+4 mm square curves by a third of a millimetre over three) or shows elsewhere too, and a
+tick lies inside: none is taken for a moved edge.
 """
 
 from __future__ import annotations
@@ -26,28 +26,23 @@ EDGE_TILT_DEG = 6.0  # and it runs along the page's axes
 
 
 def moved_edges(ink: np.ndarray, box: tuple[int, int, int, int], dpi: float) -> np.ndarray:
-    """The pieces of ``ink`` (255 on 0) that are a copy of one of the box's edges (``box``:
-    x, y, w, h in ``ink``'s pixels): straight thin lines along a side that stay out of
-    the box, all beside one side of it; 255 where they are. Such lines beside two sides
-    are a circle hugging the square, whose arcs beyond the print are short and straight."""
+    """``ink`` (255 on 0) where it is nothing but a copy of the box's top or bottom edge
+    (``box``: x, y, w, h in ``ink``'s pixels): one or more straight thin lines along that
+    side, outside the box; else nothing (all 0). Any other ink about the box, or lines
+    beside its left or right side, and nothing is taken for a moved edge: a circle drawn
+    tight on the square shows beyond the print as short, nearly straight arcs, often on
+    one side only, but rarely as that alone."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    found = np.zeros_like(ink)
     sides: set[str] = set()
     bx, by, bw, bh = box
     for k in range(1, count):
         x, y, w, h = (int(v) for v in stats[k][:4])
-        if x < bx + bw and bx < x + w and y < by + bh and by < y + h:
-            continue  # it reaches into the box
+        reaches_in = x < bx + bw and bx < x + w and y < by + bh and by < y + h
         piece = labels[y : y + h, x : x + w] == k
-        along = piece if w >= h else piece.T
-        if not _straight_line(along, bw if w >= h else bh, dpi):
-            continue
-        if w >= h:
-            sides.add("above" if y + h <= by else "below")
-        else:
-            sides.add("left" if x + w <= bx else "right")
-        found[labels == k] = 255
-    return found if len(sides) == 1 else np.zeros_like(ink)
+        if reaches_in or h > w or not _straight_line(piece, bw, dpi):
+            return np.zeros_like(ink)
+        sides.add("above" if y + h <= by else "below")
+    return ink.copy() if len(sides) == 1 else np.zeros_like(ink)
 
 
 def _straight_line(piece: np.ndarray, side: int, dpi: float) -> bool:

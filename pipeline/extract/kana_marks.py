@@ -66,7 +66,8 @@ def _seen_marks(value: str, text: str) -> list[tuple[int | None, str]]:
     the marked kana). Glyphs are paired by aligning the two without their marks. A marked
     kana ``text`` has beyond what pairs with ``value`` counts, unless a kana of its kind
     beside it carries a mark (a glyph read twice, プブ); it is placed only where ``value``
-    has that kana once (シジャン in システム: seen, place unknown, index None)."""
+    has that kana once, and bare (シジャン in システム, or トラベバル in ジャパン: seen, place
+    unknown, index None)."""
     bare_value, bare_text = unvoiced(value), unvoiced(text)
     if len(bare_value) != len(value) or len(bare_text) != len(text):
         return []  # a mark without its kana (a lone ゛): nothing to pair
@@ -88,7 +89,10 @@ def _seen_marks(value: str, text: str) -> list[tuple[int | None, str]]:
             if any(value[j] != bare_value[j] for j in kind):
                 continue
             if bare_text[i] in bare_value:
-                seen.append((_only(bare_value, bare_text[i]), text[i]))
+                place = _only(bare_value, bare_text[i])
+                seen.append(
+                    (place if place is not None and value[place] == bare_text[i] else None, text[i])
+                )
     return seen
 
 
