@@ -40,13 +40,17 @@ def test_lines_along_the_sides_are_no_slanted_ink() -> None:
         assert slanted_share(ink, INSIDE) == 0.0
 
 
+def _moved_top_edge() -> np.ndarray:
+    ink = blank()
+    cv2.line(ink, (10, 16), (50, 16), 255, 4)
+    return ink
+
+
 def test_a_tick_beside_a_moved_edge_counts_only_the_tick() -> None:
-    both = blank()
-    cv2.line(both, (10, 16), (50, 16), 255, 4)
+    both = _moved_top_edge()
     cv2.line(both, (14, 30), (24, 44), 255, 4)
     cv2.line(both, (24, 44), (46, 22), 255, 4)
-    edge_alone = blank()
-    cv2.line(edge_alone, (10, 16), (50, 16), 255, 4)
+    edge_alone = _moved_top_edge()
     share = slanted_share(both, INSIDE)
     assert 0.09 < share < float((both[10:50, 10:50] > 0).mean())
     assert slanted_share(edge_alone, INSIDE) == 0.0
